@@ -1,0 +1,64 @@
+import path from 'node:path';
+
+/** Everything the gateway reads from the environment, with defaults that need nothing. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: string;
+  /** Bootstrap client; generated (and printed once) on first start when unset. */
+  clientId: string | null;
+  clientSecret: string | null;
+  /** JWT signing secret; generated once and persisted in the store when unset. */
+  jwtSecret: string | null;
+  tokenTtlSeconds: number;
+  /** Secret for signed image/download URLs; defaults to one derived from the JWT key. */
+  publicUrl: string | null;
+  signedUrlTtlSeconds: number;
+  redisUrl: string | null;
+  /** 'cpu' | 'cuda' | 'auto' (cuda when its provider loads, else cpu). */
+  executionProvider: 'cpu' | 'cuda' | 'auto';
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  trainingConcurrency: number;
+  upload: { maxFileBytes: number; maxFiles: number; maxPixels: number };
+  /** Other Spectro REST deployments proxied under /upstream/<name>/…: name=url,name=url */
+  upstreams: Record<string, string>;
+}
+
+const int = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number.parseInt(v, 10));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: int(env.PORT, 4000),
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    clientId: env.SPECTRO_CLIENT_ID ?? null,
+    clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
+    jwtSecret: env.JWT_SECRET ?? null,
+    tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 3600),
+    publicUrl: env.PUBLIC_URL ?? null,
+    signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600),
+    redisUrl: env.REDIS_URL || null,
+    executionProvider: (env.EXECUTION_PROVIDER as Config['executionProvider']) ?? 'auto',
+    maxBatchSize: int(env.MAX_BATCH_SIZE, 16),
+    maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2),
+    trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1),
+    upload: {
+      maxFileBytes: int(env.UPLOAD_MAX_FILE_BYTES, 20 * 1024 * 1024),
+      maxFiles: int(env.UPLOAD_MAX_FILES, 100),
+      maxPixels: int(env.UPLOAD_MAX_PIXELS, 40_000_000),
+    },
+    upstreams: Object.fromEntries(
+      (env.UPSTREAMS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => {
+          const i = s.indexOf('=');
+          return [s.slice(0, i), s.slice(i + 1)] as const;
+        }),
+    ),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The ONNX input/output contract every model here follows, trained here or imported.
+ *
+ * input  `images`        float32 [N, C, H, W], pixel values in 0..1 after the model's
+ *                        preprocessing (resize to H x W; C = 1 grayscale or 3 RGB).
+ * output `anomaly_map`   float32 [N, 1, h, w], higher = more anomalous; h x w may be smaller
+ *                        than H x W (it is scaled back to the original image for boxes).
+ * output `score`         float32 [N], the image's anomaly score (judged against the threshold).
+ */
+export const OnnxIO = {
+  input: 'images',
+  anomalyMap: 'anomaly_map',
+  score: 'score',
+} as const;
+
+export const ColorMode = { GRAY: 'gray', RGB: 'rgb' } as const;
+export type ColorMode = (typeof ColorMode)[keyof typeof ColorMode];
+
+/** How raw pictures become the model's input tensor. Stored in the model and the manifest. */
+export interface InputSpec {
+  width: number;
+  height: number;
+  color: ColorMode;
+  /** "fill" stretches the picture to width x height (aligned parts), no letterboxing. */
+  resize: 'fill';
+  /** Colour scale of the heatmap: map values at or below lo are blue, at or above hi red. */
+  anomalyRange: [number, number];
+}
+
+export const ARCHIVE_FORMAT_VERSION = 1;
+
+/** manifest.json of one model in an export archive. */
+export interface ModelManifest {
+  formatVersion: typeof ARCHIVE_FORMAT_VERSION;
+  name: string;
+  version: string;
+  algorithm: { name: string; version: string; parameters: Record<string, string> };
+  input: InputSpec;
+  predictParameters: { threshold: number; ignoreOuter: number; minDetectedArea: number };
+  stats: unknown;
+  okImageCount: number;
+  ngImageCount: number;
+  trainingTime: number | null;
+  createdAt: string;
+  /** sha256 hex of every other file in the model's folder, by file name. */
+  checksums: Record<string, string>;
+}

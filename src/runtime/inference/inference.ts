@@ -1,0 +1,22 @@
+import type { AssessmentRecord, ModelRecord } from '../store/types.ts';
+
+/**
+ * Runs trained models. Sessions are cached per model with a memory bound; concurrent requests
+ * for one model share `session.run` calls through a dynamic micro-batcher.
+ */
+export interface InferenceService {
+  /** The execution provider in use: 'cuda' or 'cpu'. */
+  readonly provider: string;
+  /**
+   * Judges each item with the model, stores the assessments (boxes, heatmap overlay) and publishes
+   * `predictionResult` for each. Resolves when every assessment is stored, in itemIds order.
+   */
+  predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]>;
+  /** Loads and runs the model once so that the first real request is fast. */
+  warmUp(model: ModelRecord): Promise<void>;
+  /** Drops the cached session (model deleted or replaced). */
+  evict(modelId: string): void;
+  /** Sizes of the batches `session.run` actually ran, newest last (bounded). */
+  batchSizes(): readonly number[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,205 @@
+import type {
+  AlgorithmParameterRecord,
+  AlgorithmRecord,
+  AnnotationOwner,
+  AnnotationRecord,
+  AssessmentRecord,
+  ClientRecord,
+  ImageOwner,
+  ImageRecord,
+  ItemRecord,
+  ItemType,
+  LicenseRecord,
+  ModelRecord,
+  ModelStatus,
+  Page,
+  Preprocessing,
+  PredictParameters,
+  TargetRecord,
+} from './types.ts';
+
+/**
+ * Content-addressed binary storage. Keys are sha256 hex of the content.
+ * Writes are atomic (temp file, fsync, rename); writing the same content twice is a no-op.
+ */
+export interface BlobStore {
+  /** Stores bytes and returns their key. */
+  put(data: Uint8Array): Promise<string>;
+  /** Moves an already-written temporary file into the store (used by streamed uploads). */
+  putFile(tempPath: string): Promise<{ key: string; size: number }>;
+  get(key: string): Promise<Buffer>;
+  /** Absolute path for streaming reads (e.g. serving an image). */
+  path(key: string): string;
+  has(key: string): Promise<boolean>;
+  /** Removes blobs no row refers to any more. Returns how many were removed. */
+  sweep(referenced: Set<string>): Promise<number>;
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface NewItem {
+  name: string;
+  targetId: string;
+  type: ItemType;
+  good: boolean | null;
+  images: NewImage[];
+}
+
+export interface NewImage {
+  name: string;
+  blob: string;
+  width: number;
+  height: number;
+  fileSize: number;
+  contentType: string;
+}
+
+export interface NewAnnotation {
+  xMin: number | null;
+  xMax: number | null;
+  yMin: number | null;
+  yMax: number | null;
+  label: number | null;
+  notes: string | null;
+  score: number | null;
+}
+
+export interface NewAssessment {
+  itemId: string;
+  modelId: string;
+  result: AssessmentRecord['result'];
+  label: string | null;
+  score: number;
+  threshold: number;
+  detectedObjects: number;
+  detectionAccuracy: number | null;
+  annotations: NewAnnotation[];
+  images: NewImage[];
+}
+
+export interface NewModel {
+  name: string;
+  version: string;
+  algorithmId: string;
+  targetId: string;
+  status: ModelStatus;
+  params: Record<string, string>;
+  predictParameters: PredictParameters;
+  trainItemIds: string[];
+  okImageCount: number;
+  ngImageCount: number;
+}
+
+export type ModelPatch = Partial<
+  Pick<
+    ModelRecord,
+    | 'name'
+    | 'status'
+    | 'statusText'
+    | 'progress'
+    | 'stage'
+    | 'okImageCount'
+    | 'ngImageCount'
+    | 'trainingTime'
+    | 'stats'
+    | 'predictParameters'
+    | 'onnxBlob'
+    | 'inputSpec'
+    | 'imageBlob'
+  >
+>;
+
+export interface AlgorithmDefinition {
+  id: string;
+  name: string;
+  version: string;
+  type: string;
+  attribute: string;
+  description: string;
+  parameters: Omit<AlgorithmParameterRecord, 'id' | 'algorithmId'>[];
+}
+
+/**
+ * The store every resolver and engine goes through. The embedded implementation is SQLite
+ * (better-sqlite3) plus files under DATA_DIR; a PostgreSQL + object storage one can follow.
+ *
+ * Batch reads (`*ByIds`, `*ByOwners`) take many keys and answer in one query each: the
+ * dataloaders are built on them. They return what exists, in any order; callers map by key.
+ * Every method that touches the database counts one "read" or "write" in `stats` so tests can
+ * prove a query's cost does not grow with the number of rows.
+ */
+export interface Store {
+  readonly blobs: BlobStore;
+  readonly stats: { reads: number; writes: number };
+
+  // targets
+  listTargets(): Promise<TargetRecord[]>;
+  targetsByIds(ids: readonly string[]): Promise<TargetRecord[]>;
+  defaultTarget(): Promise<TargetRecord | null>;
+  createTarget(name: string, preprocessing: Preprocessing[]): Promise<TargetRecord>;
+  setDefaultTarget(id: string): Promise<TargetRecord>;
+
+  // algorithms (catalogue seeded at start from the training runtime's definitions)
+  syncAlgorithms(defs: AlgorithmDefinition[]): Promise<void>;
+  listAlgorithms(): Promise<AlgorithmRecord[]>;
+  algorithmsByIds(ids: readonly string[]): Promise<AlgorithmRecord[]>;
+  parametersByAlgorithmIds(ids: readonly string[]): Promise<AlgorithmParameterRecord[]>;
+
+  // models
+  listModels(
+    filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null },
+    page: PageArgs,
+  ): Promise<Page<ModelRecord>>;
+  modelsByIds(ids: readonly string[]): Promise<ModelRecord[]>;
+  activeModel(targetId: string): Promise<ModelRecord | null>;
+  createModel(model: NewModel): Promise<ModelRecord>;
+  updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
+  /** Makes the model its target's only active one. */
+  activateModel(id: string): Promise<ModelRecord>;
+  /** Deletes models with their assessments; returns the ids that existed. */
+  deleteModels(ids: readonly string[]): Promise<string[]>;
+  modelsWithStatus(statuses: readonly ModelStatus[]): Promise<ModelRecord[]>;
+
+  // items and their images
+  listItems(
+    filter: { type: ItemType; targetId?: string | null; modelId?: string | null },
+    page: PageArgs,
+  ): Promise<Page<ItemRecord>>;
+  itemsByIds(ids: readonly string[]): Promise<ItemRecord[]>;
+  /** All-or-nothing: either every item with its images is stored, or none is. */
+  addItems(items: NewItem[]): Promise<ItemRecord[]>;
+  labelItem(id: string, good: boolean | null, label: string | null): Promise<ItemRecord>;
+  deleteItems(ids: readonly string[]): Promise<string[]>;
+  imagesByOwners(kind: ImageOwner, ownerIds: readonly string[]): Promise<ImageRecord[]>;
+  imagesByIds(ids: readonly string[]): Promise<ImageRecord[]>;
+
+  // annotations
+  annotationsByOwners(kind: AnnotationOwner, ownerIds: readonly string[]): Promise<AnnotationRecord[]>;
+  /** Replaces the user's annotations of an item. */
+  setUserAnnotations(itemId: string, annotations: NewAnnotation[]): Promise<AnnotationRecord[]>;
+
+  // assessments
+  /** Newest first per item; modelId narrows to one model. */
+  assessmentsByItemIds(itemIds: readonly string[], modelId?: string | null): Promise<AssessmentRecord[]>;
+  assessmentsByIds(ids: readonly string[]): Promise<AssessmentRecord[]>;
+  assessmentsByModelIds(modelIds: readonly string[]): Promise<AssessmentRecord[]>;
+  /** Stores assessments with their boxes and images in one transaction. */
+  addAssessments(assessments: NewAssessment[]): Promise<AssessmentRecord[]>;
+
+  // auth and license
+  clientById(clientId: string): Promise<ClientRecord | null>;
+  createClient(client: ClientRecord): Promise<ClientRecord>;
+  countClients(): Promise<number>;
+  license(): Promise<LicenseRecord | null>;
+  setLicense(license: LicenseRecord): Promise<LicenseRecord>;
+  /** Small key/value settings (signing key, installation id). */
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,182 @@
+// Domain records as the store hands them out. Ids are opaque strings (UUIDv7-like, sortable by time).
+
+export const ModelStatus = {
+  QUEUED: 'QUEUED',
+  TRAINING: 'TRAINING',
+  READY: 'READY',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type ModelStatus = (typeof ModelStatus)[keyof typeof ModelStatus];
+
+export const ItemType = { TRAINING: 'TRAINING', PREDICTION: 'PREDICTION' } as const;
+export type ItemType = (typeof ItemType)[keyof typeof ItemType];
+
+export const AssessmentResult = { GOOD: 'GOOD', BAD: 'BAD' } as const;
+export type AssessmentResult = (typeof AssessmentResult)[keyof typeof AssessmentResult];
+
+export const Scope = { READ: 'read', ALL: 'all' } as const;
+export type Scope = (typeof Scope)[keyof typeof Scope];
+
+export interface Preprocessing {
+  name: string;
+  active: boolean | null;
+  config: string | null;
+}
+
+export interface TargetRecord {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  preprocessing: Preprocessing[];
+  createdAt: string;
+}
+
+export interface AlgorithmParameterRecord {
+  id: string;
+  algorithmId: string;
+  name: string;
+  displayName: string | null;
+  dataType: string; // 'int' | 'float' | 'bool' | 'string' | 'int2' (a pair "a,b")
+  value: string | null; // default
+  rangeLower: string | null;
+  rangeUpper: string | null;
+  modelParameter: boolean; // true when it may be changed after training (predict parameter)
+}
+
+export interface AlgorithmRecord {
+  id: string;
+  name: string;
+  version: string | null;
+  type: string | null;
+  attribute: string | null;
+  description: string | null;
+  createdAt: string;
+}
+
+export interface PredictParameters {
+  threshold: number;
+  ignoreOuter: number;
+  minDetectedArea: number;
+}
+
+export interface ModelStats {
+  accuracy: number | null;
+  precision: { computed: number | null; projected: number | null };
+  recall: { computed: number | null; projected: number | null };
+  /** How the figures were computed, in words (held-out split, counts). */
+  method: string | null;
+}
+
+export interface ModelRecord {
+  id: string;
+  name: string;
+  version: string;
+  status: ModelStatus;
+  statusText: string | null;
+  progress: number;
+  stage: string | null;
+  active: boolean;
+  algorithmId: string;
+  targetId: string;
+  okImageCount: number;
+  ngImageCount: number;
+  trainingTime: number | null;
+  stats: ModelStats | null;
+  predictParameters: PredictParameters;
+  /** Effective algorithm parameters (defaults merged with overrides), name -> string value. */
+  params: Record<string, string>;
+  /** Training request kept so that a job interrupted by a restart can be run again. */
+  trainItemIds: string[];
+  /** Blob key of model.onnx once trained. */
+  onnxBlob: string | null;
+  /** Manifest fragment describing the ONNX input (size, channels, preprocessing). JSON. */
+  inputSpec: Record<string, unknown> | null;
+  /** Blob key of a representative picture (mean image / legend). */
+  imageBlob: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ItemRecord {
+  id: string;
+  name: string;
+  targetId: string;
+  type: ItemType;
+  status: string | null;
+  active: boolean;
+  /** User label: true = OK, false = NG, null = unlabelled. */
+  good: boolean | null;
+  userLabel: string | null;
+  createdAt: string;
+}
+
+export const ImageOwner = { ITEM: 'item', ASSESSMENT: 'assessment', MODEL: 'model' } as const;
+export type ImageOwner = (typeof ImageOwner)[keyof typeof ImageOwner];
+
+export interface ImageRecord {
+  id: string;
+  ownerKind: ImageOwner;
+  ownerId: string;
+  name: string;
+  blob: string; // content hash, key into the blob store
+  width: number;
+  height: number;
+  fileSize: number;
+  contentType: string;
+  position: number;
+  createdAt: string;
+}
+
+export interface AssessmentRecord {
+  id: string;
+  itemId: string;
+  modelId: string;
+  result: AssessmentResult;
+  label: string | null;
+  score: number;
+  threshold: number;
+  detectedObjects: number;
+  detectionAccuracy: number | null;
+  createdAt: string;
+}
+
+export const AnnotationOwner = { USER: 'user', ASSESSMENT: 'assessment' } as const;
+export type AnnotationOwner = (typeof AnnotationOwner)[keyof typeof AnnotationOwner];
+
+export interface AnnotationRecord {
+  id: string;
+  ownerKind: AnnotationOwner;
+  /** item id for user annotations, assessment id for detected boxes */
+  ownerId: string;
+  xMin: number | null;
+  xMax: number | null;
+  yMin: number | null;
+  yMax: number | null;
+  label: number | null;
+  notes: string | null;
+  score: number | null;
+  createdAt: string;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  secretHash: string;
+  scope: Scope;
+  name: string | null;
+  createdAt: string;
+}
+
+export interface LicenseRecord {
+  /** The license file as uploaded (signed document, see README). */
+  document: string;
+  expiresAt: string | null;
+  installedAt: string;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
