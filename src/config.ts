@@ -20,6 +20,10 @@ export interface Config {
   executionProvider: 'cpu' | 'cuda' | 'auto';
   maxBatchSize: number;
   maxQueueDelayMs: number;
+  /** Dynamic micro-batching of concurrent predictions (BATCHING=off runs each on its own). */
+  batching: boolean;
+  /** Memory bound of the cached onnxruntime sessions, by model file size. */
+  sessionCacheBytes: number;
   trainingConcurrency: number;
   upload: { maxFileBytes: number; maxFiles: number; maxPixels: number };
   /** Other Spectro REST deployments proxied under /upstream/<name>/…: name=url,name=url */
@@ -44,6 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     executionProvider: (env.EXECUTION_PROVIDER as Config['executionProvider']) ?? 'auto',
     maxBatchSize: int(env.MAX_BATCH_SIZE, 16),
     maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2),
+    batching: !['off', 'false', '0', 'no'].includes((env.BATCHING ?? '').toLowerCase()),
+    sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1),
     upload: {
       maxFileBytes: int(env.UPLOAD_MAX_FILE_BYTES, 20 * 1024 * 1024),
