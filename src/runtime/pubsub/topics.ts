@@ -25,3 +25,21 @@ export interface Topics {
 }
 
 export type TopicName = keyof Topics;
+
+/**
+ * What a subscriber's bounded buffer does when it is full (the client reads slower than events
+ * arrive):
+ * - `drop-oldest`: the oldest buffered event is discarded and counted. Right for progress, where
+ *   only the latest state matters and the terminal event (READY/FAILED/CANCELLED) is always kept.
+ * - `error`: the subscription ends with an UNAVAILABLE error, so the client knows it missed
+ *   results and can resubscribe and refetch, instead of silently losing an assessment.
+ */
+export const OverflowPolicy = { DROP_OLDEST: 'drop-oldest', ERROR: 'error' } as const;
+export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
+
+export const topicOverflowPolicy: Record<TopicName, OverflowPolicy> = {
+  trainingProgress: OverflowPolicy.DROP_OLDEST,
+  predictionResult: OverflowPolicy.ERROR,
+};
+
+export const topicNames = ['trainingProgress', 'predictionResult'] as const satisfies readonly TopicName[];
