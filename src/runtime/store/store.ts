@@ -18,21 +18,42 @@ import type {
   TargetRecord,
 } from './types.ts';
 
+export interface PutOptions {
+  /**
+   * Pins the blob for an in-flight request until the row that uses it is written (the store
+   * releases holds when it commits rows naming the blob) or the request rolls back (`release`).
+   * A held blob is never removed by `deleteUnreferenced`; holds lapse after 15 minutes.
+   */
+  hold?: boolean;
+}
+
 /**
  * Content-addressed binary storage. Keys are sha256 hex of the content.
  * Writes are atomic (temp file, fsync, rename); writing the same content twice is a no-op.
  */
 export interface BlobStore {
   /** Stores bytes and returns their key. */
-  put(data: Uint8Array): Promise<string>;
-  /** Moves an already-written temporary file into the store (used by streamed uploads). */
-  putFile(tempPath: string): Promise<{ key: string; size: number }>;
+  put(data: Uint8Array, opts?: PutOptions): Promise<string>;
+  /**
+   * Moves an already-written temporary file into the store (used by streamed uploads); the temp
+   * file is gone afterwards. `created` is false when the content was already stored.
+   */
+  putFile(tempPath: string, opts?: PutOptions): Promise<{ key: string; size: number; created: boolean }>;
   get(key: string): Promise<Buffer>;
-  /** Absolute path for streaming reads (e.g. serving an image). */
+  /** Absolute path for streaming reads (e.g. serving an image). Throws on a malformed key. */
   path(key: string): string;
   has(key: string): Promise<boolean>;
-  /** Removes blobs no row refers to any more. Returns how many were removed. */
-  sweep(referenced: Set<string>): Promise<number>;
+  /** Removes the file unconditionally; false when it did not exist. */
+  delete(key: string): Promise<boolean>;
+  /** Drops one hold per key (see PutOptions.hold). */
+  release(keys: Iterable<string>): void;
+  /** Removes those of `keys` that no row refers to and no in-flight request holds; returns them. */
+  deleteUnreferenced(keys: Iterable<string>): Promise<string[]>;
+  /**
+   * Removes blobs no row refers to any more (and stray temp files). `olderThanMs` spares files
+   * written recently (e.g. export downloads that have no row). Returns how many were removed.
+   */
+  sweep(referenced: Set<string>, opts?: { olderThanMs?: number }): Promise<number>;
 }
 
 export interface PageArgs {

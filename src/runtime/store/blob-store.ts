@@ -1,0 +1,238 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { BlobStore, PutOptions } from './store.ts';
+
+const KEY = /^[0-9a-f]{64}$/;
+/** An upload's hold lapses after this, so a request that died between ingest and write leaks nothing forever. */
+const HOLD_MS = 15 * 60_000;
+
+export interface BlobStoreOptions {
+  /**
+   * Which of `keys` some row still refers to. Synchronous on purpose (better-sqlite3): the
+   * check and the unlink that follows must not interleave with another request's write.
+   */
+  referenced?: (keys: readonly string[]) => Set<string>;
+  now?: () => number;
+}
+
+export interface FileBlobStore extends BlobStore {
+  /** Holds currently in force (tests and diagnostics). */
+  holdCount(key: string): number;
+}
+
+export function isBlobKey(key: string): boolean {
+  return KEY.test(key);
+}
+
+/** Content-addressed files under `<root>/ab/cdef…`, written atomically. */
+export function createBlobStore(root: string, opts: BlobStoreOptions = {}): FileBlobStore {
+  const now = opts.now ?? Date.now;
+  fs.mkdirSync(root, { recursive: true });
+  // In-flight uploads pin their blobs (expiry times, one per hold) until the row is written
+  // or the request is rolled back, so a concurrent delete cannot remove a blob about to be used.
+  const holds = new Map<string, number[]>();
+
+  const pathOf = (key: string) => {
+    if (!KEY.test(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+    return path.join(root, key.slice(0, 2), key.slice(2));
+  };
+
+  const activeHolds = (key: string) => {
+    const list = holds.get(key);
+    if (!list) return 0;
+    const t = now();
+    const live = list.filter((e) => e > t);
+    if (live.length === 0) holds.delete(key);
+    else if (live.length !== list.length) holds.set(key, live);
+    return live.length;
+  };
+
+  const hold = (key: string) => {
+    const list = holds.get(key) ?? [];
+    list.push(now() + HOLD_MS);
+    holds.set(key, list);
+  };
+
+  const fsyncDir = async (dir: string) => {
+    const fh = await fsp.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const exists = (p: string) => fsp.access(p).then(
+    () => true,
+    () => false,
+  );
+
+  const hashFile = (file: string) =>
+    new Promise<{ key: string; size: number }>((resolve, reject) => {
+      const h = createHash('sha256');
+      let size = 0;
+      createReadStream(file)
+        .on('data', (chunk) => {
+          size += chunk.length;
+          h.update(chunk);
+        })
+        .on('error', reject)
+        .on('end', () => resolve({ key: h.digest('hex'), size }));
+    });
+
+  /** Moves a fully written, fsynced file into place; false when the blob already existed. */
+  const install = async (tmp: string, key: string): Promise<boolean> => {
+    const dest = pathOf(key);
+    if (await exists(dest)) {
+      await fsp.rm(tmp, { force: true });
+      return false;
+    }
+    await fsp.rename(tmp, dest);
+    await fsyncDir(path.dirname(dest));
+    return true;
+  };
+
+  const writeTemp = async (dir: string, data: Uint8Array) => {
+    const tmp = path.join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const fh = await fsp.open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    return tmp;
+  };
+
+  const unlinkSync = (key: string) => {
+    try {
+      fs.unlinkSync(pathOf(key));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  };
+
+  return {
+    async put(data: Uint8Array, o?: PutOptions) {
+      const key = createHash('sha256').update(data).digest('hex');
+      const dest = pathOf(key);
+      if (o?.hold) hold(key);
+      if (await exists(dest)) return key;
+      const dir = path.dirname(dest);
+      await fsp.mkdir(dir, { recursive: true });
+      const tmp = await writeTemp(dir, data);
+      try {
+        await install(tmp, key);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw err;
+      }
+      return key;
+    },
+
+    async putFile(tempPath: string, o?: PutOptions) {
+      const { key, size } = await hashFile(tempPath);
+      if (o?.hold) hold(key);
+      const dest = pathOf(key);
+      const dir = path.dirname(dest);
+      await fsp.mkdir(dir, { recursive: true });
+      if (await exists(dest)) {
+        await fsp.rm(tempPath, { force: true });
+        return { key, size, created: false };
+      }
+      // Copy into the blob directory first when the temp file lives elsewhere, so the final
+      // rename is atomic within one directory; fsync before rename so a crash cannot leave a
+      // named but empty blob.
+      let tmp = path.join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+      try {
+        await fsp.rename(tempPath, tmp);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        await fsp.copyFile(tempPath, tmp);
+        await fsp.rm(tempPath, { force: true });
+      }
+      try {
+        const fh = await fsp.open(tmp, 'r+');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        const created = await install(tmp, key);
+        tmp = '';
+        return { key, size, created };
+      } finally {
+        if (tmp) await fsp.rm(tmp, { force: true });
+      }
+    },
+
+    get: (key: string) => fsp.readFile(pathOf(key)),
+    path: pathOf,
+    has: (key: string) => (KEY.test(key) ? exists(pathOf(key)) : Promise.resolve(false)),
+
+    async delete(key: string) {
+      return unlinkSync(key);
+    },
+
+    release(keys: Iterable<string>) {
+      for (const key of keys) {
+        const list = holds.get(key);
+        if (!list) continue;
+        list.shift();
+        if (list.length === 0) holds.delete(key);
+      }
+    },
+
+    async deleteUnreferenced(keys: Iterable<string>) {
+      const candidates = [...new Set(keys)].filter((k) => KEY.test(k) && activeHolds(k) === 0);
+      if (candidates.length === 0) return [];
+      // From here to the end, no await: the reference check and the unlinks are one step.
+      const refs = opts.referenced ? opts.referenced(candidates) : new Set<string>();
+      const removed: string[] = [];
+      for (const key of candidates) if (!refs.has(key) && unlinkSync(key)) removed.push(key);
+      return removed;
+    },
+
+    async sweep(referenced: Set<string>, o?: { olderThanMs?: number }) {
+      const cutoff = now() - (o?.olderThanMs ?? 0);
+      let removed = 0;
+      let dirs: string[];
+      try {
+        dirs = await fsp.readdir(root);
+      } catch {
+        return 0;
+      }
+      for (const d of dirs) {
+        if (!/^[0-9a-f]{2}$/.test(d)) continue;
+        const dir = path.join(root, d);
+        for (const f of await fsp.readdir(dir)) {
+          const file = path.join(dir, f);
+          const key = d + f;
+          const isTemp = f.startsWith('.tmp-');
+          if (!isTemp && (referenced.has(key) || activeHolds(key) > 0)) continue;
+          const st = await fsp.stat(file).catch(() => null);
+          if (!st || st.mtimeMs > cutoff) continue;
+          // Re-check synchronously right before unlinking (a row may have arrived meanwhile).
+          if (!isTemp && opts.referenced?.([key]).has(key)) continue;
+          try {
+            fs.unlinkSync(file);
+            removed++;
+          } catch {
+            // gone already
+          }
+        }
+      }
+      return removed;
+    },
+
+    holdCount: (key: string) => activeHolds(key),
+  };
+}
