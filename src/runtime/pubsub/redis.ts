@@ -37,8 +37,10 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
     retryStrategy: (times: number) => Math.min(times * 100, 1000),
     lazyConnect: true,
   };
-  const pub = new Redis(options.redisUrl, { ...common, commandTimeout: 2000, connectionName: 'spectro-pub' });
-  const sub = new Redis(options.redisUrl, { ...common, connectionName: 'spectro-sub' });
+  // Named after the prefix so an operator (or a test) can tell whose connection is whose.
+  const name = prefix.replace(/[^\w:.-]/g, '_');
+  const pub = new Redis(options.redisUrl, { ...common, commandTimeout: 2000, connectionName: `${name}pub` });
+  const sub = new Redis(options.redisUrl, { ...common, connectionName: `${name}sub` });
 
   // Per channel/pattern: resolvers waiting for the SUBSCRIBE to be acknowledged.
   const waiting = new Map<string, (() => void)[]>();
