@@ -86,10 +86,10 @@ for (const [name, make] of Object.entries(transports)) {
       await Promise.all(subs.map((s) => s.ready));
       expect(ps.stats()).toMatchObject({ subscribers: 4, channels: 2, patterns: 1 });
       const pending = subs[0]!.next();
-      await subs[0]!.return!();
+      await subs[0]!.return();
       expect(await pending).toEqual({ value: undefined, done: true });
       expect(ps.stats()).toMatchObject({ subscribers: 3, channels: 2 });
-      for (const s of subs) await s.return!();
+      for (const s of subs) await s.return();
       expect(ps.stats()).toMatchObject({ subscribers: 0, channels: 0, patterns: 0 });
       // Nothing arrives after return, even if published.
       await ps.publish('trainingProgress', 'x', progress('x', 1));
@@ -152,7 +152,7 @@ describe('pubsub (redis) across instances', () => {
       expect(numsub[1]).toBe(1);
       await a.publish('predictionResult', 'm', result('m', 't', 1));
       for (const s of subs) expect((await s.next()).value).toEqual(result('m', 't', 1));
-      for (const s of subs) await s.return!();
+      for (const s of subs) await s.return();
       // UNSUBSCRIBE has been sent; a round trip on the same connection orders after it.
       await expect
         .poll(async () => ((await admin.call('PUBSUB', 'NUMSUB', `${prefix}predictionResult:m`)) as [string, number])[1])

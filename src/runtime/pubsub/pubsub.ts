@@ -14,6 +14,8 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
    * was acknowledged). Events published before that may be missed. Never rejects.
    */
   readonly ready: Promise<void>;
+  /** Ends the iteration and releases the channel (a pending `next()` resolves done). */
+  return(): Promise<IteratorResult<T>>;
   /** Events discarded by the drop-oldest overflow policy. */
   readonly dropped: number;
 }
