@@ -1,4 +1,4 @@
-import type { AssessmentRecord, ModelRecord } from '../store/types.ts';
+import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
 
 /**
  * Runs trained models. Sessions are cached per model with a memory bound; concurrent requests
@@ -16,6 +16,12 @@ export interface InferenceService {
   warmUp(model: ModelRecord): Promise<void>;
   /** Drops the cached session (model deleted or replaced). */
   evict(modelId: string): void;
+  /**
+   * Bytes of an image this runtime draws on demand (the heatmap overlay of an assessment, named
+   * `heatmap.png`), or null for an ordinary stored image. The image route calls it before
+   * streaming the blob, so nobody pays for a heatmap until somebody looks at it.
+   */
+  renderImage(image: ImageRecord): Promise<{ body: Buffer; contentType: string } | null>;
   /** Sizes of the batches `session.run` actually ran, newest last (bounded). */
   batchSizes(): readonly number[];
   close(): Promise<void>;

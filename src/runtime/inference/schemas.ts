@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ARCHIVE_FORMAT_VERSION, type InputSpec, type ModelManifest } from './contract.ts';
+
+const dim = z.number().int().min(1).max(8192);
+
+export const inputSpecSchema = z.object({
+  width: dim,
+  height: dim,
+  color: z.enum(['gray', 'rgb']),
+  resize: z.literal('fill'),
+  anomalyRange: z
+    .tuple([z.number(), z.number()])
+    .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
+});
+
+export const predictParametersSchema = z.object({
+  threshold: z.number().refine(Number.isFinite, 'threshold must be a finite number'),
+  ignoreOuter: z.number().int().min(0),
+  minDetectedArea: z.number().int().min(0),
+});
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'checksums must be sha256 hex digests');
+
+export const manifestSchema = z.object({
+  formatVersion: z.literal(ARCHIVE_FORMAT_VERSION),
+  name: z.string().min(1).max(200),
+  version: z.string().min(1).max(100),
+  algorithm: z.object({
+    name: z.string().min(1).max(200),
+    version: z.string().max(100),
+    parameters: z.record(z.string(), z.string()),
+  }),
+  input: inputSpecSchema,
+  predictParameters: predictParametersSchema,
+  stats: z.unknown(),
+  okImageCount: z.number().int().min(0),
+  ngImageCount: z.number().int().min(0),
+  trainingTime: z.number().min(0).nullable(),
+  createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'createdAt must be an ISO-8601 date'),
+  checksums: z.record(z.string(), sha256),
+});
+
+/** The model's input spec, or null when the record carries none (not trained yet) or a bad one. */
+export function parseInputSpec(raw: unknown): InputSpec | null {
+  const r = inputSpecSchema.safeParse(raw);
+  return r.success ? (r.data as InputSpec) : null;
+}
+
+/** Zod's issues in one readable line: `input.width: Too small...; checksums: ...`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+export type ParsedManifest = ModelManifest;
