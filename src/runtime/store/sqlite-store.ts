@@ -492,6 +492,15 @@ export async function createSqliteStore(opts: {
       );
       return c;
     },
+    async updateClient(clientId, patch) {
+      const r = write(
+        `UPDATE clients SET secret_hash = coalesce(?, secret_hash), scope = coalesce(?, scope), name = coalesce(?, name)
+         WHERE client_id = ? RETURNING *`,
+        patch.secretHash ?? null, patch.scope ?? null, patch.name ?? null, clientId,
+      );
+      if (!r) throw notFound('Client', clientId);
+      return toClient(r);
+    },
     async countClients() {
       return get('SELECT count(*) AS n FROM clients')!.n as number;
     },

@@ -213,6 +213,8 @@ export interface Store {
   // auth and license
   clientById(clientId: string): Promise<ClientRecord | null>;
   createClient(client: ClientRecord): Promise<ClientRecord>;
+  /** Replaces a client's secret hash and/or scope; NOT_FOUND when it does not exist. */
+  updateClient(clientId: string, patch: Partial<Pick<ClientRecord, 'secretHash' | 'scope' | 'name'>>): Promise<ClientRecord>;
   countClients(): Promise<number>;
   license(): Promise<LicenseRecord | null>;
   setLicense(license: LicenseRecord): Promise<LicenseRecord>;
