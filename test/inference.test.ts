@@ -1,0 +1,121 @@
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createInferenceService, type InferenceService } from '../src/runtime/inference/index.ts';
+import { fixture, partPng, type Fixture } from './inference-fixtures.ts';
+
+describe('inference runtime', () => {
+  let fx: Fixture;
+  let inference: InferenceService;
+  beforeEach(async () => {
+    fx = await fixture();
+    inference = await createInferenceService({ store: fx.store, pubsub: fx.pubsub, config: fx.config, log: fx.log });
+  });
+  afterEach(async () => {
+    await inference.close();
+    await fx.cleanup();
+  });
+
+  it('judges a defect picture BAD with a box over the defect and a clean one GOOD', async () => {
+    const defect = { x: 80, y: 20, size: 16 };
+    const [clean, bad] = await fx.addItems([await partPng(), await partPng({ defect })]);
+    const events = fx.pubsub.subscribe('predictionResult', fx.model.id);
+    await events.ready;
+    const [a, b] = await inference.predict(fx.model, [clean!.id, bad!.id]);
+    expect(a!.itemId).toBe(clean!.id);
+    expect(a!.result).toBe('GOOD');
+    expect(a!.detectedObjects).toBe(0);
+    expect(b!.result).toBe('BAD');
+    expect(b!.score).toBeGreaterThan(b!.threshold);
+    expect(b!.detectedObjects).toBe(1);
+    const boxes = await fx.store.annotationsByOwners('assessment', [b!.id]);
+    expect(boxes).toHaveLength(1);
+    const box = boxes[0]!;
+    // Box in original pixels (128 px picture), around the 16 px defect at (80, 20).
+    expect(box.xMin!).toBeLessThanOrEqual(80);
+    expect(box.xMax!).toBeGreaterThanOrEqual(96);
+    expect(box.yMin!).toBeLessThanOrEqual(20);
+    expect(box.yMax!).toBeGreaterThanOrEqual(36);
+    expect(box.xMax! - box.xMin!).toBeLessThan(40);
+    expect(box.score!).toBeGreaterThan(0.1);
+    expect(b!.detectionAccuracy!).toBeGreaterThan(50);
+
+    const got = [(await events.next()).value, (await events.next()).value];
+    expect(got.map((e) => e.assessmentId).sort()).toEqual([a!.id, b!.id].sort());
+    await events.return();
+  });
+
+  it('renders the heatmap overlay only when asked for, at the size it declares', async () => {
+    const [bad] = await fx.addItems([await partPng({ defect: { x: 40, y: 40, size: 20 } })]);
+    const [a] = await inference.predict(fx.model, [bad!.id]);
+    const [image] = await fx.store.imagesByOwners('assessment', [a!.id]);
+    expect(image!.contentType).toBe('image/png');
+    const png = await inference.renderImage(image!);
+    expect(png!.contentType).toBe('image/png');
+    const meta = await sharp(png!.body).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', image!.width, image!.height]);
+    // The defect area is red-ish in the overlay, a clean corner is blue-ish.
+    const { data, info } = await sharp(png!.body).raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+    const [r1, , b1] = at(50, 50);
+    const [r2, , b2] = at(5, 120);
+    expect(r1!).toBeGreaterThan(b1!);
+    expect(b2!).toBeGreaterThan(r2!);
+    // Ordinary images are not this runtime's business.
+    const [itemImage] = await fx.store.imagesByOwners('item', [bad!.id]);
+    expect(await inference.renderImage(itemImage!)).toBeNull();
+  });
+
+  it('redraws a heatmap after a restart (maps are not kept) with the same pixels', async () => {
+    const [bad] = await fx.addItems([await partPng({ defect: { x: 40, y: 40, size: 20 } })]);
+    const [a] = await inference.predict(fx.model, [bad!.id]);
+    const [image] = await fx.store.imagesByOwners('assessment', [a!.id]);
+    const first = await inference.renderImage(image!);
+    const fresh = await createInferenceService({ store: fx.store, pubsub: fx.pubsub, config: fx.config, log: fx.log });
+    const again = await fresh.renderImage(image!);
+    await fresh.close();
+    expect(Buffer.compare(first!.body, again!.body)).toBe(0);
+  });
+
+  it('judges later predictions with changed predict parameters, without reloading', async () => {
+    const [bad] = await fx.addItems([await partPng({ defect: { x: 40, y: 40, size: 12 } })]);
+    const [first] = await inference.predict(fx.model, [bad!.id]);
+    expect(first!.result).toBe('BAD');
+    const raised = await fx.store.updateModel(fx.model.id, {
+      predictParameters: { ...fx.model.predictParameters, threshold: first!.score + 0.01 },
+    });
+    const [second] = await inference.predict(raised, [bad!.id]);
+    expect(second!.result).toBe('GOOD');
+    expect(second!.score).toBeCloseTo(first!.score, 6);
+    // A large minimum area drops the region: the picture counts as GOOD, the score stays.
+    const areaOnly = await fx.store.updateModel(fx.model.id, {
+      predictParameters: { threshold: 0.1, ignoreOuter: 0, minDetectedArea: 128 * 128 },
+    });
+    const [third] = await inference.predict(areaOnly, [bad!.id]);
+    expect([third!.result, third!.detectedObjects]).toEqual(['GOOD', 0]);
+  });
+
+  it('runs concurrent predictions of one model in shared batches', async () => {
+    const items = await fx.addItems(await Promise.all(Array.from({ length: 12 }, (_, i) => partPng({ defect: { x: 8 * i, y: 8, size: 8 } }))));
+    await inference.warmUp(fx.model);
+    const before = inference.batchSizes().length;
+    const results = await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
+    expect(results.map((r) => r[0]!.itemId)).toEqual(items.map((i) => i.id));
+    const ran = inference.batchSizes().slice(before);
+    expect(ran.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(Math.max(...ran)).toBeGreaterThan(1);
+    expect(ran.length).toBeLessThan(12);
+  });
+
+  it('runs each prediction on its own when batching is off', async () => {
+    await inference.close();
+    inference = await createInferenceService({
+      store: fx.store,
+      pubsub: fx.pubsub,
+      config: { ...fx.config, batching: false },
+      log: fx.log,
+    });
+    const items = await fx.addItems(await Promise.all(Array.from({ length: 6 }, () => partPng())));
+    await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
+    expect(inference.batchSizes()).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+});
