@@ -26,6 +26,8 @@ export interface Config {
   sessionCacheBytes: number;
   trainingConcurrency: number;
   upload: { maxFileBytes: number; maxFiles: number; maxPixels: number };
+  /** Ed25519 public key (PEM text, or a path to a PEM file) that license files must be signed with; default: the vendor key in src/runtime/license/vendor-public-key.pem. */
+  licensePublicKey: string | null;
   /** Other Spectro REST deployments proxied under /upstream/<name>/…: name=url,name=url */
   upstreams: Record<string, string>;
 }
@@ -56,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFiles: int(env.UPLOAD_MAX_FILES, 100),
       maxPixels: int(env.UPLOAD_MAX_PIXELS, 40_000_000),
     },
+    licensePublicKey: env.LICENSE_PUBLIC_KEY || null,
     upstreams: Object.fromEntries(
       (env.UPSTREAMS ?? '')
         .split(',')

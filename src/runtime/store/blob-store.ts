@@ -15,6 +15,8 @@ export interface BlobStoreOptions {
    * check and the unlink that follows must not interleave with another request's write.
    */
   referenced?: (keys: readonly string[]) => Set<string>;
+  /** Staging directory for uploads; default `<root>/../tmp`. Keep it on the same file system. */
+  tmpDir?: string;
   now?: () => number;
 }
 
@@ -30,7 +32,9 @@ export function isBlobKey(key: string): boolean {
 /** Content-addressed files under `<root>/ab/cdef…`, written atomically. */
 export function createBlobStore(root: string, opts: BlobStoreOptions = {}): FileBlobStore {
   const now = opts.now ?? Date.now;
+  const tmpDir = opts.tmpDir ?? path.join(path.dirname(root), 'tmp');
   fs.mkdirSync(root, { recursive: true });
+  fs.mkdirSync(tmpDir, { recursive: true });
   // In-flight uploads pin their blobs (expiry times, one per hold) until the row is written
   // or the request is rolled back, so a concurrent delete cannot remove a blob about to be used.
   const holds = new Map<string, number[]>();
@@ -121,6 +125,7 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
   };
 
   return {
+    tmpDir,
     async put(data: Uint8Array, o?: PutOptions) {
       const key = createHash('sha256').update(data).digest('hex');
       const dest = pathOf(key);

@@ -52,7 +52,6 @@ export async function createSqliteStore(opts: {
   const now = opts.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   fs.mkdirSync(opts.dataDir, { recursive: true });
-  fs.mkdirSync(path.join(opts.dataDir, 'tmp'), { recursive: true });
 
   const db = new Database(path.join(opts.dataDir, 'spectro.db'));
   db.pragma('journal_mode = WAL');
@@ -98,7 +97,7 @@ export async function createSqliteStore(opts: {
     );
     return new Set(rows.map((r) => r.k as string));
   };
-  const blobs = createBlobStore(path.join(opts.dataDir, 'blobs'), { referenced });
+  const blobs = createBlobStore(path.join(opts.dataDir, 'blobs'), { referenced, tmpDir: path.join(opts.dataDir, 'tmp') });
 
   function page<T>(table: string, where: string[], params: unknown[], args: PageArgs, map: (r: Row) => T & { id: string }): Page<T> {
     const first = args.first ?? PAGE_DEFAULT;
@@ -185,7 +184,19 @@ export async function createSqliteStore(opts: {
       `SELECT blob AS k FROM images UNION SELECT onnx_blob FROM models WHERE onnx_blob IS NOT NULL
        UNION SELECT image_blob FROM models WHERE image_blob IS NOT NULL`,
     );
-    return blobs.sweep(new Set(rows.map((r) => r.k as string)), { olderThanMs });
+    const removed = await blobs.sweep(new Set(rows.map((r) => r.k as string)), { olderThanMs });
+    // Staged uploads a crashed process left behind.
+    const cutoff = now() - olderThanMs;
+    let stale = 0;
+    for (const f of await fs.promises.readdir(blobs.tmpDir).catch(() => [] as string[])) {
+      const file = path.join(blobs.tmpDir, f);
+      const st = await fs.promises.stat(file).catch(() => null);
+      if (st?.isFile() && st.mtimeMs <= cutoff) {
+        await fs.promises.rm(file, { force: true });
+        stale++;
+      }
+    }
+    return removed + stale;
   };
 
   const store: SqliteStore = {

@@ -32,6 +32,8 @@ export interface PutOptions {
  * Writes are atomic (temp file, fsync, rename); writing the same content twice is a no-op.
  */
 export interface BlobStore {
+  /** A directory on the blob store's file system for staging files before `putFile`. */
+  readonly tmpDir: string;
   /** Stores bytes and returns their key. */
   put(data: Uint8Array, opts?: PutOptions): Promise<string>;
   /**
