@@ -1,0 +1,91 @@
+import type { Config } from './config.ts';
+import { AppError, ErrorCode } from './errors.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import { requestIdOf, requestScope, type Logger } from './logging.ts';
+import type { Auth, Principal } from './runtime/auth/auth.ts';
+import type { UrlSigner } from './runtime/images/signed-url.ts';
+import type { LicenseService } from './runtime/license/license.ts';
+import type { InferenceService } from './runtime/inference/inference.ts';
+import type { PubSub } from './runtime/pubsub/pubsub.ts';
+import type { Store } from './runtime/store/store.ts';
+import type { TrainingService } from './runtime/training/training.ts';
+
+export type { Loaders };
+
+/** Every long-lived engine, built once in server.ts; resolvers reach them only through `ctx.services`. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: Store;
+  auth: Auth;
+  urls: UrlSigner;
+  pubsub: PubSub;
+  training: TrainingService;
+  inference: InferenceService;
+  license: LicenseService;
+}
+
+export interface Context {
+  requestId: string;
+  /** Carries the request id on every line. */
+  log: Logger;
+  services: Services;
+  /** The token's client, or null when no valid token came with the request. */
+  principal: Principal | null;
+  /** Why a presented token was refused (expired, forged...); thrown where a principal is needed. */
+  authError: AppError | null;
+  loaders: Loaders;
+  /** Origin that links in responses start with: PUBLIC_URL, else the request's own origin. */
+  baseUrl: string;
+}
+
+export interface ContextInit {
+  request: Request;
+  /** graphql-ws `connection_init` payload, for WebSocket subscriptions. */
+  connectionParams?: Record<string, unknown>;
+}
+
+function authorizationOf({ request, connectionParams }: ContextInit): string | null {
+  const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
+  if (typeof fromParams === 'string' && fromParams !== '') return fromParams;
+  return request.headers.get('authorization');
+}
+
+export function createContextFactory(services: Services): (initial: ContextInit) => Promise<Context> {
+  return async (initial) => {
+    const requestId = requestScope.getStore()?.requestId ?? requestIdOf(initial.request);
+    const log = services.log.child({ requestId });
+    let principal: Principal | null = null;
+    let authError: AppError | null = null;
+    const header = authorizationOf(initial);
+    if (header) {
+      try {
+        principal = await services.auth.verify(header);
+      } catch (err) {
+        // Refused tokens only matter to fields that need a principal (`token` does not).
+        if (!(err instanceof AppError)) throw err;
+        authError = err;
+      }
+    }
+    return {
+      requestId,
+      log,
+      services,
+      principal,
+      authError,
+      loaders: createLoaders(services.store),
+      baseUrl: (services.config.publicUrl ?? new URL(initial.request.url).origin).replace(/\/+$/, ''),
+    };
+  };
+}
+
+/** Fresh loaders, so that a long-lived context (one subscription) never serves stale records. */
+export function clearLoaders(ctx: Context): void {
+  ctx.loaders = createLoaders(ctx.services.store);
+}
+
+/** Throws UNAUTHENTICATED unless a valid token came with the request (for code outside scope-auth). */
+export function requirePrincipal(ctx: Context): Principal {
+  if (ctx.principal) return ctx.principal;
+  throw ctx.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
+}

@@ -1,0 +1,79 @@
+import { GraphQLError } from 'graphql';
+import { isAsyncIterable, maskError, type Plugin, type YogaServerOptions } from 'graphql-yoga';
+import { currentLog, type Logger } from '../logging.ts';
+
+type ExecutionResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
+
+/**
+ * Unexpected errors (anything that is not a GraphQLError raised on purpose, e.g. an AppError) are
+ * logged with the request id and replaced by a bare INTERNAL_SERVER_ERROR: no message, no stack.
+ */
+export function maskedErrors(log: Logger): YogaServerOptions<object, object>['maskedErrors'] {
+  return {
+    maskError(error, message) {
+      const original = error instanceof GraphQLError ? error.originalError : error;
+      const expected = error instanceof GraphQLError && (!original || original instanceof GraphQLError);
+      if (!expected) {
+        currentLog(log).error({ err: original ?? error, path: error instanceof GraphQLError ? error.path : undefined }, 'unexpected error');
+      }
+      // isDev false: never attach the original error (and its stack) to the response.
+      return maskError(error, message, false);
+    },
+  };
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+function withoutHttp(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
+}
+
+const codeByStatus: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA' };
+
+const requestCode = (e: GraphQLError) => {
+  const status = (e.extensions?.http as { status?: number } | undefined)?.status;
+  return (status && codeByStatus[status]) || 'BAD_USER_INPUT';
+};
+
+function normalise(result: ExecutionResultLike): ExecutionResultLike {
+  if (!result.errors?.length) return result;
+  // No `data` at all: the request never ran (syntax, validation, variables, limits, CSRF).
+  const requestError = !('data' in result) || result.data === undefined;
+  const partial = result.data !== null && result.data !== undefined;
+  const errors = result.errors.map((e) => {
+    let out = e;
+    if (typeof e.extensions?.code !== 'string') out = withCode(out, requestError ? requestCode(e) : 'INTERNAL_SERVER_ERROR');
+    // With data to show, answer 200: clients treat other statuses as transport failures and
+    // would drop the fields that did resolve. The status follows the error only when nothing did.
+    if (partial && out.extensions?.http) out = withoutHttp(out);
+    return out;
+  });
+  return { ...result, errors };
+}
+
+/** Every error carries one of the contract's `extensions.code` values. */
+export function errorCodes(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (isAsyncIterable(result)) return;
+      setResult(Array.isArray(result) ? result.map(normalise) : (normalise(result) as typeof result));
+    },
+  };
+}

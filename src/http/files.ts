@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Context, Services } from '../context.ts';
+import type { ImageRecord } from '../runtime/store/types.ts';
+
+/**
+ * Signed file links: `/files/images/<imageId>` (type and name from the image row) and
+ * `/files/blobs/<sha256>?type=<content type>&name=<download name>` (model pictures, exports).
+ * The signature covers path and query, so neither the record nor the content type can be swapped.
+ */
+export const FILES_PREFIX = '/files/';
+
+const absolute = (ctx: Pick<Context, 'baseUrl' | 'services'>, path: string) => `${ctx.baseUrl}${ctx.services.urls.sign(path)}`;
+
+export const imageUrl = (ctx: Pick<Context, 'baseUrl' | 'services'>, image: Pick<ImageRecord, 'id'>): string =>
+  absolute(ctx, `${FILES_PREFIX}images/${encodeURIComponent(image.id)}`);
+
+/** A stored blob served with `contentType`; `filename` makes browsers download it under that name. */
+export function blobUrl(
+  ctx: Pick<Context, 'baseUrl' | 'services'>,
+  key: string,
+  contentType: string,
+  filename?: string,
+): string {
+  const q = new URLSearchParams({ type: contentType });
+  if (filename) q.set('name', filename);
+  return absolute(ctx, `${FILES_PREFIX}blobs/${encodeURIComponent(key)}?${q}`);
+}
+
+/** When a signed link stops working (epoch seconds), for `Download.expiresAt` and the like. */
+export const signedUrlExpiry = (services: Services, nowMs = Date.now()) =>
+  new Date(nowMs + services.config.signedUrlTtlSeconds * 1000).toISOString();
+
+const text = (status: number, body: string) =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+
+/** Serves a signed file link; 403 for a bad or expired signature, 404 when the record is gone. */
+export async function serveFile(request: Request, url: URL, services: Services): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
+  }
+  if (!services.urls.verify(url.pathname + url.search)) return text(403, 'invalid or expired link');
+
+  const [, kind, rawId] = /^\/files\/(images|blobs)\/([^/]+)$/.exec(url.pathname) ?? [];
+  if (!kind || !rawId) return text(404, 'not found');
+  const id = decodeURIComponent(rawId);
+  let blob: string;
+  let contentType: string;
+  let filename: string | null = null;
+  if (kind === 'images') {
+    const [image] = await services.store.imagesByIds([id]);
+    if (!image) return text(404, 'not found');
+    // Heatmap overlays are drawn on first request (runtime/inference), not stored with the assessment.
+    const drawn = await services.inference?.renderImage(image);
+    if (drawn) {
+      return new Response(request.method === 'HEAD' ? null : new Uint8Array(drawn.body), {
+        status: 200,
+        headers: {
+          'content-type': drawn.contentType,
+          'content-length': String(drawn.body.byteLength),
+          'cache-control': 'private, max-age=3600',
+          'x-content-type-options': 'nosniff',
+          'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(image.name)}`,
+        },
+      });
+    }
+    ({ blob, contentType } = image);
+    filename = image.name;
+  } else {
+    blob = id;
+    contentType = url.searchParams.get('type') ?? 'application/octet-stream';
+    filename = url.searchParams.get('name');
+  }
+
+  let path: string;
+  let size: number;
+  try {
+    path = services.store.blobs.path(blob);
+    size = (await fs.promises.stat(path)).size;
+  } catch {
+    return text(404, 'not found');
+  }
+  const exp = Number(url.searchParams.get('exp'));
+  const maxAge = Math.max(0, Math.min(exp - Math.floor(Date.now() / 1000), 86_400));
+  const headers = new Headers({
+    'content-type': contentType,
+    'content-length': String(size),
+    // Content-addressed: the bytes behind a key never change.
+    etag: `"${blob}"`,
+    'cache-control': `private, max-age=${maxAge}, immutable`,
+    'x-content-type-options': 'nosniff',
+    'content-disposition': `${url.searchParams.has('name') ? 'attachment' : 'inline'}${
+      filename ? `; filename*=UTF-8''${encodeURIComponent(filename)}` : ''
+    }`,
+  });
+  if (request.headers.get('if-none-match') === `"${blob}"`) {
+    headers.delete('content-length');
+    return new Response(null, { status: 304, headers });
+  }
+  if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
+  const body = Readable.toWeb(fs.createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+  return new Response(body, { status: 200, headers });
+}

@@ -1,0 +1,41 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Services } from '../context.ts';
+import { currentLog } from '../logging.ts';
+import { FILES_PREFIX, serveFile } from './files.ts';
+import { issueTokenRoute, TOKEN_PATH } from './token.ts';
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+
+/** Ready when the store answers and events flow (Redis, when configured). 503 otherwise. */
+async function readiness(services: Services): Promise<Response> {
+  const store = await services.store.ping().catch(() => false);
+  const pubsub = services.pubsub ? services.pubsub.health() : 'up';
+  const ready = store && pubsub === 'up';
+  return json(ready ? 200 : 503, {
+    status: ready ? 'ready' : 'unavailable',
+    checks: { store: store ? 'up' : 'down', pubsub },
+  });
+}
+
+/**
+ * The plain HTTP routes next to /graphql. `GET /health` (alive) is Yoga's own health check.
+ * Served as a Yoga plugin so that `yoga.fetch` reaches them in tests exactly as HTTP does.
+ */
+export function httpRoutes(services: Services): Plugin {
+  return {
+    async onRequest({ request, url, endResponse }) {
+      let route: (() => Promise<Response>) | null = null;
+      if (url.pathname === '/readiness') route = () => readiness(services);
+      else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services);
+      else if (url.pathname.startsWith(FILES_PREFIX)) route = () => serveFile(request, url, services);
+      if (!route) return;
+      try {
+        endResponse(await route());
+      } catch (err) {
+        currentLog(services.log).error({ err, path: url.pathname }, 'route failed');
+        endResponse(json(500, { errors: { title: 'Internal Server Error', detail: 'unexpected error', status: 500 } }));
+      }
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import DataLoader from 'dataloader';
+import { notFound } from './errors.ts';
+import type { Store } from './runtime/store/store.ts';
+import type {
+  AlgorithmParameterRecord,
+  AlgorithmRecord,
+  AnnotationRecord,
+  AssessmentRecord,
+  ImageRecord,
+  ItemRecord,
+  ModelRecord,
+  TargetRecord,
+} from './runtime/store/types.ts';
+
+/** `item.assessments(modelId)`: one key per item and model filter (null = every model). */
+export interface AssessmentsKey {
+  itemId: string;
+  modelId: string | null;
+}
+
+/**
+ * One set per request (and per subscription event): every nested field reads through these, so a
+ * query costs one store read per level however many rows it touches.
+ */
+export interface Loaders {
+  target: DataLoader<string, TargetRecord>;
+  algorithm: DataLoader<string, AlgorithmRecord>;
+  parametersByAlgorithm: DataLoader<string, AlgorithmParameterRecord[]>;
+  model: DataLoader<string, ModelRecord>;
+  item: DataLoader<string, ItemRecord>;
+  image: DataLoader<string, ImageRecord>;
+  imagesByItem: DataLoader<string, ImageRecord[]>;
+  imagesByAssessment: DataLoader<string, ImageRecord[]>;
+  /** Newest first. */
+  assessmentsByItem: DataLoader<AssessmentsKey, AssessmentRecord[], string>;
+  assessment: DataLoader<string, AssessmentRecord>;
+  annotationsByAssessment: DataLoader<string, AnnotationRecord[]>;
+  userAnnotationsByItem: DataLoader<string, AnnotationRecord[]>;
+}
+
+/** Records in key order; a NOT_FOUND error in place of each missing one. */
+function byId<T extends { id: string }>(what: string, fetch: (ids: readonly string[]) => Promise<T[]>) {
+  return new DataLoader<string, T>(async (ids) => {
+    const found = new Map((await fetch(ids)).map((r) => [r.id, r]));
+    return ids.map((id) => found.get(id) ?? notFound(what, id));
+  });
+}
+
+/** Lists in key order, grouped by `keyOf`; an empty list for keys with nothing. */
+function groupBy<T>(fetch: (keys: readonly string[]) => Promise<T[]>, keyOf: (r: T) => string) {
+  return new DataLoader<string, T[]>(async (keys) => {
+    const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+    for (const r of await fetch(keys)) groups.get(keyOf(r))?.push(r);
+    return keys.map((k) => groups.get(k)!);
+  });
+}
+
+const newestFirst = (a: AssessmentRecord, b: AssessmentRecord) =>
+  a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+
+export function createLoaders(store: Store): Loaders {
+  return {
+    target: byId('Target', (ids) => store.targetsByIds(ids)),
+    algorithm: byId('Algorithm', (ids) => store.algorithmsByIds(ids)),
+    parametersByAlgorithm: groupBy((ids) => store.parametersByAlgorithmIds(ids), (p) => p.algorithmId),
+    model: byId('Model', (ids) => store.modelsByIds(ids)),
+    item: byId('Item', (ids) => store.itemsByIds(ids)),
+    image: byId('Image', (ids) => store.imagesByIds(ids)),
+    imagesByItem: groupBy((ids) => store.imagesByOwners('item', ids), (i) => i.ownerId),
+    imagesByAssessment: groupBy((ids) => store.imagesByOwners('assessment', ids), (i) => i.ownerId),
+    assessmentsByItem: new DataLoader<AssessmentsKey, AssessmentRecord[], string>(
+      async (keys) => {
+        // One store read per distinct model filter in the batch (almost always exactly one).
+        const byFilter = new Map<string | null, string[]>();
+        for (const k of keys) byFilter.set(k.modelId, [...(byFilter.get(k.modelId) ?? []), k.itemId]);
+        const results = new Map<string, AssessmentRecord[]>();
+        await Promise.all(
+          [...byFilter].map(async ([modelId, itemIds]) => {
+            const rows = await store.assessmentsByItemIds(itemIds, modelId);
+            for (const itemId of itemIds) results.set(`${itemId}|${modelId ?? ''}`, []);
+            for (const r of rows) results.get(`${r.itemId}|${modelId ?? ''}`)?.push(r);
+          }),
+        );
+        return keys.map((k) => results.get(`${k.itemId}|${k.modelId ?? ''}`)!.sort(newestFirst));
+      },
+      { cacheKeyFn: (k) => `${k.itemId}|${k.modelId ?? ''}` },
+    ),
+    assessment: byId('Assessment', (ids) => store.assessmentsByIds(ids)),
+    annotationsByAssessment: groupBy((ids) => store.annotationsByOwners('assessment', ids), (a) => a.ownerId),
+    userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
+  };
+}

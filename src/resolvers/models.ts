@@ -1,0 +1,153 @@
+import { AppError, ErrorCode, badInput } from '../errors.ts';
+import { blobUrl } from '../http/files.ts';
+import type { ModelRecord } from '../runtime/store/types.ts';
+import { Algorithm } from '../schema/algorithms.ts';
+import { builder } from '../schema/builder.ts';
+import { connectionFromPage, ModelConnection, pageOf } from '../schema/connection.ts';
+import { Metric, Model, ModelStatsType, ModelStatus, PredictParametersType } from '../schema/models.ts';
+import { Target } from '../schema/targets.ts';
+import { distinctIds, loadAll, loadModel } from './lookup.ts';
+
+builder.node(Model, {
+  description: 'A model trained (or imported) for a target with one algorithm',
+  id: { resolve: (model) => model.id },
+  loadManyWithoutCache: (ids, ctx) => ctx.loaders.model.loadMany(ids).then((r) => r.map((m) => (m instanceof Error ? null : m))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    version: t.exposeString('version'),
+    status: t.field({ type: ModelStatus, resolve: (model) => model.status }),
+    statusText: t.exposeString('statusText', { nullable: true }),
+    stage: t.exposeString('stage', { nullable: true, description: 'The training stage running now' }),
+    progress: t.exposeFloat('progress', { description: '0..1 while training, 1 when READY' }),
+    active: t.exposeBoolean('active', { description: "The target's active model for predictions" }),
+    algorithm: t.field({ type: Algorithm, resolve: (model, _args, ctx) => ctx.loaders.algorithm.load(model.algorithmId) }),
+    target: t.field({ type: Target, resolve: (model, _args, ctx) => ctx.loaders.target.load(model.targetId) }),
+    okImageCount: t.exposeInt('okImageCount'),
+    ngImageCount: t.exposeInt('ngImageCount'),
+    trainingTime: t.exposeFloat('trainingTime', { nullable: true, description: 'Seconds' }),
+    stats: t.field({ type: ModelStatsType, nullable: true, resolve: (model) => model.stats }),
+    predictParameters: t.field({ type: PredictParametersType, resolve: (model) => model.predictParameters }),
+    imageUrl: t.string({
+      nullable: true,
+      description: 'A representative picture (signed, expiring URL)',
+      resolve: (model, _args, ctx) => (model.imageBlob ? blobUrl(ctx, model.imageBlob, 'image/png') : null),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (model) => model.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (model) => model.updatedAt }),
+  }),
+});
+
+builder.objectType(ModelStatsType, {
+  fields: (t) => ({
+    accuracy: t.exposeFloat('accuracy', { nullable: true }),
+    precision: t.field({ type: Metric, resolve: (stats) => stats.precision }),
+    recall: t.field({ type: Metric, resolve: (stats) => stats.recall }),
+    method: t.exposeString('method', { nullable: true, description: 'How the figures were computed' }),
+  }),
+});
+
+builder.objectType(Metric, {
+  fields: (t) => ({
+    computed: t.exposeFloat('computed', { nullable: true, description: 'On held-out training data' }),
+    projected: t.exposeFloat('projected', { nullable: true, description: 'Expected on new data' }),
+  }),
+});
+
+builder.objectType(PredictParametersType, {
+  fields: (t) => ({
+    threshold: t.exposeFloat('threshold'),
+    ignoreOuter: t.exposeInt('ignoreOuter', { description: 'Border in pixels excluded from detection' }),
+    minDetectedArea: t.exposeInt('minDetectedArea', { description: 'Smallest region in pixels reported as a box' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  models: t.field({
+    type: ModelConnection,
+    args: {
+      algorithmId: t.arg.id(),
+      targetId: t.arg.id(),
+      status: t.arg({ type: ModelStatus }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+    },
+    resolve: async (_root, args, ctx) =>
+      connectionFromPage(
+        await ctx.services.store.listModels(
+          { algorithmId: args.algorithmId ?? null, targetId: args.targetId ?? null, status: args.status ?? null },
+          pageOf(args),
+        ),
+      ),
+  }),
+  model: t.field({
+    type: Model,
+    nullable: true,
+    description: 'id "active" is the default target\'s active model',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => loadModel(ctx, id),
+  }),
+}));
+
+const nonNegativeInt = (value: number, argument: string) => {
+  if (!Number.isInteger(value) || value < 0) throw badInput(`${argument} must be a whole number >= 0, got ${value}`, { argument });
+  return value;
+};
+
+builder.mutationFields((t) => ({
+  activateModel: t.field({
+    type: Model,
+    description: "Makes the model its target's active one (used where modelId is \"active\")",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const model = await loadModel(ctx, id);
+      if (model.status !== 'READY') {
+        throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can be activated`, { id });
+      }
+      const activated = await ctx.services.store.activateModel(model.id);
+      ctx.loaders.model.clearAll();
+      return activated;
+    },
+  }),
+  deleteModels: t.field({
+    type: ['ID'],
+    description: 'Deletes models with their assessments (stopping any training first); returns the deleted ids',
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const { store, training, inference } = ctx.services;
+      const models = await loadAll<ModelRecord>('Model', distinctIds(args.ids, 'ids'), (ids) => ctx.loaders.model.loadMany(ids));
+      for (const model of models) {
+        if ((model.status === 'QUEUED' || model.status === 'TRAINING') && training) await training.cancel(model.id);
+      }
+      const deleted = await store.deleteModels(models.map((m) => m.id));
+      for (const id of deleted) {
+        inference?.evict(id);
+        ctx.loaders.model.clear(id);
+      }
+      return deleted;
+    },
+  }),
+  updatePredictParameters: t.field({
+    type: Model,
+    description: 'Changes how a trained model judges, without retraining',
+    args: {
+      modelId: t.arg.id({ required: true }),
+      threshold: t.arg.float(),
+      ignoreOuter: t.arg.int(),
+      minDetectedArea: t.arg.int(),
+    },
+    resolve: async (_root, args, ctx) => {
+      const model = await loadModel(ctx, args.modelId);
+      const next = { ...model.predictParameters };
+      if (args.threshold != null) {
+        if (!Number.isFinite(args.threshold)) throw badInput('threshold must be a finite number', { argument: 'threshold' });
+        next.threshold = args.threshold;
+      }
+      if (args.ignoreOuter != null) next.ignoreOuter = nonNegativeInt(args.ignoreOuter, 'ignoreOuter');
+      if (args.minDetectedArea != null) next.minDetectedArea = nonNegativeInt(args.minDetectedArea, 'minDetectedArea');
+      const updated = await ctx.services.store.updateModel(model.id, { predictParameters: next });
+      ctx.loaders.model.clear(model.id).prime(model.id, updated);
+      return updated;
+    },
+  }),
+}));
+

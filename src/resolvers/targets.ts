@@ -1,0 +1,113 @@
+import { badInput } from '../errors.ts';
+import { builder } from '../schema/builder.ts';
+import { connectionFromPage, ItemConnection, ModelConnection, pageOf } from '../schema/connection.ts';
+import { ItemType as ItemTypeEnum } from '../schema/items.ts';
+import type { ItemRecord, ItemType, Page } from '../runtime/store/types.ts';
+import { PreprocessingInput, PreprocessingType, Target } from '../schema/targets.ts';
+
+/**
+ * Both item types as one page. The store pages each type by keyset on the id, newest first; the
+ * same `after` cursor applies to both, so merging the two pages by id gives the combined page.
+ */
+function mergePages(first: number, a: Page<ItemRecord>, b: Page<ItemRecord>): Page<ItemRecord> {
+  const all = [...a.nodes, ...b.nodes].sort((x, y) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
+  const nodes = all.slice(0, first);
+  return {
+    nodes,
+    totalCount: a.totalCount + b.totalCount,
+    hasNextPage: all.length > first || a.hasNextPage || b.hasNextPage,
+    endCursor: null,
+  };
+}
+
+builder.node(Target, {
+  description: 'What is inspected (a part, a product); owns its items and models',
+  id: { resolve: (target) => target.id },
+  loadManyWithoutCache: (ids, ctx) => ctx.loaders.target.loadMany(ids).then((r) => r.map((t) => (t instanceof Error ? null : t))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    isDefault: t.exposeBoolean('isDefault'),
+    preprocessing: t.field({ type: [PreprocessingType], resolve: (target) => target.preprocessing }),
+    createdAt: t.field({ type: 'DateTime', resolve: (target) => target.createdAt }),
+    items: t.field({
+      type: ItemConnection,
+      args: {
+        type: t.arg({ type: ItemTypeEnum, description: 'Default: every item' }),
+        first: t.arg.int(),
+        after: t.arg.string(),
+      },
+      resolve: async (target, args, ctx) => {
+        const page = pageOf(args);
+        const list = (type: ItemType) => ctx.services.store.listItems({ type, targetId: target.id }, page);
+        return connectionFromPage(args.type ? await list(args.type) : mergePages(page.first ?? 20, await list('TRAINING'), await list('PREDICTION')));
+      },
+    }),
+    models: t.field({
+      type: ModelConnection,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (target, args, ctx) =>
+        connectionFromPage(await ctx.services.store.listModels({ targetId: target.id }, pageOf(args))),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  targets: t.field({
+    type: [Target],
+    resolve: async (_root, _args, ctx) => {
+      const targets = await ctx.services.store.listTargets();
+      for (const target of targets) ctx.loaders.target.prime(target.id, target);
+      return targets;
+    },
+  }),
+  target: t.field({
+    type: Target,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.loaders.target.load(id),
+  }),
+  defaultTarget: t.field({
+    type: Target,
+    nullable: true,
+    resolve: async (_root, _args, ctx) => ctx.services.store.defaultTarget(),
+  }),
+}));
+
+const MAX_NAME = 200;
+
+export function validName(name: string, argument = 'name'): string {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.length > MAX_NAME) {
+    throw badInput(`${argument} must be 1..${MAX_NAME} characters`, { argument });
+  }
+  return trimmed;
+}
+
+builder.mutationFields((t) => ({
+  createTarget: t.field({
+    type: Target,
+    description: 'Creates a target; the first target becomes the default one',
+    args: {
+      name: t.arg.string({ required: true }),
+      preprocessing: t.arg({ type: [PreprocessingInput] }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const preprocessing = (args.preprocessing ?? []).map((p) => ({
+        name: validName(p.name, 'preprocessing.name'),
+        active: p.active ?? null,
+        config: p.config ?? null,
+      }));
+      return ctx.services.store.createTarget(validName(args.name), preprocessing);
+    },
+  }),
+  setDefaultTarget: t.field({
+    type: Target,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      await ctx.loaders.target.load(id); // NOT_FOUND for an unknown id
+      const target = await ctx.services.store.setDefaultTarget(id);
+      ctx.loaders.target.clearAll();
+      return target;
+    },
+  }),
+}));

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createYoga, type YogaLogger } from 'graphql-yoga';
+import type { Config } from './config.ts';
+import { createContextFactory, type Context, type Services } from './context.ts';
+import { errorCodes, maskedErrors } from './http/errors.ts';
+import { requestLogging } from './http/request-log.ts';
+import { httpRoutes } from './http/routes.ts';
+import { createLogger, currentLog, type Logger } from './logging.ts';
+import { createAuth } from './runtime/auth/auth.ts';
+import { createUrlSigner } from './runtime/images/signed-url.ts';
+import { createInferenceService } from './runtime/inference/index.ts';
+import { createLicenseService } from './runtime/license/license.ts';
+import { createPubSub } from './runtime/pubsub/index.ts';
+import { createSqliteStore } from './runtime/store/sqlite-store.ts';
+import { schema } from './schema/index.ts';
+import { attachGraphqlWs } from './transport/graphql-ws.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Headers that mark a request as not "simple" (CSRF); the last two are what Apollo clients send. */
+export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name'];
+const URL_SECRET_SETTING = 'http.urlSecret';
+
+/** Limits sized so the contract's queries (incl. the nested items query of issue 2) pass. */
+export const queryLimits = {
+  maxDepth: { n: 12 },
+  maxAliases: { n: 30 },
+  maxTokens: { n: 3000 },
+  maxDirectives: { n: 30 },
+  costLimit: { maxCost: 20_000 },
+} as const;
+
+export interface ServerOptions {
+  log?: Logger;
+  /** How long `stop()` waits for in-flight requests before cutting connections (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+async function urlSecret(services: Pick<Services, 'store'>): Promise<string> {
+  let secret = await services.store.getSetting(URL_SECRET_SETTING);
+  if (!secret) {
+    await services.store.setSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
+    secret = (await services.store.getSetting(URL_SECRET_SETTING))!;
+  }
+  return secret;
+}
+
+const yogaLogger = (log: Logger): YogaLogger => {
+  const emit =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      const l = currentLog(log);
+      if (first instanceof Error) l[level]({ err: first, source: 'yoga' }, first.message);
+      else l[level]({ source: 'yoga', args: rest.length ? rest : undefined }, String(first));
+    };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+};
+
+/** Builds every engine (closing the ones already built when a later one fails). */
+async function createServices(config: Config, log: Logger): Promise<Services> {
+  const built: { close(): Promise<void> }[] = [];
+  const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
+  try {
+    const store = keep(await createSqliteStore({ dataDir: config.dataDir, log }));
+    const auth = await createAuth({ store, config });
+    const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
+    const license = createLicenseService({ store, config });
+    const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, log }));
+    const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
+    // TODO(training): construct with createTrainingService once src/runtime/training/index.ts lands.
+    return { config, log, store, auth, urls, license, pubsub, inference } as unknown as Services;
+  } catch (err) {
+    for (const s of built) await s.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function createServer(config: Config, opts: ServerOptions = {}) {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const services = await createServices(config, log);
+  const { store, training, auth } = services;
+
+  if (training) {
+    await store.syncAlgorithms([...training.algorithms]);
+    await training.recover();
+  }
+  const bootstrapCredentials = await auth.bootstrap();
+
+  const { upload } = config;
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: { title: 'Spectro GraphQL', headers: JSON.stringify({ 'x-graphql-yoga-csrf': '1' }) },
+    landingPage: false,
+    multipart: true,
+    // Whole multipart bodies: every file at its limit, plus room for the operations part.
+    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, 2 ** 31) + 1024 * 1024,
+    logging: yogaLogger(log),
+    maskedErrors: maskedErrors(log),
+    context: createContextFactory(services),
+    plugins: [
+      requestLogging(log),
+      httpRoutes(services),
+      useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      EnvelopArmorPlugin(queryLimits),
+      errorCodes(),
+    ],
+  });
+
+  const httpServer = http.createServer(yoga);
+  const ws = attachGraphqlWs({ httpServer, yoga, services });
+
+  // In-flight HTTP requests, so that stop() can wait for them.
+  let active = 0;
+  let drained: (() => void) | null = null;
+  httpServer.on('request', (_req, res) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) drained?.();
+    });
+  });
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({ active }, 'stopping: draining in-flight requests');
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      if (active > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, opts.drainTimeoutMs ?? 10_000).unref()),
+        ]);
+      }
+      httpServer.closeAllConnections();
+      await ws.close();
+      await closed;
+      for (const [name, service] of [
+        ['training', services.training],
+        ['inference', services.inference],
+        ['pubsub', services.pubsub],
+        ['store', services.store],
+      ] as const) {
+        try {
+          await service?.close();
+        } catch (err) {
+          log.error({ err, service: name }, 'closing failed');
+        }
+      }
+      log.info('stopped');
+    })());
+
+  const start = () =>
+    new Promise<{ url: string; port: number }>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        const { port, address } = httpServer.address() as AddressInfo;
+        const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+        const url = `http://${host}:${port}`;
+        log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
+        resolve({ url, port });
+      });
+    });
+
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials };
+}
+
+export type Server = Awaited<ReturnType<typeof createServer>>;

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { loadConfig, type Config } from '../src/config.ts';
+import { createLogger } from '../src/logging.ts';
+import { createServer, type Server } from '../src/server.ts';
+
+export interface GraphResult<T = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface Gateway {
+  server: Server;
+  config: Config;
+  /** A token of a fresh client with that scope. */
+  token(scope?: 'all' | 'read'): Promise<string>;
+  /** In-process GraphQL request through yoga.fetch (no socket). */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphResult<T>>;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** A gateway on a fresh data directory; `close()` stops it and removes the directory. */
+export async function startGateway(overrides: Partial<Config> = {}): Promise<Gateway> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-graph-'));
+  const config: Config = {
+    ...loadConfig({}),
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    clientId: null,
+    clientSecret: null,
+    redisUrl: null,
+    executionProvider: 'cpu',
+    ...overrides,
+  };
+  const server = await createServer(config, { log: createLogger(config.logLevel) });
+  const { yoga, services } = server;
+  const fetchIt = (p: string, init?: RequestInit) => Promise.resolve(yoga.fetch(`http://gateway.test${p}`, init));
+  return {
+    server,
+    config,
+    async token(scope = 'all') {
+      const { clientId, clientSecret } = await services.auth.createClient(scope, `test-${scope}`);
+      return (await services.auth.issueToken(clientId, clientSecret)).accessToken;
+    },
+    async gql(query, variables, token, headers = {}) {
+      const res = await fetchIt('/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as Omit<GraphResult, 'status' | 'headers'>;
+      return { status: res.status, headers: res.headers, ...body } as GraphResult<any>;
+    },
+    fetch: fetchIt,
+    async close() {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small picture with a gradient and a spot, so that every image has distinct bytes. */
+export async function testImage(format: 'png' | 'jpeg', seed: number, size = 64): Promise<Buffer> {
+  const raw = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 3;
+      raw[i] = (x * 4 + seed * 13) & 0xff;
+      raw[i + 1] = (y * 4 + seed * 7) & 0xff;
+      raw[i + 2] = Math.hypot(x - (seed % size), y - size / 2) < 6 ? 255 : 40;
+    }
+  }
+  const img = sharp(raw, { raw: { width: size, height: size, channels: 3 } });
+  return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
+}
+
+/** Throws with the errors when the result has any; returns the data. */
+export function dataOf<T>(result: GraphResult<T>): T {
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+export const codesOf = (result: GraphResult) => (result.errors ?? []).map((e) => e.extensions?.code);
