@@ -8,6 +8,7 @@ import '../resolvers/items.ts';
 import '../resolvers/assessments.ts';
 import '../resolvers/license.ts';
 import '../resolvers/predictions.ts';
+import '../resolvers/training.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,9 @@
+import { patternMatching } from './pattern-matching.ts';
+import type { Algorithm } from './types.ts';
+
+/** The catalogue, in the order `algorithms` lists it. */
+export const ALGORITHMS: readonly Algorithm[] = [patternMatching];
+
+export function algorithmById(id: string): Algorithm | undefined {
+  return ALGORITHMS.find((a) => a.definition.id === id);
+}

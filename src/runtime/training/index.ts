@@ -1,0 +1,297 @@
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Config } from '../../config.ts';
+import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
+import type { PubSub } from '../pubsub/pubsub.ts';
+import type { Store } from '../store/store.ts';
+import { type ItemRecord, ItemType, type ModelRecord, ModelStatus } from '../store/types.ts';
+import { ALGORITHMS, algorithmById } from './algorithms/index.ts';
+import { checkValue, effectiveParams, num, optionalNum } from './algorithms/params.ts';
+import type { TrainRequest, TrainingService } from './training.ts';
+import type { ProgressMessage, WorkerResult, WorkerTask } from './worker.ts';
+
+export type { TrainRequest, TrainingService } from './training.ts';
+
+export interface TrainingLogger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+export interface TrainingDeps {
+  store: Store;
+  pubsub: PubSub;
+  config: Pick<Config, 'trainingConcurrency'>;
+  log: TrainingLogger;
+}
+
+/** Fewest OK pictures a model can learn from (held-out scores need two). */
+export const MIN_OK_IMAGES = 2;
+/** Progress is written to the store at most this often (stage changes always are). */
+const WRITE_INTERVAL_MS = 250;
+
+interface Job {
+  controller: AbortController;
+  /** Why the job was stopped: the user cancelled, or the service is closing (resumable). */
+  stop: 'cancel' | 'close' | null;
+  done: Promise<void>;
+}
+
+const isAbort = (err: unknown) => err instanceof Error && (err.name === 'AbortError' || /abort/i.test(err.message));
+
+/**
+ * Training jobs in worker threads (piscina, `trainingConcurrency` at once; the rest wait in its
+ * queue). Each job: QUEUED -> TRAINING (first progress from the worker) -> READY / FAILED /
+ * CANCELLED, with progress written to the model and published on `trainingProgress`.
+ */
+export async function createTrainingService(deps: TrainingDeps): Promise<TrainingService> {
+  const { store, pubsub, log } = deps;
+  await store.syncAlgorithms(ALGORITHMS.map((a) => a.definition));
+
+  const pool = new Piscina({
+    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    minThreads: 0,
+    maxThreads: Math.max(1, deps.config.trainingConcurrency),
+    idleTimeout: 5_000,
+    // a training job may take minutes; a new one waits rather than oversubscribing the CPUs
+    concurrentTasksPerWorker: 1,
+  });
+  const jobs = new Map<string, Job>();
+  let closing = false;
+
+  const publish = (m: ModelRecord, message: string | null = null) =>
+    pubsub
+      .publish('trainingProgress', m.id, {
+        modelId: m.id,
+        progress: m.progress,
+        stage: m.stage ?? '',
+        status: m.status,
+        message: message ?? m.statusText,
+        at: new Date().toISOString(),
+      })
+      .catch((err) => log.warn({ err, modelId: m.id }, 'training: progress not published'));
+
+  const update = async (id: string, patch: Parameters<Store['updateModel']>[1], message: string | null = null) => {
+    const m = await store.updateModel(id, patch);
+    await publish(m, message);
+    return m;
+  };
+
+  async function loadPictures(model: ModelRecord) {
+    const items = await store.itemsByIds(model.trainItemIds);
+    const byId = new Map(items.map((i) => [i.id, i]));
+    const missing = model.trainItemIds.filter((id) => !byId.get(id)?.active);
+    if (missing.length) {
+      throw new Error(`${missing.length} of the model's ${model.trainItemIds.length} training items no longer exist (e.g. "${missing[0]}"); train a new model`);
+    }
+    const images = await store.imagesByOwners('item', model.trainItemIds);
+    const first = new Map<string, (typeof images)[number]>();
+    for (const im of images) {
+      const cur = first.get(im.ownerId);
+      if (!cur || im.position < cur.position) first.set(im.ownerId, im);
+    }
+    const ok: Uint8Array[] = [];
+    const ng: Uint8Array[] = [];
+    for (const id of model.trainItemIds) {
+      const im = first.get(id);
+      if (!im) throw new Error(`training item "${id}" has no picture`);
+      (byId.get(id)!.good === false ? ng : ok).push(await store.blobs.get(im.blob));
+    }
+    return { ok, ng };
+  }
+
+  async function runJob(model: ModelRecord, job: Job): Promise<void> {
+    const started = Date.now();
+    const { port1, port2 } = new MessageChannel();
+    let lastWrite = 0;
+    let lastStage: string | null = null;
+    let writing: Promise<unknown> = Promise.resolve();
+    port1.on('message', (msg: ProgressMessage) => {
+      if (job.stop) return;
+      const now = Date.now();
+      const first = lastStage === null;
+      if (!first && msg.stage === lastStage && now - lastWrite < WRITE_INTERVAL_MS) return;
+      lastWrite = now;
+      lastStage = msg.stage;
+      const patch = { progress: Math.min(0.99, Math.max(0, msg.progress)), stage: msg.stage, ...(first ? { status: ModelStatus.TRAINING } : {}) };
+      // writes stay in order: each waits for the previous one
+      writing = writing.then(() => (job.stop ? undefined : update(model.id, patch, msg.message))).catch((err) =>
+        log.warn({ err, modelId: model.id }, 'training: progress not stored'),
+      );
+    });
+    try {
+      const { ok, ng } = await loadPictures(model);
+      const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2 };
+      const result = (await pool.run(task, { signal: job.controller.signal, transferList: [port2] })) as WorkerResult;
+      await writing;
+      if (job.stop) throw new DOMException('stopped', 'AbortError');
+      const onnxBlob = await store.blobs.put(result.onnx);
+      const imageBlob = await store.blobs.put(result.picture);
+      const seconds = (Date.now() - started) / 1000;
+      const predictParameters = {
+        threshold: result.threshold,
+        ignoreOuter: num(model.params, 'ignore_outer', 0),
+        minDetectedArea: num(model.params, 'min_detected_area', 0),
+      };
+      await update(model.id, {
+        status: ModelStatus.READY,
+        statusText: null,
+        progress: 1,
+        stage: 'done',
+        onnxBlob,
+        imageBlob,
+        inputSpec: { ...result.inputSpec },
+        predictParameters,
+        stats: result.stats,
+        trainingTime: Math.round(seconds * 1000) / 1000,
+        okImageCount: ok.length,
+        ngImageCount: ng.length,
+      });
+      log.info({ modelId: model.id, seconds, threshold: result.threshold, details: result.details }, 'training: model ready');
+    } catch (err) {
+      port1.close();
+      await writing;
+      if (job.stop === 'close') {
+        await update(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
+      } else if (job.stop === 'cancel' || isAbort(err)) {
+        await update(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
+      } else {
+        const text = err instanceof Error ? err.message : String(err);
+        log.warn({ err, modelId: model.id }, 'training: failed');
+        await update(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
+      }
+    } finally {
+      port1.close();
+    }
+  }
+
+  function enqueue(model: ModelRecord) {
+    const job: Job = { controller: new AbortController(), stop: null, done: Promise.resolve() };
+    jobs.set(model.id, job);
+    job.done = runJob(model, job)
+      .catch((err) => log.error({ err, modelId: model.id }, 'training: job bookkeeping failed'))
+      .finally(() => jobs.delete(model.id));
+  }
+
+  async function trainingItems(targetId: string, itemIds: readonly string[] | null | undefined): Promise<ItemRecord[]> {
+    if (itemIds && itemIds.length) {
+      const found = await store.itemsByIds(itemIds);
+      const byId = new Map(found.map((i) => [i.id, i]));
+      const missing = itemIds.find((id) => !byId.has(id));
+      if (missing) throw notFound('Item', missing);
+      const foreign = found.find((i) => i.targetId !== targetId);
+      if (foreign) throw badInput(`item "${foreign.id}" belongs to another target`, { argument: 'itemIds' });
+      return [...new Set(itemIds)].map((id) => byId.get(id)!);
+    }
+    const all: ItemRecord[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.listItems({ type: ItemType.TRAINING, targetId }, { first: 100, after });
+      all.push(...page.nodes.filter((i) => i.active));
+      if (!page.hasNextPage || !page.endCursor) break;
+      after = page.endCursor;
+    }
+    return all.reverse(); // oldest first: upload order
+  }
+
+  return {
+    algorithms: ALGORITHMS.map((a) => a.definition),
+
+    async train(req: TrainRequest) {
+      if (closing) throw new AppError(ErrorCode.UNAVAILABLE, 'the training service is shutting down');
+      const algorithm = algorithmById(req.algorithmId);
+      if (!algorithm) throw notFound('Algorithm', req.algorithmId);
+      const [target] = await store.targetsByIds([req.targetId]);
+      if (!target) throw notFound('Target', req.targetId);
+
+      const defs = algorithm.definition.parameters;
+      const overrides: Record<string, string> = {};
+      if (req.overrideParams?.length) {
+        const stored = await store.parametersByAlgorithmIds([algorithm.definition.id]);
+        for (const o of req.overrideParams) {
+          const name = o.name ?? stored.find((p) => p.id === o.parameterId)?.name;
+          const def = defs.find((d) => d.name === name);
+          if (!def) {
+            throw badInput(`algorithm "${algorithm.definition.name}" has no parameter ${o.name ? `"${o.name}"` : `with id "${o.parameterId}"`}`, {
+              argument: 'overrideParams',
+            });
+          }
+          const reason = checkValue(def, o.value);
+          if (reason) throw badInput(reason, { argument: 'overrideParams', parameter: def.name });
+          overrides[def.name] = o.value;
+        }
+      }
+      const params = effectiveParams(defs, overrides);
+
+      const items = await trainingItems(target.id, req.itemIds);
+      const okCount = items.filter((i) => i.good !== false).length;
+      const ngCount = items.length - okCount;
+      if (okCount < MIN_OK_IMAGES) {
+        throw badInput(`at least ${MIN_OK_IMAGES} OK training pictures are needed, the target has ${okCount}`, { argument: 'itemIds' });
+      }
+      const model = await store.createModel({
+        name: req.name?.trim() || `${algorithm.definition.name} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
+        version: algorithm.definition.version,
+        algorithmId: algorithm.definition.id,
+        targetId: target.id,
+        status: ModelStatus.QUEUED,
+        params,
+        predictParameters: {
+          threshold: optionalNum(params, 'threshold') ?? 0,
+          ignoreOuter: num(params, 'ignore_outer', 0),
+          minDetectedArea: num(params, 'min_detected_area', 0),
+        },
+        trainItemIds: items.map((i) => i.id),
+        okImageCount: okCount,
+        ngImageCount: ngCount,
+      });
+      const queued = await update(model.id, { stage: 'queued', progress: 0 });
+      enqueue(queued);
+      return queued;
+    },
+
+    async cancel(modelId: string) {
+      const [model] = await store.modelsByIds([modelId]);
+      if (!model) throw notFound('Model', modelId);
+      const job = jobs.get(modelId);
+      if (job) {
+        job.stop = 'cancel';
+        job.controller.abort();
+        await job.done;
+        return (await store.modelsByIds([modelId]))[0]!;
+      }
+      if (model.status === ModelStatus.QUEUED || model.status === ModelStatus.TRAINING) {
+        // left by another process (or before recover ran)
+        return update(modelId, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
+      }
+      throw new AppError(ErrorCode.CONFLICT, `model "${modelId}" is ${model.status}; only a queued or training model can be cancelled`, { id: modelId });
+    },
+
+    async recover() {
+      const left = await store.modelsWithStatus([ModelStatus.QUEUED, ModelStatus.TRAINING]);
+      for (const m of left) {
+        if (jobs.has(m.id)) continue;
+        log.info({ modelId: m.id, status: m.status }, 'training: re-queueing a job a previous process left');
+        const queued = await update(m.id, {
+          status: ModelStatus.QUEUED,
+          stage: 'queued',
+          progress: 0,
+          statusText: 'restarted after an interruption',
+        });
+        enqueue(queued);
+      }
+    },
+
+    async close() {
+      if (closing) return;
+      closing = true;
+      const running = [...jobs.values()];
+      for (const job of running) {
+        job.stop = 'close';
+        job.controller.abort();
+      }
+      await Promise.all(running.map((j) => j.done));
+      await pool.destroy();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import * as ort from 'onnxruntime-node';
+
+/**
+ * Runs a model built here over single-image tensors (C x H x W each) in batches and returns each
+ * requested output split per image. Training uses this both for the fixed feature extractors
+ * (so training and prediction see the very same features) and to score held-out images.
+ */
+export async function runPerImage(
+  model: Uint8Array,
+  tensors: readonly Float32Array[],
+  dims: readonly [number, number, number],
+  outputs: readonly string[],
+  options: { batch?: number; input?: string; threads?: number } = {},
+): Promise<Record<string, Float32Array[]>> {
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: options.threads ?? 2,
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const batch = options.batch ?? 8;
+    const size = dims[0] * dims[1] * dims[2];
+    const out: Record<string, Float32Array[]> = Object.fromEntries(outputs.map((o) => [o, []]));
+    for (let start = 0; start < tensors.length; start += batch) {
+      const n = Math.min(batch, tensors.length - start);
+      const data = new Float32Array(n * size);
+      for (let i = 0; i < n; i++) data.set(tensors[start + i]!, i * size);
+      const res = await session.run(
+        { [options.input ?? 'images']: new ort.Tensor('float32', data, [n, ...dims]) },
+        [...outputs],
+      );
+      for (const o of outputs) {
+        const t = res[o]!;
+        const all = t.data as Float32Array;
+        const per = all.length / n;
+        for (let i = 0; i < n; i++) out[o]!.push(all.slice(i * per, (i + 1) * per));
+        t.dispose();
+      }
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}

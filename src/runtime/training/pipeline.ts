@@ -1,0 +1,104 @@
+import type { InputSpec } from '../inference/contract.ts';
+import { channelsOf } from '../images/tensor.ts';
+import { optionalNum, pair } from './algorithms/params.ts';
+import type { TrainInput, TrainOutput } from './algorithms/types.ts';
+import { runPerImage } from './ort.ts';
+import { anomalyRange, chooseThreshold, computeStats, median } from './threshold.ts';
+
+export type Report = (fraction: number, stage?: string) => void;
+
+/**
+ * What an algorithm provides to the shared training pipeline:
+ * `prepare` turns each picture into what `fit` learns from (e.g. features from a fixed extractor;
+ * done once), `fit` learns a model from some of them, `build` compiles a model to ONNX.
+ */
+export interface Learner<F, M> {
+  prepare?(tensors: Float32Array[], report: Report, signal: AbortSignal): Promise<F[]>;
+  fit(items: F[], report: Report, signal: AbortSignal): Promise<M> | M;
+  build(model: M): Uint8Array;
+  /** k of the OK-only threshold rule (mean + k std). */
+  kStd?: number;
+}
+
+export function checkAborted(signal: AbortSignal) {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+/** Indices split into k folds, interleaved (pictures usually come in upload order). */
+export function folds(n: number, k: number): number[][] {
+  return Array.from({ length: k }, (_, f) => Array.from({ length: n }, (_, i) => i).filter((i) => i % k === f));
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Trains with honest held-out scores:
+ * 1. k-fold over the OK pictures (k = min(4, #OK)): a model fitted without fold f scores fold f;
+ * 2. the final model is fitted on every OK picture and scores the NG pictures (never fitted on);
+ * 3. threshold (F1-best with NG, else the OK-only rule) and stats from those held-out scores.
+ */
+export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: TrainInput): Promise<TrainOutput & { model: M }> {
+  const { ok, ng, spec, params, progress, signal } = input;
+  if (ok.length < 2) throw new Error(`at least 2 OK images are needed, got ${ok.length}`);
+  const dims = [channelsOf(spec), spec.height, spec.width] as const;
+  const span = (lo: number, hi: number, stage: string): Report => (f, s) => progress(lo + (hi - lo) * Math.min(1, Math.max(0, f)), s ?? stage);
+
+  progress(0.02, 'features');
+  const items = learner.prepare ? await learner.prepare(ok, span(0.02, 0.25, 'features'), signal) : (ok as unknown as F[]);
+  checkAborted(signal);
+
+  const k = Math.min(4, ok.length);
+  const okScores = new Array<number>(ok.length).fill(0);
+  const mapMedians: number[] = [];
+  const parts = folds(ok.length, k);
+  for (let f = 0; f < k; f++) {
+    const held = new Set(parts[f]);
+    const report = span(0.25 + (0.45 * f) / k, 0.25 + (0.45 * (f + 1)) / k, `holdout ${f + 1}/${k}`);
+    const model = await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
+    checkAborted(signal);
+    const heldIdx = [...held];
+    const out = await runPerImage(learner.build(model), heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
+    heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
+    for (const m of out.anomaly_map!) mapMedians.push(median(m));
+    await yieldToLoop();
+    checkAborted(signal);
+  }
+
+  const model = await learner.fit(items, span(0.7, 0.9, 'fitting'), signal);
+  checkAborted(signal);
+  progress(0.9, 'threshold');
+  const onnx = learner.build(model);
+  const ngScores = ng.length ? (await runPerImage(onnx, ng, dims, ['score'])).score!.map((s) => s[0]!) : [];
+  checkAborted(signal);
+
+  const override = optionalNum(params, 'threshold');
+  const choice = chooseThreshold(okScores, ngScores, learner.kStd ?? 3);
+  const threshold = override ?? choice.threshold;
+  const method =
+    `held-out scores: ${k}-fold cross-validation over ${ok.length} OK pictures` +
+    (ng.length ? `, ${ng.length} NG pictures scored by the final model (they also set the threshold, so computed figures are optimistic)` : '') +
+    `; threshold: ${override !== null ? 'set by the user' : choice.rule}`;
+  const stats = computeStats(okScores, ngScores, threshold, method);
+  const range: [number, number] = params.anomaly_range ? pair(params, 'anomaly_range', [0, 1]) : anomalyRange(median(mapMedians), threshold);
+  const inputSpec: InputSpec = { ...spec, anomalyRange: range };
+
+  const representative = new Float32Array(ok[0]!.length);
+  for (const t of ok) for (let i = 0; i < t.length; i++) representative[i]! += t[i]! / ok.length;
+
+  progress(0.97, 'exporting');
+  return {
+    onnx,
+    inputSpec,
+    threshold,
+    stats,
+    representative,
+    model,
+    details: {
+      okHeldOutScores: okScores.map(round4),
+      ngScores: ngScores.map(round4),
+      thresholdRule: override !== null ? 'user' : choice.rule,
+    },
+  };
+}
+
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;

@@ -1,0 +1,92 @@
+import type { MessagePort } from 'node:worker_threads';
+import sharp from 'sharp';
+import type { InputSpec } from '../inference/contract.ts';
+import { channelsOf, toTensor } from '../images/tensor.ts';
+import type { ModelStats } from '../store/types.ts';
+import { algorithmById } from './algorithms/index.ts';
+
+/** What the service sends to a worker thread for one job. */
+export interface WorkerTask {
+  algorithmId: string;
+  params: Record<string, string>;
+  ok: Uint8Array[];
+  ng: Uint8Array[];
+  /** Receives `ProgressMessage`s. */
+  port: MessagePort;
+}
+
+export interface ProgressMessage {
+  progress: number;
+  stage: string;
+  message: string | null;
+}
+
+export interface WorkerResult {
+  onnx: Uint8Array;
+  inputSpec: InputSpec;
+  threshold: number;
+  stats: ModelStats;
+  /** PNG of the model's representative picture (mean OK image). */
+  picture: Uint8Array;
+  details: Record<string, unknown>;
+}
+
+/**
+ * One training job in a worker thread: decodes the pictures exactly as prediction will
+ * (`toTensor`), trains, and returns the ONNX bytes and the figures. Cancellation terminates the
+ * thread (piscina aborts the task), so no cooperative checks are needed for it here.
+ */
+export default async function train(task: WorkerTask): Promise<WorkerResult> {
+  const { port } = task;
+  const send = (progress: number, stage: string, message: string | null = null) =>
+    port.postMessage({ progress, stage, message } satisfies ProgressMessage);
+  try {
+    const algorithm = algorithmById(task.algorithmId);
+    if (!algorithm) throw new Error(`unknown algorithm "${task.algorithmId}"`);
+    const spec = algorithm.inputSpec(task.params);
+    send(0, 'loading');
+    const decode = async (bytes: Uint8Array[], offset: number) => {
+      const out: Float32Array[] = [];
+      for (const [i, b] of bytes.entries()) {
+        try {
+          out.push(await toTensor(b, spec));
+        } catch (e) {
+          throw new Error(`picture ${offset + i + 1} could not be decoded: ${(e as Error).message}`);
+        }
+      }
+      return out;
+    };
+    const ok = await decode(task.ok, 0);
+    const ng = await decode(task.ng, task.ok.length);
+    send(0.05, 'features');
+    const result = await algorithm.train({
+      ok,
+      ng,
+      spec,
+      params: task.params,
+      signal: new AbortController().signal,
+      progress: (f, stage, message) => send(0.05 + 0.9 * f, stage, message ?? null),
+    });
+    const picture = await pictureOf(result.representative, result.inputSpec);
+    send(0.99, 'exporting');
+    return {
+      onnx: result.onnx,
+      inputSpec: result.inputSpec,
+      threshold: result.threshold,
+      stats: result.stats,
+      picture,
+      details: result.details,
+    };
+  } finally {
+    port.close();
+  }
+}
+
+async function pictureOf(chw: Float32Array, spec: InputSpec): Promise<Uint8Array> {
+  const c = channelsOf(spec);
+  const plane = spec.width * spec.height;
+  const hwc = Buffer.alloc(plane * c);
+  for (let i = 0; i < plane; i++)
+    for (let k = 0; k < c; k++) hwc[i * c + k] = Math.round(Math.min(1, Math.max(0, chw[k * plane + i]!)) * 255);
+  return sharp(hwc, { raw: { width: spec.width, height: spec.height, channels: c as 1 | 3 } }).png().toBuffer();
+}
