@@ -16,6 +16,7 @@ import { createInferenceService } from './runtime/inference/index.ts';
 import { createLicenseService } from './runtime/license/license.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
 import { createSqliteStore } from './runtime/store/sqlite-store.ts';
+import { createTrainingService } from './runtime/training/index.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
 
@@ -71,8 +72,8 @@ async function createServices(config: Config, log: Logger): Promise<Services> {
     const license = createLicenseService({ store, config });
     const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, log }));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
-    // TODO(training): construct with createTrainingService once src/runtime/training/index.ts lands.
-    return { config, log, store, auth, urls, license, pubsub, inference } as unknown as Services;
+    const training = keep(await createTrainingService({ store, pubsub, config, log }));
+    return { config, log, store, auth, urls, license, pubsub, training, inference };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -84,10 +85,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   const services = await createServices(config, log);
   const { store, training, auth } = services;
 
-  if (training) {
-    await store.syncAlgorithms([...training.algorithms]);
-    await training.recover();
-  }
+  await store.syncAlgorithms([...training.algorithms]);
+  await training.recover();
   const bootstrapCredentials = await auth.bootstrap();
 
   const { upload } = config;
@@ -147,7 +146,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         ['store', services.store],
       ] as const) {
         try {
-          await service?.close();
+          await service.close();
         } catch (err) {
           log.error({ err, service: name }, 'closing failed');
         }

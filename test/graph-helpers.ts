@@ -41,7 +41,8 @@ export async function startGateway(overrides: Partial<Config> = {}): Promise<Gat
   };
   const server = await createServer(config, { log: createLogger(config.logLevel) });
   const { yoga, services } = server;
-  const fetchIt = (p: string, init?: RequestInit) => Promise.resolve(yoga.fetch(`http://gateway.test${p}`, init));
+  const yogaFetch = yoga.fetch as (url: string, init?: RequestInit) => Promise<Response> | Response;
+  const fetchIt = (p: string, init?: RequestInit) => Promise.resolve(yogaFetch(`http://gateway.test${p}`, init));
   return {
     server,
     config,

@@ -116,11 +116,11 @@ builder.mutationFields((t) => ({
       const { store, training, inference } = ctx.services;
       const models = await loadAll<ModelRecord>('Model', distinctIds(args.ids, 'ids'), (ids) => ctx.loaders.model.loadMany(ids));
       for (const model of models) {
-        if ((model.status === 'QUEUED' || model.status === 'TRAINING') && training) await training.cancel(model.id);
+        if (model.status === 'QUEUED' || model.status === 'TRAINING') await training.cancel(model.id);
       }
       const deleted = await store.deleteModels(models.map((m) => m.id));
       for (const id of deleted) {
-        inference?.evict(id);
+        inference.evict(id);
         ctx.loaders.model.clear(id);
       }
       return deleted;
