@@ -30,6 +30,10 @@ export interface Config {
   licensePublicKey: string | null;
   /** Other Spectro REST deployments proxied under /upstream/<name>/…: name=url,name=url */
   upstreams: Record<string, string>;
+  /** Client credentials per upstream: UPSTREAM_<NAME>_CLIENT_ID / UPSTREAM_<NAME>_CLIENT_SECRET. */
+  upstreamCredentials: Record<string, { clientId: string; clientSecret: string }>;
+  /** Per-attempt deadline for calls to an upstream (UPSTREAM_TIMEOUT_MS). */
+  upstreamTimeoutMs: number;
 }
 
 const int = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number.parseInt(v, 10));
@@ -69,5 +73,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           return [s.slice(0, i), s.slice(i + 1)] as const;
         }),
     ),
+    upstreamCredentials: upstreamCredentials(env),
+    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000),
   };
+}
+
+/** Env key of an upstream name: `eu-line` -> `EU_LINE` (UPSTREAM_EU_LINE_CLIENT_ID). */
+export const upstreamEnvKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+function upstreamCredentials(env: NodeJS.ProcessEnv): Config['upstreamCredentials'] {
+  const out: Config['upstreamCredentials'] = {};
+  for (const entry of (env.UPSTREAMS ?? '').split(',')) {
+    const name = entry.trim().split('=')[0] ?? '';
+    const key = upstreamEnvKey(name);
+    const clientId = env[`UPSTREAM_${key}_CLIENT_ID`];
+    const clientSecret = env[`UPSTREAM_${key}_CLIENT_SECRET`];
+    if (name && clientId && clientSecret) out[name] = { clientId, clientSecret };
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import type { InferenceService } from './runtime/inference/inference.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
 import type { Store } from './runtime/store/store.ts';
 import type { TrainingService } from './runtime/training/training.ts';
+import type { Upstreams } from './runtime/upstream/upstream.ts';
 
 export type { Loaders };
 
@@ -22,6 +23,8 @@ export interface Services {
   pubsub: PubSub;
   training: TrainingService;
   inference: InferenceService;
+  /** Other Spectro REST deployments (UPSTREAMS); empty when none are configured. */
+  upstreams: Upstreams;
   license: LicenseService;
 }
 

@@ -17,6 +17,8 @@ import { createLicenseService } from './runtime/license/license.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
 import { createSqliteStore } from './runtime/store/sqlite-store.ts';
 import { createTrainingService } from './runtime/training/index.ts';
+import { createUpstreams } from './runtime/upstream/index.ts';
+import { restRoutes } from './rest/index.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
 
@@ -73,7 +75,8 @@ async function createServices(config: Config, log: Logger): Promise<Services> {
     const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, log }));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
     const training = keep(await createTrainingService({ store, pubsub, config, log }));
-    return { config, log, store, auth, urls, license, pubsub, training, inference };
+    const upstreams = keep(createUpstreams(config, { log }));
+    return { config, log, store, auth, urls, license, pubsub, training, inference, upstreams };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -104,6 +107,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     plugins: [
       requestLogging(log),
       httpRoutes(services),
+      restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
@@ -143,6 +147,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         ['training', services.training],
         ['inference', services.inference],
         ['pubsub', services.pubsub],
+        ['upstreams', services.upstreams],
         ['store', services.store],
       ] as const) {
         try {

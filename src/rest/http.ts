@@ -1,0 +1,86 @@
+import { ErrorCode } from '../errors.ts';
+
+/**
+ * REST statuses for the contract's error codes. Unlike GraphQL, the REST API answers bad input
+ * with 422 Unprocessable Entity (spectro-rest-v1 documents 422 on every write).
+ */
+const STATUS: Record<string, number> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.BAD_USER_INPUT]: 422,
+  [ErrorCode.UNSUPPORTED_MEDIA]: 415,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.UNAVAILABLE]: 503,
+};
+
+const TITLE: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const statusForCode = (code: string | undefined): number => (code && STATUS[code]) || 500;
+
+export interface KeyValueError {
+  key: string;
+  errors: string[];
+}
+
+/** An expected REST failure; the handler turns it into spectro-rest-v1's BaseError body. */
+export class RestFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly extra: {
+      code?: string;
+      messages?: KeyValueError[];
+      headers?: Record<string, string>;
+      requestId?: string;
+    } = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const unprocessable = (key: string, detail: string) =>
+  new RestFailure(422, detail, { code: ErrorCode.BAD_USER_INPUT, messages: [{ key, errors: [detail] }] });
+
+/** `{ errors: { title, detail, status, source: { pointer }, message: [{ key, errors }] } }` */
+export function errorResponse(failure: RestFailure, pointer: string): Response {
+  const { status, detail, extra } = failure;
+  const headers: Record<string, string> = { ...extra.headers };
+  if (status === 401) headers['www-authenticate'] ??= 'Bearer';
+  const body = {
+    errors: {
+      title: TITLE[status] ?? 'Error',
+      detail,
+      status,
+      source: { pointer },
+      message: extra.messages ?? [],
+      ...(extra.code ? { code: extra.code } : {}),
+      ...(extra.requestId ? { request_id: extra.requestId } : {}),
+    },
+  };
+  return json(body, status, headers);
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+export const data = (payload: unknown, status = 200) => json({ data: payload }, status);

@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import type { Services } from '../context.ts';
+import { AppError } from '../errors.ts';
+import { RestFailure, statusForCode } from './http.ts';
+
+export const UPSTREAM_PREFIX = '/upstream/';
+
+const REQUEST_HEADERS = ['content-type', 'content-length', 'accept', 'accept-language', 'if-none-match'];
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition', 'etag', 'cache-control', 'retry-after', 'last-modified'];
+
+/**
+ * `/upstream/<name>/api/v1/...`: another Spectro deployment's REST API through this gateway.
+ * The caller authenticates here (reads need a token, writes scope `all`); the upstream sees the
+ * gateway's own client credentials. Only the `/api/v1/` surface is reachable.
+ */
+export async function proxyUpstream(request: Request, url: URL, services: Services): Promise<Response> {
+  const [, rawName, rest = '/'] = /^\/upstream\/([^/]+)(\/.*)?$/.exec(url.pathname) ?? [];
+  const name = decodeURIComponent(rawName ?? '');
+  const client = services.upstreams.get(name);
+  if (!client) throw new RestFailure(404, `no upstream named "${name}" is configured`, { code: 'NOT_FOUND' });
+
+  let principal;
+  try {
+    principal = await services.auth.verify(request.headers.get('authorization'));
+  } catch (err) {
+    if (err instanceof AppError) throw new RestFailure(statusForCode(err.code), err.message, { code: err.code });
+    throw err;
+  }
+  const reads = request.method === 'GET' || request.method === 'HEAD';
+  if (!reads && principal.scope !== 'all') {
+    throw new RestFailure(403, `scope "${principal.scope}" may not change data on upstream "${name}"; it needs scope "all"`, { code: 'FORBIDDEN' });
+  }
+  if (!rest.startsWith('/api/v1/')) {
+    throw new RestFailure(404, `only the REST API (/api/v1/...) of upstream "${name}" is reachable here`, { code: 'NOT_FOUND' });
+  }
+
+  const headers: Record<string, string> = {};
+  for (const h of REQUEST_HEADERS) {
+    const v = request.headers.get(h);
+    if (v) headers[h] = v;
+  }
+  let res;
+  try {
+    res = await client.request({
+      method: request.method as 'GET',
+      path: `${rest}${url.search}`,
+      headers,
+      body: request.body && !reads ? Readable.fromWeb(request.body as import('node:stream/web').ReadableStream) : null,
+      signal: request.signal,
+    });
+  } catch (err) {
+    if (err instanceof AppError) throw new RestFailure(statusForCode(err.code), err.message, { code: err.code });
+    throw err;
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.body.dump();
+    throw new RestFailure(502, `upstream "${name}" refused the gateway's credentials (HTTP ${res.status})`, { code: 'UNAVAILABLE' });
+  }
+  const out = new Headers({ 'x-upstream': name });
+  for (const h of RESPONSE_HEADERS) {
+    const v = res.headers[h];
+    if (typeof v === 'string') out.set(h, v);
+  }
+  const body = request.method === 'HEAD' || res.status === 204 || res.status === 304 ? null : (Readable.toWeb(res.body) as ReadableStream<Uint8Array>);
+  if (!body) await res.body.dump();
+  return new Response(body, { status: res.status, headers: out });
+}
