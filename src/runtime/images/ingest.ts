@@ -4,8 +4,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import sharp from 'sharp';
+import type { FormatEnum, Metadata } from 'sharp';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode } from '../../errors.ts';
 import type { BlobStore, NewImage } from '../store/store.ts';
@@ -53,8 +53,25 @@ async function stage(file: File, dest: string, name: string, maxBytes: number): 
       else done(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(file.stream() as unknown as NodeWebStream), counter, createWriteStream(dest, { flags: 'wx' }));
+  await pipeline(Readable.from(chunksOf(file)), counter, createWriteStream(dest, { flags: 'wx' }));
   return size;
+}
+
+/**
+ * Yoga hands out @whatwg-node ponyfill Files whose streams are not Node's web streams
+ * (`Readable.fromWeb` refuses them), so read through the standard reader interface.
+ */
+async function* chunksOf(file: File): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value) yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /**
@@ -63,7 +80,7 @@ async function stage(file: File, dest: string, name: string, maxBytes: number): 
  */
 async function decode(src: string, name: string, maxPixels: number): Promise<Omit<Staged, 'name'>> {
   const open = () => sharp(src, { limitInputPixels: maxPixels, failOn: 'error' });
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // Reads the header only; the pixel limit is enforced here, before anything is decoded.
     meta = await open().metadata();
@@ -87,7 +104,7 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
     const out = `${src}.oriented`;
     const info = await open()
       .rotate()
-      .toFormat(meta.format as keyof sharp.FormatEnum, meta.format === 'jpeg' ? { quality: 95 } : {})
+      .toFormat(meta.format as keyof FormatEnum, meta.format === 'jpeg' ? { quality: 95 } : {})
       .toFile(out);
     await fsp.rm(src, { force: true });
     return { file: out, width: info.width, height: info.height, contentType };
@@ -137,18 +154,19 @@ export async function ingestImages(
   }
 
   const images: NewImage[] = [];
-  const added: string[] = [];
   const held: string[] = [];
+  // Every blob this call put, not only those it created: when a concurrent upload of the same
+  // bytes created it and rolled back first, the last one out removes it. A blob some row uses,
+  // or another request still holds, stays.
   const rollback = async () => {
     const keys = held.splice(0);
     blobs.release(keys);
-    await blobs.deleteUnreferenced(added.splice(0));
+    await blobs.deleteUnreferenced(keys);
   };
   try {
     for (const s of staged) {
-      const { key, size, created } = await blobs.putFile(s.file, { hold: true });
+      const { key, size } = await blobs.putFile(s.file, { hold: true });
       held.push(key);
-      if (created) added.push(key);
       images.push({ name: s.name, blob: key, width: s.width, height: s.height, fileSize: size, contentType: s.contentType });
     }
   } catch (err) {
