@@ -54,6 +54,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   for (let f = 0; f < k; f++) {
     const held = new Set(parts[f]);
     const report = span(0.25 + (0.45 * f) / k, 0.25 + (0.45 * (f + 1)) / k, `holdout ${f + 1}/${k}`);
+    report(0);
     const model = await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
     checkAborted(signal);
     const heldIdx = [...held];
@@ -64,7 +65,9 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     checkAborted(signal);
   }
 
-  const model = await learner.fit(items, span(0.7, 0.9, 'fitting'), signal);
+  const finalReport = span(0.7, 0.9, 'fitting');
+  finalReport(0);
+  const model = await learner.fit(items, finalReport, signal);
   checkAborted(signal);
   progress(0.9, 'threshold');
   const onnx = learner.build(model);
