@@ -137,6 +137,7 @@ describe('pagination', () => {
     expect(unfiltered.totalCount).toBe(52);
     expect(unfiltered.nodes).toHaveLength(20);
     expect((await store.listItems({ type: 'PREDICTION' }, {})).totalCount).toBe(1);
+    expect((await store.listItems({ targetId: t1.id }, {})).totalCount).toBe(46);
   });
 
   it('clamps first to 100 and refuses foreign cursors and negative sizes', async () => {
@@ -376,5 +377,27 @@ describe('read counters', () => {
     const w = store.stats.writes;
     await store.addItems([item(t.id, 'a', [await image('1'), await image('2')]), item(t.id, 'b', [await image('3')])]);
     expect(store.stats.writes - w).toBe(5); // two items, three images
+  });
+});
+
+describe('blob store', () => {
+  it('stores content by sha256, once, from bytes or a staged file, and refuses malformed keys', async () => {
+    const key = await store.blobs.put(Buffer.from('abc'));
+    expect(key).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(store.blobs.path(key)).toBe(path.join(dir, 'blobs', 'ba', key.slice(2)));
+    expect(await store.blobs.put(Buffer.from('abc'))).toBe(key);
+    const staged = path.join(store.blobs.tmpDir, 'staged');
+    fs.writeFileSync(staged, 'abc');
+    expect(await store.blobs.putFile(staged)).toEqual({ key, size: 3, created: false });
+    expect(fs.existsSync(staged)).toBe(false);
+    fs.writeFileSync(staged, 'xyz');
+    const put = await store.blobs.putFile(staged);
+    expect(put.created).toBe(true);
+    expect((await store.blobs.get(put.key)).toString()).toBe('xyz');
+    expect(blobFiles()).toBe(2);
+    expect(() => store.blobs.path('../../etc/passwd')).toThrow();
+    expect(await store.blobs.has('../x')).toBe(false);
+    expect(await store.blobs.delete(put.key)).toBe(true);
+    expect(await store.blobs.delete(put.key)).toBe(false);
   });
 });

@@ -373,8 +373,9 @@ export async function createSqliteStore(opts: {
      * training set (plus any training items it assessed).
      */
     async listItems(filter, args) {
-      const where = ['type = ?'];
-      const params: unknown[] = [filter.type];
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.type) (where.push('type = ?'), params.push(filter.type));
       if (filter.targetId) (where.push('target_id = ?'), params.push(filter.targetId));
       if (filter.modelId) {
         where.push(

@@ -153,6 +153,10 @@ export interface AlgorithmDefinition {
  * dataloaders are built on them. They return what exists, in any order; callers map by key.
  * Every method that touches the database counts one "read" or "write" in `stats` so tests can
  * prove a query's cost does not grow with the number of rows.
+ *
+ * Paged lists (`listModels`, `listItems`) are newest first with keyset cursors; `first` defaults
+ * to 20 and is clamped to 100. Expected failures are AppErrors (NOT_FOUND, CONFLICT,
+ * BAD_USER_INPUT for a foreign cursor).
  */
 export interface Store {
   readonly blobs: BlobStore;
@@ -187,8 +191,9 @@ export interface Store {
   modelsWithStatus(statuses: readonly ModelStatus[]): Promise<ModelRecord[]>;
 
   // items and their images
+  /** `type` null or absent: both kinds. See the implementation for what `modelId` selects. */
   listItems(
-    filter: { type: ItemType; targetId?: string | null; modelId?: string | null },
+    filter: { type?: ItemType | null; targetId?: string | null; modelId?: string | null },
     page: PageArgs,
   ): Promise<Page<ItemRecord>>;
   itemsByIds(ids: readonly string[]): Promise<ItemRecord[]>;
