@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logging.ts';
+import { decodeToTensor } from '../src/runtime/images/tensor.ts';
+import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
+import { createServer, type Server } from '../src/server.ts';
+import { goldenOnnx, partPng, spec } from './inference-fixtures.ts';
+
+export interface TestServer {
+  server: Server;
+  url: string;
+  dir: string;
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data: T; errors?: any[] }>;
+  /** A multipart request (graphql-multipart-request-spec); `files` maps variable paths to files. */
+  upload<T = any>(query: string, variables: Record<string, unknown>, files: Record<string, { name: string; body: Uint8Array; type?: string }>): Promise<{ data: T; errors?: any[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
+  const config = loadConfig({
+    DATA_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EXECUTION_PROVIDER: 'cpu',
+    SPECTRO_CLIENT_ID: 'tester',
+    SPECTRO_CLIENT_SECRET: 'tester-secret-0123456789',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const { url } = await server.start();
+  const post = async (body: BodyInit, headers: Record<string, string>) => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', body, headers: { 'x-graphql-yoga-csrf': '1', ...headers } });
+    return res.json() as Promise<any>;
+  };
+  const tokenRes = await post(
+    JSON.stringify({ query: 'mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }' }),
+    { 'content-type': 'application/json' },
+  );
+  const token = tokenRes.data.token.accessToken as string;
+  const auth = { authorization: `Bearer ${token}` };
+  return {
+    server,
+    url,
+    dir,
+    gql: (query, variables = {}) => post(JSON.stringify({ query, variables }), { ...auth, 'content-type': 'application/json' }),
+    upload: (query, variables, files) => {
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query, variables }));
+      const entries = Object.entries(files);
+      form.set('map', JSON.stringify(Object.fromEntries(entries.map(([p], i) => [String(i), [`variables.${p}`]]))));
+      entries.forEach(([, f], i) => form.set(String(i), new Blob([f.body], { type: f.type ?? 'application/octet-stream' }), f.name));
+      return post(form, auth);
+    },
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A READY golden-image model (see inference-fixtures) in the server's store, active on a fresh default target. */
+export async function seedGoldenModel(ts: TestServer, opts: { threshold?: number } = {}): Promise<{ model: ModelRecord; target: TargetRecord }> {
+  const { store } = ts.server.services;
+  const target = (await store.defaultTarget()) ?? (await store.createTarget('parts', []));
+  await store.syncAlgorithms([
+    { id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] },
+  ]);
+  const golden = await decodeToTensor(await partPng(), spec);
+  const created = await store.createModel({
+    name: 'golden',
+    version: '1',
+    algorithmId: 'golden-test',
+    targetId: target.id,
+    status: 'READY',
+    params: { pool: '4' },
+    predictParameters: { threshold: opts.threshold ?? 0.1, ignoreOuter: 0, minDetectedArea: 0 },
+    trainItemIds: [],
+    okImageCount: 1,
+    ngImageCount: 0,
+  });
+  await store.updateModel(created.id, {
+    onnxBlob: await store.blobs.put(goldenOnnx(golden.data)),
+    inputSpec: { ...spec },
+    stats: { accuracy: 1, precision: { computed: 1, projected: null }, recall: { computed: 1, projected: null }, method: 'test' },
+  });
+  const model = await store.activateModel(created.id);
+  return { model, target };
+}

@@ -1,0 +1,123 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partPng } from './inference-fixtures.ts';
+import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+
+const ASSESSMENT = `id result score threshold detectedObjects detectionAccuracy
+  item { id name } model { id }
+  annotations { xMin xMax yMin yMax score }
+  images { url width height contentType }`;
+
+describe('predict over GraphQL', () => {
+  let ts: TestServer;
+  let modelId: string;
+  // Items go in through the store: this file is about predicting, addItems has its own tests.
+  const addItems = async (pngs: Buffer[]) => {
+    const { store } = ts.server.services;
+    const target = (await store.defaultTarget())!;
+    const items = await store.addItems(
+      await Promise.all(
+        pngs.map(async (png, i) => ({
+          name: `p${i}.png`,
+          targetId: target.id,
+          type: 'PREDICTION' as const,
+          good: null,
+          images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
+        })),
+      ),
+    );
+    return items.map((i) => i.id);
+  };
+
+  beforeAll(async () => {
+    ts = await startServer();
+    modelId = (await seedGoldenModel(ts)).model.id;
+  });
+  afterAll(async () => {
+    await ts?.stop();
+  });
+
+  it('predicts with the active model: BAD with a box and a heatmap that loads, GOOD for a clean part', async () => {
+    const [clean, bad] = await addItems([await partPng(), await partPng({ defect: { x: 90, y: 90, size: 14 } })]);
+    const res = await ts.gql(`mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { ${ASSESSMENT} } }`, { ids: [clean, bad] });
+    expect(res.errors).toBeUndefined();
+    const [a, b] = res.data.predict;
+    expect([a.item.id, a.result, a.detectedObjects]).toEqual([clean, 'GOOD', 0]);
+    expect([b.item.id, b.result, b.model.id]).toEqual([bad, 'BAD', modelId]);
+    expect(b.annotations).toHaveLength(1);
+    const box = b.annotations[0];
+    expect(box.xMin).toBeLessThanOrEqual(90);
+    expect(box.xMax).toBeGreaterThanOrEqual(104);
+    expect(b.images).toHaveLength(1);
+    const img = await fetch(b.images[0].url);
+    expect(img.status).toBe(200);
+    expect(img.headers.get('content-type')).toBe('image/png');
+    const meta = await sharp(Buffer.from(await img.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', b.images[0].width, b.images[0].height]);
+  });
+
+  it('judges later predictions by updated predict parameters', async () => {
+    const [bad] = await addItems([await partPng({ defect: { x: 30, y: 30, size: 10 } })]);
+    const q = `mutation($ids: [ID!]!) { predict(modelId: "${modelId}", itemIds: $ids) { result score threshold } }`;
+    const before = (await ts.gql(q, { ids: [bad] })).data.predict[0];
+    expect(before.result).toBe('BAD');
+    const upd = await ts.gql(`mutation($t: Float!) { updatePredictParameters(modelId: "${modelId}", threshold: $t) { predictParameters { threshold } } }`, {
+      t: before.score + 0.05,
+    });
+    expect(upd.errors).toBeUndefined();
+    const after = (await ts.gql(q, { ids: [bad] })).data.predict[0];
+    expect(after.result).toBe('GOOD');
+    expect(after.threshold).toBeCloseTo(before.score + 0.05, 6);
+    await ts.gql(`mutation { updatePredictParameters(modelId: "${modelId}", threshold: 0.1) { id } }`);
+  });
+
+  it('uploads and predicts in one request', async () => {
+    const res = await ts.upload(
+      `mutation($files: [File!]!) { predictImages(modelId: "active", files: $files) { result item { name } } }`,
+      { files: [null] },
+      { 'files.0': { name: 'upload.png', body: await partPng({ defect: { x: 10, y: 60, size: 16 } }), type: 'image/png' } },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data.predictImages).toEqual([{ result: 'BAD', item: { name: 'upload.png' } }]);
+  });
+
+  it('runs requestPrediction in the background and publishes each stored result', async () => {
+    const ids = await addItems([await partPng(), await partPng({ defect: { x: 50, y: 50, size: 12 } })]);
+    const { pubsub, store } = ts.server.services;
+    const events = pubsub.subscribe('predictionResult', modelId);
+    await events.ready;
+    const res = await ts.gql(`mutation($ids: [ID!]!) { requestPrediction(modelId: "active", itemIds: $ids) { id modelId itemIds modelVersion } }`, { ids });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.requestPrediction).toMatchObject({ modelId, itemIds: ids, modelVersion: '1' });
+    const got = [(await events.next()).value, (await events.next()).value];
+    await events.return();
+    expect(got.map((e) => e.itemId).sort()).toEqual([...ids].sort());
+    // Published only once stored.
+    const stored = await store.assessmentsByIds(got.map((e) => e.assessmentId));
+    expect(stored).toHaveLength(2);
+  });
+
+  it('refuses a model that is not READY and unknown items', async () => {
+    const { store } = ts.server.services;
+    const training = await store.createModel({
+      name: 'busy', version: '1', algorithmId: 'golden-test', targetId: (await store.defaultTarget())!.id, status: 'TRAINING',
+      params: {}, predictParameters: { threshold: 1, ignoreOuter: 0, minDetectedArea: 0 }, trainItemIds: [], okImageCount: 0, ngImageCount: 0,
+    });
+    const [item] = await addItems([await partPng()]);
+    const busy = await ts.gql(`mutation { predict(modelId: "${training.id}", itemIds: ["${item}"]) { id } }`);
+    expect(busy.errors[0].extensions.code, JSON.stringify(busy.errors)).toBe('CONFLICT');
+    const missing = await ts.gql(`mutation { predict(modelId: "active", itemIds: ["nope"]) { id } }`);
+    expect(missing.errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('exports the results as CSV', async () => {
+    const res = await ts.gql(`mutation { exportModelResults(modelIds: ["active"]) { url expiresAt } }`);
+    expect(res.errors).toBeUndefined();
+    const csv = await (await fetch(res.data.exportModelResults.url)).text();
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('model_id,model_name,model_version,assessment_id,item_id,item_name,result,score,threshold,detected_objects,detection_accuracy,label,boxes,created_at');
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.slice(1).every((l) => l.startsWith(`${modelId},golden,1,`))).toBe(true);
+    expect(lines.some((l) => l.includes(',BAD,'))).toBe(true);
+  });
+});
