@@ -52,7 +52,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       form.set('operations', JSON.stringify({ query, variables }));
       const entries = Object.entries(files);
       form.set('map', JSON.stringify(Object.fromEntries(entries.map(([p], i) => [String(i), [`variables.${p}`]]))));
-      entries.forEach(([, f], i) => form.set(String(i), new Blob([f.body], { type: f.type ?? 'application/octet-stream' }), f.name));
+      entries.forEach(([, f], i) => form.set(String(i), new Blob([new Uint8Array(f.body)], { type: f.type ?? 'application/octet-stream' }), f.name));
       return post(form, auth);
     },
     async stop() {

@@ -105,9 +105,9 @@ describe('predict over GraphQL', () => {
     });
     const [item] = await addItems([await partPng()]);
     const busy = await ts.gql(`mutation { predict(modelId: "${training.id}", itemIds: ["${item}"]) { id } }`);
-    expect(busy.errors[0].extensions.code, JSON.stringify(busy.errors)).toBe('CONFLICT');
+    expect(busy.errors![0].extensions.code, JSON.stringify(busy.errors)).toBe('CONFLICT');
     const missing = await ts.gql(`mutation { predict(modelId: "active", itemIds: ["nope"]) { id } }`);
-    expect(missing.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(missing.errors![0].extensions.code).toBe('NOT_FOUND');
   });
 
   it('exports the results as CSV', async () => {
