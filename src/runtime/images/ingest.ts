@@ -95,13 +95,13 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
     throw unsupported(`file "${name}" is ${meta.format ?? 'of an unknown format'}; accepted: JPEG, PNG, WebP, TIFF, GIF`, name);
   }
   const rotated = (meta.orientation ?? 1) > 1;
+  const out = `${src}.oriented`;
   try {
     if (!rotated) {
       // Decodes every pixel (stats needs them all) so truncated or corrupt data is caught.
       await open().stats();
       return { file: src, width: meta.width!, height: meta.height!, contentType };
     }
-    const out = `${src}.oriented`;
     const info = await open()
       .rotate()
       .toFormat(meta.format as keyof FormatEnum, meta.format === 'jpeg' ? { quality: 95 } : {})
@@ -109,6 +109,7 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
     await fsp.rm(src, { force: true });
     return { file: out, width: info.width, height: info.height, contentType };
   } catch {
+    await fsp.rm(out, { force: true });
     throw unsupported(`image "${name}" is corrupt or truncated`, name);
   }
 }
