@@ -7,7 +7,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
-import { createLicenseService, signLicense, type LicensePayload, type LicenseService } from '../src/runtime/license/license.ts';
+import {
+  createLicenseService,
+  signLicense,
+  VENDOR_PUBLIC_KEY_PEM,
+  type LicensePayload,
+  type LicenseService,
+} from '../src/runtime/license/license.ts';
 import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
 
 const pair = () => {
@@ -104,6 +110,7 @@ describe('license', () => {
   });
 
   it('is not valid under the committed vendor key when signed by a test key', async () => {
+    expect(fs.readFileSync('src/runtime/license/vendor-public-key.pem', 'utf8')).toBe(VENDOR_PUBLIC_KEY_PEM);
     const vendorDefault = createLicenseService({ store, config: loadConfig({ DATA_DIR: dir }), now: () => clock });
     expect(await refusal(vendorDefault.install(doc()))).toMatch(/signature/);
     expect((await vendorDefault.current())?.valid).toBe(false);

@@ -8,6 +8,11 @@ import type { Store } from '../store/store.ts';
 export const LICENSE_FORMAT = 'spectro-license/1';
 const INSTALLATION_ID_SETTING = 'installation.id';
 const VENDOR_KEY_FILE = new URL('./vendor-public-key.pem', import.meta.url);
+/** The same key as vendor-public-key.pem, for builds that do not ship the .pem next to this file. */
+export const VENDOR_PUBLIC_KEY_PEM = `-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAXA5WwHq30XiIVDQgZJlGfy0pekHrzzCidKF0PCfLlx4=
+-----END PUBLIC KEY-----
+`;
 
 export interface LicensePayload {
   licensee: string;
@@ -73,7 +78,9 @@ export async function nodeHash(store: Store): Promise<string> {
 /** PEM text, or the path of a PEM file; null means the committed vendor key. */
 export function loadPublicKey(configured: string | null): KeyObject {
   const pem = !configured
-    ? fs.readFileSync(VENDOR_KEY_FILE, 'utf8')
+    ? fs.existsSync(VENDOR_KEY_FILE)
+      ? fs.readFileSync(VENDOR_KEY_FILE, 'utf8')
+      : VENDOR_PUBLIC_KEY_PEM
     : configured.includes('-----BEGIN')
       ? configured
       : fs.readFileSync(configured, 'utf8');
