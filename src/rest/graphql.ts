@@ -5,6 +5,31 @@ import { RestFailure, statusForCode, type KeyValueError } from './http.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyYoga = YogaServerInstance<any, any>;
 
+/**
+ * Runs one GraphQL HTTP request: `yoga.fetch` of the server adapter (what server.ts holds), or,
+ * inside a plugin, the YogaServer's own `handle` (parse, validate, execute, mask; the adapter's
+ * per-request hooks already ran for the REST request that carries this one).
+ */
+export interface GraphqlExecutor {
+  (request: Request, serverContext: Record<string, unknown>): Promise<Response>;
+  /** The Fetch classes the operation's request is built with. */
+  api: { Request: typeof Request; FormData: typeof FormData };
+}
+
+export type YogaLike = AnyYoga | { handle: (request: Request, serverContext: Record<string, unknown>) => unknown; graphqlEndpoint: string };
+
+export function executorOf(yoga: YogaLike): GraphqlExecutor {
+  // Node's own classes: REST uploads are parsed into Node Files (see router.formBody).
+  const api = { Request, FormData };
+  const run: (request: Request, serverContext: Record<string, unknown>) => unknown =
+    'fetch' in yoga && typeof yoga.fetch === 'function'
+      ? (request, serverContext) => yoga.fetch(request, serverContext)
+      : (request, serverContext) => (yoga as { handle: (r: Request, c: Record<string, unknown>) => unknown }).handle(request, serverContext);
+  return Object.assign((request: Request, serverContext: Record<string, unknown>) => Promise.resolve(run(request, serverContext) as Response), {
+    api,
+  });
+}
+
 interface GraphqlError {
   message: string;
   path?: (string | number)[];
@@ -28,8 +53,13 @@ const FORWARDED = ['authorization', 'x-request-id', 'x-forwarded-for', 'x-real-i
  * caller's headers: authentication, scopes, limits, masking and logging are the GraphQL ones.
  * Errors become RestFailures carrying the REST status for their `extensions.code`.
  */
-export function graphqlFor(yoga: AnyYoga, request: Request, serverContext: Record<string, unknown> = {}): Gql {
-  const endpoint = new URL(yoga.graphqlEndpoint, request.url).toString();
+export function graphqlFor(
+  execute: GraphqlExecutor,
+  graphqlEndpoint: string,
+  request: Request,
+  serverContext: Record<string, unknown> = {},
+): Gql {
+  const endpoint = new URL(graphqlEndpoint, request.url).toString();
   const base: Record<string, string> = {
     accept: 'application/graphql-response+json, application/json',
     // Yoga's CSRF guard wants a non-simple header on multipart requests; harmless on JSON ones.
@@ -48,7 +78,7 @@ export function graphqlFor(yoga: AnyYoga, request: Request, serverContext: Recor
     if (uploads.length === 0) {
       init = { method: 'POST', headers: { ...base, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) };
     } else {
-      const form = new FormData();
+      const form = new execute.api.FormData();
       const vars = structuredClone(variables);
       const map: Record<string, string[]> = {};
       uploads.forEach((u, i) => {
@@ -60,7 +90,7 @@ export function graphqlFor(yoga: AnyYoga, request: Request, serverContext: Recor
       uploads.forEach((u, i) => form.append(String(i), u.file, u.file.name ?? `file${i}`));
       init = { method: 'POST', headers: base, body: form };
     }
-    const res = await yoga.fetch(endpoint, init, serverContext);
+    const res = await execute(new execute.api.Request(endpoint, init), serverContext);
     const text = await res.text();
     let body: { data?: T | null; errors?: GraphqlError[] } | null = null;
     try {

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
 import { currentLog } from '../logging.ts';
-import { graphqlFor, type AnyYoga } from './graphql.ts';
+import { executorOf, graphqlFor, type YogaLike } from './graphql.ts';
 import { RestFailure, errorResponse } from './http.ts';
 import { UPSTREAM_PREFIX, proxyUpstream } from './proxy.ts';
 import { compile, match } from './router.ts';
@@ -23,7 +23,14 @@ export type RestHandler = (request: Request, serverContext?: Record<string, unkn
  * is mapped to the REST shapes and `extensions.code` to the REST status. Null: not a REST path
  * (`/api/auth/token` is served by the HTTP routes).
  */
-export function createRestHandler({ yoga, services }: { yoga: AnyYoga; services: Services }): RestHandler {
+export function createRestHandler({
+  yoga,
+  services,
+}: {
+  yoga: YogaLike;
+  services: Services;
+}): RestHandler {
+  const execute = executorOf(yoga);
   return async (request, serverContext = {}) => {
     const url = new URL(request.url);
     const isRest = url.pathname.startsWith(REST_PREFIX) || url.pathname === REST_PREFIX.slice(0, -1);
@@ -36,8 +43,8 @@ export function createRestHandler({ yoga, services }: { yoga: AnyYoga; services:
       if ('allowed' in found) {
         throw new RestFailure(405, `${url.pathname} accepts ${found.allowed.join(', ')}`, { headers: { allow: found.allowed.join(', ') } });
       }
-      const gql = graphqlFor(yoga, request, serverContext);
-      const response = await found.route.handler({ request, url, params: found.params, gql, yoga, services });
+      const gql = graphqlFor(execute, yoga.graphqlEndpoint, request, serverContext);
+      const response = await found.route.handler({ request, url, params: found.params, gql, services });
       response.headers.set('cache-control', response.headers.get('cache-control') ?? 'no-store');
       return response;
     } catch (err) {
@@ -53,7 +60,7 @@ export function restRoutes(services: Services): Plugin {
   let handler: RestHandler | null = null;
   return {
     onYogaInit({ yoga }) {
-      handler = createRestHandler({ yoga: yoga as AnyYoga, services });
+      handler = createRestHandler({ yoga: yoga as unknown as YogaLike, services });
     },
     async onRequest({ request, serverContext, endResponse }) {
       const response = await handler?.(request, serverContext as Record<string, unknown>);

@@ -1,5 +1,5 @@
 import type { Services } from '../context.ts';
-import type { AnyYoga, Gql } from './graphql.ts';
+import type { Gql } from './graphql.ts';
 import { RestFailure, unprocessable } from './http.ts';
 
 export interface RouteContext {
@@ -7,7 +7,6 @@ export interface RouteContext {
   url: URL;
   params: Record<string, string>;
   gql: Gql;
-  yoga: AnyYoga;
   services: Services;
 }
 
@@ -126,7 +125,15 @@ export async function formBody(request: Request, maxBytes: number): Promise<Form
   const length = Number(request.headers.get('content-length') ?? 0);
   if (length > maxBytes) throw new RestFailure(413, `the body is larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE' });
   try {
-    return await request.formData();
+    // Node's own parser: the Fetch ponyfill Yoga runs on keeps only the last part of a repeated
+    // name, and REST clients send every picture as a part named `files`.
+    const native = new Request('http://rest.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': request.headers.get('content-type')! },
+      body: request.body,
+      duplex: 'half',
+    } as RequestInit);
+    return await native.formData();
   } catch {
     throw unprocessable('body', 'the multipart body could not be read');
   }

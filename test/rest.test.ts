@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { png, startRestServer, type RestServer } from './rest-helpers.ts';
+
+let srv: RestServer;
+let targetId: string;
+
+const body = async (res: Response) => (await res.json()) as any;
+
+async function expectRestError(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  const { errors } = await body(res);
+  expect(errors).toMatchObject({ status, source: { pointer: expect.any(String) } });
+  expect(typeof errors.title).toBe('string');
+  expect(errors.detail).toEqual(expect.any(String));
+  return errors;
+}
+
+beforeAll(async () => {
+  srv = await startRestServer();
+  const created = await srv.gql(`mutation { createTarget(name: "bolts", preprocessing: [{ name: "crop", active: true, config: "0,0,32,32" }]) { id } }`);
+  targetId = created.data.createTarget.id;
+  await srv.gql(`mutation ($id: ID!) { setDefaultTarget(id: $id) { id } }`, { id: targetId });
+});
+
+afterAll(async () => {
+  await srv?.stop();
+});
+
+describe('REST auth and errors', () => {
+  it('answers 401 with a BaseError body and WWW-Authenticate when the token is missing or forged', async () => {
+    const missing = await srv.call('GET', '/api/v1/targets/', { auth: null });
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const errors = await expectRestError(missing, 401);
+    expect(errors.title).toBe('Unauthorized');
+    await expectRestError(await srv.call('GET', '/api/v1/targets/', { auth: 'a.b.c' }), 401);
+  });
+
+  it('answers 403 when a read-only client tries to change something', async () => {
+    const reader = await srv.server.services.auth.createClient('read', 'reader');
+    const tokenRes = await fetch(`${srv.url}/api/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: reader.clientId, client_secret: reader.clientSecret }),
+    });
+    const readToken = (await body(tokenRes)).access_token as string;
+    expect((await srv.call('GET', '/api/v1/targets/', { auth: readToken })).status).toBe(200);
+    await expectRestError(await srv.call('POST', `/api/v1/targets/${targetId}`, { auth: readToken }), 403);
+  });
+
+  it('answers 404 for unknown paths and 405 with Allow for a known path and another method', async () => {
+    await expectRestError(await srv.call('GET', '/api/v1/nothing-here'), 404);
+    const res = await srv.call('PUT', '/api/v1/targets/');
+    expect(res.headers.get('allow')).toBe('GET');
+    await expectRestError(res, 405);
+  });
+});
+
+describe('REST targets and algorithms', () => {
+  it('lists, reads and sets the default target in the REST shape', async () => {
+    const list = await body(await srv.call('GET', '/api/v1/targets/'));
+    expect(list.data).toContainEqual({
+      target_id: targetId,
+      name: 'bolts',
+      is_default: true,
+      preprocessing: [{ name: 'crop', active: true, config: '0,0,32,32' }],
+    });
+    const one = await body(await srv.call('GET', `/api/v1/targets/${targetId}`));
+    expect(one.data.target_id).toBe(targetId);
+    await expectRestError(await srv.call('GET', '/api/v1/targets/no-such-target'), 404);
+
+    const other = (await srv.gql(`mutation { createTarget(name: "nuts") { id } }`)).data.createTarget.id;
+    const set = await srv.call('POST', `/api/v1/targets/${other}`);
+    expect(set.status).toBe(200);
+    expect((await body(set)).data).toMatchObject({ target_id: other, is_default: true });
+    expect((await body(await srv.call('GET', `/api/v1/targets/${targetId}`))).data.is_default).toBe(false);
+    await srv.call('POST', `/api/v1/targets/${targetId}`);
+  });
+
+  it('lists algorithms with their parameters and reads one by id', async () => {
+    const { data } = await body(await srv.call('GET', '/api/v1/algorithms/'));
+    expect(data.length).toBeGreaterThan(0);
+    const algorithm = data[0];
+    expect(algorithm).toMatchObject({ algorithm_id: expect.any(String), name: expect.any(String), created_at: expect.any(String) });
+    expect(algorithm.parameters.length).toBeGreaterThan(0);
+    expect(algorithm.parameters[0]).toMatchObject({
+      algorithm_parameter_id: expect.any(String),
+      algorithm_id: algorithm.algorithm_id,
+      name: expect.any(String),
+      data_type: expect.any(String),
+    });
+    const one = await body(await srv.call('GET', `/api/v1/algorithms/${encodeURIComponent(algorithm.algorithm_id)}`));
+    expect(one.data).toEqual(algorithm);
+    await expectRestError(await srv.call('GET', '/api/v1/algorithms/nope'), 404);
+  });
+});
+
+describe('REST items', () => {
+  let itemIds: string[];
+
+  it('adds items from multipart `files` and answers 201 with item_ids', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 3; i++) form.append('files', new Blob([new Uint8Array(await png(i))], { type: 'image/png' }), `ok-${i}.png`);
+    form.set('training', 'true');
+    form.set('good', 'true');
+    const res = await srv.call('POST', '/api/v1/items/', { form });
+    expect(res.status).toBe(201);
+    itemIds = (await body(res)).data.item_ids;
+    expect(itemIds).toHaveLength(3);
+  });
+
+  it('refuses an upload without `training` or without files with 422 naming the field', async () => {
+    const noTraining = new FormData();
+    noTraining.append('files', new Blob([new Uint8Array(await png(1))], { type: 'image/png' }), 'a.png');
+    const errors = await expectRestError(await srv.call('POST', '/api/v1/items/', { form: noTraining }), 422);
+    expect(errors.message).toEqual([{ key: 'training', errors: [expect.stringContaining('training')] }]);
+
+    const noFiles = new FormData();
+    noFiles.set('training', 'true');
+    expect((await expectRestError(await srv.call('POST', '/api/v1/items/', { form: noFiles }), 422)).message[0].key).toBe('files');
+
+    const notImage = new FormData();
+    notImage.append('files', new Blob(['not a picture'], { type: 'image/png' }), 'bad.png');
+    notImage.set('training', 'true');
+    const res = await srv.call('POST', '/api/v1/items/', { form: notImage });
+    expect([415, 422]).toContain(res.status);
+  });
+
+  it('pages items by page/count with end_page and requires item_type', async () => {
+    const page2 = await body(await srv.call('GET', '/api/v1/items/?item_type=training&count=2&page=2'));
+    expect(page2.data).toMatchObject({ current_page: 2, end_page: 2, count_per_page: 2 });
+    expect(page2.data.items).toHaveLength(1);
+    const page1 = await body(await srv.call('GET', '/api/v1/items/?item_type=TRAINING&count=2&page=1'));
+    expect(page1.data.items).toHaveLength(2);
+    const seen = [...page1.data.items, ...page2.data.items].map((i: any) => i.item_id);
+    expect(new Set(seen)).toEqual(new Set(itemIds));
+    expect(page1.data.items[0]).toMatchObject({ is_training_data: true, good: true, images: [expect.objectContaining({ width: 32, height: 32 })] });
+
+    const beyond = await body(await srv.call('GET', '/api/v1/items/?item_type=training&count=2&page=5'));
+    expect(beyond.data.items).toEqual([]);
+    await expectRestError(await srv.call('GET', '/api/v1/items/'), 422);
+    await expectRestError(await srv.call('GET', '/api/v1/items/?item_type=training&count=0'), 422);
+  });
+
+  it('reads an item, annotates it (202) and shows the annotations back', async () => {
+    const id = itemIds[0]!;
+    const item = await body(await srv.call('GET', `/api/v1/items/${id}`));
+    expect(item.data).toMatchObject({ item_id: id, name: 'ok-0.png', assessments: [], user_assessment: { annotations: [] } });
+    const image = item.data.images[0];
+    const bytes = await fetch(image.url);
+    expect(bytes.status).toBe(200);
+    expect(Number(bytes.headers.get('content-length'))).toBe(image.file_size);
+
+    const res = await srv.call('PATCH', `/api/v1/items/${id}`, {
+      json: { annotations: [{ x_min: 1, x_max: 10, y_min: 2, y_max: 12, label: 1, notes: 'scratch' }] },
+    });
+    expect(res.status).toBe(202);
+    const after = await body(await srv.call('GET', `/api/v1/items/${id}?show_assessments=false`));
+    expect(after.data.assessments).toBeUndefined();
+    expect(after.data.user_assessment.annotations).toEqual([
+      expect.objectContaining({ x_min: 1, x_max: 10, y_min: 2, y_max: 12, label: 1, notes: 'scratch', annotation_id: expect.any(String) }),
+    ]);
+
+    await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: 'nope' } }), 422);
+    await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: [{ x_min: 'a' }] } }), 422);
+    await expectRestError(await srv.call('GET', '/api/v1/items/no-such-item'), 404);
+    await expectRestError(await srv.call('PATCH', '/api/v1/items/no-such-item', { json: { annotations: [] } }), 404);
+  });
+});
+
+describe('REST models', () => {
+  it('lists, reads and deletes models by model_ids', async () => {
+    const { store } = srv.server.services;
+    const [algorithm] = await store.listAlgorithms();
+    const make = (name: string) =>
+      store.createModel({
+        name,
+        version: '1',
+        algorithmId: algorithm!.id,
+        targetId,
+        status: 'READY',
+        params: {},
+        predictParameters: { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 },
+        trainItemIds: [],
+        okImageCount: 3,
+        ngImageCount: 0,
+      });
+    const a = await make('first');
+    const b = await make('second');
+
+    const list = await body(await srv.call('GET', `/api/v1/models/?algorithm_id=${encodeURIComponent(algorithm!.id)}`));
+    expect(list.data.map((m: any) => m.model_id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    const one = await body(await srv.call('GET', `/api/v1/models/${a.id}`));
+    expect(one.data).toMatchObject({
+      model_id: a.id,
+      name: 'first',
+      status: 'ready',
+      algorithm_id: algorithm!.id,
+      context_id: targetId,
+      ok_img_count: 3,
+      ng_img_count: 0,
+      active: false,
+      stats: { precision: { computed: null }, recall: { computed: null } },
+    });
+
+    await expectRestError(await srv.call('DELETE', '/api/v1/models/'), 422);
+    await expectRestError(await srv.call('DELETE', '/api/v1/models/?model_ids=missing'), 404);
+    const del = await srv.call('DELETE', `/api/v1/models/?model_ids=${a.id}&model_ids=${b.id}`);
+    expect(del.status).toBe(200);
+    expect((await body(del)).data.model_ids.sort()).toEqual([a.id, b.id].sort());
+    await expectRestError(await srv.call('GET', `/api/v1/models/${a.id}`), 404);
+  });
+
+  it('validates the train body with 422 before anything is queued', async () => {
+    const [algorithm] = await srv.server.services.store.listAlgorithms();
+    const path = `/api/v1/algorithms/${encodeURIComponent(algorithm!.id)}/train`;
+    await expectRestError(await srv.call('POST', path, { json: { item_ids: 'x' } }), 422);
+    await expectRestError(await srv.call('POST', path, { json: { override_params: [{ value: '1' }] } }), 422);
+    await expectRestError(await srv.call('POST', '/api/v1/algorithms/nope/train', { json: {} }), 404);
+  });
+});
+
+describe('REST utils', () => {
+  it('answers node_hash and a debug zip', async () => {
+    const hash = await body(await srv.call('POST', '/api/v1/utils/node_hash'));
+    expect(hash.data.hash_id).toEqual(expect.any(String));
+    const debug = await srv.call('POST', '/api/v1/utils/debug');
+    expect(debug.status).toBe(200);
+    expect(debug.headers.get('content-type')).toBe('application/zip');
+    const bytes = new Uint8Array(await debug.arrayBuffer());
+    expect([...bytes.slice(0, 2)]).toEqual([0x50, 0x4b]);
+    await expectRestError(await srv.call('POST', '/api/v1/utils/', { json: {} }), 422);
+  });
+});
