@@ -1,0 +1,215 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode, type Context as WsContext } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Services } from '../context.ts';
+import type { Principal } from '../runtime/auth/auth.ts';
+
+export interface GraphqlWsOptions {
+  httpServer: HttpServer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  yoga: YogaServerInstance<any, any>;
+  path?: string;
+  services: Pick<Services, 'auth' | 'log'>;
+  /** Server ping interval; a socket that has not answered the previous ping is terminated. */
+  keepAliveMs?: number;
+  /** How long a socket may stay open without `connection_init` (then 4408). */
+  connectionInitWaitTimeoutMs?: number;
+  /** Bytes queued on one socket beyond which it counts as a slow consumer and is closed (1013). */
+  maxBufferedBytes?: number;
+  /** Operations one socket may run at once. */
+  maxSubscriptionsPerSocket?: number;
+}
+
+export interface GraphqlWsTransport {
+  /** Open sockets (for tests and metrics). */
+  readonly clients: number;
+  /** Completes every running operation (the client gets `complete`), then closes sockets (1001). */
+  close(): Promise<void>;
+}
+
+/** Per-socket auth state: the token in force, replaceable by a `ping` with a fresh one. */
+interface SocketAuth {
+  authorization: string;
+  principal: Principal;
+  expiry: NodeJS.Timeout | null;
+}
+
+type Extra = { socket: WebSocket; request: IncomingMessage; auth?: SocketAuth };
+type Ctx = WsContext<Record<string, unknown> | undefined, Extra>;
+
+/** Close code for a consumer that cannot keep up: retryable ("try again later") in every client. */
+export const SLOW_CONSUMER = 1013;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * graphql-ws on the HTTP server's port and GraphQL path. Every operation goes through
+ * `yoga.getEnveloped`, so the same plugins (auth scopes, limits, logging, masking) apply as over
+ * HTTP and SSE, and the context is built by the same factory (with `connectionParams`).
+ */
+export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
+  const { httpServer, yoga, services } = options;
+  const path = options.path ?? '/graphql';
+  const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 100;
+  const log = services.log.child({ transport: 'graphql-ws' });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const contexts = new Set<Ctx>();
+  let closing = false;
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (pathname !== path) {
+      // Somebody else may serve this path; if nobody does, refuse instead of leaving it hanging.
+      if (httpServer.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (closing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  httpServer.on('upgrade', onUpgrade);
+
+  const closeForbidden = (ctx: Ctx, reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
+
+  /** Closes the socket when the token in force expires, unless a ping brings a fresh one first. */
+  const armExpiry = (ctx: Ctx, auth: SocketAuth) => {
+    if (auth.expiry) clearTimeout(auth.expiry);
+    const ms = Math.min(auth.principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
+    auth.expiry = setTimeout(() => closeForbidden(ctx, 'Forbidden: token expired'), Math.max(ms, 0));
+    auth.expiry.unref();
+  };
+
+  const authorizationOf = (ctx: Ctx): string | null => {
+    const p = ctx.connectionParams;
+    const given = p?.authorization ?? p?.Authorization;
+    if (typeof given === 'string' && given !== '') return given;
+    return ctx.extra.request.headers.authorization ?? null;
+  };
+
+  const server = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
+      onConnect: async (ctx) => {
+        const authorization = authorizationOf(ctx);
+        if (!authorization || closing) return false;
+        try {
+          const principal = await services.auth.verify(authorization);
+          const auth: SocketAuth = { authorization, principal, expiry: null };
+          ctx.extra.auth = auth;
+          armExpiry(ctx, auth);
+          contexts.add(ctx);
+          return { expiresAt: new Date(principal.expiresAt * 1000).toISOString() };
+        } catch (err) {
+          log.debug({ err: (err as Error).message }, 'graphql-ws: connection refused');
+          return false;
+        }
+      },
+      // A client renews its token on a live socket with `{"type":"ping","payload":{"authorization":"Bearer …"}}`.
+      onPing: async (ctx, payload) => {
+        const fresh = payload?.authorization;
+        const auth = ctx.extra.auth;
+        if (typeof fresh !== 'string' || !auth) return;
+        try {
+          const principal = await services.auth.verify(fresh);
+          if (principal.clientId !== auth.principal.clientId) {
+            return closeForbidden(ctx, 'Forbidden: a refreshed token must belong to the same client');
+          }
+          auth.authorization = fresh;
+          auth.principal = principal;
+          armExpiry(ctx, auth);
+        } catch {
+          closeForbidden(ctx, 'Forbidden: the refreshed token is invalid');
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
+          return [
+            new GraphQLError(`at most ${maxSubscriptions} operations per socket`, { extensions: { code: 'RATE_LIMITED' } }),
+          ];
+        }
+        const { request } = ctx.extra;
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          request: toFetchRequest(request),
+          req: request,
+          socket: ctx.extra.socket,
+          params,
+          // The token in force now (a ping may have replaced the one from connection_init).
+          connectionParams: { ...ctx.connectionParams, authorization: ctx.extra.auth?.authorization },
+        });
+        const args: ExecutionArgs & { rootValue: { execute: typeof execute; subscribe: typeof subscribe } } = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onNext: (ctx) => {
+        const { socket } = ctx.extra;
+        if (socket.bufferedAmount > maxBufferedBytes) {
+          log.warn({ bufferedAmount: socket.bufferedAmount }, 'graphql-ws: closing a slow consumer');
+          socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and refetch');
+          // A client that reads nothing never answers the close frame either.
+          setTimeout(() => socket.terminate(), 1000).unref();
+        }
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.auth?.expiry) clearTimeout(ctx.extra.auth.expiry);
+        contexts.delete(ctx);
+      },
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    get clients() {
+      return wss.clients.size;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      httpServer.off('upgrade', onUpgrade);
+      // End every operation: its loop ends and graphql-ws sends `complete` to the client.
+      await Promise.all(
+        [...contexts].flatMap((ctx) =>
+          Object.values(ctx.subscriptions).map((op) => (op && 'return' in op ? op.return?.(undefined) : undefined)),
+        ),
+      );
+      const end = Date.now() + 2000;
+      while ([...contexts].some((ctx) => Object.keys(ctx.subscriptions).length > 0) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const disposed = server.dispose(); // closes every socket with 1001 Going away
+      const force = setTimeout(() => {
+        for (const ws of wss.clients) ws.terminate();
+      }, 1000);
+      await disposed;
+      clearTimeout(force);
+    },
+  };
+}
+
+/** The upgrade request as a fetch Request, which is what the context factory and plugins read. */
+function toFetchRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const host = req.headers.host ?? 'localhost';
+  return new Request(new URL(req.url ?? '/', `http://${host}`), { headers });
+}

@@ -1,0 +1,68 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { pino } from 'pino';
+import { AppError, ErrorCode } from '../src/errors.ts';
+import type { Principal } from '../src/runtime/auth/auth.ts';
+import { createPubSub, type PubSub } from '../src/runtime/pubsub/index.ts';
+import { attachGraphqlWs, type GraphqlWsOptions } from '../src/transport/graphql-ws.ts';
+
+/**
+ * A small Yoga with one subscription over the real pub/sub and the real graphql-ws transport:
+ * for transport behaviour that does not depend on the gateway's schema (protocol close codes,
+ * keep-alive, backpressure). Tokens: "Bearer ok:<seconds to live>" for client "c".
+ */
+export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUrl?: string } = {}) {
+  const log = pino({ level: 'silent' });
+  const pubsub: PubSub = await createPubSub({ log, redisUrl: options.redisUrl });
+  const auth = {
+    async verify(header: string | null | undefined): Promise<Principal> {
+      const m = /^Bearer ok(?::(\w+))?:(\d+(?:\.\d+)?)$/.exec(header ?? '');
+      if (!m) throw new AppError(ErrorCode.UNAUTHENTICATED, 'bad token');
+      return { clientId: m[1] ?? 'c', scope: 'all', expiresAt: Date.now() / 1000 + Number(m[2]) };
+    },
+  };
+  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }>({
+    logging: false,
+    schema: createSchema({
+      typeDefs: /* GraphQL */ `
+        type Query { me: String }
+        type Subscription { progress(modelId: String!, size: Int): String! }
+      `,
+      resolvers: {
+        Query: { me: (_r: unknown, _a: unknown, ctx: { connectionParams?: Record<string, unknown> }) => String(ctx.connectionParams?.authorization) },
+        Subscription: {
+          progress: {
+            subscribe: (_r: unknown, a: { modelId: string }) => pubsub.subscribe('trainingProgress', a.modelId, { bufferSize: 16 }),
+            resolve: (e: { stage: string }, a: { size?: number }) => (a.size ? e.stage.padEnd(a.size, '.') : e.stage),
+          },
+        },
+      },
+    }),
+  });
+  const httpServer = http.createServer(yoga);
+  const transport = attachGraphqlWs({ httpServer, yoga, services: { auth: auth as never, log }, ...options });
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/graphql`,
+    httpUrl: `http://127.0.0.1:${port}/graphql`,
+    pubsub,
+    transport,
+    publish: (modelId: string, stage: string) =>
+      pubsub.publish('trainingProgress', modelId, {
+        modelId,
+        progress: 0,
+        stage,
+        status: 'TRAINING',
+        message: null,
+        at: new Date().toISOString(),
+      }),
+    async close() {
+      await transport.close();
+      await pubsub.close();
+      httpServer.closeAllConnections();
+      await new Promise((r) => httpServer.close(r));
+    },
+  };
+}
