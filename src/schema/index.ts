@@ -9,6 +9,7 @@ import '../resolvers/assessments.ts';
 import '../resolvers/license.ts';
 import '../resolvers/predictions.ts';
 import '../resolvers/training.ts';
+import '../resolvers/subscriptions.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

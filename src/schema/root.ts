@@ -4,3 +4,4 @@ import { builder } from './builder.ts';
 // A field opts out with `skipTypeScopes: true` (only `token` does).
 builder.queryType({ authScopes: { authenticated: true } });
 builder.mutationType({ authScopes: { writer: true } });
+builder.subscriptionType({ authScopes: { authenticated: true } });
