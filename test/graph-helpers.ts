@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { loadConfig, type Config } from '../src/config.ts';
-import { createLogger } from '../src/logging.ts';
+import { createLogger, type Logger } from '../src/logging.ts';
 import { createServer, type Server } from '../src/server.ts';
 
 export interface GraphResult<T = Record<string, any>> {
@@ -25,7 +25,7 @@ export interface Gateway {
 }
 
 /** A gateway on a fresh data directory; `close()` stops it and removes the directory. */
-export async function startGateway(overrides: Partial<Config> = {}): Promise<Gateway> {
+export async function startGateway(overrides: Partial<Config> = {}, opts: { log?: Logger } = {}): Promise<Gateway> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-graph-'));
   const config: Config = {
     ...loadConfig({}),
@@ -39,7 +39,7 @@ export async function startGateway(overrides: Partial<Config> = {}): Promise<Gat
     executionProvider: 'cpu',
     ...overrides,
   };
-  const server = await createServer(config, { log: createLogger(config.logLevel) });
+  const server = await createServer(config, { log: opts.log ?? createLogger(config.logLevel) });
   const { yoga, services } = server;
   const yogaFetch = yoga.fetch as (url: string, init?: RequestInit) => Promise<Response> | Response;
   const fetchIt = (p: string, init?: RequestInit) => Promise.resolve(yogaFetch(`http://gateway.test${p}`, init));

@@ -37,7 +37,7 @@ async function upload(files: Upload[], variables: Record<string, unknown>, opts:
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: ADD, variables: { ...variables, files: files.map(() => null) } }));
   form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
-  files.forEach((f, i) => form.set(String(i), new Blob([f.bytes], { type: f.type }), f.name));
+  files.forEach((f, i) => form.set(String(i), new Blob([new Uint8Array(f.bytes)], { type: f.type }), f.name));
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     body: form,

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { isAsyncIterable, maskError, type Plugin, type YogaServerOptions } from 'graphql-yoga';
+import { ErrorCode } from '../errors.ts';
 import { currentLog, type Logger } from '../logging.ts';
 
 type ExecutionResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
@@ -22,14 +23,16 @@ export function maskedErrors(log: Logger): YogaServerOptions<object, object>['ma
   };
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
+const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
+
+function withCode(error: GraphQLError, code: string, more: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code },
+    extensions: { ...error.extensions, ...more, code },
   });
 }
 
@@ -59,7 +62,13 @@ function normalise(result: ExecutionResultLike): ExecutionResultLike {
   const partial = result.data !== null && result.data !== undefined;
   const errors = result.errors.map((e) => {
     let out = e;
-    if (typeof e.extensions?.code !== 'string') out = withCode(out, requestError ? requestCode(e) : 'INTERNAL_SERVER_ERROR');
+    const code = e.extensions?.code;
+    if (typeof code !== 'string') {
+      out = withCode(out, requestError ? requestCode(e) : 'INTERNAL_SERVER_ERROR');
+    } else if (requestError && !CONTRACT_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
+      // Yoga's GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED / BAD_REQUEST: kept as `reason`.
+      out = withCode(out, requestCode(e), { reason: code });
+    }
     // With data to show, answer 200: clients treat other statuses as transport failures and
     // would drop the fields that did resolve. The status follows the error only when nothing did.
     if (partial && out.extensions?.http) out = withoutHttp(out);
