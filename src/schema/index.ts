@@ -10,6 +10,7 @@ import '../resolvers/license.ts';
 import '../resolvers/predictions.ts';
 import '../resolvers/training.ts';
 import '../resolvers/subscriptions.ts';
+import '../resolvers/upstream.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -94,17 +94,11 @@ export const modelRoutes: Route[] = [
       const body = await jsonBody(request);
       const itemIds = idList(body.item_ids ?? [], 'item_ids');
       if (itemIds.length === 0) throw unprocessable('item_ids', 'item_ids is required (one or more item ids)');
-      // Pin "active" to one model first so the version answered is the one that predicts.
-      const { model } = await gql<{ model: { id: string; version: string } | null }>(
-        `query ($id: ID!) { model(id: $id) { id version } }`,
-        { id: params.modelId },
+      const { requestPrediction: job } = await gql<{ requestPrediction: { id: string; modelId: string; itemIds: string[]; modelVersion: string } }>(
+        `mutation ($modelId: ID!, $itemIds: [ID!]!) { requestPrediction(modelId: $modelId, itemIds: $itemIds) { id modelId itemIds modelVersion } }`,
+        { modelId: params.modelId, itemIds },
       );
-      if (!model) throw new RestFailure(404, `Model "${params.modelId}" does not exist`, { code: 'NOT_FOUND' });
-      await gql(`mutation ($modelId: ID!, $itemIds: [ID!]!) { requestPrediction(modelId: $modelId, itemIds: $itemIds) { __typename } }`, {
-        modelId: model.id,
-        itemIds,
-      });
-      return data({ item_ids: itemIds, model_id: model.id, model_version: model.version });
+      return data({ item_ids: job.itemIds, model_id: job.modelId, model_version: job.modelVersion, job_id: job.id });
     },
   },
 ];
