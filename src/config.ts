@@ -16,6 +16,8 @@ export interface Config {
   publicUrl: string | null;
   signedUrlTtlSeconds: number;
   redisUrl: string | null;
+  /** Namespace of this deployment's Redis channels, for deployments sharing one Redis. */
+  redisPrefix: string;
   /** 'cpu' | 'cuda' | 'auto' (cuda when its provider loads, else cpu). */
   executionProvider: 'cpu' | 'cuda' | 'auto';
   maxBatchSize: number;
@@ -51,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.PUBLIC_URL ?? null,
     signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600),
     redisUrl: env.REDIS_URL || null,
+    redisPrefix: env.REDIS_PREFIX || 'spectro:',
     executionProvider: (env.EXECUTION_PROVIDER as Config['executionProvider']) ?? 'auto',
     maxBatchSize: int(env.MAX_BATCH_SIZE, 16),
     maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2),

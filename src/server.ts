@@ -72,7 +72,7 @@ async function createServices(config: Config, log: Logger): Promise<Services> {
     const auth = await createAuth({ store, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
-    const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, log }));
+    const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
     const training = keep(await createTrainingService({ store, pubsub, config, log }));
     const upstreams = keep(createUpstreams(config, { log }));

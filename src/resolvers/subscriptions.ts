@@ -1,6 +1,7 @@
 import { clearLoaders, type Context } from '../context.ts';
-import { AppError, ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode, notFound } from '../errors.ts';
 import type { Subscription } from '../runtime/pubsub/pubsub.ts';
+import type { Topics } from '../runtime/pubsub/topics.ts';
 import { ModelStatus as Status } from '../runtime/store/types.ts';
 import { builder } from '../schema/builder.ts';
 import { Assessment } from '../schema/assessments.ts';
@@ -38,14 +39,37 @@ builder.subscriptionFields((t) => ({
     description:
       'Every step of training jobs: of one model (`"active"`: the default target\'s active model, resolved ' +
       'when the subscription starts), or of every model when `modelId` is omitted. A subscription to one ' +
-      'model completes after its final event (status READY, FAILED or CANCELLED). A client that reads ' +
-      'slowly misses intermediate steps, never the latest one.',
+      'model starts with the model\'s current state (so nothing is missed between `trainModel` and ' +
+      'subscribing), never goes backwards, and completes after the final event (READY, FAILED or ' +
+      'CANCELLED; at once for a model that already finished). A client that reads slowly misses ' +
+      'intermediate steps, never the latest one.',
     args: { modelId: t.arg.id() },
     subscribe: async (_root, { modelId }, ctx) => {
-      if (!modelId) return ctx.services.pubsub.subscribe('trainingProgress');
-      const model = await loadModel(ctx, modelId);
-      return ready(
-        filtered(ctx.services.pubsub.subscribe('trainingProgress', model.id), () => true, (e) => TERMINAL.has(e.status)),
+      if (!modelId) return ready(ctx.services.pubsub.subscribe('trainingProgress'));
+      const { id } = await loadModel(ctx, modelId);
+      const live = await ready(ctx.services.pubsub.subscribe('trainingProgress', id));
+      // Read after the subscription is live: every later step is either in this record or delivered.
+      const [model] = await ctx.services.store.modelsByIds([id]).catch(async (err) => {
+        await live.return();
+        throw err;
+      });
+      if (!model) {
+        await live.return();
+        throw notFound('Model', id);
+      }
+      const snapshot: Topics['trainingProgress'] = {
+        modelId: id,
+        progress: model.progress,
+        stage: model.stage ?? '',
+        status: model.status,
+        message: model.statusText,
+        at: model.updatedAt,
+      };
+      return startWith(
+        snapshot,
+        // Steps published before the read and delivered after it are stale: skip them.
+        filtered(live, (e) => !isBehind(e, snapshot), (e) => TERMINAL.has(e.status)),
+        TERMINAL.has(snapshot.status),
       );
     },
     // One subscription's context lives for hours: each event reads fresh records.
@@ -77,6 +101,16 @@ builder.subscriptionFields((t) => ({
   }),
 }));
 
+const RANK: Record<string, number> = { QUEUED: 0, TRAINING: 1, READY: 2, FAILED: 2, CANCELLED: 2 };
+
+/** Whether a step is older than (or the same as) the state already sent. */
+function isBehind(e: Topics['trainingProgress'], s: Topics['trainingProgress']): boolean {
+  const [re, rs] = [RANK[e.status] ?? 0, RANK[s.status] ?? 0];
+  if (re !== rs) return re < rs;
+  if (e.progress !== s.progress) return e.progress < s.progress;
+  return e.status === s.status && e.stage === s.stage && e.message === s.message;
+}
+
 function fresh<T>(ctx: Context, event: T): T {
   clearLoaders(ctx);
   return event;
@@ -89,6 +123,32 @@ function fresh<T>(ctx: Context, event: T): T {
 async function ready<T>(sub: Subscription<T>): Promise<Subscription<T>> {
   await sub.ready;
   return sub;
+}
+
+/** Yields `first`, then `rest` (or nothing more when `only`: `rest` is released at once). */
+function startWith<T>(first: T, rest: Subscription<T>, only: boolean): Subscription<T> {
+  let sent = false;
+  if (only) void rest.return();
+  const it: Subscription<T> = {
+    ready: rest.ready,
+    get dropped() {
+      return rest.dropped;
+    },
+    next() {
+      if (!sent) {
+        sent = true;
+        return Promise.resolve({ value: first, done: false });
+      }
+      return rest.next();
+    },
+    return: () => {
+      sent = true;
+      return rest.return();
+    },
+    throw: (e?: unknown) => rest.throw!(e),
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
 }
 
 /**
