@@ -60,7 +60,7 @@ describe('upstreams through GraphQL', () => {
     // The unreachable one: null data with an UNAVAILABLE error at its own path, healthy false.
     expect(byName.dead).toMatchObject({ healthy: false, targets: null });
     expect(byName.dead.error).toMatch(/ECONNREFUSED/);
-    const deadErrors = res.errors.filter((e: any) => e.path[1] === Object.keys(byName).indexOf('dead'));
+    const deadErrors = res.errors!.filter((e: any) => e.path[1] === Object.keys(byName).indexOf('dead'));
     expect(deadErrors.length).toBeGreaterThan(0);
     for (const e of deadErrors) {
       expect(e.extensions.code).toBe('UNAVAILABLE');
@@ -106,8 +106,8 @@ describe('upstreams through GraphQL', () => {
     const started = Date.now();
     const res = await g.gql(`{ upstream(name: "u") { targets { id } } }`);
     expect(res.data.upstream.targets).toBeNull();
-    expect(res.errors[0]).toMatchObject({ path: ['upstream', 'targets'], extensions: { code: 'UNAVAILABLE' } });
-    expect(res.errors[0].message).toMatch(/upstream "u" is unavailable: .*ECONNREFUSED/);
+    expect(res.errors![0]).toMatchObject({ path: ['upstream', 'targets'], extensions: { code: 'UNAVAILABLE' } });
+    expect(res.errors![0].message).toMatch(/upstream "u" is unavailable: .*ECONNREFUSED/);
     const health = await g.gql(`{ upstream(name: "u") { healthy error status { circuit consecutiveFailures } } }`);
     expect(health.data.upstream).toMatchObject({ healthy: false, error: expect.stringMatching(/ECONNREFUSED/) });
     expect(health.data.upstream.status.consecutiveFailures).toBeGreaterThan(0);

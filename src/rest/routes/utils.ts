@@ -11,8 +11,9 @@ async function licenseFile(request: Request): Promise<Blob & { name: string }> {
   let value: unknown;
   if (type.startsWith('multipart/form-data')) value = (await formBody(request, MAX_LICENSE_BYTES)).get('license_data');
   else value = (await jsonBody(request)).license_data;
-  if (value instanceof Blob) return Object.assign(value, { name: (value as File).name || 'license' });
-  if (typeof value === 'string' && value !== '') return Object.assign(new Blob([value]), { name: 'license' });
+  if (value instanceof File) return value;
+  if (value instanceof Blob) return new File([value], 'license');
+  if (typeof value === 'string' && value !== '') return new File([value], 'license');
   throw unprocessable('license_data', 'license_data is required: the license file as a multipart part or a JSON string');
 }
 
