@@ -36,7 +36,13 @@ export interface Loaders {
   assessment: DataLoader<string, AssessmentRecord>;
   annotationsByAssessment: DataLoader<string, AnnotationRecord[]>;
   userAnnotationsByItem: DataLoader<string, AnnotationRecord[]>;
+  /** By target id; null when the target has none. One read per distinct target. */
+  activeModel: DataLoader<string, ModelRecord | null>;
+  /** The one key is `DEFAULT_TARGET`; null when there is no target yet. */
+  defaultTarget: DataLoader<typeof DEFAULT_TARGET, TargetRecord | null>;
 }
+
+export const DEFAULT_TARGET = 'default';
 
 /** Records in key order; a NOT_FOUND error in place of each missing one. */
 function byId<T extends { id: string }>(what: string, fetch: (ids: readonly string[]) => Promise<T[]>) {
@@ -88,5 +94,7 @@ export function createLoaders(store: Store): Loaders {
     assessment: byId('Assessment', (ids) => store.assessmentsByIds(ids)),
     annotationsByAssessment: groupBy((ids) => store.annotationsByOwners('assessment', ids), (a) => a.ownerId),
     userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
+    activeModel: new DataLoader((targetIds) => Promise.all(targetIds.map((id) => store.activeModel(id)))),
+    defaultTarget: new DataLoader((keys) => store.defaultTarget().then((t) => keys.map(() => t))),
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../context.ts';
 import { AppError, ErrorCode, notFound } from '../errors.ts';
+import { DEFAULT_TARGET } from '../loaders.ts';
 import type { ModelRecord, TargetRecord } from '../runtime/store/types.ts';
 
 /** Shared lookups for resolvers, so that "active" and the default target mean the same everywhere. */
@@ -7,7 +8,7 @@ import type { ModelRecord, TargetRecord } from '../runtime/store/types.ts';
 export const ACTIVE = 'active';
 
 export async function defaultTarget(ctx: Context): Promise<TargetRecord> {
-  const target = await ctx.services.store.defaultTarget();
+  const target = await ctx.loaders.defaultTarget.load(DEFAULT_TARGET);
   if (!target) throw new AppError(ErrorCode.NOT_FOUND, 'there is no default target yet; create one with createTarget');
   ctx.loaders.target.prime(target.id, target);
   return target;
@@ -24,7 +25,7 @@ export const targetOrDefault = (ctx: Context, targetId: string | null | undefine
 export async function loadModel(ctx: Context, id: string, targetId?: string | null): Promise<ModelRecord> {
   if (id !== ACTIVE) return ctx.loaders.model.load(id);
   const target = await targetOrDefault(ctx, targetId);
-  const model = await ctx.services.store.activeModel(target.id);
+  const model = await ctx.loaders.activeModel.load(target.id);
   if (!model) throw notFound('Active model of target', target.name);
   ctx.loaders.model.prime(model.id, model);
   return model;

@@ -105,6 +105,7 @@ builder.mutationFields((t) => ({
       }
       const activated = await ctx.services.store.activateModel(model.id);
       ctx.loaders.model.clearAll();
+      ctx.loaders.activeModel.clearAll();
       return activated;
     },
   }),
@@ -123,6 +124,7 @@ builder.mutationFields((t) => ({
         inference.evict(id);
         ctx.loaders.model.clear(id);
       }
+      ctx.loaders.activeModel.clearAll();
       return deleted;
     },
   }),

@@ -1,4 +1,5 @@
 import { badInput } from '../errors.ts';
+import { DEFAULT_TARGET } from '../loaders.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ItemConnection, ModelConnection, pageOf } from '../schema/connection.ts';
 import { ItemType as ItemTypeEnum } from '../schema/items.ts';
@@ -69,7 +70,7 @@ builder.queryFields((t) => ({
   defaultTarget: t.field({
     type: Target,
     nullable: true,
-    resolve: async (_root, _args, ctx) => ctx.services.store.defaultTarget(),
+    resolve: (_root, _args, ctx) => ctx.loaders.defaultTarget.load(DEFAULT_TARGET),
   }),
 }));
 
@@ -97,7 +98,9 @@ builder.mutationFields((t) => ({
         active: p.active ?? null,
         config: p.config ?? null,
       }));
-      return ctx.services.store.createTarget(validName(args.name), preprocessing);
+      const target = await ctx.services.store.createTarget(validName(args.name), preprocessing);
+      ctx.loaders.defaultTarget.clearAll();
+      return target;
     },
   }),
   setDefaultTarget: t.field({
@@ -107,6 +110,7 @@ builder.mutationFields((t) => ({
       await ctx.loaders.target.load(id); // NOT_FOUND for an unknown id
       const target = await ctx.services.store.setDefaultTarget(id);
       ctx.loaders.target.clearAll();
+      ctx.loaders.defaultTarget.clearAll();
       return target;
     },
   }),
