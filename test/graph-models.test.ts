@@ -63,6 +63,7 @@ describe('models', () => {
     expect(res.byAlgorithm.totalCount).toBe(algorithms.length > 1 ? 2 : 3);
     expect(res.page.edges).toHaveLength(1);
     expect(res.page.pageInfo.hasNextPage).toBe(true);
+    expect(codesOf(await gql('query($t: ID!) { models(targetId: $t) { totalCount } }', { t: UNKNOWN }))).toEqual(['NOT_FOUND']);
   });
 
   test('activateModel makes model("active") answer it; only READY models', async () => {

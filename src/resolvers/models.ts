@@ -71,13 +71,20 @@ builder.queryFields((t) => ({
       first: t.arg.int(),
       after: t.arg.string(),
     },
-    resolve: async (_root, args, ctx) =>
-      connectionFromPage(
+    resolve: async (_root, args, ctx) => {
+      const page = pageOf(args);
+      // An unknown filter id is a mistake worth naming, not an empty list.
+      await Promise.all([
+        args.targetId ? ctx.loaders.target.load(args.targetId) : null,
+        args.algorithmId ? ctx.loaders.algorithm.load(args.algorithmId) : null,
+      ]);
+      return connectionFromPage(
         await ctx.services.store.listModels(
           { algorithmId: args.algorithmId ?? null, targetId: args.targetId ?? null, status: args.status ?? null },
-          pageOf(args),
+          page,
         ),
-      ),
+      );
+    },
   }),
   model: t.field({
     type: Model,
