@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUpstreamClient } from '../src/runtime/upstream/client.ts';
-import { CLIENT_ID, CLIENT_SECRET, startRestServer, type RestServer } from './rest-helpers.ts';
+import { TokenCache, tokenFromResponse } from '../src/runtime/upstream/token-cache.ts';
+import { CLIENT_ID, CLIENT_SECRET, png, startRestServer, type RestServer } from './rest-helpers.ts';
 
 // Gateway G with UPSTREAMS pointing at gateway U (both real servers on real ports): G reads U
 // through U's REST layer.
@@ -86,6 +87,18 @@ describe('upstreams through GraphQL', () => {
     expect((await g.call('GET', '/upstream/u/graphql')).status).toBe(404);
     // The upstream's own 404 comes through as is.
     expect((await g.call('GET', '/upstream/u/api/v1/targets/nope')).status).toBe(404);
+
+    // A multipart upload streams through to the upstream.
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(await png(3))], { type: 'image/png' }), 'via-proxy.png');
+    form.append('files', new Blob([new Uint8Array(await png(4))], { type: 'image/png' }), 'via-proxy-2.png');
+    form.set('training', 'true');
+    const added = await g.call('POST', '/upstream/u/api/v1/items/', { form });
+    expect(added.status).toBe(201);
+    const { item_ids } = (await added.json()).data;
+    expect(item_ids).toHaveLength(2);
+    const remote = await g.gql(`query ($id: ID!) { upstream(name: "u") { item(id: $id) { name isTrainingData images { width } } } }`, { id: item_ids[0] });
+    expect(remote.data.upstream.item).toEqual({ name: 'via-proxy.png', isTrainingData: true, images: [{ width: 32 }] });
   });
 
   it('fetches a new upstream token when the upstream answers 401 (restarted with a new signing key)', async () => {
@@ -149,5 +162,30 @@ describe('upstream client', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe('upstream token cache', () => {
+  it('shares one fetch between concurrent callers and replaces the token before it expires', async () => {
+    let clock = 1_000_000;
+    let issued = 0;
+    const cache = new TokenCache(async () => tokenFromResponse({ access_token: `t${++issued}`, expires_in: 100 }, clock), 30_000, () => clock);
+    expect(await Promise.all([cache.get(), cache.get(), cache.get()])).toEqual(['t1', 't1', 't1']);
+    clock += 89_000; // 11 s left: more than 10 % of the life
+    expect(await cache.get()).toBe('t1');
+    clock += 2_000; // 9 s left: inside the margin
+    expect(await cache.get()).toBe('t2');
+    cache.invalidate('t1'); // a stale 401 does not drop the newer token
+    expect(await cache.get()).toBe('t2');
+    cache.invalidate('t2');
+    expect(await cache.get()).toBe('t3');
+    expect(cache.fetches).toBe(3);
+  });
+
+  it("reads the expiry from the JWT's exp when the token response has no expires_in", () => {
+    const exp = 2_000_000_000;
+    const jwt = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.sig`;
+    expect(tokenFromResponse({ access_token: jwt })).toEqual({ accessToken: jwt, expiresAt: exp * 1000 });
+    expect(() => tokenFromResponse({})).toThrow(/access_token/);
   });
 });

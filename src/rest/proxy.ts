@@ -45,7 +45,7 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
       method: request.method as 'GET',
       path: `${rest}${url.search}`,
       headers,
-      body: request.body && !reads ? Readable.fromWeb(request.body as import('node:stream/web').ReadableStream) : null,
+      body: request.body && !reads ? Readable.from(chunks(request.body)) : null,
       signal: request.signal,
     });
   } catch (err) {
@@ -64,4 +64,18 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
   const body = request.method === 'HEAD' || res.status === 204 || res.status === 304 ? null : (Readable.toWeb(res.body) as ReadableStream<Uint8Array>);
   if (!body) await res.body.dump();
   return new Response(body, { status: res.status, headers: out });
+}
+
+/** Reads any WHATWG stream (Node's or the Fetch ponyfill's Yoga runs on) chunk by chunk. */
+async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
