@@ -1,11 +1,12 @@
 /**
- * Group commit: calls arriving while a write is in flight are gathered and written together by
- * the next one, so N concurrent predictions cost about one transaction, not N. `write` must answer
- * one result per input, in order.
+ * Group commit: calls made in the same turn of the event loop, or while a write is in flight, are
+ * written together, so N concurrent predictions cost about one transaction (one fsync), not N.
+ * The write starts on `setImmediate`: the embedded store writes synchronously, so without that
+ * pause nothing could join a group. `write` must answer one result per input, in order.
  */
 export class GroupCommit<I, O> {
   private pending: { inputs: I[]; resolve: (o: O[]) => void; reject: (e: unknown) => void }[] = [];
-  private writing = false;
+  private busy = false;
 
   constructor(private readonly write: (inputs: I[]) => Promise<O[]>) {}
 
@@ -13,12 +14,14 @@ export class GroupCommit<I, O> {
     if (inputs.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
       this.pending.push({ inputs, resolve, reject });
-      if (!this.writing) void this.flush();
+      if (!this.busy) {
+        this.busy = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.writing = true;
     while (this.pending.length > 0) {
       const group = this.pending.splice(0);
       const all = group.flatMap((g) => g.inputs);
@@ -44,7 +47,9 @@ export class GroupCommit<I, O> {
           );
         }
       }
+      // Let callers that became ready meanwhile join the next group.
+      if (this.pending.length > 0) await new Promise((r) => setImmediate(r));
     }
-    this.writing = false;
+    this.busy = false;
   }
 }

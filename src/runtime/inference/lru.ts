@@ -45,6 +45,12 @@ export class CostLru<K, V> {
     return e.value;
   }
 
+  /** Forgets everything without calling onEvict (what it held is gone already). */
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }

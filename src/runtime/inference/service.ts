@@ -1,37 +1,28 @@
-import ort from 'onnxruntime-node';
+import fs from 'node:fs';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, notFound } from '../../errors.ts';
-import { decodeToTensor, tensorSize } from '../images/tensor.ts';
 import { HEATMAP_NAME, overlaySize, renderHeatmap } from '../images/heatmap.ts';
+import { tensorSize } from '../images/tensor.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { NewAssessment, Store } from '../store/store.ts';
 import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
-import { MicroBatcher } from './batcher.ts';
-import { OnnxIO, type InputSpec } from './contract.ts';
+import type { InputSpec } from './contract.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
 import { parseInputSpec } from './schemas.ts';
-import { checkContract, createSession, type Logger, type ModelShape, type Provider } from './sessions.ts';
-
-/** One image's share of a model's output. */
-export interface ModelOutput {
-  map: Float32Array;
-  mapWidth: number;
-  mapHeight: number;
-  score: number;
-}
+import type { Logger, ModelShape, Provider } from './sessions.ts';
+import { InferenceWorker } from './worker-client.ts';
+import type { FromWorker, WorkerOutput } from './worker-protocol.ts';
 
 interface Loaded {
   modelId: string;
   onnxBlob: string;
   spec: InputSpec;
-  session: ort.InferenceSession;
   shape: ModelShape;
   /** Size of model.onnx: the cache's cost of this session. */
   bytes: number;
-  batcher: MicroBatcher<Float32Array, ModelOutput>;
 }
 
 const BATCH_LOG_SIZE = 1000;
@@ -46,16 +37,27 @@ export interface ServiceDeps {
   provider: Provider;
 }
 
+const outputOf = (m: FromWorker): WorkerOutput => {
+  if (m.type !== 'output') throw new Error(`inference worker answered ${m.type}`);
+  return m.output;
+};
+
+/**
+ * The inference runtime. Sessions, decoding and the micro-batcher live in a worker thread
+ * (worker.ts); this side keeps the session cache's bookkeeping (LRU by model size), judges the
+ * outputs, stores assessments (group commit) and publishes them.
+ */
 export class OnnxInferenceService implements InferenceService {
   readonly provider: Provider;
   private readonly store: Store;
   private readonly pubsub: PubSub;
   private readonly config: Config;
   private readonly log: Logger;
+  private readonly worker: InferenceWorker;
   private readonly sessions: CostLru<string, Promise<Loaded>>;
   private readonly batches: number[] = [];
   /** Anomaly maps of recent assessments: their heatmap renders without running the model again. */
-  private readonly maps = new CostLru<string, ModelOutput>(MAP_CACHE_BYTES);
+  private readonly maps = new CostLru<string, WorkerOutput>(MAP_CACHE_BYTES);
   private readonly pngs = new CostLru<string, Buffer>(PNG_CACHE_BYTES);
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
@@ -67,9 +69,20 @@ export class OnnxInferenceService implements InferenceService {
     this.pubsub = deps.pubsub;
     this.config = deps.config;
     this.log = deps.log;
-    this.sessions = new CostLru(deps.config.sessionCacheBytes, (id, loaded) => {
+    this.worker = new InferenceWorker(
+      deps.provider,
+      (size) => {
+        this.batches.push(size);
+        if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
+      },
+      (reason) => {
+        this.log.error({ reason }, 'inference: worker stopped; sessions will be reloaded');
+        this.sessions.clear();
+      },
+    );
+    this.sessions = new CostLru(deps.config.sessionCacheBytes, (id) => {
       this.log.info({ modelId: id }, 'inference: session evicted (memory bound)');
-      void loaded.then((l) => this.unload(l), () => {});
+      void this.worker.call({ type: 'unload', modelId: id }).catch(() => {});
     });
     this.writes = new GroupCommit((list) => this.store.addAssessments(list));
   }
@@ -79,25 +92,18 @@ export class OnnxInferenceService implements InferenceService {
   }
 
   evict(modelId: string): void {
-    const loaded = this.sessions.delete(modelId);
-    if (loaded) void loaded.then((l) => this.unload(l), () => {});
+    if (this.sessions.delete(modelId)) void this.worker.call({ type: 'unload', modelId }).catch(() => {});
   }
 
   async warmUp(model: ModelRecord): Promise<void> {
     const loaded = await this.load(model);
-    const size = tensorSize(loaded.spec);
-    await this.runBatch(loaded, [new Float32Array(size)], false);
-  }
-
-  /** Runs the model on one preprocessed image (through the batcher). */
-  async infer(model: ModelRecord, tensor: Float32Array): Promise<ModelOutput> {
-    const loaded = await this.load(model);
-    return loaded.batcher.submit(tensor);
+    const tensor = new Float32Array(tensorSize(loaded.spec));
+    await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]);
   }
 
   async predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
     if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
-    const loaded = await this.load(model);
+    await this.load(model);
     const images = await this.store.imagesByOwners('item', itemIds);
     const firstImage = new Map<string, ImageRecord>();
     for (const img of images) {
@@ -110,11 +116,9 @@ export class OnnxInferenceService implements InferenceService {
     const window = Math.max(8, this.config.maxBatchSize * 2);
     const judged = await mapLimit(itemIds, window, async (itemId) => {
       const image = firstImage.get(itemId)!;
-      const bytes = await this.store.blobs.get(image.blob);
-      const decoded = await decodeToTensor(bytes, loaded.spec);
-      const out = await loaded.batcher.submit(decoded.data);
-      const j = judge({ ...out, width: decoded.width, height: decoded.height }, params);
-      const size = overlaySize(decoded.width, decoded.height);
+      const out = await this.inferImage(model, image);
+      const j = judge(out, params);
+      const size = overlaySize(out.width, out.height);
       const row: NewAssessment = {
         itemId,
         modelId: model.id,
@@ -133,18 +137,9 @@ export class OnnxInferenceService implements InferenceService {
           notes: null,
           score: b.score,
         })),
-        // The overlay is rendered on first request (renderImage): the record points at the
-        // original picture, from which (with the model) the overlay can always be redrawn.
-        images: [
-          {
-            name: HEATMAP_NAME,
-            blob: image.blob,
-            width: size.width,
-            height: size.height,
-            fileSize: 0,
-            contentType: 'image/png',
-          },
-        ],
+        // The overlay is drawn on first request (renderImage): the row points at the original
+        // picture, from which (with the model) the overlay can always be drawn again.
+        images: [{ name: HEATMAP_NAME, blob: image.blob, width: size.width, height: size.height, fileSize: 0, contentType: 'image/png' }],
       };
       return { row, out };
     });
@@ -158,13 +153,7 @@ export class OnnxInferenceService implements InferenceService {
     await Promise.all(
       records.map((r) =>
         this.pubsub
-          .publish('predictionResult', model.id, {
-            assessmentId: r.id,
-            itemId: r.itemId,
-            modelId: model.id,
-            targetId: model.targetId,
-            at,
-          })
+          .publish('predictionResult', model.id, { assessmentId: r.id, itemId: r.itemId, modelId: model.id, targetId: model.targetId, at })
           .catch((err) => this.log.warn({ err, assessmentId: r.id }, 'inference: could not publish predictionResult')),
       ),
     );
@@ -188,9 +177,21 @@ export class OnnxInferenceService implements InferenceService {
 
   async close(): Promise<void> {
     this.closed = true;
-    const all = this.sessions.values();
-    for (const l of all) void l.then((x) => x.batcher.close(), () => {});
-    await Promise.allSettled(all.map((p) => p.then((l) => this.unload(l))));
+    await this.worker.close();
+  }
+
+  /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
+  private async inferImage(model: ModelRecord, image: Pick<ImageRecord, 'blob' | 'width' | 'height'>): Promise<WorkerOutput> {
+    const path = this.store.blobs.path(image.blob);
+    const knownSize = { width: image.width, height: image.height };
+    try {
+      return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
+    } catch (err) {
+      // Evicted between load() and this call (or the worker restarted): load again, once.
+      if (!/is not loaded|worker stopped/.test((err as Error).message)) throw err;
+      await this.load(model);
+      return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
+    }
   }
 
   private async renderHeatmapOf(image: ImageRecord): Promise<Buffer> {
@@ -199,15 +200,14 @@ export class OnnxInferenceService implements InferenceService {
     const [model] = await this.store.modelsByIds([assessment.modelId]);
     if (!model) throw notFound('Model', assessment.modelId);
     const spec = this.specOf(model);
-    const original = await this.store.blobs.get(image.blob);
-    let out = this.maps.get(assessment.id);
+    let out: Pick<WorkerOutput, 'map' | 'mapWidth' | 'mapHeight'> | undefined = this.maps.get(assessment.id);
     if (!out) {
       // Evicted or from before a restart: the model is deterministic, so run it again.
-      const decoded = await decodeToTensor(original, spec);
-      out = await this.infer(model, decoded.data);
+      await this.load(model);
+      out = await this.inferImage(model, image);
     }
     const { png } = await renderHeatmap({
-      image: original,
+      image: await this.store.blobs.get(image.blob),
       map: out.map,
       mapWidth: out.mapWidth,
       mapHeight: out.mapHeight,
@@ -219,9 +219,7 @@ export class OnnxInferenceService implements InferenceService {
   private specOf(model: ModelRecord): InputSpec {
     const spec = parseInputSpec(model.inputSpec);
     if (!model.onnxBlob || !spec) {
-      throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" has no trained ONNX graph to predict with`, {
-        modelId: model.id,
-      });
+      throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" has no trained ONNX graph to predict with`, { modelId: model.id });
     }
     return spec;
   }
@@ -239,31 +237,34 @@ export class OnnxInferenceService implements InferenceService {
     const onnxBlob = model.onnxBlob!;
     const loading = (async (): Promise<Loaded> => {
       const started = performance.now();
-      const bytes = await this.store.blobs.get(onnxBlob);
-      const session = await createSession(bytes, this.provider);
+      const onnxPath = this.store.blobs.path(onnxBlob);
+      const bytes = (await fs.promises.stat(onnxPath)).size;
       let shape: ModelShape;
       try {
-        shape = checkContract(session, spec);
+        const m = await this.worker.call({
+          type: 'load',
+          modelId: model.id,
+          onnxPath,
+          spec,
+          batching: {
+            enabled: this.config.batching,
+            maxBatchSize: this.config.maxBatchSize,
+            maxQueueDelayMs: this.config.maxQueueDelayMs,
+          },
+        });
+        if (m.type !== 'loaded') throw new Error(`inference worker answered ${m.type}`);
+        shape = m.shape;
       } catch (err) {
-        await session.release();
-        throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" does not follow the ONNX contract: ${(err as Error).message}`);
+        if ((err as { contract?: boolean }).contract) {
+          throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" does not follow the ONNX contract: ${(err as Error).message}`);
+        }
+        throw err;
       }
-      const loaded: Loaded = { modelId: model.id, onnxBlob, spec, session, shape, bytes: bytes.byteLength, batcher: undefined! };
-      const maxBatch = shape.fixedBatch ?? this.config.maxBatchSize;
-      loaded.batcher = new MicroBatcher<Float32Array, ModelOutput>(
-        (inputs) => this.runBatch(loaded, inputs, true),
-        {
-          maxBatchSize: Math.max(1, maxBatch),
-          maxQueueDelayMs: this.config.maxQueueDelayMs,
-          maxInflight: 1,
-          enabled: this.config.batching && shape.fixedBatch === null,
-        },
-      );
       this.log.info(
-        { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes: bytes.byteLength },
+        { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch },
         'inference: session loaded',
       );
-      return loaded;
+      return { modelId: model.id, onnxBlob, spec, shape, bytes };
     })();
     this.sessions.set(model.id, loading, 0);
     loading.then(
@@ -276,52 +277,6 @@ export class OnnxInferenceService implements InferenceService {
       },
     );
     return loading;
-  }
-
-  private async runBatch(loaded: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
-    const { spec } = loaded;
-    const per = tensorSize(spec);
-    const n = inputs.length;
-    let data: Float32Array;
-    if (n === 1) data = inputs[0]!;
-    else {
-      data = new Float32Array(n * per);
-      inputs.forEach((x, i) => data.set(x, i * per));
-    }
-    const c = spec.color === 'rgb' ? 3 : 1;
-    const feeds = { [OnnxIO.input]: new ort.Tensor('float32', data, [n, c, spec.height, spec.width]) };
-    if (record) {
-      this.batches.push(n);
-      if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
-    }
-    const result = await loaded.session.run(feeds);
-    const map = result[OnnxIO.anomalyMap]!;
-    const score = result[OnnxIO.score]!;
-    const dims = map.dims;
-    const h = Number(dims[2]);
-    const w = Number(dims[3]);
-    const maps = map.data as Float32Array;
-    const scores = score.data as Float32Array;
-    if (Number(dims[0]) !== n || scores.length !== n) {
-      throw new Error(`model answered ${dims[0]} maps and ${scores.length} scores for a batch of ${n}`);
-    }
-    const plane = h * w;
-    const outs = inputs.map((_, i) => ({
-      map: maps.slice(i * plane * Number(dims[1]), i * plane * Number(dims[1]) + plane),
-      mapWidth: w,
-      mapHeight: h,
-      score: scores[i]!,
-    }));
-    map.dispose?.();
-    score.dispose?.();
-    return outs;
-  }
-
-  private async unload(l: Loaded): Promise<void> {
-    l.batcher.close();
-    // Runs in flight hold the session; let them finish before releasing it.
-    while (l.batcher.busy) await new Promise((r) => setTimeout(r, 10));
-    await l.session.release().catch(() => {});
   }
 }
 

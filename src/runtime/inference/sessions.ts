@@ -106,6 +106,9 @@ export function checkContract(session: ort.InferenceSession, spec?: InputSpec): 
   return { fixedBatch: typeof n === 'number' && n > 0 ? n : null, channels: c, height: h, width: w };
 }
 
-export async function createSession(bytes: Uint8Array, provider: Provider): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, sessionOptions(provider));
+/** A session from model bytes or a model file path. */
+export async function createSession(source: Uint8Array | string, provider: Provider): Promise<ort.InferenceSession> {
+  return typeof source === 'string'
+    ? ort.InferenceSession.create(source, sessionOptions(provider))
+    : ort.InferenceSession.create(source, sessionOptions(provider));
 }
