@@ -16,7 +16,7 @@ async function expectRestError(res: Response, status: number) {
 }
 
 beforeAll(async () => {
-  srv = await startRestServer();
+  srv = await startRestServer({ UPLOAD_MAX_FILES: '3', UPLOAD_MAX_FILE_BYTES: '50000' });
   const created = await srv.gql(`mutation { createTarget(name: "bolts", preprocessing: [{ name: "crop", active: true, config: "0,0,32,32" }]) { id } }`);
   targetId = created.data.createTarget.id;
   await srv.gql(`mutation ($id: ID!) { setDefaultTarget(id: $id) { id } }`, { id: targetId });
@@ -125,6 +125,29 @@ describe('REST items', () => {
     expect([415, 422]).toContain(res.status);
   });
 
+  it('answers 413 for an upload past the limits, also when it is chunked without a content-length', async () => {
+    const boundary = 'xyzBOUNDARY';
+    const head = `--${boundary}\r\ncontent-disposition: form-data; name="files"; filename="big.png"\r\ncontent-type: image/png\r\n\r\n`;
+    const big = new Uint8Array(400_000);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(head));
+        for (let i = 0; i < big.length; i += 50_000) controller.enqueue(big.subarray(i, i + 50_000));
+        controller.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
+        controller.close();
+      },
+    });
+    const res = await fetch(`${srv.url}/api/v1/items/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${srv.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    await expectRestError(res, 413);
+    // A body that is not multipart at all.
+    await expectRestError(await srv.call('POST', '/api/v1/items/', { json: { files: [] } }), 415);
+  });
+
   it('pages items by page/count with end_page and requires item_type', async () => {
     const page2 = await body(await srv.call('GET', '/api/v1/items/?item_type=training&count=2&page=2'));
     expect(page2.data).toMatchObject({ current_page: 2, end_page: 2, count_per_page: 2 });
@@ -216,6 +239,13 @@ describe('REST models', () => {
     await expectRestError(await srv.call('POST', path, { json: { item_ids: 'x' } }), 422);
     await expectRestError(await srv.call('POST', path, { json: { override_params: [{ value: '1' }] } }), 422);
     await expectRestError(await srv.call('POST', '/api/v1/algorithms/nope/train', { json: {} }), 404);
+  });
+});
+
+describe('upstreams when none are configured', () => {
+  it('lists none and has no proxy target', async () => {
+    expect((await srv.gql(`{ upstreams { name } upstream(name: "x") { name } }`)).data).toEqual({ upstreams: [], upstream: null });
+    await expectRestError(await srv.call('GET', '/upstream/x/api/v1/targets/'), 404);
   });
 });
 

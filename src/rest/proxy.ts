@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Services } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { RestFailure, statusForCode } from './http.ts';
+import { chunks } from './router.ts';
 
 export const UPSTREAM_PREFIX = '/upstream/';
 
@@ -66,16 +67,3 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
   return new Response(body, { status: res.status, headers: out });
 }
 
-/** Reads any WHATWG stream (Node's or the Fetch ponyfill's Yoga runs on) chunk by chunk. */
-async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}

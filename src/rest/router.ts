@@ -67,9 +67,17 @@ const MAX_JSON = 1024 * 1024;
 
 /** The JSON body as an object; 422 when it is not one, 413 past 1 MiB. */
 export async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON) throw new RestFailure(413, `the body is larger than ${MAX_JSON} bytes`);
-  const text = await request.text();
-  if (text.length > MAX_JSON) throw new RestFailure(413, `the body is larger than ${MAX_JSON} bytes`);
+  const tooLarge = () =>
+    new RestFailure(413, `the body is larger than ${MAX_JSON} bytes`, { code: 'PAYLOAD_TOO_LARGE', headers: { connection: 'close' } });
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON) throw tooLarge();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body ? chunks(request.body) : []) {
+    size += chunk.byteLength;
+    if (size > MAX_JSON) throw tooLarge();
+    parts.push(chunk);
+  }
+  const text = Buffer.concat(parts).toString('utf8');
   if (text.trim() === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -123,19 +131,51 @@ export async function formBody(request: Request, maxBytes: number): Promise<Form
     throw new RestFailure(415, 'send the files as multipart/form-data', { code: 'UNSUPPORTED_MEDIA' });
   }
   const length = Number(request.headers.get('content-length') ?? 0);
-  if (length > maxBytes) throw new RestFailure(413, `the body is larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE' });
+  if (length > maxBytes) {
+    throw new RestFailure(413, `the body is larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', headers: { connection: 'close' } });
+  }
+  let size = 0;
+  let exceeded = false;
+  async function* limited(): AsyncGenerator<Uint8Array> {
+    if (!request.body) return;
+    for await (const chunk of chunks(request.body)) {
+      size += chunk.byteLength;
+      // A chunked body has no content-length to check up front.
+      if (size > maxBytes) {
+        exceeded = true;
+        throw new Error('too large');
+      }
+      yield chunk;
+    }
+  }
   try {
     // Node's own parser: the Fetch ponyfill Yoga runs on keeps only the last part of a repeated
     // name, and REST clients send every picture as a part named `files`.
     const native = new Request('http://rest.invalid/', {
       method: 'POST',
       headers: { 'content-type': request.headers.get('content-type')! },
-      body: request.body,
+      body: limited(),
       duplex: 'half',
-    } as RequestInit);
+    } as unknown as RequestInit);
     return await native.formData();
   } catch {
+    // The rest of the body stays unread: close the connection so it is not reused mid-body.
+    if (exceeded) throw new RestFailure(413, `the body is larger than ${maxBytes} bytes`, { code: 'PAYLOAD_TOO_LARGE', headers: { connection: 'close' } });
     throw unprocessable('body', 'the multipart body could not be read');
+  }
+}
+
+/** Reads any WHATWG stream (Node's or the Fetch ponyfill's Yoga runs on) chunk by chunk. */
+export async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }
 
