@@ -112,6 +112,8 @@ builder.mutationFields((t) => ({
       }
       const activated = await ctx.services.store.activateModel(model.id);
       ctx.loaders.model.clearAll();
+      // Load the session now, so that the first prediction with "active" does not pay for it.
+      ctx.services.inference?.warmUp(activated).catch((err) => ctx.log.warn({ err, modelId: activated.id }, 'warm-up failed'));
       ctx.loaders.activeModel.clearAll();
       return activated;
     },

@@ -11,12 +11,17 @@ export interface Logger {
   debug?(obj: unknown, msg?: string): void;
 }
 
-export function sessionOptions(provider: Provider): ort.InferenceSession.SessionOptions {
+export function sessionOptions(provider: Provider, opts: { shared?: boolean } = {}): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: provider === 'cuda' ? [{ name: 'cuda' }] : ['cpu'],
     graphOptimizationLevel: 'all',
     // Warnings of the CPU fallback of single nodes would flood the log for every session.
     logSeverityLevel: 3,
+    // In the server the CPUs are shared with HTTP, the store and decoding: onnxruntime's threads
+    // must not spin-wait between runs (its default), burning the cores those need.
+    ...(opts.shared
+      ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+      : {}),
   };
 }
 
@@ -109,6 +114,6 @@ export function checkContract(session: ort.InferenceSession, spec?: InputSpec): 
 /** A session from model bytes or a model file path. */
 export async function createSession(source: Uint8Array | string, provider: Provider): Promise<ort.InferenceSession> {
   return typeof source === 'string'
-    ? ort.InferenceSession.create(source, sessionOptions(provider))
-    : ort.InferenceSession.create(source, sessionOptions(provider));
+    ? ort.InferenceSession.create(source, sessionOptions(provider, { shared: true }))
+    : ort.InferenceSession.create(source, sessionOptions(provider, { shared: true }));
 }
