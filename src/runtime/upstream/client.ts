@@ -191,6 +191,10 @@ export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClien
     const body = await readJson(res, maxJsonBytes).catch((err: Error) => {
       throw unavailable(name, `unreadable answer (${err.message})`);
     });
+    if (res.status === 401 && !credentials) {
+      const key = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+      throw unavailable(name, `it wants a token and no credentials are configured (UPSTREAM_${key}_CLIENT_ID / _CLIENT_SECRET)`);
+    }
     if (res.status < 200 || res.status > 299) throw errorForStatus(name, res.status, body);
     return body as T;
   }
