@@ -67,19 +67,30 @@ export async function redisProxy(target = REDIS_URL) {
   };
 }
 
-/** Kills the Redis connections whose name starts with `namePrefix` (CLIENT KILL ID …). */
-export async function killConnections(admin: Redis, namePrefix: string, suffix?: 'pub' | 'sub') {
+/** Ids of the Redis connections whose name starts with `namePrefix` (and ends with `suffix`). */
+export async function connectionIds(admin: Redis, namePrefix: string, suffix?: 'pub' | 'sub'): Promise<string[]> {
   const list = (await admin.call('CLIENT', 'LIST')) as string;
-  let killed = 0;
+  const ids: string[] = [];
   for (const line of list.split('\n')) {
     const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=') as [string, string]));
     const name = fields.name ?? '';
-    if (name.startsWith(namePrefix) && (!suffix || name.endsWith(suffix))) {
-      await admin.call('CLIENT', 'KILL', 'ID', fields.id!);
-      killed++;
-    }
+    if (name.startsWith(namePrefix) && (!suffix || name.endsWith(suffix))) ids.push(fields.id!);
   }
-  return killed;
+  return ids;
+}
+
+/**
+ * Kills those connections (CLIENT KILL ID …) and waits until as many new ones are there, so
+ * that the clients have noticed: a health check right after a kill could still read 'up'.
+ */
+export async function killConnections(admin: Redis, namePrefix: string, suffix?: 'pub' | 'sub') {
+  const ids = await connectionIds(admin, namePrefix, suffix);
+  for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+  await until(async () => {
+    const now = await connectionIds(admin, namePrefix, suffix);
+    return now.length === ids.length && !now.some((id) => ids.includes(id));
+  }, 10_000, 'reconnection');
+  return ids.length;
 }
 
 export async function numsub(admin: Redis, channel: string): Promise<number> {

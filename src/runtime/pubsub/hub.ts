@@ -14,6 +14,7 @@ export interface HubTransport {
 interface Channel {
   subs: Set<BoundedQueue<unknown>>;
   ready: Promise<void>;
+  acked: boolean;
 }
 
 /**
@@ -35,9 +36,12 @@ export class Hub {
     const id = k === null ? topic : channelId(topic, k);
     let channel = (map as Map<string, Channel>).get(id);
     if (!channel) {
-      channel = { subs: new Set(), ready: Promise.resolve() };
-      (map as Map<string, Channel>).set(id, channel);
-      channel.ready = this.#closed ? Promise.resolve() : this.transport.acquire(topic, k);
+      const c: Channel = { subs: new Set(), ready: Promise.resolve(), acked: false };
+      (map as Map<string, Channel>).set(id, c);
+      c.ready = (this.#closed ? Promise.resolve() : this.transport.acquire(topic, k)).then(() => {
+        c.acked = true;
+      });
+      channel = c;
     }
     const ch = channel;
     const queue: BoundedQueue<unknown> = new BoundedQueue(
@@ -95,6 +99,7 @@ export class Hub {
       subscribers: this.#subscribers,
       channels: this.#keyed.size,
       patterns: this.#topicWide.size,
+      pending: [...this.#keyed.values(), ...this.#topicWide.values()].filter((c) => !c.acked).length,
       ...this.counters,
     };
   }

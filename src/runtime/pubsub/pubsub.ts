@@ -27,6 +27,8 @@ export interface PubSubStats {
   channels: number;
   /** Distinct key-less topic subscriptions held (Redis: PSUBSCRIBEd patterns). */
   patterns: number;
+  /** Channels and patterns whose SUBSCRIBE Redis has not acknowledged yet (0 when all deliver). */
+  pending: number;
   /** Events dropped by drop-oldest overflow, all subscribers together. */
   dropped: number;
   /** Subscriptions ended because their buffer overflowed (policy `error`). */
