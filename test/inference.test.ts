@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInferenceService, type InferenceService } from '../src/runtime/inference/index.ts';
-import { fixture, partPng, type Fixture } from './inference-fixtures.ts';
+import { decodeToTensor } from '../src/runtime/images/tensor.ts';
+import { fixture, goldenOnnx, partPng, spec, type Fixture } from './inference-fixtures.ts';
 
 describe('inference runtime', () => {
   let fx: Fixture;
@@ -117,5 +118,25 @@ describe('inference runtime', () => {
     const items = await fx.addItems(await Promise.all(Array.from({ length: 6 }, () => partPng())));
     await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
     expect(inference.batchSizes()).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('keeps sessions within the memory bound, reloading an evicted model when it is used again', async () => {
+    await inference.close();
+    const lines: string[] = [];
+    const log = { ...fx.log, info: (_o: unknown, msg?: string) => void lines.push(msg ?? '') };
+    // Room for one model file only.
+    const onnxSize = (await fx.store.blobs.get(fx.model.onnxBlob!)).byteLength;
+    inference = await createInferenceService({ store: fx.store, pubsub: fx.pubsub, config: { ...fx.config, sessionCacheBytes: onnxSize + 10 }, log });
+    const other = await fx.store.updateModel(
+      (await fx.store.createModel({ ...fx.model, name: 'other', status: 'READY', trainItemIds: [] })).id,
+      { onnxBlob: await fx.store.blobs.put(goldenOnnx((await decodeToTensor(await partPng({ defect: { x: 0, y: 0, size: 30 } }), spec)).data)), inputSpec: { ...spec } },
+    );
+    const [item] = await fx.addItems([await partPng({ defect: { x: 60, y: 60, size: 12 } })]);
+    const a1 = await inference.predict(fx.model, [item!.id]);
+    await inference.predict(other, [item!.id]);
+    const a2 = await inference.predict(fx.model, [item!.id]);
+    expect(a2[0]!.score).toBe(a1[0]!.score);
+    expect(lines.filter((l) => l === 'inference: session loaded')).toHaveLength(3);
+    expect(lines.filter((l) => l === 'inference: session evicted (memory bound)')).toHaveLength(2);
   });
 });

@@ -188,7 +188,7 @@ export class OnnxInferenceService implements InferenceService {
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     } catch (err) {
       // Evicted between load() and this call (or the worker restarted): load again, once.
-      if (!/is not loaded|worker stopped/.test((err as Error).message)) throw err;
+      if (!/is not loaded|was unloaded|worker stopped/.test((err as Error).message)) throw err;
       await this.load(model);
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     }
