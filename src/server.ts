@@ -172,7 +172,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       });
     });
 
-  return { start, stop, yoga, services, httpServer, bootstrapCredentials };
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws };
 }
 
 export type Server = Awaited<ReturnType<typeof createServer>>;
