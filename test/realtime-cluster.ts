@@ -22,7 +22,7 @@ export interface Instance {
  * Two gateway instances on one Redis (and one data directory, as instances of one deployment
  * share their database), each on its own port. Channels get a fresh prefix per cluster.
  */
-export async function startCluster(env: Record<string, string> = {}) {
+export async function startCluster(env: Record<string, string> = {}, count = 2) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-realtime-'));
   const prefix = `test-${randomUUID()}:`;
   const base = {
@@ -40,7 +40,7 @@ export async function startCluster(env: Record<string, string> = {}) {
   };
   const instances: Instance[] = [];
   // One after the other: the second opens the database the first has migrated.
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < count; i++) {
     const server = await createServer(loadConfig(base), { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
     const { url } = await server.start();
     instances.push({
@@ -61,7 +61,7 @@ export async function startCluster(env: Record<string, string> = {}) {
       },
     });
   }
-  const [a, b] = instances as [Instance, Instance];
+  const [a, b = a] = instances as [Instance, Instance?];
   const token = (
     await a.gql('mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }')
   ).data.token.accessToken as string;
