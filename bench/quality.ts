@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '128' },
     seed: { type: 'string', default: '7' },
     verbose: { type: 'boolean', default: false },
+    /** Parameter overrides for every algorithm that has them: name=value;name=value */
+    params: { type: 'string' },
   },
 });
 
@@ -74,7 +76,11 @@ for (const category of categories) {
   const trainSet = generateSet(category, { seed: Number(args.seed), size, ok: Number(args.train), ng: 0 });
   const testSet = generateSet(category, { seed: Number(args.seed) + 1000, size, ok: Number(args['test-ok']), ng: Number(args['test-ng']) });
   for (const algorithm of algorithms) {
-    const params = effectiveParams(algorithm.definition.parameters, {});
+    const known = new Set(algorithm.definition.parameters.map((p) => p.name));
+    const overrides = Object.fromEntries(
+      (args.params ?? '').split(';').filter(Boolean).map((kv) => kv.split('=') as [string, string]).filter(([k]) => known.has(k)),
+    );
+    const params = effectiveParams(algorithm.definition.parameters, overrides);
     const spec = algorithm.inputSpec(params);
     const ok = await tensors(trainSet.ok, spec);
     const t0 = Date.now();

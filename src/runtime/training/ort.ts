@@ -42,3 +42,19 @@ export async function runPerImage(
     await session.release();
   }
 }
+
+/** Runs a model once on named float32 inputs; returns every output's data. */
+export async function runOnce(
+  model: Uint8Array,
+  inputs: Record<string, { data: Float32Array; dims: readonly number[] }>,
+  options: { threads?: number } = {},
+): Promise<Record<string, Float32Array>> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: options.threads ?? 2 });
+  try {
+    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, new ort.Tensor('float32', v.data, [...v.dims])]));
+    const res = await session.run(feeds);
+    return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, t.data as Float32Array]));
+  } finally {
+    await session.release();
+  }
+}
