@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
 import { currentLog } from '../logging.ts';
+import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
 import { FILES_PREFIX, serveFile } from './files.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
 
@@ -29,6 +30,7 @@ export function httpRoutes(services: Services): Plugin {
       if (url.pathname === '/readiness') route = () => readiness(services);
       else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services);
       else if (url.pathname.startsWith(FILES_PREFIX)) route = () => serveFile(request, url, services);
+      else if (DASHBOARD_PATHS.has(url.pathname)) route = async () => serveDashboard(request, services.config);
       if (!route) return;
       try {
         endResponse(await route());
