@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     algorithms: { type: 'string' },
     train: { type: 'string', default: '20' },
     'test-ok': { type: 'string', default: '20' },
-    'test-ng': { type: 'string', default: '60' },
+    'test-ng': { type: 'string', default: '90' },
     size: { type: 'string', default: '128' },
     seed: { type: 'string', default: '7' },
     verbose: { type: 'boolean', default: false },
@@ -112,6 +112,7 @@ for (const category of categories) {
         if (boxArea <= 0.01 * im.width * im.height) continue;
         counted++;
         if (j.result === 'BAD' && boxHit(d.box, j.boxes)) hits++;
+        else if (process.env.BENCH_DEBUG) console.error('miss', category, algorithm.definition.id, key, j.result, JSON.stringify(d.box), JSON.stringify(j.boxes.slice(0, 3).map((b) => [b.xMin, b.yMin, b.xMax, b.yMax].map(Math.round))));
       }
     });
     const cell: Cell = {

@@ -17,7 +17,7 @@ export const DEFECT_KINDS = ['scratch', 'spot', 'crack', 'contamination', 'missi
 export type DefectKind = (typeof DEFECT_KINDS)[number];
 export const DEFECT_SIZES = ['small', 'medium', 'large'] as const;
 export type DefectSize = (typeof DEFECT_SIZES)[number];
-export const CONTRASTS = ['low', 'high'] as const;
+export const CONTRASTS = ['faint', 'low', 'high'] as const;
 export type Contrast = (typeof CONTRASTS)[number];
 
 export interface DefectSpec {
@@ -265,7 +265,7 @@ function drawPart(kind: PartKind, c: Canvas, r: () => number) {
 // ---------- defects ----------
 
 const SIZE_FRACTION: Record<DefectSize, number> = { small: 0.1, medium: 0.17, large: 0.26 };
-const CONTRAST_DELTA: Record<Contrast, number> = { low: 0.14, high: 0.35 };
+const CONTRAST_DELTA: Record<Contrast, number> = { faint: 0.08, low: 0.14, high: 0.35 };
 
 /** Distance from (x, y) to the polyline. */
 function polylineDistance(x: number, y: number, pts: readonly (readonly [number, number])[]) {
@@ -343,21 +343,22 @@ function applyDefect(c: Canvas, spec: DefectSpec, r: () => number, category: Cat
       }
   } else if (spec.kind === 'contamination') {
     const n = valueNoise(r, w, h, Math.max(3, extent / 4), 2);
+    const opacity = { faint: 0.3, low: 0.55, high: 0.9 }[spec.contrast];
     const hue: [number, number, number] =
       r() < 0.5 ? [0.55 + delta, 0.35 + delta, 0.12] : [0.2, 0.3 + delta, 0.55 + delta];
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
         const dist = Math.hypot(x + 0.5 - cx, y + 0.5 - cy) / (extent / 2);
-        const a = clamp01((1 - dist) * 2.5 + (n[y * w + x]! - 0.5) * 2.5) * (spec.contrast === 'low' ? 0.55 : 0.9);
+        const a = clamp01((1 - dist) * 2.5 + (n[y * w + x]! - 0.5) * 2.5) * opacity;
         if (a > 0.02) {
-          alpha[y * w + x] = a / (spec.contrast === 'low' ? 0.55 : 0.9);
+          alpha[y * w + x] = a / opacity;
           c.blend(y * w + x, hue, a);
         }
       }
   } else {
     // missing: a chunk of the material is gone, showing what lies beneath
     const under: [number, number, number] = isPart ? partGeometry(category as PartKind, w, h, 0, 0).background : [0.1, 0.1, 0.1];
-    const low = spec.contrast === 'low';
+    const keep = { faint: 0.7, low: 0.5, high: 0 }[spec.contrast];
     const rad = extent / 2;
     const side = Math.floor(r() * 4);
     // for parts, bite from the object's edge (a corner/pin region); for textures, a hole
@@ -374,7 +375,7 @@ function applyDefect(c: Canvas, spec: DefectSpec, r: () => number, category: Cat
         const i = y * w + x;
         const a = clamp01(rad - Math.hypot(x + 0.5 - mx, y + 0.5 - my) + 0.5);
         if (a > 0) {
-          const target = low ? mix([c.r[i]!, c.g[i]!, c.b[i]!], under, 0.5) : under;
+          const target = mix(under, [c.r[i]!, c.g[i]!, c.b[i]!], keep);
           // only where the object was, so the mask marks a real change
           const was = Math.abs(c.luma(i) - (0.299 * target[0] + 0.587 * target[1] + 0.114 * target[2]));
           if (was > 0.03 || !isPart) {
@@ -432,7 +433,7 @@ export function generateImage(category: Category, opts: GenerateOptions): Synthe
   return { category, width: size, height: size, rgb, mask, defects };
 }
 
-/** Every kind x size x contrast combination, in a fixed order (30 in all). */
+/** Every kind x size x contrast combination, in a fixed order (45 in all). */
 export const ALL_DEFECTS: readonly DefectSpec[] = DEFECT_KINDS.flatMap((kind) =>
   DEFECT_SIZES.flatMap((size) => CONTRASTS.map((contrast) => ({ kind, size, contrast }))),
 );

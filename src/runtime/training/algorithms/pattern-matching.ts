@@ -52,16 +52,37 @@ export interface GoldenModel {
 
 const channels = (spec: InputSpec) => (spec.color === ColorMode.RGB ? 3 : 1);
 
-/** Blur + brightness normalisation: the same subgraph for training and prediction. */
-function preprocess(g: GraphBuilder, x: string, spec: InputSpec, brightness: Float32Array | null): string {
+/**
+ * Blur + brightness normalisation (each picture scaled to the OK pictures' mean brightness per
+ * channel). With a golden image the scale is estimated robustly: a second pass uses only the
+ * pixels that the first estimate puts within 3 spreads of the golden image, so a large defect
+ * does not rescale (and light up) the whole part.
+ */
+function preprocess(
+  g: GraphBuilder,
+  x: string,
+  spec: InputSpec,
+  brightness: Float32Array | null,
+  golden?: { mean: Float32Array; invStd: Float32Array },
+): string {
   const c = channels(spec);
-  let y = blur(g, x, c, BLUR_SIGMA);
-  if (brightness) {
-    const m = g.op('ReduceMean', [y], { axes: [2, 3], keepdims: 1 });
-    const ratio = g.op('Div', [g.constant(brightness, [1, c, 1, 1]), g.op('Max', [m, g.scalar(1e-3)])]);
-    y = g.op('Mul', [y, ratio]);
-  }
-  return y;
+  const { height: H, width: W } = spec;
+  const y = blur(g, x, c, BLUR_SIGMA);
+  if (!brightness) return y;
+  const m = g.op('ReduceMean', [y], { axes: [2, 3], keepdims: 1 });
+  const ratio = g.op('Div', [g.constant(brightness, [1, c, 1, 1]), g.op('Max', [m, g.scalar(1e-3)])]);
+  if (!golden) return g.op('Mul', [y, ratio]);
+  const mu = g.constant(golden.mean, [1, c, H, W]);
+  const first = g.op('Mul', [y, ratio]);
+  const dev = g.op('Abs', [g.op('Mul', [g.op('Sub', [first, mu]), g.constant(golden.invStd, [1, c, H, W])])]);
+  const inlier = g.op('Cast', [g.op('Less', [dev, g.scalar(3)])], { to: 1 });
+  const num = g.op('ReduceSum', [g.op('Mul', [inlier, mu]), g.constantInt64([2, 3])], { keepdims: 1 });
+  const den = g.op('ReduceSum', [g.op('Mul', [inlier, y]), g.constantInt64([2, 3])], { keepdims: 1 });
+  // too few inliers (a picture of something else): keep the first estimate
+  const count = g.op('ReduceSum', [inlier, g.constantInt64([2, 3])], { keepdims: 1 });
+  const robust = g.op('Div', [num, g.op('Max', [den, g.scalar(1e-3)])]);
+  const enough = g.op('Greater', [count, g.scalar(0.2 * H * W)]);
+  return g.op('Mul', [y, g.op('Where', [enough, robust, ratio])]);
 }
 
 function preprocessModel(spec: InputSpec, brightness: Float32Array | null): Uint8Array {
@@ -106,14 +127,14 @@ export function buildGoldenModel(m: GoldenModel): Uint8Array {
   const { height: H, width: W } = spec;
   const g = new GraphBuilder('pattern-matching');
   const x = g.input('images', ['N', c, H, W]);
-  const pre = preprocess(g, x, spec, m.normalize ? m.brightness : null);
+  const invStd = m.variance.map((v) => 1 / Math.sqrt(v));
+  const pre = preprocess(g, x, spec, m.normalize ? m.brightness : null, { mean: m.mean, invStd });
 
   const shifts: [number, number][] = [];
   for (let dy = -m.tolerance; dy <= m.tolerance; dy++) for (let dx = -m.tolerance; dx <= m.tolerance; dx++) shifts.push([dy, dx]);
   const S = shifts.length;
   const mu = new Float32Array(S * c * H * W);
   const inv = new Float32Array(S * c * H * W);
-  const invStd = m.variance.map((v) => 1 / Math.sqrt(v));
   shifts.forEach(([dy, dx], s) => {
     mu.set(shifted(m.mean, c, H, W, dy, dx), s * c * H * W);
     inv.set(shifted(invStd, c, H, W, dy, dx), s * c * H * W);
