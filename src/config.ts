@@ -24,6 +24,8 @@ export interface Config {
   maxQueueDelayMs: number;
   /** Dynamic micro-batching of concurrent predictions (BATCHING=off runs each on its own). */
   batching: boolean;
+  /** Time each model at batch 1, 2, 4… on load and cap its batches at the fastest (BATCH_CALIBRATION=off: always maxBatchSize). */
+  batchCalibration: boolean;
   /** Memory bound of the cached onnxruntime sessions, by model file size. */
   sessionCacheBytes: number;
   trainingConcurrency: number;
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatchSize: int(env.MAX_BATCH_SIZE, 16),
     maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2),
     batching: !['off', 'false', '0', 'no'].includes((env.BATCHING ?? '').toLowerCase()),
+    batchCalibration: !['off', 'false', '0', 'no'].includes((env.BATCH_CALIBRATION ?? '').toLowerCase()),
     sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1),
     upload: {

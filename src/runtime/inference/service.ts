@@ -13,8 +13,8 @@ import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
 import { parseInputSpec } from './schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
-import { InferenceWorker } from './worker-client.ts';
-import type { FromWorker, WorkerOutput } from './worker-protocol.ts';
+import { ThreadClient } from './thread-client.ts';
+import type { FromWorker, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
 interface Loaded {
   modelId: string;
@@ -53,7 +53,7 @@ export class OnnxInferenceService implements InferenceService {
   private readonly pubsub: PubSub;
   private readonly config: Config;
   private readonly log: Logger;
-  private readonly worker: InferenceWorker;
+  private readonly worker: ThreadClient<ToWorker, FromWorker>;
   private readonly sessions: CostLru<string, Promise<Loaded>>;
   private readonly batches: number[] = [];
   /** Anomaly maps of recent assessments: their heatmap renders without running the model again. */
@@ -69,17 +69,17 @@ export class OnnxInferenceService implements InferenceService {
     this.pubsub = deps.pubsub;
     this.config = deps.config;
     this.log = deps.log;
-    this.worker = new InferenceWorker(
-      deps.provider,
-      (size) => {
-        this.batches.push(size);
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker-entry.mjs', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
+      onEvent: (m) => {
+        if (m.type !== 'batch') return;
+        this.batches.push(m.size);
         if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
       },
-      (reason) => {
+      onExit: (reason) => {
         this.log.error({ reason }, 'inference: worker stopped; sessions will be reloaded');
         this.sessions.clear();
       },
-    );
+    });
     this.sessions = new CostLru(deps.config.sessionCacheBytes, (id) => {
       this.log.info({ modelId: id }, 'inference: session evicted (memory bound)');
       void this.worker.call({ type: 'unload', modelId: id }).catch(() => {});
@@ -188,7 +188,7 @@ export class OnnxInferenceService implements InferenceService {
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     } catch (err) {
       // Evicted between load() and this call (or the worker restarted): load again, once.
-      if (!/is not loaded|was unloaded|worker stopped/.test((err as Error).message)) throw err;
+      if (!/is not loaded|was unloaded|thread stopped/.test((err as Error).message)) throw err;
       await this.load(model);
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     }
@@ -239,7 +239,7 @@ export class OnnxInferenceService implements InferenceService {
       const started = performance.now();
       const onnxPath = this.store.blobs.path(onnxBlob);
       const bytes = (await fs.promises.stat(onnxPath)).size;
-      let shape: ModelShape;
+      let shape: ModelShape & { batchCap: number };
       try {
         const m = await this.worker.call({
           type: 'load',
@@ -250,6 +250,7 @@ export class OnnxInferenceService implements InferenceService {
             enabled: this.config.batching,
             maxBatchSize: this.config.maxBatchSize,
             maxQueueDelayMs: this.config.maxQueueDelayMs,
+            calibrate: this.config.batchCalibration,
           },
         });
         if (m.type !== 'loaded') throw new Error(`inference worker answered ${m.type}`);
@@ -261,7 +262,7 @@ export class OnnxInferenceService implements InferenceService {
         throw err;
       }
       this.log.info(
-        { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch },
+        { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch, batchCap: shape.batchCap },
         'inference: session loaded',
       );
       return { modelId: model.id, onnxBlob, spec, shape, bytes };

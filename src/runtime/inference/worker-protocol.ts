@@ -1,21 +1,28 @@
 import type { InputSpec } from './contract.ts';
 import type { ModelShape, Provider } from './sessions.ts';
 
-/** Messages between the inference service (main thread) and its worker thread. */
+/*
+ * Three threads: main (HTTP, GraphQL, store) -> pipeline worker (decodes with sharp, micro-batches)
+ * -> session worker (onnxruntime). onnxruntime-node's `session.run` computes on the calling
+ * thread, so it gets one of its own: while a batch runs, the pipeline worker keeps decoding the
+ * next pictures and the main thread keeps serving requests.
+ */
+
+export interface BatchingOptions {
+  enabled: boolean;
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  /** Time the model at growing batch sizes on load and cap batches at the best one. */
+  calibrate: boolean;
+}
+
+/** main -> pipeline worker */
 export type ToWorker =
-  | {
-      type: 'load';
-      id: number;
-      modelId: string;
-      /** model.onnx on disk (a blob path): the worker reads it itself. */
-      onnxPath: string;
-      spec: InputSpec;
-      batching: { enabled: boolean; maxBatchSize: number; maxQueueDelayMs: number };
-    }
+  | { type: 'load'; id: number; modelId: string; onnxPath: string; spec: InputSpec; batching: BatchingOptions }
   | { type: 'unload'; id: number; modelId: string }
   /** One picture from a file: decoded, batched, run. */
   | { type: 'infer'; id: number; modelId: string; path: string; knownSize: { width: number; height: number } | null }
-  /** One preprocessed tensor (warm-up). */
+  /** One preprocessed tensor (warm-up), run on its own. */
   | { type: 'run'; id: number; modelId: string; tensor: Float32Array; record: boolean };
 
 export interface WorkerOutput {
@@ -23,19 +30,34 @@ export interface WorkerOutput {
   mapWidth: number;
   mapHeight: number;
   score: number;
-  /** Upright size of the picture ('infer' only). */
+  /** Upright size of the picture. */
   width: number;
   height: number;
 }
 
+/** pipeline worker -> main */
 export type FromWorker =
-  | { type: 'ready'; provider: Provider }
-  | { type: 'loaded'; id: number; shape: ModelShape }
+  | { type: 'loaded'; id: number; shape: ModelShape & { batchCap: number } }
   | { type: 'done'; id: number }
   | { type: 'output'; id: number; output: WorkerOutput }
   | { type: 'error'; id: number; message: string; contract?: boolean }
-  /** A batch ran; sent before its outputs, so batchSizes() already shows it when they arrive. */
-  | { type: 'batch'; size: number };
+  /** A batch is about to run (no id: an event); sent before its outputs. */
+  | { type: 'batch'; id?: undefined; size: number };
+
+/** pipeline worker -> session worker */
+export type ToSession =
+  | { type: 'load'; id: number; modelId: string; onnxPath: string; spec: InputSpec }
+  | { type: 'unload'; id: number; modelId: string }
+  /** N x C x H x W */
+  | { type: 'run'; id: number; modelId: string; data: Float32Array; n: number };
+
+/** session worker -> pipeline worker */
+export type FromSession =
+  | { type: 'loaded'; id: number; shape: ModelShape }
+  | { type: 'done'; id: number }
+  /** maps: N x h x w (channel 0 of each map), scores: N */
+  | { type: 'ran'; id: number; maps: Float32Array; scores: Float32Array; mapWidth: number; mapHeight: number }
+  | { type: 'error'; id: number; message: string; contract?: boolean };
 
 export interface WorkerData {
   provider: Provider;

@@ -1,81 +1,99 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
 import { decodeToTensor, tensorSize } from '../images/tensor.ts';
 import { MicroBatcher } from './batcher.ts';
-import { OnnxIO, type InputSpec } from './contract.ts';
-import { checkContract, createSession, type ModelShape } from './sessions.ts';
-import type { FromWorker, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
+import type { InputSpec } from './contract.ts';
+import type { ModelShape } from './sessions.ts';
+import { ThreadClient } from './thread-client.ts';
+import type { FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
 /**
- * The inference worker thread. onnxruntime-node's `session.run` computes on the calling thread,
- * and sharp's pipeline set-up costs about a millisecond of it too, so both live here: the main
- * thread keeps serving HTTP, GraphQL and the store while pictures are decoded and models run.
+ * The pipeline worker: decodes pictures (sharp's pipeline set-up costs about a millisecond of
+ * the calling thread, so not on the main one) and micro-batches them per model; the batches run
+ * in the session worker, so decoding goes on while a batch runs.
  */
 
 type ModelOutput = Omit<WorkerOutput, 'width' | 'height'>;
 
 interface Loaded {
   spec: InputSpec;
-  session: ort.InferenceSession;
-  shape: ModelShape;
+  shape: ModelShape & { batchCap: number };
   batcher: MicroBatcher<Float32Array, ModelOutput>;
 }
 
 const port = parentPort!;
-const { provider } = workerData as WorkerData;
 const models = new Map<string, Loaded>();
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker-entry.mjs', import.meta.url), workerData as WorkerData, {
+  onExit: (reason) => {
+    // Its sessions are gone: everything loaded must be loaded again.
+    for (const [id, l] of models) {
+      l.batcher.close();
+      models.delete(id);
+    }
+    console.error(`inference session worker stopped (${reason})`);
+  },
+});
 
-async function runBatch(l: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
-  const { spec } = l;
-  const per = tensorSize(spec);
+async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
+  const per = tensorSize(l.spec);
   const n = inputs.length;
-  let data: Float32Array;
-  if (n === 1) data = inputs[0]!;
-  else {
-    data = new Float32Array(n * per);
-    inputs.forEach((x, i) => data.set(x, i * per));
-  }
-  const c = spec.color === 'rgb' ? 3 : 1;
+  const data = new Float32Array(n * per);
+  inputs.forEach((x, i) => data.set(x, i * per));
   if (record) post({ type: 'batch', size: n });
-  const result = await l.session.run({ [OnnxIO.input]: new ort.Tensor('float32', data, [n, c, spec.height, spec.width]) });
-  const map = result[OnnxIO.anomalyMap]!;
-  const score = result[OnnxIO.score]!;
-  const [bn, mc, h, w] = map.dims.map(Number) as [number, number, number, number];
-  const maps = map.data as Float32Array;
-  const scores = score.data as Float32Array;
-  if (bn !== n || scores.length !== n) throw new Error(`model answered ${bn} maps and ${scores.length} scores for a batch of ${n}`);
-  const plane = h * w;
-  // Channel 0 of each image's map; copies, so the (transferable) buffers are per image.
+  const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
+  if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+  const plane = r.mapWidth * r.mapHeight;
   return inputs.map((_, i) => ({
-    map: maps.slice(i * plane * mc, i * plane * mc + plane),
-    mapWidth: w,
-    mapHeight: h,
-    score: scores[i]!,
+    map: r.maps.slice(i * plane, (i + 1) * plane),
+    mapWidth: r.mapWidth,
+    mapHeight: r.mapHeight,
+    score: r.scores[i]!,
   }));
 }
 
-async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShape> {
+async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShape & { batchCap: number }> {
   const existing = models.get(msg.modelId);
   if (existing) return existing.shape;
-  const session = await createSession(msg.onnxPath, provider);
-  let shape: ModelShape;
-  try {
-    shape = checkContract(session, msg.spec);
-  } catch (err) {
-    await session.release();
-    throw Object.assign(err as Error, { contract: true });
-  }
-  const loaded: Loaded = { spec: msg.spec, session, shape, batcher: undefined! };
-  const fixed = shape.fixedBatch;
-  loaded.batcher = new MicroBatcher((inputs) => runBatch(loaded, inputs, true), {
-    maxBatchSize: Math.max(1, fixed ?? msg.batching.maxBatchSize),
+  const r = await sessions.call({ type: 'load', modelId: msg.modelId, onnxPath: msg.onnxPath, spec: msg.spec });
+  if (r.type !== 'loaded') throw new Error(`session worker answered ${r.type}`);
+  const fixed = r.shape.fixedBatch;
+  const enabled = msg.batching.enabled && fixed === null;
+  const cap = enabled && msg.batching.calibrate ? await calibrate(msg.modelId, msg.spec, msg.batching.maxBatchSize) : msg.batching.maxBatchSize;
+  const shape = { ...r.shape, batchCap: enabled ? cap : fixed ?? 1 };
+  const loaded: Loaded = { spec: msg.spec, shape, batcher: undefined! };
+  loaded.batcher = new MicroBatcher((inputs) => runBatch(msg.modelId, loaded, inputs, true), {
+    maxBatchSize: Math.max(1, fixed ?? cap),
     maxQueueDelayMs: msg.batching.maxQueueDelayMs,
     maxInflight: 1,
-    enabled: msg.batching.enabled && fixed === null,
+    enabled,
   });
   models.set(msg.modelId, loaded);
   return shape;
+}
+
+/**
+ * The largest batch worth forming. On a GPU bigger batches keep paying off; on a CPU a large
+ * batch often runs slower per picture than a small one (caches), so the model is timed at
+ * batch 1, 2, 4, … up to `max` and the smallest size within 10 % of the best rate is kept.
+ */
+async function calibrate(modelId: string, spec: InputSpec, max: number): Promise<number> {
+  const per = tensorSize(spec);
+  const time = async (n: number) => {
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const data = new Float32Array(n * per);
+      const t0 = performance.now();
+      const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
+      if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return n / best;
+  };
+  const rates: [number, number][] = [];
+  for (let n = 1; n <= max; n *= 2) rates.push([n, await time(n)]);
+  if (rates.at(-1)![0] !== max) rates.push([max, await time(max)]);
+  const top = Math.max(...rates.map(([, r]) => r));
+  return rates.find(([, r]) => r >= 0.9 * top)![0];
 }
 
 async function unload(modelId: string): Promise<void> {
@@ -84,7 +102,7 @@ async function unload(modelId: string): Promise<void> {
   models.delete(modelId);
   l.batcher.close();
   while (l.batcher.busy) await new Promise((r) => setTimeout(r, 5));
-  await l.session.release().catch(() => {});
+  await sessions.call({ type: 'unload', modelId });
 }
 
 function model(modelId: string): Loaded {
@@ -93,32 +111,31 @@ function model(modelId: string): Loaded {
   return l;
 }
 
-port.on('message', (msg: ToWorker) => {
-  const reply = async () => {
-    switch (msg.type) {
-      case 'load':
-        return post({ type: 'loaded', id: msg.id, shape: await load(msg) });
-      case 'unload':
-        await unload(msg.modelId);
-        return post({ type: 'done', id: msg.id });
-      case 'infer': {
-        const l = model(msg.modelId);
-        const decoded = await decodeToTensor(msg.path, l.spec, undefined, 0, msg.knownSize ?? undefined);
-        const out = await l.batcher.submit(decoded.data);
-        const output = { ...out, width: decoded.width, height: decoded.height };
-        return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
-      }
-      case 'run': {
-        const l = model(msg.modelId);
-        const [out] = await runBatch(l, [msg.tensor], msg.record);
-        const output = { ...out!, width: l.spec.width, height: l.spec.height };
-        return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
-      }
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'load':
+      return post({ type: 'loaded', id: msg.id, shape: await load(msg) });
+    case 'unload':
+      await unload(msg.modelId);
+      return post({ type: 'done', id: msg.id });
+    case 'infer': {
+      const l = model(msg.modelId);
+      const decoded = await decodeToTensor(msg.path, l.spec, undefined, 0, msg.knownSize ?? undefined);
+      const out = await l.batcher.submit(decoded.data);
+      const output = { ...out, width: decoded.width, height: decoded.height };
+      return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
     }
-  };
-  reply().catch((err: Error & { contract?: boolean }) =>
+    case 'run': {
+      const l = model(msg.modelId);
+      const [out] = await runBatch(msg.modelId, l, [msg.tensor], msg.record);
+      const output = { ...out!, width: l.spec.width, height: l.spec.height };
+      return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
+    }
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  handle(msg).catch((err: Error & { contract?: boolean }) =>
     post({ type: 'error', id: msg.id, message: err?.message ?? String(err), contract: err?.contract === true }),
   );
 });
-
-post({ type: 'ready', provider });
