@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { detectionAccuracy, judge } from '../src/runtime/inference/postprocess.ts';
+
+/** A w x h map of zeros with the given cells set. */
+function map(w: number, h: number, cells: [number, number, number][]): Float32Array {
+  const m = new Float32Array(w * h);
+  for (const [x, y, v] of cells) m[y * w + x] = v;
+  return m;
+}
+
+const params = { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 };
+
+describe('post-processing', () => {
+  it('joins diagonal neighbours (8-connectivity) and scales boxes to original pixels', () => {
+    // 4x4 map of a 400x200 picture: each cell is 100 x 50 pixels.
+    const m = map(4, 4, [[1, 1, 0.7], [2, 2, 0.9], [0, 3, 0.6]]);
+    const j = judge({ map: m, mapWidth: 4, mapHeight: 4, score: 0.9, width: 400, height: 200 }, params);
+    expect(j.result).toBe('BAD');
+    expect(j.detectedObjects).toBe(2);
+    expect(j.boxes[0]).toMatchObject({ xMin: 100, xMax: 300, yMin: 50, yMax: 150, score: expect.closeTo(0.9, 5), area: 10_000 });
+    expect(j.boxes[1]).toMatchObject({ xMin: 0, xMax: 100, yMin: 150, yMax: 200, score: expect.closeTo(0.6, 5) });
+  });
+
+  it('drops regions in the ignored border and smaller than minDetectedArea', () => {
+    const m = map(4, 4, [[0, 0, 0.9], [2, 2, 0.8], [3, 2, 0.8]]);
+    const input = { map: m, mapWidth: 4, mapHeight: 4, score: 0.9, width: 40, height: 40 };
+    const border = judge(input, { ...params, ignoreOuter: 10 });
+    // The corner cell (centre at 5,5) is inside the 10 px border; the right cell (centre 35) too.
+    expect(border.boxes).toEqual([expect.objectContaining({ xMin: 20, xMax: 30, yMin: 20, yMax: 30 })]);
+    const area = judge(input, { ...params, minDetectedArea: 150 });
+    expect(area.boxes).toEqual([expect.objectContaining({ xMin: 20, xMax: 40, area: 200 })]);
+    // Every region filtered away: the user said those do not count, so GOOD (score kept).
+    const none = judge(input, { ...params, minDetectedArea: 1000 });
+    expect([none.result, none.detectedObjects, none.score, none.detectionAccuracy]).toEqual(['GOOD', 0, 0.9, 50]);
+  });
+
+  it('is GOOD below the threshold and BAD on the score alone when the map has no cell above it', () => {
+    const m = map(2, 2, [[0, 0, 0.4]]);
+    expect(judge({ map: m, mapWidth: 2, mapHeight: 2, score: 0.4, width: 10, height: 10 }, params).result).toBe('GOOD');
+    const scoreOnly = judge({ map: m, mapWidth: 2, mapHeight: 2, score: 0.6, width: 10, height: 10 }, params);
+    expect([scoreOnly.result, scoreOnly.detectedObjects]).toEqual(['BAD', 0]);
+  });
+
+  it('derives a confidence from the relative distance to the threshold', () => {
+    expect(detectionAccuracy(0.5, 0.5)).toBe(50);
+    expect(detectionAccuracy(1, 0.5)).toBe(98);
+    expect(detectionAccuracy(0, 0.5)).toBe(98);
+    expect(detectionAccuracy(0.625, 0.5)).toBe(73);
+    expect(detectionAccuracy(0.3, 0)).toBe(77);
+  });
+});
