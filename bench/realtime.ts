@@ -185,8 +185,9 @@ function clients() {
       // What is still in flight has 10 s to arrive.
       const deadline = Date.now() + 10_000;
       while (delivered + errors < m.expected && Date.now() < deadline) await sleep(20);
-      process.send!({ kind: 'report', delivered, errors, outOfOrder, latencies });
       await Promise.all(sockets.map((c) => c.dispose()));
+      // A large message: exit only once it has been handed over.
+      await new Promise((r) => process.send!({ kind: 'report', delivered, errors, outOfOrder, latencies }, r));
       process.exit(0);
     }
     // Connect in waves: a thousand simultaneous handshakes would only measure the accept queue.
@@ -232,7 +233,7 @@ function clients() {
 /** A child process of this script in a role, with a message queue. */
 function spawn(role: string, env: Record<string, string>) {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [role], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, ...env },
   });
   const queue: Msg[] = [];

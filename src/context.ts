@@ -84,7 +84,9 @@ export function createContextFactory(services: Services): (initial: ContextInit)
 
 /** Fresh loaders, so that a long-lived context (one subscription) never serves stale records. */
 export function clearLoaders(ctx: Context): void {
-  ctx.loaders = createLoaders(ctx.services.store);
+  // Emptying the caches instead of building new loaders: this runs once per event per
+  // subscriber, and building twelve new DataLoaders each time was a third of a delivery's CPU.
+  for (const loader of Object.values(ctx.loaders)) loader.clearAll();
 }
 
 /** Throws UNAUTHENTICATED unless a valid token came with the request (for code outside scope-auth). */

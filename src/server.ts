@@ -21,6 +21,7 @@ import { createUpstreams } from './runtime/upstream/index.ts';
 import { restRoutes } from './rest/index.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
+import { useSharedSubscriptionExecution } from './transport/shared-execution.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Headers that mark a request as not "simple" (CSRF); the last two are what Apollo clients send. */
@@ -111,6 +112,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
+      useSharedSubscriptionExecution(),
     ],
   });
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { pino } from 'pino';
 import { AppError, ErrorCode } from '../src/errors.ts';
 import type { Principal } from '../src/runtime/auth/auth.ts';
@@ -12,7 +12,7 @@ import { attachGraphqlWs, type GraphqlWsOptions } from '../src/transport/graphql
  * for transport behaviour that does not depend on the gateway's schema (protocol close codes,
  * keep-alive, backpressure). Tokens: "Bearer ok:<seconds to live>" for client "c".
  */
-export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUrl?: string } = {}) {
+export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUrl?: string; plugins?: Plugin[] } = {}) {
   const log = pino({ level: 'silent' });
   const pubsub: PubSub = await createPubSub({ log, redisUrl: options.redisUrl });
   const auth = {
@@ -22,8 +22,16 @@ export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUr
       return { clientId: m[1] ?? 'c', scope: 'all', expiresAt: Date.now() / 1000 + Number(m[2]) };
     },
   };
+  /** How often the subscription field's `resolve` ran (one per event per distinct execution). */
+  const resolved = { count: 0 };
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }>({
     logging: false,
+    plugins: options.plugins ?? [],
+    // What shared execution keys on: the client (from the token) and the public URL.
+    context: async ({ connectionParams }) => ({
+      principal: await auth.verify(String(connectionParams?.authorization)).catch(() => null),
+      baseUrl: 'http://mini',
+    }),
     schema: createSchema({
       typeDefs: /* GraphQL */ `
         type Query { me: String }
@@ -34,7 +42,10 @@ export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUr
         Subscription: {
           progress: {
             subscribe: (_r: unknown, a: { modelId: string }) => pubsub.subscribe('trainingProgress', a.modelId, { bufferSize: 16 }),
-            resolve: (e: { stage: string }, a: { size?: number }) => (a.size ? e.stage.padEnd(a.size, '.') : e.stage),
+            resolve: (e: { stage: string }, a: { size?: number }) => {
+              resolved.count++;
+              return a.size ? e.stage.padEnd(a.size, '.') : e.stage;
+            },
           },
         },
       },
@@ -49,6 +60,7 @@ export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUr
     httpUrl: `http://127.0.0.1:${port}/graphql`,
     pubsub,
     transport,
+    resolved,
     publish: (modelId: string, stage: string) =>
       pubsub.publish('trainingProgress', modelId, {
         modelId,
