@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { GraphBuilder } from '../onnx/index.ts';
 import { OnnxIO, type InputSpec } from './contract.ts';
@@ -35,6 +38,11 @@ export async function chooseProvider(requested: 'cpu' | 'cuda' | 'auto', log: Lo
     log.info({ provider: 'cpu', requested }, 'inference: execution provider cpu');
     return 'cpu';
   }
+  if (requested === 'auto' && !cudaProviderInstalled()) {
+    // Probing without the library makes onnxruntime print a native error line on every start.
+    log.info({ provider: 'cpu', requested }, 'inference: no CUDA provider library installed, execution provider cpu');
+    return 'cpu';
+  }
   try {
     const g = new GraphBuilder('probe');
     const x = g.input('x', [1]);
@@ -51,6 +59,17 @@ export async function chooseProvider(requested: 'cpu' | 'cuda' | 'auto', log: Lo
       'inference: CUDA provider not available, execution provider cpu',
     );
     return 'cpu';
+  }
+}
+
+/** True when libonnxruntime_providers_cuda.so sits beside onnxruntime-node's native binding. */
+function cudaProviderInstalled(): boolean {
+  try {
+    const pkg = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const dir = path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+    return fs.existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
   }
 }
 
