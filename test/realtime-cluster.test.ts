@@ -118,6 +118,23 @@ describe('realtime across two gateway instances on Redis', () => {
     elsewhere.stop();
   });
 
+  it('"active" resolves to the active model when the subscription starts', async () => {
+    await cl.a.gql('mutation ($m: ID!) { activateModel(id: $m) { id active } }', { m: modelId }, cl.token);
+    const progress = await record(cl.client(cl.b), PROGRESS, { modelId: 'active' }).done;
+    expect(progress.map((r) => r.data?.trainingProgress.model.id)).toEqual([modelId]);
+
+    const items = await addPictures(cl.a, targetId, 'plate', 1, { type: 'PREDICTION', good: null, seed: 900 });
+    const before = subscribers(cl.b);
+    const active = record(cl.client(cl.b), 'subscription { predictionResults(modelId: "active") { assessment { model { id } } } }', {}, (r) => r.length === 1);
+    const mismatch = await record(cl.client(cl.b), 'subscription ($t: ID) { predictionResults(modelId: "active", targetId: $t) { item { id } } }', {
+      t: (await cl.a.server.services.store.createTarget('no models', [])).id,
+    }).done;
+    expect(mismatch[0]?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await subscribed(cl.b, before);
+    await cl.a.gql('mutation ($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id } }', { ids: items.map((i) => i.id) }, cl.token);
+    expect((await active.done).map((r) => r.data?.predictionResults.assessment.model.id)).toEqual([modelId]);
+  });
+
   it('the same over SSE (Authorization header), and SSE without a token is refused', async () => {
     const items = await addPictures(cl.a, targetId, 'plate', 2, { type: 'PREDICTION', good: null, seed: 700 });
     const query = `subscription { predictionResults(modelId: "${modelId}") { assessment { id model { id } } item { id images { url } } } }`;
