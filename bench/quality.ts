@@ -45,6 +45,7 @@ interface Cell {
   auroc: number;
   boxHit: number;
   boxDefects: number;
+  boxHitByContrast: Record<string, number>;
   /** Share of NG judged BAD / OK judged GOOD at the model's threshold. */
   recall: number;
   specificity: number;
@@ -97,6 +98,7 @@ for (const category of categories) {
     const mapSide = Math.round(Math.sqrt(res.anomaly_map![0]!.length));
     let hits = 0;
     let counted = 0;
+    const byContrast: Record<string, { hit: number; total: number }> = {};
     const byKind: Record<string, { detected: number; total: number }> = {};
     testImages.forEach((im, i) => {
       const j = judge(
@@ -111,7 +113,12 @@ for (const category of categories) {
         const boxArea = (d.box.xMax - d.box.xMin + 1) * (d.box.yMax - d.box.yMin + 1);
         if (boxArea <= 0.01 * im.width * im.height) continue;
         counted++;
-        if (j.result === 'BAD' && boxHit(d.box, j.boxes)) hits++;
+        const bucket = (byContrast[d.contrast] ??= { hit: 0, total: 0 });
+        bucket.total++;
+        if (j.result === 'BAD' && boxHit(d.box, j.boxes)) {
+          hits++;
+          bucket.hit++;
+        }
         else if (process.env.BENCH_DEBUG) console.error('miss', category, algorithm.definition.id, key, j.result, JSON.stringify(d.box), JSON.stringify(j.boxes.slice(0, 3).map((b) => [b.xMin, b.yMin, b.xMax, b.yMax].map(Math.round))));
       }
     });
@@ -119,6 +126,7 @@ for (const category of categories) {
       auroc: round(auroc(okScores, ngScores)),
       boxHit: round(counted ? hits / counted : Number.NaN),
       boxDefects: counted,
+      boxHitByContrast: Object.fromEntries(Object.entries(byContrast).map(([k, v]) => [k, round(v.hit / v.total)])),
       recall: round(ngScores.filter((s) => s >= out.threshold).length / ngScores.length),
       specificity: round(okScores.filter((s) => s < out.threshold).length / okScores.length),
       trainSeconds: round(trainSeconds),
@@ -127,6 +135,10 @@ for (const category of categories) {
     if (args.verbose) cell.byKind = byKind;
     (results[algorithm.definition.id] ??= {})[category] = cell;
     console.error(`${category} ${algorithm.definition.id}: ${JSON.stringify(cell)}`);
+    if (process.env.BENCH_DEBUG) {
+      const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b).map((v) => round(v));
+      console.error('  threshold', round(out.threshold), 'cv OK', sorted(out.details.okHeldOutScores as number[]).slice(-5), 'test OK', sorted(okScores).slice(-5), 'NG', sorted(ngScores).slice(0, 30));
+    }
   }
 }
 
@@ -134,30 +146,44 @@ function round(v: number) {
   return Math.round(v * 1000) / 1000;
 }
 
-const best = (cats: readonly string[]) =>
-  Math.max(
-    ...Object.values(results).map((byCat) => {
-      const vals = cats.filter((c) => byCat[c]).map((c) => byCat[c]!.auroc);
-      return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : -1;
-    }),
-  );
 const textures = categories.filter((c) => (TEXTURES as readonly string[]).includes(c));
 const parts = categories.filter((c) => !textures.includes(c));
-const bestBoxHit = Math.max(
-  ...Object.values(results).map((byCat) => {
-    const cells = Object.values(byCat);
-    const total = cells.reduce((a, c) => a + c.boxDefects, 0);
-    return total ? cells.reduce((a, c) => a + c.boxHit * c.boxDefects, 0) / total : -1;
-  }),
-);
+
+/** The algorithm with the best mean AUROC over a family of categories. */
+function bestOf(cats: readonly string[]) {
+  let best = { algorithm: '', auroc: -1 };
+  for (const [algorithm, byCat] of Object.entries(results)) {
+    const vals = cats.map((c) => byCat[c]?.auroc ?? Number.NaN);
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    if (cats.length && mean > best.auroc) best = { algorithm, auroc: mean };
+  }
+  return best;
+}
+/** Box hits over the family's categories, each judged by the family's best algorithm. */
+function boxes(cats: readonly string[], algorithm: string) {
+  const cells = cats.map((c) => results[algorithm]?.[c]).filter((c): c is Cell => !!c);
+  return { hit: cells.reduce((a, c) => a + Math.round(c.boxHit * c.boxDefects), 0), total: cells.reduce((a, c) => a + c.boxDefects, 0) };
+}
+const bestTextures = bestOf(textures);
+const bestParts = bestOf(parts);
+const tb = boxes(textures, bestTextures.algorithm);
+const pb = boxes(parts, bestParts.algorithm);
+const boxRate = (tb.hit + pb.hit) / Math.max(1, tb.total + pb.total);
 const summary = {
   seconds: round((Date.now() - started) / 1000),
-  setup: { size, trainOk: Number(args.train), testOk: Number(args['test-ok']), testNg: Number(args['test-ng']) },
+  setup: { size, trainOk: Number(args.train), testOk: Number(args['test-ok']), testNg: Number(args['test-ng']), thresholds: 'from OK pictures only' },
   results,
   goals: {
-    texturesBestAuroc: { value: round(best(textures)), goal: 0.95, met: best(textures) >= 0.95 },
-    partsBestAuroc: { value: round(best(parts)), goal: 0.97, met: best(parts) >= 0.97 },
-    bestBoxHitRate: { value: round(bestBoxHit), goal: 0.9, met: bestBoxHit >= 0.9 },
+    texturesBestAuroc: { algorithm: bestTextures.algorithm, value: round(bestTextures.auroc), goal: 0.95, met: bestTextures.auroc >= 0.95 },
+    partsBestAuroc: { algorithm: bestParts.algorithm, value: round(bestParts.auroc), goal: 0.97, met: bestParts.auroc >= 0.97 },
+    boxHitRate: {
+      how: 'defects over 1 % of the picture, each category judged by the best algorithm of its family',
+      textures: round(tb.hit / Math.max(1, tb.total)),
+      parts: round(pb.hit / Math.max(1, pb.total)),
+      value: round(boxRate),
+      goal: 0.9,
+      met: boxRate >= 0.9,
+    },
   },
 };
 console.log(JSON.stringify(summary, null, 2));

@@ -18,6 +18,14 @@ export interface Learner<F, M> {
   build(model: M): Uint8Array;
   /** k of the OK-only threshold rule (mean + k std). */
   kStd?: number;
+  /** Folds of the held-out scoring (default 4; fewer when there are fewer OK pictures). */
+  folds?: number;
+  /**
+   * The model fold f would have learnt, derived from the final one without refitting (e.g. a
+   * memory bank minus the entries that came from the held-out pictures). When given, the final
+   * model is fitted first and the folds are derived from it, which makes many folds cheap.
+   */
+  derive?(model: M, heldOut: ReadonlySet<number>): M;
 }
 
 export function checkAborted(signal: AbortSignal) {
@@ -33,7 +41,8 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Trains with honest held-out scores:
- * 1. k-fold over the OK pictures (k = min(4, #OK)): a model fitted without fold f scores fold f;
+ * 1. k-fold over the OK pictures (k = min(learner.folds ?? 4, #OK)): a model fitted (or derived)
+ *    without fold f scores fold f;
  * 2. the final model is fitted on every OK picture and scores the NG pictures (never fitted on);
  * 3. threshold (F1-best with NG, else the OK-only rule) and stats from those held-out scores.
  */
@@ -47,28 +56,39 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const items = learner.prepare ? await learner.prepare(ok, span(0.02, 0.25, 'features'), signal) : (ok as unknown as F[]);
   checkAborted(signal);
 
-  const k = Math.min(4, ok.length);
+  const k = Math.min(ok.length, learner.folds ?? 4);
   const okScores = new Array<number>(ok.length).fill(0);
   const mapMedians: number[] = [];
   const parts = folds(ok.length, k);
+  const derive = learner.derive;
+  let model: M | null = null;
+  if (derive) {
+    const finalReport = span(0.25, 0.6, 'fitting');
+    finalReport(0);
+    model = await learner.fit(items, finalReport, signal);
+    checkAborted(signal);
+  }
+  const [lo, hi] = derive ? [0.6, 0.9] : [0.25, 0.7];
   for (let f = 0; f < k; f++) {
     const held = new Set(parts[f]);
-    const report = span(0.25 + (0.45 * f) / k, 0.25 + (0.45 * (f + 1)) / k, `holdout ${f + 1}/${k}`);
+    const report = span(lo + ((hi - lo) * f) / k, lo + ((hi - lo) * (f + 1)) / k, `holdout ${f + 1}/${k}`);
     report(0);
-    const model = await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
+    const foldModel = derive ? derive(model!, held) : await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
     checkAborted(signal);
     const heldIdx = [...held];
-    const out = await runPerImage(learner.build(model), heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
+    const out = await runPerImage(learner.build(foldModel), heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
     heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
     for (const m of out.anomaly_map!) mapMedians.push(median(m));
     await yieldToLoop();
     checkAborted(signal);
   }
 
-  const finalReport = span(0.7, 0.9, 'fitting');
-  finalReport(0);
-  const model = await learner.fit(items, finalReport, signal);
-  checkAborted(signal);
+  if (!model) {
+    const finalReport = span(0.7, 0.9, 'fitting');
+    finalReport(0);
+    model = await learner.fit(items, finalReport, signal);
+    checkAborted(signal);
+  }
   progress(0.9, 'threshold');
   const onnx = learner.build(model);
   const ngScores = ng.length ? (await runPerImage(onnx, ng, dims, ['score'])).score!.map((s) => s[0]!) : [];
@@ -78,7 +98,8 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const choice = chooseThreshold(okScores, ngScores, learner.kStd ?? 3);
   const threshold = override ?? choice.threshold;
   const method =
-    `held-out scores: ${k}-fold cross-validation over ${ok.length} OK pictures` +
+    `held-out scores: ${k === ok.length ? 'leave-one-out' : `${k}-fold`} cross-validation over ${ok.length} OK pictures` +
+    (derive ? ' (fold models derived from the final one without their pictures)' : '') +
     (ng.length ? `, ${ng.length} NG pictures scored by the final model (they also set the threshold, so computed figures are optimistic)` : '') +
     `; threshold: ${override !== null ? 'set by the user' : choice.rule}`;
   const stats = computeStats(okScores, ngScores, threshold, method);

@@ -1,16 +1,18 @@
 import type { GraphBuilder } from '../../onnx/index.ts';
 import { gaussian1d, pad2d } from '../../onnx/index.ts';
-import { rng } from './random.ts';
 
 /**
  * A fixed feature extractor that needs no pretrained weights: an opponent-colour transform, a
- * Gaussian-derivative filter bank (smoothed value, 1st and 2nd derivatives, signed and rectified)
- * at three octaves, and for the "large" model a layer of seeded random 5x5 filters with ReLU.
- * Every response is averaged over a local window and brought to one grid of stride `STRIDE`
- * (a patch descriptor per grid cell, PatchCore-style "locally aware" features).
+ * Gaussian-derivative filter bank (smoothed value, 1st and 2nd derivatives, signed and rectified,
+ * edge and ridge strength) at three octaves. Linear responses are averaged over a local window,
+ * rectified ones max-pooled (a thin faint line survives), onto one grid: stride 4 for the small
+ * model, 2 for the large one (a patch descriptor per grid cell, PatchCore-style "locally aware"
+ * features). (Seeded random conv layers were tried as well and made the results worse.)
  */
 
+/** Feature grid stride (input pixels) of the small model; the large one has half of it. */
 export const STRIDE = 4;
+export const strideOf = (modelType: number) => (modelType >= 1 ? STRIDE / 2 : STRIDE);
 
 export interface FeatureSpec {
   /** Input channels (3 = RGB, 1 = gray). */
@@ -22,7 +24,8 @@ export interface FeatureSpec {
 }
 
 export function featureGrid(spec: FeatureSpec): { h: number; w: number } {
-  return { h: Math.ceil(spec.height / STRIDE), w: Math.ceil(spec.width / STRIDE) };
+  const s = strideOf(spec.modelType);
+  return { h: Math.ceil(spec.height / s), w: Math.ceil(spec.width / s) };
 }
 
 /** Gaussian derivative kernels (sigma 1, 5x5): smooth, dx, dy, dxx, dyy, dxy. */
@@ -58,7 +61,7 @@ const OPPONENT = [0.299, 0.587, 0.114, 0.5, -0.5, 0, 0.25, 0.25, -0.5];
  * Bank responses of one octave: smoothed opponent channels, and signed + rectified derivatives
  * of luminance (and, more coarsely, of the colour channels). Returns [N, F, h, w] at that octave.
  */
-function octave(g: GraphBuilder, opp: string, c: number): { out: string; count: number } {
+function octave(g: GraphBuilder, opp: string, c: number): { linear: string; rectified: string; count: number } {
   const ks = derivativeKernels();
   const [smooth, ...derivs] = ks;
   // smoothing of every channel, derivatives of luminance: weights [c + 5, c, 5, 5]
@@ -69,38 +72,40 @@ function octave(g: GraphBuilder, opp: string, c: number): { out: string; count: 
   const padded = pad2d(g, opp, [2, 2, 2, 2]);
   const resp = g.op('Conv', [padded, g.constant(w, [outC, c, 5, 5])]);
   const derivsOnly = g.op('Slice', [resp, g.constantInt64([c]), g.constantInt64([outC]), g.constantInt64([1])]);
-  const rect = g.op('Abs', [derivsOnly]);
-  return { out: g.op('Concat', [resp, rect], { axis: 1 }), count: outC + derivs.length };
-}
-
-/** Seeded zero-mean random 5x5 filters with ReLU: a cheap texture descriptor. */
-function randomLayer(g: GraphBuilder, opp: string, c: number, filters: number, seed: number): string {
-  const r = rng(seed);
-  const w = new Float32Array(filters * c * 25);
-  for (let f = 0; f < filters; f++) {
-    let sum = 0;
-    const base = f * c * 25;
-    for (let i = 0; i < c * 25; i++) sum += w[base + i] = r() * 2 - 1;
-    let norm = 0;
-    for (let i = 0; i < c * 25; i++) norm += (w[base + i]! -= sum / (c * 25)) ** 2;
-    for (let i = 0; i < c * 25; i++) w[base + i]! /= Math.sqrt(norm) / 2;
-  }
-  const padded = pad2d(g, opp, [2, 2, 2, 2]);
-  return g.op('Relu', [g.op('Conv', [padded, g.constant(w, [filters, c, 5, 5])])]);
+  const ch = (i: number) => g.op('Slice', [resp, g.constantInt64([c + i]), g.constantInt64([c + i + 1]), g.constantInt64([1])]);
+  const [dx, dy, dxx, dyy, dxy] = [0, 1, 2, 3, 4].map(ch) as [string, string, string, string, string];
+  const sq = (a: string) => g.op('Mul', [a, a]);
+  // rotation-invariant edge strength |grad| and ridge (line) strength, the largest |Hessian
+  // eigenvalue|: a thin scratch at any angle shows in one channel
+  const edge = g.op('Sqrt', [g.op('Add', [g.op('Add', [sq(dx), sq(dy)]), g.scalar(1e-6)])]);
+  const half = g.op('Mul', [g.op('Sub', [dxx, dyy]), g.scalar(0.5)]);
+  const ridge = g.op('Add', [
+    g.op('Sqrt', [g.op('Add', [g.op('Add', [sq(half), sq(dxy)]), g.scalar(1e-6)])]),
+    g.op('Abs', [g.op('Mul', [g.op('Add', [dxx, dyy]), g.scalar(0.5)])]),
+  ]);
+  const rectified = g.op('Concat', [g.op('Abs', [derivsOnly]), edge, ridge], { axis: 1 });
+  return { linear: resp, rectified, count: outC + derivs.length + 2 };
 }
 
 /**
  * Pools [N, F, H/s, W/s] (an octave at scale s) onto the feature grid (stride STRIDE of the input)
  * with a window twice the cell, so neighbouring descriptors overlap.
  */
-function toGrid(g: GraphBuilder, x: string, scale: number): string {
-  const step = STRIDE / scale;
-  if (step === 1) return g.op('AveragePool', [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 0 });
+function toGrid(g: GraphBuilder, x: string, scale: number, stride: number, pool: 'AveragePool' | 'MaxPool' = 'AveragePool'): string {
+  const step = stride / scale;
+  const extra = pool === 'AveragePool' ? { count_include_pad: 0 } : {};
+  if (step < 1) {
+    // an octave coarser than the grid: pooled at its own resolution, then interpolated up
+    const pooled = g.op(pool, [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], ...extra });
+    const up = 1 / step;
+    return g.op('Resize', [pooled, '', g.constant([1, 1, up, up], [4])], { mode: 'linear' });
+  }
+  if (step === 1) return g.op(pool, [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], ...extra });
   if (step >= 2) {
     const k = 2 * step;
-    return g.op('AveragePool', [x], { kernel_shape: [k, k], strides: [step, step], pads: [step / 2, step / 2, step / 2, step / 2], count_include_pad: 0 });
+    return g.op(pool, [x], { kernel_shape: [k, k], strides: [step, step], pads: [step / 2, step / 2, step / 2, step / 2], ...extra });
   }
-  throw new Error('octave coarser than the feature grid');
+  throw new Error(`no pooling for step ${step}`);
 }
 
 /** Adds the extractor to the graph; returns the [N, D, h, w] features and D. */
@@ -113,14 +118,11 @@ export function buildFeatures(g: GraphBuilder, x: string, spec: FeatureSpec): { 
   for (let o = 0; o < 3; o++) {
     const scale = 2 ** o;
     if (o > 0) level = g.op('AveragePool', [level], { kernel_shape: [2, 2], strides: [2, 2] });
-    const { out, count } = octave(g, level, c);
-    parts.push(toGrid(g, out, scale));
+    const { linear, rectified, count } = octave(g, level, c);
+    // strongest edge/line response in the window: a thin faint scratch survives, an average would dilute it
+    const stride = strideOf(spec.modelType);
+    parts.push(toGrid(g, linear, scale, stride), toGrid(g, rectified, scale, stride, 'MaxPool'));
     dims += count;
-    if (spec.modelType >= 1 && o < 2) {
-      const filters = 16;
-      parts.push(toGrid(g, randomLayer(g, level, c, filters, 1000 + o), scale));
-      dims += filters;
-    }
   }
   return { features: g.op('Concat', parts, { axis: 1 }), dims };
 }

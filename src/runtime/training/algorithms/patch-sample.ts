@@ -1,5 +1,7 @@
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { ColorMode, type InputSpec } from '../../inference/contract.ts';
-import { GraphBuilder, affine, blur, mapAndScore } from '../../onnx/index.ts';
+import { GraphBuilder, blur, mapAndScore } from '../../onnx/index.ts';
+import { meanAndCovariance } from '../linalg.ts';
 import { runPerImage } from '../ort.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
 import { greedyCoreset } from './coreset.ts';
@@ -29,7 +31,7 @@ export const patchSampleDefinition = {
     'Nearest-neighbour distance of each patch descriptor to a coreset memory bank of OK patches. Tolerates different placement and rotation; works for textures. Learns from OK pictures only.',
   parameters: [
     param('model_type', DataType.INT, '0', ['0', '1'], 'Model type (0 small, 1 large)'),
-    param('num_features', DataType.INT, '100', ['10', '2000'], 'Memory-bank entries per OK picture'),
+    param('num_features', DataType.INT, '100', ['10', '2000'], 'Memory-bank entries per OK picture (4096 at most in all)'),
     ...commonParameters(),
   ],
 };
@@ -38,12 +40,21 @@ export interface PatchModel {
   spec: InputSpec;
   modelType: number;
   dims: number;
+  /** Descriptor -> bank space: z = projection (f - mean), row-major dims x dims. */
   mean: Float32Array;
-  invStd: Float32Array;
+  projection: Float32Array;
   /** Standardised descriptors, row-major entries x dims. */
   bank: Float32Array;
   entries: number;
+  /** Which training picture each bank entry came from (for held-out scoring). */
+  owner: Int32Array;
 }
+
+/** Bank size cap: prediction cost grows with it (cells x entries x dims multiply-adds). */
+const MAX_BANK = 4096;
+
+/** Smoothing of the distance map (cells): integrates a long faint defect, keeps small ones. */
+const MAP_SIGMA = 1;
 
 const channels = (spec: InputSpec) => (spec.color === ColorMode.RGB ? 3 : 1);
 const featureSpec = (spec: InputSpec, modelType: number): FeatureSpec => ({ channels: channels(spec), height: spec.height, width: spec.width, modelType });
@@ -64,7 +75,9 @@ export function buildPatchModel(m: PatchModel): Uint8Array {
   const x = g.input('images', ['N', fs.channels, fs.height, fs.width]);
   const { features, dims } = buildFeatures(g, x, fs);
   if (dims !== m.dims) throw new Error(`feature size ${dims} differs from the trained ${m.dims}`);
-  const z = affine(g, features, m.invStd, m.mean.map((v, i) => -v * m.invStd[i]!));
+  const bias = new Float32Array(dims);
+  for (let k = 0; k < dims; k++) for (let j = 0; j < dims; j++) bias[k]! -= m.projection[k * dims + j]! * m.mean[j]!;
+  const z = g.op('Conv', [features, g.constant(m.projection, [dims, dims, 1, 1]), g.constant(bias, [dims])]);
   const weights = m.bank.map((v) => -2 * v);
   const norms = new Float32Array(m.entries);
   for (let e = 0; e < m.entries; e++) {
@@ -78,7 +91,7 @@ export function buildPatchModel(m: PatchModel): Uint8Array {
   const d2 = g.op('Relu', [g.op('Add', [nearest, self])]);
   // per-dimension RMS distance: comparable across model types
   const dist = g.op('Sqrt', [g.op('Mul', [d2, g.scalar(1 / dims)])]);
-  mapAndScore(g, blur(g, dist, 1, 1), h, w);
+  mapAndScore(g, blur(g, dist, 1, MAP_SIGMA), h, w);
   return g.toBytes({ algorithm: 'patch-sample' });
 }
 
@@ -107,7 +120,7 @@ export const patchSample: Algorithm = {
         report(1);
         return out.features!;
       },
-      fit(items, report, signal) {
+      async fit(items, report, signal) {
         const n = items.length * cells;
         const rows = new Float32Array(n * dims);
         items.forEach((f, i) => {
@@ -124,15 +137,69 @@ export const patchSample: Algorithm = {
         const invStd = mean.map((m, k) => 1 / Math.sqrt(Math.max(sq[k]! - m * m, 1e-8)));
         for (let r = 0; r < n; r++) for (let k = 0; k < dims; k++) rows[r * dims + k] = (rows[r * dims + k]! - mean[k]!) * invStd[k]!;
         checkAborted(signal);
+        const projection = await whitening(rows, n, dims, invStd);
+        applyInPlace(rows, n, dims, projection, invStd);
+        checkAborted(signal);
         report(0.1, 'coreset');
-        const entries = Math.min(n, perImage * items.length);
+        const entries = Math.min(n, perImage * items.length, MAX_BANK);
         const chosen = greedyCoreset(rows, n, dims, entries, { onStep: (f) => report(0.1 + 0.9 * f, 'coreset') });
         const bank = new Float32Array(entries * dims);
         chosen.forEach((idx, e) => bank.set(rows.subarray(idx * dims, (idx + 1) * dims), e * dims));
-        return { spec, modelType, dims, mean, invStd, bank, entries };
+        const owner = chosen.map((idx) => Math.floor(idx / cells));
+        return { spec, modelType, dims, mean, projection, bank, entries, owner };
       },
       build: buildPatchModel,
+      // leave-one-out is cheap: a fold's bank is the final bank without its pictures' entries
+      // (about the size a coreset of the other pictures would have); the extractor and the
+      // whitening stay those of the final model
+      folds: 20,
+      derive(model, heldOut) {
+        const keep: number[] = [];
+        model.owner.forEach((o, e) => heldOut.has(o) || keep.push(e));
+        const bank = new Float32Array(keep.length * model.dims);
+        keep.forEach((e, i) => bank.set(model.bank.subarray(e * model.dims, (e + 1) * model.dims), i * model.dims));
+        return { ...model, bank, entries: keep.length, owner: Int32Array.from(keep, (e) => model.owner[e]!) };
+      },
     };
     return trainWithHoldout(learner, input);
   },
 };
+
+/** Regularisation of the whitening: eigenvalues get this share of their mean added. */
+const SHRINK = 0.3;
+
+/**
+ * Whitening of standardised descriptors (correlation matrix C = V L V^T):
+ * P = (L + s mean(L))^-1/2 V^T, returned pre-multiplied with the standardisation (P diag(invStd)).
+ * Correlated responses (the same edge at three octaves) stop counting several times, and rare
+ * independent ones (a thin line) weigh as much as the common ones.
+ */
+async function whitening(rows: Float32Array, n: number, d: number, invStd: Float32Array): Promise<Float32Array> {
+  const { cov } = await meanAndCovariance(rows, n, d);
+  const C = new Matrix(d, d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) C.set(i, j, (cov[i * d + j]! + cov[j * d + i]!) / 2);
+  const evd = new EigenvalueDecomposition(C, { assumeSymmetric: true });
+  const values = evd.realEigenvalues.map((v) => Math.max(v, 0));
+  const floor = SHRINK * (values.reduce((a, b) => a + b, 0) / d);
+  const V = evd.eigenvectorMatrix;
+  const out = new Float32Array(d * d);
+  for (let k = 0; k < d; k++) {
+    const scale = 1 / Math.sqrt(values[k]! + floor);
+    for (let j = 0; j < d; j++) out[k * d + j] = V.get(j, k) * scale * invStd[j]!;
+  }
+  return out;
+}
+
+/** rows (already standardised) -> whitened, in place: z = P diag(invStd)^-1 x. */
+function applyInPlace(rows: Float32Array, n: number, d: number, projection: Float32Array, invStd: Float32Array) {
+  const tmp = new Float32Array(d);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    for (let k = 0; k < d; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (projection[k * d + j]! / invStd[j]!) * rows[o + j]!;
+      tmp[k] = s;
+    }
+    rows.set(tmp, o);
+  }
+}
