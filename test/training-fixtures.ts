@@ -18,19 +18,19 @@ export interface TrainingFixture {
   service: TrainingService;
   /** Adds TRAINING items of generated pictures (good: true = OK, false = NG). */
   addTraining(category: Category, count: number, opts?: { size?: number; seed?: number; defect?: DefectSpec; good?: boolean | null }): Promise<ItemRecord[]>;
-  /** Starts another service on the same store (a "restart"). */
-  restart(): Promise<TrainingService>;
+  /** Starts another service on the same store (a "restart", or a second instance). */
+  restart(opts?: { leaseMs?: number }): Promise<TrainingService>;
   /** Resolves with the model once it reaches one of the statuses. */
   waitFor(modelId: string, statuses: readonly string[]): Promise<ModelRecord>;
   cleanup(): Promise<void>;
 }
 
-export async function trainingFixture(opts: { concurrency?: number } = {}): Promise<TrainingFixture> {
+export async function trainingFixture(opts: { concurrency?: number; leaseMs?: number } = {}): Promise<TrainingFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-training-'));
   const store = await createSqliteStore({ dataDir: dir });
   const pubsub = await createPubSub({ log: quietLog });
   const config = { trainingConcurrency: opts.concurrency ?? 1 };
-  const services: TrainingService[] = [await createTrainingService({ store, pubsub, config, log: quietLog })];
+  const services: TrainingService[] = [await createTrainingService({ store, pubsub, config, log: quietLog, leaseMs: opts.leaseMs })];
   const target = await store.createTarget('parts', []);
   let seed = 1;
   return {
@@ -58,8 +58,8 @@ export async function trainingFixture(opts: { concurrency?: number } = {}): Prom
       }
       return store.addItems(items);
     },
-    async restart() {
-      const s = await createTrainingService({ store, pubsub, config, log: quietLog });
+    async restart(o = {}) {
+      const s = await createTrainingService({ store, pubsub, config, log: quietLog, leaseMs: o.leaseMs ?? opts.leaseMs });
       services.push(s);
       return s;
     },

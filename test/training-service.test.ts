@@ -141,4 +141,47 @@ describe('training service', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.statusText).toMatch(/no longer exist/);
   });
+
+  it('a cancel made on another instance stops the job where it runs', async () => {
+    fx = await trainingFixture();
+    await fx.addTraining('carpet', 16, { size: 128 });
+    const a = fx.service;
+    const b = await fx.restart();
+    const model = await a.train({ algorithmId: 'patch-sample', targetId: fx.target.id, overrideParams: [{ name: 'input_size', value: '128' }] });
+    await fx.waitFor(model.id, ['TRAINING']);
+    const cancelled = await b.cancel(model.id);
+    expect(cancelled.status).toBe('CANCELLED');
+    // A sees the event, stops its worker and leaves the model CANCELLED, without a model file
+    await a.close();
+    const [after] = await fx.store.modelsByIds([model.id]);
+    expect(after!.status).toBe('CANCELLED');
+    expect(after!.onnxBlob).toBeNull();
+  });
+
+  it('leaves a job whose owner holds a live lease alone, and takes it over once the lease lapses', async () => {
+    fx = await trainingFixture({ leaseMs: 400 });
+    const items = await fx.addTraining('plate', 4);
+    const model = await fx.store.createModel({
+      name: 'elsewhere',
+      version: '1.0.0',
+      algorithmId: 'pattern-matching',
+      targetId: fx.target.id,
+      status: 'TRAINING',
+      params: { input_size: '48' },
+      predictParameters: { threshold: 0, ignoreOuter: 0, minDetectedArea: 0 },
+      trainItemIds: items.map((i) => i.id),
+      okImageCount: 4,
+      ngImageCount: 0,
+    });
+    await fx.store.setSetting(`training-lease:${model.id}`, JSON.stringify({ owner: 'another-instance', until: Date.now() + 400 }));
+    const service = await fx.restart();
+    await service.recover();
+    const [still] = await fx.store.modelsByIds([model.id]);
+    expect(still!.status).toBe('TRAINING');
+    expect(still!.statusText).toBeNull();
+    // the owner never renews: the periodic sweep takes the job over and finishes it
+    const done = await fx.waitFor(model.id, ['READY', 'FAILED']);
+    expect(done.status).toBe('READY');
+    expect(done.statusText).toBeNull();
+  });
 });

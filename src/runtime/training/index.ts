@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Config } from '../../config.ts';
@@ -23,15 +24,39 @@ export interface TrainingDeps {
   pubsub: PubSub;
   config: Pick<Config, 'trainingConcurrency'>;
   log: TrainingLogger;
+  /** Lease length (tests shorten it). */
+  leaseMs?: number;
 }
 
 /** Fewest OK pictures a model can learn from (held-out scores need two). */
 export const MIN_OK_IMAGES = 2;
 /** Progress is written to the store at most this often (stage changes always are). */
 const WRITE_INTERVAL_MS = 250;
+/**
+ * Instances of one deployment share the database: a job is owned through a lease in the settings
+ * table (`training-lease:<model id>`), renewed every third of this while the job is queued or
+ * running here, released when it ends or the service closes. A QUEUED/TRAINING model whose lease
+ * is missing or expired belongs to a process that is gone: `recover()` and a periodic sweep take
+ * it over. (Two instances sweeping in the same instant could both take one over: the store has
+ * no compare-and-set; the later READY simply wins.)
+ */
+export const LEASE_MS = 30_000;
+
+interface Lease {
+  owner: string;
+  until: number;
+}
+const leaseKey = (modelId: string) => `training-lease:${modelId}`;
 
 interface Job {
+  /** Aborts the wait for a slot (a queued job). */
   controller: AbortController;
+  /**
+   * Shared with the worker thread: set to 1 to stop a running job. The worker checks it at every
+   * progress step and ends its task cleanly; terminating the thread instead would kill the
+   * process when onnxruntime is inside a run.
+   */
+  cancelFlag: Int32Array;
   /** Why the job was stopped: the user cancelled, or the service is closing (resumable). */
   stop: 'cancel' | 'close' | null;
   done: Promise<void>;
@@ -40,24 +65,81 @@ interface Job {
 const isAbort = (err: unknown) => err instanceof Error && (err.name === 'AbortError' || /abort/i.test(err.message));
 
 /**
- * Training jobs in worker threads (piscina, `trainingConcurrency` at once; the rest wait in its
- * queue). Each job: QUEUED -> TRAINING (first progress from the worker) -> READY / FAILED /
+ * Training jobs in worker threads (piscina, `trainingConcurrency` at once; the rest wait in line). Each job: QUEUED -> TRAINING (first progress from the worker) -> READY / FAILED /
  * CANCELLED, with progress written to the model and published on `trainingProgress`.
  */
 export async function createTrainingService(deps: TrainingDeps): Promise<TrainingService> {
   const { store, pubsub, log } = deps;
   await store.syncAlgorithms(ALGORITHMS.map((a) => a.definition));
 
+  const concurrency = Math.max(1, deps.config.trainingConcurrency);
   const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: 0,
-    maxThreads: Math.max(1, deps.config.trainingConcurrency),
+    maxThreads: concurrency,
     idleTimeout: 5_000,
-    // a training job may take minutes; a new one waits rather than oversubscribing the CPUs
     concurrentTasksPerWorker: 1,
   });
+  // Jobs wait here for one of `concurrency` slots rather than in piscina's queue, so that a
+  // queued job is cancelled by just leaving the line (piscina would abort by killing a thread).
+  let free = concurrency;
+  const line: { job: Job; go: () => void }[] = [];
+  const acquire = (job: Job) =>
+    new Promise<void>((resolve, reject) => {
+      if (job.stop) return reject(new DOMException('stopped', 'AbortError'));
+      if (free > 0) {
+        free--;
+        return resolve();
+      }
+      const entry = { job, go: resolve };
+      line.push(entry);
+      job.controller.signal.addEventListener('abort', () => {
+        const i = line.indexOf(entry);
+        if (i >= 0) {
+          line.splice(i, 1);
+          reject(new DOMException('stopped', 'AbortError'));
+        }
+      });
+    });
+  const release = () => {
+    const next = line.shift();
+    if (next) next.go();
+    else free++;
+  };
   const jobs = new Map<string, Job>();
   let closing = false;
+  const owner = randomUUID();
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
+
+  const readLease = async (id: string): Promise<Lease | null> => {
+    const raw = await store.getSetting(leaseKey(id));
+    try {
+      return raw ? (JSON.parse(raw) as Lease) : null;
+    } catch {
+      return null;
+    }
+  };
+  const holdLease = (id: string) => store.setSetting(leaseKey(id), JSON.stringify({ owner, until: Date.now() + leaseMs } satisfies Lease));
+  const releaseLease = async (id: string) => {
+    const lease = await readLease(id);
+    if (lease?.owner === owner) await store.setSetting(leaseKey(id), JSON.stringify({ owner, until: 0 } satisfies Lease));
+  };
+
+  const stopJob = (job: Job, why: 'cancel' | 'close') => {
+    job.stop ??= why;
+    Atomics.store(job.cancelFlag, 0, 1);
+    job.controller.abort();
+  };
+  /** Stops a local job because another instance cancelled (or deleted) its model. */
+  const stopForeignCancelled = (modelId: string) => {
+    const job = jobs.get(modelId);
+    if (job && !job.stop) stopJob(job, 'cancel');
+  };
+  // a cancel made on another instance reaches this one as a CANCELLED progress event
+  const events = pubsub.subscribe('trainingProgress');
+  void (async () => {
+    for await (const ev of events) if (ev.status === ModelStatus.CANCELLED) stopForeignCancelled(ev.modelId);
+  })().catch((err) => log.warn({ err }, 'training: cancel events stopped'));
 
   const publish = (m: ModelRecord, message: string | null = null) =>
     pubsub
@@ -76,6 +158,12 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
     await publish(m, message);
     return m;
   };
+  /** The final write of a job; the model may have been deleted meanwhile (then nothing to do). */
+  const finish = (id: string, patch: Parameters<Store['updateModel']>[1]) =>
+    update(id, patch).catch((err) => {
+      if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) return null;
+      throw err;
+    });
 
   async function loadPictures(model: ModelRecord) {
     const items = await store.itemsByIds(model.trainItemIds);
@@ -119,11 +207,18 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
         log.warn({ err, modelId: model.id }, 'training: progress not stored'),
       );
     });
+    let slot = false;
     try {
+      await acquire(job);
+      slot = true;
       const { ok, ng } = await loadPictures(model);
-      const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2 };
-      const result = (await pool.run(task, { signal: job.controller.signal, transferList: [port2] })) as WorkerResult;
+      const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2, cancelFlag: job.cancelFlag };
+      if (job.stop) throw new DOMException('stopped', 'AbortError');
+      const result = (await pool.run(task, { transferList: [port2] })) as WorkerResult;
       await writing;
+      // cancelled elsewhere while we ran (an event we may have missed): the store has the last word
+      const [current] = await store.modelsByIds([model.id]);
+      if (!current || current.status === ModelStatus.CANCELLED) job.stop ??= 'cancel';
       if (job.stop) throw new DOMException('stopped', 'AbortError');
       const onnxBlob = await store.blobs.put(result.onnx);
       const imageBlob = await store.blobs.put(result.picture);
@@ -133,7 +228,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
         ignoreOuter: num(model.params, 'ignore_outer', 0),
         minDetectedArea: num(model.params, 'min_detected_area', 0),
       };
-      await update(model.id, {
+      await finish(model.id, {
         status: ModelStatus.READY,
         statusText: null,
         progress: 1,
@@ -152,26 +247,55 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       port1.close();
       await writing;
       if (job.stop === 'close') {
-        await update(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
+        await finish(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
       } else if (job.stop === 'cancel' || isAbort(err)) {
-        await update(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
+        await finish(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
       } else {
         const text = err instanceof Error ? err.message : String(err);
         log.warn({ err, modelId: model.id }, 'training: failed');
-        await update(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
+        await finish(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
       }
     } finally {
+      if (slot) release();
       port1.close();
+      await releaseLease(model.id).catch((err) => log.warn({ err, modelId: model.id }, 'training: lease not released'));
     }
   }
 
   function enqueue(model: ModelRecord) {
-    const job: Job = { controller: new AbortController(), stop: null, done: Promise.resolve() };
+    const job: Job = { controller: new AbortController(), cancelFlag: new Int32Array(new SharedArrayBuffer(4)), stop: null, done: Promise.resolve() };
     jobs.set(model.id, job);
     job.done = runJob(model, job)
       .catch((err) => log.error({ err, modelId: model.id }, 'training: job bookkeeping failed'))
       .finally(() => jobs.delete(model.id));
   }
+
+  // renew the leases of local jobs; take over jobs whose owner is gone
+  const heartbeat = setInterval(() => {
+    for (const id of jobs.keys()) holdLease(id).catch((err) => log.warn({ err, modelId: id }, 'training: lease not renewed'));
+  }, Math.max(50, Math.floor(leaseMs / 3)));
+  heartbeat.unref();
+  let sweeper: NodeJS.Timeout | null = null;
+  let sweeping: Promise<void> | null = null;
+
+  async function sweep(): Promise<void> {
+    const left = await store.modelsWithStatus([ModelStatus.QUEUED, ModelStatus.TRAINING]);
+    for (const m of left) {
+      if (closing || jobs.has(m.id)) continue;
+      // models of algorithms this build does not have (e.g. a newer instance's) are not ours to run
+      if (!algorithmById(m.algorithmId)) continue;
+      const lease = await readLease(m.id);
+      if (lease && lease.until > Date.now()) continue;
+      await holdLease(m.id);
+      log.info({ modelId: m.id, status: m.status }, 'training: taking over a job whose process is gone');
+      const queued = await update(m.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'restarted after an interruption' });
+      enqueue(queued);
+    }
+  }
+  const sweepOnce = () =>
+    (sweeping ??= sweep()
+      .catch((err) => log.warn({ err }, 'training: recovery sweep failed'))
+      .finally(() => (sweeping = null)));
 
   async function trainingItems(targetId: string, itemIds: readonly string[] | null | undefined): Promise<ItemRecord[]> {
     if (itemIds && itemIds.length) {
@@ -245,6 +369,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
         okImageCount: okCount,
         ngImageCount: ngCount,
       });
+      await holdLease(model.id);
       const queued = await update(model.id, { stage: 'queued', progress: 0 });
       enqueue(queued);
       return queued;
@@ -255,41 +380,35 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       if (!model) throw notFound('Model', modelId);
       const job = jobs.get(modelId);
       if (job) {
-        job.stop = 'cancel';
-        job.controller.abort();
+        stopJob(job, 'cancel');
         await job.done;
         return (await store.modelsByIds([modelId]))[0]!;
       }
       if (model.status === ModelStatus.QUEUED || model.status === ModelStatus.TRAINING) {
-        // left by another process (or before recover ran)
+        // running on another instance (it stops on the CANCELLED event, or at the latest before
+        // writing READY), or left by a process that is gone
         return update(modelId, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
       }
       throw new AppError(ErrorCode.CONFLICT, `model "${modelId}" is ${model.status}; only a queued or training model can be cancelled`, { id: modelId });
     },
 
     async recover() {
-      const left = await store.modelsWithStatus([ModelStatus.QUEUED, ModelStatus.TRAINING]);
-      for (const m of left) {
-        if (jobs.has(m.id)) continue;
-        log.info({ modelId: m.id, status: m.status }, 'training: re-queueing a job a previous process left');
-        const queued = await update(m.id, {
-          status: ModelStatus.QUEUED,
-          stage: 'queued',
-          progress: 0,
-          statusText: 'restarted after an interruption',
-        });
-        enqueue(queued);
+      await sweepOnce();
+      if (!sweeper && !closing) {
+        sweeper = setInterval(() => void sweepOnce(), leaseMs);
+        sweeper.unref();
       }
     },
 
     async close() {
       if (closing) return;
       closing = true;
+      clearInterval(heartbeat);
+      if (sweeper) clearInterval(sweeper);
+      await sweeping;
+      await events.return();
       const running = [...jobs.values()];
-      for (const job of running) {
-        job.stop = 'close';
-        job.controller.abort();
-      }
+      for (const job of running) stopJob(job, 'close');
       await Promise.all(running.map((j) => j.done));
       await pool.destroy();
     },

@@ -13,6 +13,8 @@ export interface WorkerTask {
   ng: Uint8Array[];
   /** Receives `ProgressMessage`s. */
   port: MessagePort;
+  /** [0] becomes 1 when the job is to stop (shared memory: seen even inside synchronous loops). */
+  cancelFlag: Int32Array;
 }
 
 export interface ProgressMessage {
@@ -33,13 +35,26 @@ export interface WorkerResult {
 
 /**
  * One training job in a worker thread: decodes the pictures exactly as prediction will
- * (`toTensor`), trains, and returns the ONNX bytes and the figures. Cancellation terminates the
- * thread (piscina aborts the task), so no cooperative checks are needed for it here.
+ * (`toTensor`), trains, and returns the ONNX bytes and the figures. Cancellation is cooperative:
+ * every progress step (and every `signal.aborted` check) reads the shared flag and throws.
  */
 export default async function train(task: WorkerTask): Promise<WorkerResult> {
   const { port } = task;
-  const send = (progress: number, stage: string, message: string | null = null) =>
+  const stopped = () => Atomics.load(task.cancelFlag, 0) === 1;
+  const stop = () => {
+    const e = new Error('training cancelled');
+    e.name = 'AbortError';
+    return e;
+  };
+  // an AbortSignal whose `aborted` reads the shared flag (no event loop turn needed)
+  const signal = Object.defineProperties(new AbortController().signal, {
+    aborted: { get: stopped },
+    reason: { get: () => (stopped() ? stop() : undefined) },
+  });
+  const send = (progress: number, stage: string, message: string | null = null) => {
+    if (stopped()) throw stop();
     port.postMessage({ progress, stage, message } satisfies ProgressMessage);
+  };
   try {
     const algorithm = algorithmById(task.algorithmId);
     if (!algorithm) throw new Error(`unknown algorithm "${task.algorithmId}"`);
@@ -48,6 +63,7 @@ export default async function train(task: WorkerTask): Promise<WorkerResult> {
     const decode = async (bytes: Uint8Array[], offset: number) => {
       const out: Float32Array[] = [];
       for (const [i, b] of bytes.entries()) {
+        if (stopped()) throw stop();
         try {
           out.push(await toTensor(b, spec));
         } catch (e) {
@@ -64,7 +80,7 @@ export default async function train(task: WorkerTask): Promise<WorkerResult> {
       ng,
       spec,
       params: task.params,
-      signal: new AbortController().signal,
+      signal,
       progress: (f, stage, message) => send(0.05 + 0.9 * f, stage, message ?? null),
     });
     const picture = await pictureOf(result.representative, result.inputSpec);
