@@ -282,10 +282,14 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
     const left = await store.modelsWithStatus([ModelStatus.QUEUED, ModelStatus.TRAINING]);
     for (const m of left) {
       if (closing || jobs.has(m.id)) continue;
-      // models of algorithms this build does not have (e.g. a newer instance's) are not ours to run
-      if (!algorithmById(m.algorithmId)) continue;
       const lease = await readLease(m.id);
       if (lease && lease.until > Date.now()) continue;
+      if (!algorithmById(m.algorithmId)) {
+        // not ours to run (a newer instance's algorithm?) unless it has been left for a while
+        if (Date.now() - Date.parse(m.updatedAt) < leaseMs) continue;
+        await update(m.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: algorithm "${m.algorithmId}" is not available on this server` });
+        continue;
+      }
       await holdLease(m.id);
       log.info({ modelId: m.id, status: m.status }, 'training: taking over a job whose process is gone');
       const queued = await update(m.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'restarted after an interruption' });
