@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
@@ -57,7 +58,7 @@ async function main() {
       const half = [Math.ceil(subscribers / 2), Math.floor(subscribers / 2)];
       for (const p of instances) p.send({ kind: 'baseline' });
       await Promise.all(instances.map((p) => p.next('baseline')));
-      const clientProcs = [0, 1].map((i) => spawn('--clients', {}));
+      const clientProcs = [0, 1].map(() => spawn('--clients', env));
       clientProcs.forEach((c, i) => c.send({ kind: 'connect', url: urls[i], token, subscribers: half[i] }));
       await Promise.all(clientProcs.map((c) => c.next('connected')));
       instances.forEach((p, i) => p.send({ kind: 'await-subscribers', more: half[i] }));
@@ -76,7 +77,9 @@ async function main() {
       await Promise.all(instances.map((p) => p.next('subscribed')));
 
       const latencies = reports.flatMap((r) => r.latencies as number[]).sort((x, y) => x - y);
-      const q = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
+      const baseline = reports.flatMap((r) => r.baseline as number[]).sort((x, y) => x - y);
+      const pick = (xs: number[], p: number) => round(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN);
+      const q = (p: number) => pick(latencies, p);
       const delivered = reports.reduce((n, r) => n + r.delivered, 0);
       const expected = subscribers * events;
       const sum = (xs: Msg[], k: string) => xs.reduce((n, x) => n + (x[k] as number), 0);
@@ -93,6 +96,10 @@ async function main() {
           errors: sum(reports, 'errors'),
           outOfOrder: sum(reports, 'outOfOrder'),
           latencyMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) },
+          // The floor in the same run: a bare Redis subscriber in each client process, on the same
+          // channel, under the same load. The ratio is what GraphQL + graphql-ws fan-out adds.
+          baselineLatencyMs: { p50: pick(baseline, 0.5), p99: pick(baseline, 0.99), what: 'raw Redis SUBSCRIBE in the client process' },
+          ratioP99OverBaseline: round(q(0.99) / Math.max(0.01, pick(baseline, 0.99))),
           serverCpuMicrosPerDelivery: round(sum(cpu, 'micros') / delivered),
           memoryPerSubscriberKB: {
             heap: round(sum(memory, 'heap') / subscribers / 1024),
@@ -177,6 +184,8 @@ async function instance() {
 function clients() {
   const sockets: Client[] = [];
   const latencies: number[] = [];
+  const baseline: number[] = [];
+  let raw: Redis | null = null;
   let delivered = 0;
   let errors = 0;
   let outOfOrder = 0;
@@ -186,10 +195,16 @@ function clients() {
       const deadline = Date.now() + 10_000;
       while (delivered + errors < m.expected && Date.now() < deadline) await sleep(20);
       await Promise.all(sockets.map((c) => c.dispose()));
+      raw?.disconnect();
       // A large message: exit only once it has been handed over.
-      await new Promise((r) => process.send!({ kind: 'report', delivered, errors, outOfOrder, latencies }, r));
+      await new Promise((r) => process.send!({ kind: 'report', delivered, errors, outOfOrder, latencies, baseline }, r));
       process.exit(0);
     }
+    raw = new Redis(process.env.REDIS_URL!);
+    await raw.subscribe(`${process.env.REDIS_PREFIX}trainingProgress:bench-model`);
+    raw.on('message', (_channel: string, message: string) => {
+      baseline.push(now() - Number((JSON.parse(message) as { message: string }).message));
+    });
     // Connect in waves: a thousand simultaneous handshakes would only measure the accept queue.
     for (let i = 0; i < m.subscribers; i += 50) {
       await Promise.all(
