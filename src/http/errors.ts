@@ -77,6 +77,9 @@ function normalise(result: ExecutionResultLike): ExecutionResultLike {
   return { ...result, errors };
 }
 
+/** Errors of a request that never ran (parse, validation, limits) with the contract's codes, as over HTTP. */
+export const requestErrors = (errors: readonly GraphQLError[]): GraphQLError[] => [...(normalise({ errors }).errors ?? [])];
+
 /** Every error carries one of the contract's `extensions.code` values. */
 export function errorCodes(): Plugin {
   return {

@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Services } from '../context.ts';
+import { requestErrors } from '../http/errors.ts';
 import type { Principal } from '../runtime/auth/auth.ts';
 
 export interface GraphqlWsOptions {
@@ -143,16 +144,25 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
           // The token in force now (a ping may have replaced the one from connection_init).
           connectionParams: { ...ctx.connectionParams, authorization: ctx.extra.auth?.authorization },
         });
+        // Parse and validation failures (armor limits throw) answer this operation; thrown out of
+        // onSubscribe they would close the socket (4500) with every other operation on it.
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length) return requestErrors(errors);
+        } catch (err) {
+          if (err instanceof GraphQLError) return requestErrors([err]);
+          throw err;
+        }
         const args: ExecutionArgs & { rootValue: { execute: typeof execute; subscribe: typeof subscribe } } = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
         return args;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startGateway, type Gateway } from './graph-helpers.ts';
+import { deferred } from './realtime-helpers.ts';
+
+// graphql-ws on the real gateway (its schema, armor limits and auth), one socket per test.
+let g: Gateway;
+let wsUrl: string;
+beforeAll(async () => {
+  g = await startGateway();
+  const { url } = await g.server.start();
+  wsUrl = `${url.replace(/^http/, 'ws')}/graphql`;
+});
+afterAll(() => g?.close());
+
+async function socket(scope: 'read' | 'all') {
+  const ws = new WebSocket(wsUrl, 'graphql-transport-ws');
+  const messages: { type: string; id?: string; payload?: any }[] = [];
+  const waiters: (() => void)[] = [];
+  const closed = deferred<{ code: number; reason: string }>();
+  ws.on('message', (d) => {
+    messages.push(JSON.parse(String(d)));
+    waiters.splice(0).forEach((f) => f());
+  });
+  ws.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  const send = (m: unknown) => ws.send(JSON.stringify(m));
+  /** The next message of operation `id` (or of type `type` when id is null); rejects when the socket closes first. */
+  const take = (id: string | null, type?: string) =>
+    Promise.race([
+      new Promise<(typeof messages)[number]>((resolve) => {
+        const look = () => {
+          const i = messages.findIndex((m) => (id === null ? m.type === type : m.id === id));
+          if (i >= 0) resolve(messages.splice(i, 1)[0]!);
+          else waiters.push(look);
+        };
+        look();
+      }),
+      closed.promise.then((c) => Promise.reject(new Error(`socket closed ${c.code} ${c.reason}`))),
+    ]);
+  send({ type: 'connection_init', payload: { authorization: `Bearer ${await g.token(scope)}` } });
+  await take(null, 'connection_ack');
+  const run = (id: string, query: string) => send({ id, type: 'subscribe', payload: { query } });
+  return { ws, run, take };
+}
+
+describe('graphql-ws operations on the gateway', () => {
+  it('answers a syntax error, an unknown field and a limit breach with an error for that operation, keeping the socket open', async () => {
+    const s = await socket('read');
+    const deep = `subscription { predictionResults { ${'item { target { models { edges { node { '.repeat(3)}id${' } } } } }'.repeat(3)} } }`;
+    const cases = {
+      syntax: 'subscription { trainingProgress( }',
+      unknown: 'subscription { nope }',
+      deep,
+    };
+    for (const [id, query] of Object.entries(cases)) {
+      s.run(id, query);
+      const answer = await s.take(id);
+      expect(answer.type, id).toBe('error');
+      expect(answer.payload[0].extensions.code, id).toBe('BAD_USER_INPUT');
+    }
+    // Still usable afterwards.
+    s.run('q', '{ targets { name } }');
+    expect(await s.take('q')).toMatchObject({ type: 'next', payload: { data: { targets: [] } } });
+    s.ws.close(1000);
+  });
+});
