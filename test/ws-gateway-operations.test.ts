@@ -64,4 +64,20 @@ describe('graphql-ws operations on the gateway', () => {
     expect(await s.take('q')).toMatchObject({ type: 'next', payload: { data: { targets: [] } } });
     s.ws.close(1000);
   });
+
+  it('runs a mutation over the socket under the token\'s scope (not refused as a mutation via GET)', async () => {
+    const reader = await socket('read');
+    reader.run('m', 'mutation { createTarget(name: "over-ws-read") { id } }');
+    const refused = await reader.take('m');
+    expect(refused).toMatchObject({ type: 'next', payload: { data: null } });
+    expect(refused.payload.errors[0].extensions.code).toBe('FORBIDDEN');
+
+    const writer = await socket('all');
+    writer.run('m', 'mutation { createTarget(name: "over-ws") { name } }');
+    expect(await writer.take('m')).toMatchObject({ type: 'next', payload: { data: { createTarget: { name: 'over-ws' } } } });
+    reader.run('q', '{ targets { name } }');
+    expect(await reader.take('q')).toMatchObject({ payload: { data: { targets: [{ name: 'over-ws' }] } } });
+    reader.ws.close(1000);
+    writer.ws.close(1000);
+  });
 });

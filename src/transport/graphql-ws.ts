@@ -213,7 +213,11 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
   };
 }
 
-/** The upgrade request as a fetch Request, which is what the context factory and plugins read. */
+/**
+ * The upgrade request as a fetch Request, which is what the context factory and plugins read.
+ * POST, not the upgrade's GET: Yoga refuses mutations "via GET" (a CSRF guard for plain HTTP),
+ * and an operation on an authenticated socket is no such request.
+ */
 function toFetchRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -221,5 +225,5 @@ function toFetchRequest(req: IncomingMessage): Request {
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
   const host = req.headers.host ?? 'localhost';
-  return new Request(new URL(req.url ?? '/', `http://${host}`), { headers });
+  return new Request(new URL(req.url ?? '/', `http://${host}`), { method: 'POST', headers });
 }
