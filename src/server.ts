@@ -6,6 +6,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
+import { limitOperationBodies } from './http/body-limit.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -100,7 +101,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     graphiql: { title: 'Spectro GraphQL', headers: JSON.stringify({ 'x-graphql-yoga-csrf': '1' }) },
     landingPage: false,
     multipart: true,
-    // Whole multipart bodies: every file at its limit, plus room for the operations part.
+    // Whole multipart bodies: every file at its limit, plus room for the operations part
+    // (other bodies: limitOperationBodies).
     maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, 2 ** 31) + 1024 * 1024,
     logging: yogaLogger(log),
     maskedErrors: maskedErrors(log),
@@ -110,6 +112,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      limitOperationBodies(),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
       useSharedSubscriptionExecution(),
