@@ -22,6 +22,7 @@ import { createUpstreams } from './runtime/upstream/index.ts';
 import { restRoutes } from './rest/index.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
+import { openSubscriptions } from './transport/open-subscriptions.ts';
 import { useSharedSubscriptionExecution } from './transport/shared-execution.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -95,6 +96,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   const bootstrapCredentials = await auth.bootstrap();
 
   const { upload } = config;
+  const subscriptions = openSubscriptions();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -116,6 +118,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
       useSharedSubscriptionExecution(),
+      subscriptions.plugin,
     ],
   });
 
@@ -139,6 +142,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       log.info({ active }, 'stopping: draining in-flight requests');
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
+      // SSE responses last as long as their stream: complete them, or they hold the drain.
+      await subscriptions.endAll();
       if (active > 0) {
         await Promise.race([
           new Promise<void>((resolve) => (drained = resolve)),
@@ -177,7 +182,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       });
     });
 
-  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws };
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws, subscriptions };
 }
 
 export type Server = Awaited<ReturnType<typeof createServer>>;
