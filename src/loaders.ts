@@ -8,7 +8,9 @@ import type {
   AssessmentRecord,
   ImageRecord,
   ItemRecord,
+  ItemType,
   ModelRecord,
+  Page,
   TargetRecord,
 } from './runtime/store/types.ts';
 
@@ -16,6 +18,14 @@ import type {
 export interface AssessmentsKey {
   itemId: string;
   modelId: string | null;
+}
+
+/** One page of a target's items (`type` null: both kinds) or models. */
+export interface TargetPageKey {
+  targetId: string;
+  type?: ItemType | null;
+  first?: number | null;
+  after?: string | null;
 }
 
 /**
@@ -36,6 +46,9 @@ export interface Loaders {
   assessment: DataLoader<string, AssessmentRecord>;
   annotationsByAssessment: DataLoader<string, AnnotationRecord[]>;
   userAnnotationsByItem: DataLoader<string, AnnotationRecord[]>;
+  /** Pages of many targets with the same arguments cost one batch (e.g. `targets { items }`). */
+  itemsByTarget: DataLoader<TargetPageKey, Page<ItemRecord>, string>;
+  modelsByTarget: DataLoader<TargetPageKey, Page<ModelRecord>, string>;
   /** By target id; null when the target has none. One read per distinct target. */
   activeModel: DataLoader<string, ModelRecord | null>;
   /** The one key is `DEFAULT_TARGET`; null when there is no target yet. */
@@ -59,6 +72,35 @@ function groupBy<T>(fetch: (keys: readonly string[]) => Promise<T[]>, keyOf: (r:
     for (const r of await fetch(keys)) groups.get(keyOf(r))?.push(r);
     return keys.map((k) => groups.get(k)!);
   });
+}
+
+/**
+ * Pages by target, one store call per distinct page arguments in the batch (a target asked twice
+ * with the same arguments shares the rows). A bad cursor fails only the keys that carry it.
+ */
+function pagesByTarget<T>(fetch: (targetIds: string[], key: TargetPageKey) => Promise<Map<string, Page<T>>>) {
+  const argsOf = (k: TargetPageKey) => JSON.stringify([k.type ?? null, k.first ?? null, k.after ?? null]);
+  const keyOf = (k: TargetPageKey) => `${k.targetId}|${argsOf(k)}`;
+  return new DataLoader<TargetPageKey, Page<T>, string>(
+    async (keys) => {
+      const groups = new Map<string, TargetPageKey[]>();
+      for (const k of keys) groups.set(argsOf(k), [...(groups.get(argsOf(k)) ?? []), k]);
+      const results = new Map<string, Page<T> | Error>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          try {
+            const pages = await fetch(group.map((k) => k.targetId), group[0]!);
+            for (const k of group) results.set(keyOf(k), pages.get(k.targetId)!);
+          } catch (err) {
+            for (const k of group) results.set(keyOf(k), err as Error);
+          }
+        }),
+      );
+      return keys.map((k) => results.get(keyOf(k))!);
+    },
+    // Batched but not cached: a mutation earlier in the request may have changed the lists.
+    { cache: false },
+  );
 }
 
 const newestFirst = (a: AssessmentRecord, b: AssessmentRecord) =>
@@ -94,6 +136,8 @@ export function createLoaders(store: Store): Loaders {
     assessment: byId('Assessment', (ids) => store.assessmentsByIds(ids)),
     annotationsByAssessment: groupBy((ids) => store.annotationsByOwners('assessment', ids), (a) => a.ownerId),
     userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
+    itemsByTarget: pagesByTarget((ids, k) => store.itemPagesByTargets(ids, { type: k.type ?? null }, k)),
+    modelsByTarget: pagesByTarget((ids, k) => store.modelPagesByTargets(ids, k)),
     activeModel: new DataLoader((targetIds) => Promise.all(targetIds.map((id) => store.activeModel(id)))),
     defaultTarget: new DataLoader((keys) => store.defaultTarget().then((t) => keys.map(() => t))),
   };

@@ -3,23 +3,7 @@ import { DEFAULT_TARGET } from '../loaders.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ItemConnection, ModelConnection, pageOf } from '../schema/connection.ts';
 import { ItemType as ItemTypeEnum } from '../schema/items.ts';
-import type { ItemRecord, ItemType, Page } from '../runtime/store/types.ts';
 import { PreprocessingInput, PreprocessingType, Target } from '../schema/targets.ts';
-
-/**
- * Both item types as one page. The store pages each type by keyset on the id, newest first; the
- * same `after` cursor applies to both, so merging the two pages by id gives the combined page.
- */
-function mergePages(first: number, a: Page<ItemRecord>, b: Page<ItemRecord>): Page<ItemRecord> {
-  const all = [...a.nodes, ...b.nodes].sort((x, y) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
-  const nodes = all.slice(0, first);
-  return {
-    nodes,
-    totalCount: a.totalCount + b.totalCount,
-    hasNextPage: all.length > first || a.hasNextPage || b.hasNextPage,
-    endCursor: null,
-  };
-}
 
 builder.node(Target, {
   description: 'What is inspected (a part, a product); owns its items and models',
@@ -37,17 +21,14 @@ builder.node(Target, {
         first: t.arg.int(),
         after: t.arg.string(),
       },
-      resolve: async (target, args, ctx) => {
-        const page = pageOf(args);
-        const list = (type: ItemType) => ctx.services.store.listItems({ type, targetId: target.id }, page);
-        return connectionFromPage(args.type ? await list(args.type) : mergePages(page.first ?? 20, await list('TRAINING'), await list('PREDICTION')));
-      },
+      resolve: async (target, args, ctx) =>
+        connectionFromPage(await ctx.loaders.itemsByTarget.load({ targetId: target.id, type: args.type ?? null, ...pageOf(args) })),
     }),
     models: t.field({
       type: ModelConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (target, args, ctx) =>
-        connectionFromPage(await ctx.services.store.listModels({ targetId: target.id }, pageOf(args))),
+        connectionFromPage(await ctx.loaders.modelsByTarget.load({ targetId: target.id, ...pageOf(args) })),
     }),
   }),
 });

@@ -99,15 +99,19 @@ export async function createSqliteStore(opts: {
   };
   const blobs = createBlobStore(path.join(opts.dataDir, 'blobs'), { referenced, tmpDir: path.join(opts.dataDir, 'tmp') });
 
-  function page<T>(table: string, where: string[], params: unknown[], args: PageArgs, map: (r: Row) => T & { id: string }): Page<T> {
+  function pageArgs(args: PageArgs): { limit: number; afterId: string | null } {
     const first = args.first ?? PAGE_DEFAULT;
     if (!Number.isInteger(first) || first < 0) throw badInput('first must be a non-negative integer', { argument: 'first' });
-    const limit = Math.min(first, PAGE_MAX);
     let afterId: string | null = null;
     if (args.after) {
       afterId = decodeCursor(args.after);
       if (!afterId) throw badInput('after is not a valid cursor', { argument: 'after' });
     }
+    return { limit: Math.min(first, PAGE_MAX), afterId };
+  }
+
+  function page<T>(table: string, where: string[], params: unknown[], args: PageArgs, map: (r: Row) => T & { id: string }): Page<T> {
+    const { limit, afterId } = pageArgs(args);
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const totalCount = get(`SELECT count(*) AS n FROM ${table} ${w}`, ...params)!.n as number;
     const keyset = afterId ? [...where, 'id < ?'] : where;
@@ -120,6 +124,45 @@ export async function createSqliteStore(opts: {
     const nodes = rows.slice(0, limit).map(map);
     const last = nodes.at(-1);
     return { nodes, totalCount, hasNextPage: rows.length > limit, endCursor: last ? encodeCursor(last.id) : null };
+  }
+
+  /**
+   * `page` for each of many `column` values at once (one page each, same arguments): two reads
+   * whatever the number of keys, the counts grouped and the rows numbered per key.
+   */
+  function pagesBy<T>(
+    table: string,
+    column: string,
+    keys: readonly string[],
+    where: string[],
+    params: unknown[],
+    args: PageArgs,
+    map: (r: Row) => T & { id: string },
+  ): Map<string, Page<T>> {
+    const { limit, afterId } = pageArgs(args);
+    const pages = new Map<string, Page<T>>();
+    if (keys.length === 0) return pages;
+    const scope = [`${column} ${IN}`, ...where];
+    const scopeParams = [ids(keys), ...params];
+    const counts = all(`SELECT ${column} AS k, count(*) AS n FROM ${table} WHERE ${scope.join(' AND ')} GROUP BY ${column}`, ...scopeParams);
+    const keyset = afterId ? [...scope, 'id < ?'] : scope;
+    const rows = all(
+      `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY ${column} ORDER BY id DESC) AS page_row
+         FROM ${table} WHERE ${keyset.join(' AND ')}) WHERE page_row <= ? ORDER BY id DESC`,
+      ...scopeParams,
+      ...(afterId ? [afterId] : []),
+      limit + 1,
+    );
+    const byKey = new Map<string, Row[]>();
+    for (const r of rows) byKey.set(r[column] as string, [...(byKey.get(r[column] as string) ?? []), r]);
+    const totals = new Map(counts.map((r) => [r.k as string, r.n as number]));
+    for (const key of keys) {
+      const group = byKey.get(key) ?? [];
+      const nodes = group.slice(0, limit).map(map);
+      const last = nodes.at(-1);
+      pages.set(key, { nodes, totalCount: totals.get(key) ?? 0, hasNextPage: group.length > limit, endCursor: last ? encodeCursor(last.id) : null });
+    }
+    return pages;
   }
 
   const insertImages = (column: string, ownerId: string, images: NewImage[], createdAt: string) =>
@@ -289,6 +332,9 @@ export async function createSqliteStore(opts: {
       if (filter.status) (where.push('status = ?'), params.push(filter.status));
       return page('models', where, params, args, toModel);
     },
+    async modelPagesByTargets(targetIds, args) {
+      return pagesBy('models', 'target_id', targetIds, [], [], args, toModel);
+    },
     async modelsByIds(list) {
       if (list.length === 0) return [];
       return all(`SELECT * FROM models WHERE id ${IN}`, ids(list)).map(toModel);
@@ -385,6 +431,10 @@ export async function createSqliteStore(opts: {
         params.push(filter.modelId, filter.modelId);
       }
       return page('items', where, params, args, toItem);
+    },
+    async itemPagesByTargets(targetIds, filter, args) {
+      const [where, params] = filter.type ? [['type = ?'], [filter.type]] : [[], []];
+      return pagesBy('items', 'target_id', targetIds, where, params, args, toItem);
     },
     async itemsByIds(list) {
       if (list.length === 0) return [];

@@ -180,6 +180,8 @@ export interface Store {
     filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null },
     page: PageArgs,
   ): Promise<Page<ModelRecord>>;
+  /** `listModels({ targetId })` for many targets at once (same page arguments), keyed by target id. */
+  modelPagesByTargets(targetIds: readonly string[], page: PageArgs): Promise<Map<string, Page<ModelRecord>>>;
   modelsByIds(ids: readonly string[]): Promise<ModelRecord[]>;
   activeModel(targetId: string): Promise<ModelRecord | null>;
   createModel(model: NewModel): Promise<ModelRecord>;
@@ -196,6 +198,12 @@ export interface Store {
     filter: { type?: ItemType | null; targetId?: string | null; modelId?: string | null },
     page: PageArgs,
   ): Promise<Page<ItemRecord>>;
+  /** `listItems({ type, targetId })` for many targets at once (same page arguments), keyed by target id. */
+  itemPagesByTargets(
+    targetIds: readonly string[],
+    filter: { type?: ItemType | null },
+    page: PageArgs,
+  ): Promise<Map<string, Page<ItemRecord>>>;
   itemsByIds(ids: readonly string[]): Promise<ItemRecord[]>;
   /** All-or-nothing: either every item with its images is stored, or none is. */
   addItems(items: NewItem[]): Promise<ItemRecord[]>;
