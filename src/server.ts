@@ -6,7 +6,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
-import { limitOperationBodies } from './http/body-limit.ts';
+import { limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -115,6 +115,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       limitOperationBodies(),
+      uploadsNeedWriter(auth),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
       useSharedSubscriptionExecution(),

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { AppError, ErrorCode } from '../errors.ts';
+import type { Auth } from '../runtime/auth/auth.ts';
 
 /** Largest GraphQL body that is not a multipart upload: queries with their variables. */
 export const MAX_OPERATION_BODY_BYTES = 1024 * 1024;
@@ -12,10 +13,12 @@ const tooLarge = (limit: number) =>
  * are read whole into memory before any field checks the token. So every other body gets this
  * much smaller limit, by Content-Length and, for chunked bodies, while streaming.
  */
+const isMultipart = (request: Request) => /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '');
+
 export function limitOperationBodies(limit = MAX_OPERATION_BODY_BYTES): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      if (!request.body || /^multipart\/form-data\b/i.test(request.headers.get('content-type') ?? '')) return;
+      if (!request.body || isMultipart(request)) return;
       if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge(limit);
       if (!requestParser) return;
       setRequestParser((req) => {
@@ -35,6 +38,23 @@ export function limitOperationBodies(limit = MAX_OPERATION_BODY_BYTES): Plugin {
           new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, signal: req.signal, body, duplex: 'half' } as RequestInit),
         );
       });
+    },
+  };
+}
+
+/**
+ * A multipart body (up to every file at its limit) is read whole before any resolver checks the
+ * token, and every operation that takes a File is a mutation, which needs scope `all`. So the
+ * token is checked first: anybody else is refused before the body is read.
+ */
+export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
+  return {
+    async onRequestParse({ request }) {
+      if (!request.body || !isMultipart(request)) return;
+      const principal = await auth.verify(request.headers.get('authorization'));
+      if (principal.scope !== 'all') {
+        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
+      }
     },
   };
 }
