@@ -7,6 +7,8 @@ export interface BatcherOptions {
   maxInflight: number;
   /** Off: every item runs on its own at once, concurrently (the benchmark's baseline). */
   enabled: boolean;
+  /** Run at once, without the queue delay, when nothing is in flight. */
+  eagerWhenIdle?: boolean;
 }
 
 interface Pending<I, O> {
@@ -64,7 +66,10 @@ export class MicroBatcher<I, O> {
   private pump(): void {
     while (this.queue.length > 0 && this.inflight < this.options.maxInflight) {
       const waited = performance.now() - this.queue[0]!.at;
-      if (this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
+      // Waiting for company only pays while a run is in flight (more requests are then arriving);
+      // an idle model runs at once, so a lone caller never pays the queue delay.
+      const idle = this.inflight === 0 && this.options.eagerWhenIdle;
+      if (!idle && this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
         if (!this.timer) {
           this.timer = setTimeout(() => {
             this.timer = null;

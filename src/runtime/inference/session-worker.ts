@@ -38,16 +38,25 @@ async function handle(msg: ToSession): Promise<void> {
       if (!s) throw new Error(`model "${msg.modelId}" is not loaded in the session worker`);
       const { spec } = s;
       const c = spec.color === 'rgb' ? 3 : 1;
+      // On CUDA every new input shape costs a cuDNN algorithm search (hundreds of ms), so batches
+      // are padded to a power of two: a handful of shapes, all met during calibration/warm-up.
+      // On CPU padding would only burn cycles on zeros.
+      const runN = provider === 'cuda' ? 2 ** Math.ceil(Math.log2(msg.n)) : msg.n;
+      let data = msg.data;
+      if (runN !== msg.n) {
+        data = new Float32Array(runN * (msg.data.length / msg.n));
+        data.set(msg.data);
+      }
       const result = await s.session.run({
-        [OnnxIO.input]: new ort.Tensor('float32', msg.data, [msg.n, c, spec.height, spec.width]),
+        [OnnxIO.input]: new ort.Tensor('float32', data, [runN, c, spec.height, spec.width]),
       });
       const map = result[OnnxIO.anomalyMap]!;
       const score = result[OnnxIO.score]!;
       const [bn, mc, h, w] = map.dims.map(Number) as [number, number, number, number];
       const all = map.data as Float32Array;
-      const scores = Float32Array.from(score.data as Float32Array);
-      if (bn !== msg.n || scores.length !== msg.n) {
-        throw new Error(`model answered ${bn} maps and ${scores.length} scores for a batch of ${msg.n}`);
+      const scores = Float32Array.from((score.data as Float32Array).subarray(0, msg.n));
+      if (bn !== runN || (score.data as Float32Array).length !== runN) {
+        throw new Error(`model answered ${bn} maps and ${(score.data as Float32Array).length} scores for a batch of ${runN}`);
       }
       const plane = h * w;
       const maps = new Float32Array(msg.n * plane);

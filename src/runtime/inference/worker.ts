@@ -66,6 +66,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShap
     maxQueueDelayMs: msg.batching.maxQueueDelayMs,
     maxInflight: 1,
     enabled,
+    eagerWhenIdle: true,
   });
   models.set(msg.modelId, loaded);
   return shape;
