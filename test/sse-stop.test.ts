@@ -1,5 +1,7 @@
 import http from 'node:http';
+import WebSocket from 'ws';
 import { afterAll, expect, test } from 'vitest';
+import { createAuth } from '../src/runtime/auth/auth.ts';
 import { startGateway, type Gateway } from './graph-helpers.ts';
 import { deferred, until } from './realtime-helpers.ts';
 
@@ -63,6 +65,67 @@ test('a stream the client leaves is no longer held for stop()', async () => {
     await until(() => gw.server.subscriptions.size === 1, 10_000, 'the SSE subscription');
     req.destroy();
     await until(() => gw.server.subscriptions.size === 0, 10_000, 'the stream to be released');
+  } finally {
+    await gw.close();
+  }
+});
+
+test('an SSE subscription ends with UNAUTHENTICATED when its token expires; a renewed graphql-ws socket keeps going', async () => {
+  const gw = await startGateway();
+  try {
+    const { port } = await gw.server.start();
+    // Tokens that expire in 2 s, signed with the gateway's key.
+    const shortLived = await createAuth({ store: gw.server.services.store, config: { ...gw.config, tokenTtlSeconds: 2 } });
+    const { clientId, clientSecret } = await shortLived.createClient('read');
+    const shortToken = async () => (await shortLived.issueToken(clientId, clientSecret)).accessToken;
+
+    const sse = deferred<string>();
+    let text = '';
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await shortToken()}` },
+      },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => sse.resolve(text));
+      },
+    );
+    req.end(JSON.stringify({ query: 'subscription { trainingProgress { progress } }' }));
+
+    // A socket that renews its token by ping keeps its operation past the first token's expiry.
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+    const wsMessages: any[] = [];
+    ws.on('message', (d) => wsMessages.push(JSON.parse(String(d))));
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await shortToken()}` } }));
+    await until(() => wsMessages.some((m) => m.type === 'connection_ack'));
+    ws.send(JSON.stringify({ id: 'w', type: 'subscribe', payload: { query: 'subscription { trainingProgress { stage } }' } }));
+    await until(() => gw.server.subscriptions.size === 2, 10_000, 'both subscriptions');
+    // The same client's token from the gateway's own auth lives an hour.
+    const renewed = (await gw.server.services.auth.issueToken(clientId, clientSecret)).accessToken;
+    ws.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${renewed}` } }));
+    await until(() => wsMessages.some((m) => m.type === 'pong'));
+
+    const ended = await sse.promise;
+    expect(ended).toContain('"code":"UNAUTHENTICATED"');
+    expect(ended).toContain('event: complete');
+    // The SSE stream was released; the socket's operation, past its first token's expiry, still delivers.
+    expect(gw.server.subscriptions.size).toBe(1);
+    await gw.server.services.pubsub.publish('trainingProgress', 'm', {
+      modelId: 'm',
+      progress: 0.5,
+      stage: 'fit',
+      status: 'TRAINING',
+      message: null,
+      at: new Date().toISOString(),
+    });
+    await until(() => wsMessages.some((m) => m.id === 'w' && m.type === 'next'), 10_000, 'the event on the socket');
+    ws.close(1000);
   } finally {
     await gw.close();
   }
