@@ -49,7 +49,7 @@ export interface Loaders {
   /** Pages of many targets with the same arguments cost one batch (e.g. `targets { items }`). */
   itemsByTarget: DataLoader<TargetPageKey, Page<ItemRecord>, string>;
   modelsByTarget: DataLoader<TargetPageKey, Page<ModelRecord>, string>;
-  /** By target id; null when the target has none. One read per distinct target. */
+  /** By target id; null when the target has none. */
   activeModel: DataLoader<string, ModelRecord | null>;
   /** The one key is `DEFAULT_TARGET`; null when there is no target yet. */
   defaultTarget: DataLoader<typeof DEFAULT_TARGET, TargetRecord | null>;
@@ -118,17 +118,17 @@ export function createLoaders(store: Store): Loaders {
     imagesByAssessment: groupBy((ids) => store.imagesByOwners('assessment', ids), (i) => i.ownerId),
     assessmentsByItem: new DataLoader<AssessmentsKey, AssessmentRecord[], string>(
       async (keys) => {
-        // One store read per distinct model filter in the batch (almost always exactly one).
-        const byFilter = new Map<string | null, string[]>();
-        for (const k of keys) byFilter.set(k.modelId, [...(byFilter.get(k.modelId) ?? []), k.itemId]);
-        const results = new Map<string, AssessmentRecord[]>();
-        await Promise.all(
-          [...byFilter].map(async ([modelId, itemIds]) => {
-            const rows = await store.assessmentsByItemIds(itemIds, modelId);
-            for (const itemId of itemIds) results.set(`${itemId}|${modelId ?? ''}`, []);
-            for (const r of rows) results.get(`${r.itemId}|${modelId ?? ''}`)?.push(r);
-          }),
-        );
+        // One store read: narrowed by model when the whole batch asks for the same one (the
+        // common case), else every assessment of the items, sorted out here. Items of several
+        // targets with modelId "active" ask for several models in one batch.
+        const filters = new Set(keys.map((k) => k.modelId));
+        const only = filters.size === 1 ? keys[0]!.modelId : null;
+        const rows = await store.assessmentsByItemIds([...new Set(keys.map((k) => k.itemId))], only);
+        const results = new Map<string, AssessmentRecord[]>(keys.map((k) => [`${k.itemId}|${k.modelId ?? ''}`, []]));
+        for (const r of rows) {
+          results.get(`${r.itemId}|`)?.push(r); // keys of every model
+          results.get(`${r.itemId}|${r.modelId}`)?.push(r); // keys narrowed to this one
+        }
         return keys.map((k) => results.get(`${k.itemId}|${k.modelId ?? ''}`)!.sort(newestFirst));
       },
       { cacheKeyFn: (k) => `${k.itemId}|${k.modelId ?? ''}` },
@@ -138,7 +138,10 @@ export function createLoaders(store: Store): Loaders {
     userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
     itemsByTarget: pagesByTarget((ids, k) => store.itemPagesByTargets(ids, { type: k.type ?? null }, k)),
     modelsByTarget: pagesByTarget((ids, k) => store.modelPagesByTargets(ids, k)),
-    activeModel: new DataLoader((targetIds) => Promise.all(targetIds.map((id) => store.activeModel(id)))),
+    activeModel: new DataLoader(async (targetIds) => {
+      const active = new Map((await store.activeModelsByTargetIds(targetIds)).map((m) => [m.targetId, m]));
+      return targetIds.map((id) => active.get(id) ?? null);
+    }),
     defaultTarget: new DataLoader((keys) => store.defaultTarget().then((t) => keys.map(() => t))),
   };
 }

@@ -98,3 +98,25 @@ test('the next page of a target\'s items follows its endCursor', async () => {
   expect(t0.items.edges.map((e: any) => e.node.name)).toEqual([`${t0.name}-0`]);
   expect(t0.items.pageInfo.hasNextPage).toBe(false);
 });
+
+test('items across targets with assessments(modelId: "active") make as many store reads for 10 targets as for 1', async () => {
+  const { store } = g.server.services;
+  const query = '{ items(type: TRAINING, first: 100) { edges { node { target { name } assessments(modelId: "active") { score } } } } }';
+  const targets = await store.listTargets();
+  // Every target gets an active model and one assessment by it.
+  for (const target of targets) {
+    const [model] = (await store.listModels({ targetId: target.id }, { first: 1 })).nodes;
+    await store.activateModel(model!.id);
+    const [item] = (await store.listItems({ targetId: target.id, type: 'TRAINING' }, { first: 1 })).nodes;
+    await store.addAssessments([
+      { itemId: item!.id, modelId: model!.id, result: 'GOOD', label: null, score: 0.25, threshold: 0.5, detectedObjects: 0, detectionAccuracy: null, annotations: [], images: [] },
+    ]);
+  }
+  const one = await readsFor(`{ items(type: TRAINING, first: 100, targetId: "${targets[0]!.id}") { edges { node { target { name } assessments(modelId: "active") { score } } } } }`);
+  const all = await readsFor(query);
+  expect(one.data.items.edges).toHaveLength(2);
+  expect(all.data.items.edges).toHaveLength(20);
+  expect(all.data.items.edges.filter((e: any) => e.node.assessments.length === 1)).toHaveLength(10);
+  console.info(`store reads: one target ${one.reads}, ten targets ${all.reads}`);
+  expect(all.reads).toBe(one.reads);
+});

@@ -343,6 +343,10 @@ export async function createSqliteStore(opts: {
       const r = get('SELECT * FROM models WHERE target_id = ? AND active = 1', targetId);
       return r ? toModel(r) : null;
     },
+    async activeModelsByTargetIds(targetIds) {
+      if (targetIds.length === 0) return [];
+      return all(`SELECT * FROM models WHERE active = 1 AND target_id ${IN}`, ids(targetIds)).map(toModel);
+    },
     async createModel(m) {
       const model = tx(() => {
         requireAll('algorithms', 'Algorithm', [m.algorithmId]);

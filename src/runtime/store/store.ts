@@ -184,6 +184,8 @@ export interface Store {
   modelPagesByTargets(targetIds: readonly string[], page: PageArgs): Promise<Map<string, Page<ModelRecord>>>;
   modelsByIds(ids: readonly string[]): Promise<ModelRecord[]>;
   activeModel(targetId: string): Promise<ModelRecord | null>;
+  /** The active models of many targets (targets without one are absent). */
+  activeModelsByTargetIds(targetIds: readonly string[]): Promise<ModelRecord[]>;
   createModel(model: NewModel): Promise<ModelRecord>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Makes the model its target's only active one. */
