@@ -45,7 +45,7 @@ async function socket(scope: 'read' | 'all') {
 }
 
 describe('graphql-ws operations on the gateway', () => {
-  it('answers a syntax error, an unknown field and a limit breach with an error for that operation, keeping the socket open', async () => {
+  it('answers a syntax error, an unknown field, a limit breach and a missing variable with BAD_USER_INPUT for that operation, keeping the socket open', async () => {
     const s = await socket('read');
     const deep = `subscription { predictionResults { ${'item { target { models { edges { node { '.repeat(3)}id${' } } } } }'.repeat(3)} } }`;
     const cases = {
@@ -59,6 +59,10 @@ describe('graphql-ws operations on the gateway', () => {
       expect(answer.type, id).toBe('error');
       expect(answer.payload[0].extensions.code, id).toBe('BAD_USER_INPUT');
     }
+    // A variable that does not fit runs nothing either; same code as over HTTP.
+    s.run('vars', 'subscription($m: ID!) { trainingProgress(modelId: $m) { progress } }');
+    const vars = await s.take('vars');
+    expect(vars.payload.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     // Still usable afterwards.
     s.run('q', '{ targets { name } }');
     expect(await s.take('q')).toMatchObject({ type: 'next', payload: { data: { targets: [] } } });

@@ -77,6 +77,9 @@ function normalise(result: ExecutionResultLike): ExecutionResultLike {
   return { ...result, errors };
 }
 
+/** A result with the contract's codes on every error, as over HTTP (for graphql-ws, which Yoga's result hooks do not see). */
+export const withContractCodes = <T extends ExecutionResultLike>(result: T): T => normalise(result) as T;
+
 /** Errors of a request that never ran (parse, validation, limits) with the contract's codes, as over HTTP. */
 export const requestErrors = (errors: readonly GraphQLError[]): GraphQLError[] => [...(normalise({ errors }).errors ?? [])];
 

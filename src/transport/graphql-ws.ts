@@ -6,7 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Services } from '../context.ts';
-import { requestErrors } from '../http/errors.ts';
+import { requestErrors, withContractCodes } from '../http/errors.ts';
 import type { Principal } from '../runtime/auth/auth.ts';
 
 export interface GraphqlWsOptions {
@@ -167,7 +167,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onNext: (ctx) => {
+      onNext: (ctx, _id, _payload, _args, result) => {
         const { socket } = ctx.extra;
         if (socket.bufferedAmount > maxBufferedBytes) {
           log.warn({ bufferedAmount: socket.bufferedAmount }, 'graphql-ws: closing a slow consumer');
@@ -175,6 +175,8 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
           // A client that reads nothing never answers the close frame either.
           setTimeout(() => socket.terminate(), 1000).unref();
         }
+        // Variable errors and the like have no code of their own; give them the contract's.
+        return result.errors?.length ? withContractCodes(result) : undefined;
       },
       onClose: (ctx) => {
         if (ctx.extra.auth?.expiry) clearTimeout(ctx.extra.auth.expiry);
