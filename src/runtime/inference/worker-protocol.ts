@@ -56,7 +56,7 @@ export type FromSession =
   | { type: 'loaded'; id: number; shape: ModelShape }
   | { type: 'done'; id: number }
   /** maps: N x h x w (channel 0 of each map), scores: N */
-  | { type: 'ran'; id: number; maps: Float32Array; scores: Float32Array; mapWidth: number; mapHeight: number }
+  | { type: 'ran'; id: number; maps: Float32Array; scores: Float32Array; mapWidth: number; mapHeight: number; runMs?: number }
   | { type: 'error'; id: number; message: string; contract?: boolean };
 
 export interface WorkerData {

@@ -22,6 +22,7 @@ interface Loaded {
 
 const port = parentPort!;
 const models = new Map<string, Loaded>();
+const trace = process.env.SPECTRO_TRACE_BATCHES === '1';
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker-entry.mjs', import.meta.url), workerData as WorkerData, {
   onExit: (reason) => {
@@ -40,8 +41,11 @@ async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], reco
   const data = new Float32Array(n * per);
   inputs.forEach((x, i) => data.set(x, i * per));
   if (record) post({ type: 'batch', size: n });
+  const t0 = performance.now();
   const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
   if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+  // Where a batch's time goes (SPECTRO_TRACE_BATCHES=1): the run itself vs the thread hops.
+  if (trace) process.stderr.write(`batch n=${n} run=${r.runMs?.toFixed(2)}ms roundtrip=${(performance.now() - t0).toFixed(2)}ms\n`);
   const plane = r.mapWidth * r.mapHeight;
   return inputs.map((_, i) => ({
     map: r.maps.slice(i * plane, (i + 1) * plane),
