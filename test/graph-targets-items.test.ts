@@ -121,6 +121,16 @@ describe('items', () => {
     expect(dataOf(await gql('query($t: ID!) { items(type: TRAINING, targetId: $t) { totalCount } }', { t: target.id })).items.totalCount).toBe(1);
   });
 
+  test('assessments(modelId: "active") of a target with no active model is an empty list, not an error', async () => {
+    const res = await gql('query($t: ID!) { items(type: TRAINING, targetId: $t) { edges { node { id assessments(modelId: "active") { id } } } } }', {
+      t: target.id,
+    });
+    expect(res.errors).toBeUndefined();
+    const nodes = dataOf(res).items.edges.map((e: any) => e.node);
+    expect(nodes.length).toBeGreaterThan(0);
+    for (const node of nodes) expect(node.assessments).toEqual([]);
+  });
+
   test('node(id) finds an item', async () => {
     const res = dataOf(await gql('query($id: ID!) { node(id: $id) { __typename ... on Item { name } } }', { id: items[0].id }));
     expect(res.node).toEqual({ __typename: 'Item', name: 'i0.png' });

@@ -8,7 +8,7 @@ import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ItemConnection, pageOf } from '../schema/connection.ts';
 import { AddItemsPayload, Image, Item, ItemType } from '../schema/items.ts';
 import { Target } from '../schema/targets.ts';
-import { distinctIds, loadAll, loadModel } from './lookup.ts';
+import { ACTIVE, distinctIds, loadAll, loadModel } from './lookup.ts';
 import { validName } from './targets.ts';
 
 builder.node(Item, {
@@ -29,6 +29,13 @@ builder.node(Item, {
       description: 'Newest first; modelId (or "active") narrows to one model',
       args: { modelId: t.arg.id() },
       resolve: async (item, { modelId }, ctx) => {
+        // A target without an active model simply has no assessments by it: an error here would
+        // null out the whole (non-null) list of items a dashboard asked for.
+        if (modelId === ACTIVE) {
+          const active = await ctx.loaders.activeModel.load(item.targetId);
+          if (!active) return [];
+          return ctx.loaders.assessmentsByItem.load({ itemId: item.id, modelId: active.id });
+        }
         const model = modelId ? (await loadModel(ctx, modelId, item.targetId)).id : null;
         return ctx.loaders.assessmentsByItem.load({ itemId: item.id, modelId: model });
       },
