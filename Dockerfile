@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
-# CPU image by default. For CUDA, build with --build-arg BASE=nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04
-# and install Node 20 there; onnxruntime-node picks the CUDA provider when EXECUTION_PROVIDER=cuda|auto.
+# CPU image by default. For CUDA, build from an image with Node 20 on CUDA 13 + cuDNN 9
+# (--build-arg NODE_IMAGE=...) and add the onnxruntime CUDA provider as in scripts/gpu/;
+# onnxruntime-node then picks it when EXECUTION_PROVIDER=cuda or auto.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps

@@ -12,7 +12,7 @@ export interface Config {
   /** JWT signing secret; generated once and persisted in the store when unset. */
   jwtSecret: string | null;
   tokenTtlSeconds: number;
-  /** Secret for signed image/download URLs; defaults to one derived from the JWT key. */
+  /** Origin the gateway is reached at from outside (image and download URLs); default: the request's. */
   publicUrl: string | null;
   signedUrlTtlSeconds: number;
   redisUrl: string | null;
@@ -40,33 +40,47 @@ export interface Config {
   upstreamTimeoutMs: number;
 }
 
-const int = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number.parseInt(v, 10));
+/** A bad setting stops the start with a message naming it, rather than running half-configured. */
+export class ConfigError extends Error {}
+
+const int = (v: string | undefined, d: number, name = 'a numeric setting') => {
+  if (v === undefined || v === '') return d;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number >= 0, got "${v}"`);
+  return n;
+};
+
+const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[], d: T, name: string): T => {
+  if (v === undefined || v === '') return d;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    port: int(env.PORT, 4000),
+    port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     logLevel: env.LOG_LEVEL ?? 'info',
     clientId: env.SPECTRO_CLIENT_ID ?? null,
     clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
     jwtSecret: env.JWT_SECRET ?? null,
-    tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 3600),
+    tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 3600, 'TOKEN_TTL_SECONDS'),
     publicUrl: env.PUBLIC_URL ?? null,
-    signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600),
+    signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600, 'SIGNED_URL_TTL_SECONDS'),
     redisUrl: env.REDIS_URL || null,
     redisPrefix: env.REDIS_PREFIX || 'spectro:',
-    executionProvider: (env.EXECUTION_PROVIDER as Config['executionProvider']) ?? 'auto',
-    maxBatchSize: int(env.MAX_BATCH_SIZE, 16),
-    maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2),
+    executionProvider: oneOf(env.EXECUTION_PROVIDER, ['cpu', 'cuda', 'auto'] as const, 'auto', 'EXECUTION_PROVIDER'),
+    maxBatchSize: int(env.MAX_BATCH_SIZE, 16, 'MAX_BATCH_SIZE'),
+    maxQueueDelayMs: int(env.MAX_QUEUE_DELAY_MS, 2, 'MAX_QUEUE_DELAY_MS'),
     batching: !['off', 'false', '0', 'no'].includes((env.BATCHING ?? '').toLowerCase()),
     batchCalibration: !['off', 'false', '0', 'no'].includes((env.BATCH_CALIBRATION ?? '').toLowerCase()),
-    sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024),
-    trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1),
+    sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024, 'SESSION_CACHE_BYTES'),
+    trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1, 'TRAINING_CONCURRENCY'),
     upload: {
-      maxFileBytes: int(env.UPLOAD_MAX_FILE_BYTES, 20 * 1024 * 1024),
-      maxFiles: int(env.UPLOAD_MAX_FILES, 100),
-      maxPixels: int(env.UPLOAD_MAX_PIXELS, 40_000_000),
+      maxFileBytes: int(env.UPLOAD_MAX_FILE_BYTES, 20 * 1024 * 1024, 'UPLOAD_MAX_FILE_BYTES'),
+      maxFiles: int(env.UPLOAD_MAX_FILES, 100, 'UPLOAD_MAX_FILES'),
+      maxPixels: int(env.UPLOAD_MAX_PIXELS, 40_000_000, 'UPLOAD_MAX_PIXELS'),
     },
     licensePublicKey: env.LICENSE_PUBLIC_KEY || null,
     upstreams: Object.fromEntries(
@@ -80,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }),
     ),
     upstreamCredentials: upstreamCredentials(env),
-    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000),
+    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000, 'UPSTREAM_TIMEOUT_MS'),
   };
 }
 
