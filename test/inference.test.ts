@@ -148,4 +148,16 @@ describe('inference runtime', () => {
     expect(lines.filter((l) => l === 'inference: session loaded')).toHaveLength(3);
     expect(lines.filter((l) => l === 'inference: session evicted (memory bound)')).toHaveLength(2);
   });
+  it('predicts again after the inference worker lost its sessions (a session-worker restart), instead of failing for good', async () => {
+    const [item] = await fx.addItems([await partPng()]);
+    const a1 = await inference.predict(fx.model, [item!.id]);
+    // What the pipeline worker does when its session worker dies: every model is dropped there,
+    // while the main thread's session cache still lists the model as loaded.
+    const worker = (inference as unknown as { worker: { call(m: unknown): Promise<unknown> } }).worker;
+    await worker.call({ type: 'unload', modelId: fx.model.id });
+    const a2 = await inference.predict(fx.model, [item!.id]);
+    expect(a2[0]!.score).toBe(a1[0]!.score);
+    const a3 = await inference.predict(fx.model, [item!.id]);
+    expect(a3[0]!.score).toBe(a1[0]!.score);
+  });
 });

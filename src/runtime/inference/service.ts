@@ -184,11 +184,15 @@ export class OnnxInferenceService implements InferenceService {
   private async inferImage(model: ModelRecord, image: Pick<ImageRecord, 'blob' | 'width' | 'height'>): Promise<WorkerOutput> {
     const path = this.store.blobs.path(image.blob);
     const knownSize = { width: image.width, height: image.height };
+    const used = this.sessions.peek(model.id);
     try {
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     } catch (err) {
       // Evicted between load() and this call (or the worker restarted): load again, once.
       if (!/is not loaded|was unloaded|thread stopped/.test((err as Error).message)) throw err;
+      // The worker no longer has the session (its session thread restarted): the cached entry
+      // here is stale, and reusing it would fail every later prediction of this model the same way.
+      if (used && this.sessions.peek(model.id) === used) this.sessions.delete(model.id);
       await this.load(model);
       return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
     }
