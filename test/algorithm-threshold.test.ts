@@ -19,7 +19,17 @@ describe('threshold and stats', () => {
     const { threshold, rule } = chooseThreshold(ok, [], 3);
     expect(threshold).toBeCloseTo(2 + 3 * 1, 6);
     expect(rule).toMatch(/OK-only/);
-    expect(chooseThreshold([1, 1, 1, 10], [], 0.1).threshold).toBe(10);
+    expect(chooseThreshold([1, 1, 1, 10], [], 0.1).threshold).toBeCloseTo(10, 4);
+  });
+
+  it('without NG: no held-out OK score is judged BAD, not even the highest or equal ones', () => {
+    for (const ok of [[1, 1, 1, 10], [0.5, 0.5, 0.5], [0, 0]]) {
+      const { threshold } = chooseThreshold(ok, [], 0.1);
+      expect(Math.max(...ok)).toBeLessThan(threshold);
+      // the float32 score a model would answer for that picture
+      expect(Math.fround(Math.max(...ok))).toBeLessThan(threshold);
+      expect(computeStats(ok, [], threshold, 'test').accuracy).toBe(1);
+    }
   });
 
   it('computes precision/recall on held-out scores and says how', () => {

@@ -13,7 +13,7 @@ export interface ThresholdChoice {
 
 /**
  * Without NG images: the OK-only rule
- *   threshold = max( max(OK), mean(OK) + k * std(OK) )
+ *   threshold = max( max(OK) + a hair (relative 1e-6), mean(OK) + k * std(OK) )
  * over held-out OK scores (k = 3 unless the algorithm says otherwise): above every OK picture
  * seen, and a few standard deviations above the typical one.
  * With NG images: the threshold with the best F1 (NG = positive, BAD when score >= threshold),
@@ -22,8 +22,11 @@ export interface ThresholdChoice {
 export function chooseThreshold(ok: readonly number[], ng: readonly number[], k = 3): ThresholdChoice {
   if (ok.length === 0) throw new Error('no held-out OK scores');
   if (ng.length === 0) {
-    const t = Math.max(Math.max(...ok), mean(ok) + k * std(ok));
-    return { threshold: t, rule: `OK-only: max(max OK, mean + ${k} std) of ${ok.length} held-out OK scores` };
+    const top = Math.max(...ok);
+    // BAD is score >= threshold: a threshold equal to the highest OK score would judge that very
+    // picture (or every one, when all OK scores are equal) BAD. So it lies just above it.
+    const t = Math.max(top + Math.max(Math.abs(top) * 1e-6, 1e-9), mean(ok) + k * std(ok));
+    return { threshold: t, rule: `OK-only: max(just above max OK, mean + ${k} std) of ${ok.length} held-out OK scores` };
   }
   const all = [...ok.map((s) => ({ s, ng: false })), ...ng.map((s) => ({ s, ng: true }))].sort((a, b) => a.s - b.s);
   let best = { f1: -1, gap: -1, t: 0 };
