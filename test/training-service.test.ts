@@ -184,4 +184,27 @@ describe('training service', () => {
     expect(done.status).toBe('READY');
     expect(done.statusText).toBeNull();
   });
+  it('a model deleted just as its training finishes leaves no model files behind', async () => {
+    fx = await trainingFixture();
+    await fx.addTraining('plate', 3);
+    const store = fx.store;
+    const updateModel = store.updateModel.bind(store);
+    let written: string[] = [];
+    let deleted!: () => void;
+    const gone = new Promise<void>((r) => (deleted = r));
+    // The user deletes the model between the job's last check and its READY write.
+    store.updateModel = async (id, patch) => {
+      if (patch.status === ModelStatus.READY) {
+        written = [patch.onnxBlob!, patch.imageBlob!];
+        await store.deleteModels([id]);
+        deleted();
+      }
+      return updateModel(id, patch);
+    };
+    await fx.service.train({ algorithmId: 'pattern-matching', targetId: fx.target.id, overrideParams: small });
+    await gone;
+    await fx.service.close(); // waits for the job to end
+    expect(written).toHaveLength(2);
+    for (const key of written) expect(await store.blobs.has(key)).toBe(false);
+  });
 });

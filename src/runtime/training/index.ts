@@ -220,28 +220,38 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       const [current] = await store.modelsByIds([model.id]);
       if (!current || current.status === ModelStatus.CANCELLED) job.stop ??= 'cancel';
       if (job.stop) throw new DOMException('stopped', 'AbortError');
-      const onnxBlob = await store.blobs.put(result.onnx);
-      const imageBlob = await store.blobs.put(result.picture);
+      // Held until the row names them: a concurrent delete of a model with identical bytes (same
+      // key) must not unlink them in between; unnamed (model deleted, write failed) they go again.
+      const onnxBlob = await store.blobs.put(result.onnx, { hold: true });
+      const imageBlob = await store.blobs.put(result.picture, { hold: true });
+      const stored = [onnxBlob, imageBlob];
       const seconds = (Date.now() - started) / 1000;
       const predictParameters = {
         threshold: result.threshold,
         ignoreOuter: num(model.params, 'ignore_outer', 0),
         minDetectedArea: num(model.params, 'min_detected_area', 0),
       };
-      await finish(model.id, {
-        status: ModelStatus.READY,
-        statusText: null,
-        progress: 1,
-        stage: 'done',
-        onnxBlob,
-        imageBlob,
-        inputSpec: { ...result.inputSpec },
-        predictParameters,
-        stats: result.stats,
-        trainingTime: Math.round(seconds * 1000) / 1000,
-        okImageCount: ok.length,
-        ngImageCount: ng.length,
-      });
+      let written: ModelRecord | null = null;
+      try {
+        written = await finish(model.id, {
+          status: ModelStatus.READY,
+          statusText: null,
+          progress: 1,
+          stage: 'done',
+          onnxBlob,
+          imageBlob,
+          inputSpec: { ...result.inputSpec },
+          predictParameters,
+          stats: result.stats,
+          trainingTime: Math.round(seconds * 1000) / 1000,
+          okImageCount: ok.length,
+          ngImageCount: ng.length,
+        });
+      } finally {
+        store.blobs.release(stored);
+        if (!written) await store.blobs.deleteUnreferenced(stored).catch(() => {});
+      }
+      if (!written) return; // deleted meanwhile
       log.info({ modelId: model.id, seconds, threshold: result.threshold, details: result.details }, 'training: model ready');
     } catch (err) {
       port1.close();
