@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
 # Device call 2 (carry .gpu-cuda), right after call 1: add the CUDA provider and run the checks.
 set -uo pipefail
-W=/tmp/w
-ORT=$W/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-xz -T0 -dc .gpu-cuda/libonnxruntime_providers_cuda.so.xz > $ORT/libonnxruntime_providers_cuda.so
-cp .gpu-cuda/libonnxruntime_providers_shared.so $ORT/
-NV=$(dirname "$(find / -name 'libcublasLt.so.13*' 2>/dev/null | head -1)")
-CUDNN=$(dirname "$(find / -name 'libcudnn.so.9*' 2>/dev/null | head -1)")
-export LD_LIBRARY_PATH=$NV:$CUDNN:${LD_LIBRARY_PATH:-}
-export PATH=$W/bin:$PATH
-rm -rf node_modules && ln -s $W/node_modules node_modules
-mkdir -p "$OUT"
+source "$(dirname "$0")/provider-env.sh"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 S=${BENCH_SECONDS:-3}
 for algo in ${BENCH_ALGOS:-patch-sample pattern-matching}; do

@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
 # Device call 2 variant: where a batch's time goes on CUDA (SPECTRO_TRACE_BATCHES=1), c8 on/off.
 set -uo pipefail
-W=/tmp/w
-ORT=$W/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-xz -T0 -dc .gpu-cuda/libonnxruntime_providers_cuda.so.xz > $ORT/libonnxruntime_providers_cuda.so
-cp .gpu-cuda/libonnxruntime_providers_shared.so $ORT/
-NV=$(dirname "$(find / -name 'libcublasLt.so.13*' 2>/dev/null | head -1)")
-CUDNN=$(dirname "$(find / -name 'libcudnn.so.9*' 2>/dev/null | head -1)")
-export LD_LIBRARY_PATH=$NV:$CUDNN:${LD_LIBRARY_PATH:-}
-export PATH=$W/bin:$PATH
-rm -rf node_modules && ln -s $W/node_modules node_modules
-mkdir -p "$OUT"
+source "$(dirname "$0")/provider-env.sh"
 SPECTRO_TRACE_BATCHES=1 node --import tsx bench/predict.ts --provider cuda --algorithm patch-sample --seconds 2 --concurrency 8,32 --batching on,off > "$OUT/trace.json" 2> "$OUT/trace.err"
 echo "rc=$?"; cat "$OUT/trace.json" | grep -E '"c|a_|b_'
 grep '^batch' "$OUT/trace.err" | awk '{split($3,a,"=");split($4,b,"="); n[$2]++; r[$2]+=a[2]; t[$2]+=b[2]} END {for (k in n) printf "%s count=%d meanRun=%.2fms meanRoundtrip=%.2fms\n", k, n[k], r[k]/n[k], t[k]/n[k]}'
