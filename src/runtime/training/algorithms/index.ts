@@ -1,10 +1,11 @@
+import { localPattern } from './local-pattern.ts';
 import { patchSample } from './patch-sample.ts';
 import { patternMatching } from './pattern-matching.ts';
 import { reconstructor } from './reconstructor.ts';
 import type { Algorithm } from './types.ts';
 
 /** The catalogue, in the order `algorithms` lists it. */
-export const ALGORITHMS: readonly Algorithm[] = [reconstructor, patternMatching, patchSample];
+export const ALGORITHMS: readonly Algorithm[] = [reconstructor, localPattern, patternMatching, patchSample];
 
 export function algorithmById(id: string): Algorithm | undefined {
   return ALGORITHMS.find((a) => a.definition.id === id);

@@ -1,0 +1,76 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { generateImage, toPng } from '../bench/synthetic.ts';
+import { decodeToTensor } from '../src/runtime/images/tensor.ts';
+import { judge } from '../src/runtime/inference/postprocess.ts';
+import { algorithmById } from '../src/runtime/training/algorithms/index.ts';
+import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
+
+const SIZE = 64;
+
+async function tensorsOf(seeds: number[], spec: Parameters<typeof decodeToTensor>[1], defect = false) {
+  return Promise.all(
+    seeds.map(async (seed) => {
+      const img = generateImage('mesh', { seed, size: SIZE, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null });
+      return { img, tensor: (await decodeToTensor(await toPng(img), spec)).data };
+    }),
+  );
+}
+
+describe('local pattern inspection', () => {
+  it('has the original parameters and defaults', () => {
+    const defs = algorithmById('local-pattern')!.definition.parameters;
+    const byName = Object.fromEntries(defs.map((p) => [p.name, p.value]));
+    expect(byName).toMatchObject({ min_inspection_size: '32,32', min_inspection_step: '16', ignore_outer: '0', min_detected_area: '0' });
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['threshold', 'anomaly_range']));
+  });
+
+  it("trains an ONNX model with the contract's I/O whose map is one cell per step and which flags and boxes a defect", async () => {
+    const algorithm = algorithmById('local-pattern')!;
+    // 16 px windows every 8 px: an 8 x 8 map on a 64 px picture
+    const params = effectiveParams(algorithm.definition.parameters, { input_size: String(SIZE), min_inspection_size: '16,16', min_inspection_step: '8' });
+    const spec = algorithm.inputSpec(params);
+    const ok = await tensorsOf([1, 2, 3, 4, 5, 6, 7, 8], spec);
+    const stages: string[] = [];
+    const out = await algorithm.train({
+      ok: ok.map((o) => o.tensor),
+      ng: [],
+      spec,
+      params,
+      signal: new AbortController().signal,
+      progress: (_f, stage) => stages.push(stage),
+    });
+    expect(stages).toContain('exporting');
+    expect(out.threshold).toBeGreaterThan(0);
+    expect(out.stats.method).toMatch(/cross-validation/);
+
+    const session = await ort.InferenceSession.create(out.onnx);
+    expect(session.inputNames).toEqual(['images']);
+    expect([...session.outputNames].sort()).toEqual(['anomaly_map', 'score']);
+    const [clean] = await tensorsOf([101], spec);
+    const [bad] = await tensorsOf([102], spec, true);
+    const plane = 3 * SIZE * SIZE;
+    const batch = new Float32Array(2 * plane);
+    batch.set(clean!.tensor, 0);
+    batch.set(bad!.tensor, plane);
+    const res = await session.run({ images: new ort.Tensor('float32', batch, [2, 3, SIZE, SIZE]) });
+    const map = res.anomaly_map!;
+    expect(map.dims).toEqual([2, 1, 8, 8]);
+    const [cleanScore, badScore] = res.score!.data as Float32Array;
+    expect(badScore!).toBeGreaterThan(out.threshold);
+    expect(cleanScore!).toBeLessThan(out.threshold);
+
+    const verdict = judge(
+      { map: (map.data as Float32Array).subarray(64), mapWidth: 8, mapHeight: 8, score: badScore!, width: SIZE, height: SIZE },
+      { threshold: out.threshold, ignoreOuter: 0, minDetectedArea: 0 },
+    );
+    expect(verdict.result).toBe('BAD');
+    const truth = bad!.img.defects[0]!.box;
+    const top = verdict.boxes[0]!;
+    const overlap =
+      Math.max(0, Math.min(top.xMax, truth.xMax + 1) - Math.max(top.xMin, truth.xMin)) *
+      Math.max(0, Math.min(top.yMax, truth.yMax + 1) - Math.max(top.yMin, truth.yMin));
+    expect(overlap).toBeGreaterThan(0);
+    await session.release();
+  });
+});
