@@ -21,6 +21,18 @@ describe('post-processing', () => {
     expect(j.boxes[1]).toMatchObject({ xMin: 0, xMax: 100, yMin: 150, yMax: 200, score: expect.closeTo(0.6, 5) });
   });
 
+  it('grows the box of a faint defect over its whole extent, not only the core that crosses the threshold', () => {
+    // 20x20 map of a 200x200 picture (10 px per cell), background 0.1, threshold 0.5: a faint
+    // 6x6-cell defect at 0.35 (above halfway from background to threshold) with a 2x2 core at 0.6.
+    const cells: [number, number, number][] = [];
+    for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) cells.push([x, y, 0.1]);
+    for (let y = 8; y < 14; y++) for (let x = 4; x < 10; x++) cells.push([x, y, 0.35]);
+    for (const [x, y] of [[6, 10], [7, 10], [6, 11], [7, 11]] as const) cells.push([x, y, 0.6]);
+    const j = judge({ map: map(20, 20, cells), mapWidth: 20, mapHeight: 20, score: 0.6, width: 200, height: 200 }, params);
+    expect(j.detectedObjects).toBe(1);
+    expect(j.boxes[0]).toMatchObject({ xMin: 40, xMax: 100, yMin: 80, yMax: 140 });
+  });
+
   it('drops regions in the ignored border and smaller than minDetectedArea', () => {
     const m = map(4, 4, [[0, 0, 0.9], [2, 2, 0.8], [3, 2, 0.8]]);
     const input = { map: m, mapWidth: 4, mapHeight: 4, score: 0.9, width: 40, height: 40 };
