@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { rng } from '../src/runtime/training/algorithms/random.ts';
 
 /**
  * Deterministic synthetic inspection data: textures (position-free) and aligned parts, with
@@ -49,18 +50,6 @@ export interface SyntheticImage {
   /** 1 where a defect is, else 0; all zeros for OK images. */
   mask: Uint8Array;
   defects: GroundTruth[];
-}
-
-/** mulberry32: small, fast, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const hash = (...xs: number[]) => xs.reduce((h, x) => (Math.imul(h ^ (x | 0), 0x9e3779b1) + 0x7f4a7c15) >>> 0, 0x12345);
