@@ -13,6 +13,21 @@ afterEach(async () => {
 
 const small = [{ name: 'input_size', value: '48' }];
 
+/** A pattern-matching model row as an earlier (or another) process would have left it. */
+const leftBehind = (f: TrainingFixture, name: string, status: 'QUEUED' | 'TRAINING', trainItemIds: string[]) =>
+  f.store.createModel({
+    name,
+    version: '1.0.0',
+    algorithmId: 'pattern-matching',
+    targetId: f.target.id,
+    status,
+    params: { input_size: '48' },
+    predictParameters: { threshold: 0, ignoreOuter: 0, minDetectedArea: 0 },
+    trainItemIds,
+    okImageCount: trainItemIds.length,
+    ngImageCount: 0,
+  });
+
 describe('training service', () => {
   it('answers QUEUED at once, publishes progress in order and ends READY with a usable model', async () => {
     fx = await trainingFixture();
@@ -107,31 +122,9 @@ describe('training service', () => {
   it('re-runs a job a previous process left TRAINING, and fails one whose items vanished', async () => {
     fx = await trainingFixture();
     const items = await fx.addTraining('plate', 4);
-    const left = await fx.store.createModel({
-      name: 'left behind',
-      version: '1.0.0',
-      algorithmId: 'pattern-matching',
-      targetId: fx.target.id,
-      status: 'TRAINING',
-      params: { input_size: '48' },
-      predictParameters: { threshold: 0, ignoreOuter: 0, minDetectedArea: 0 },
-      trainItemIds: items.map((i) => i.id),
-      okImageCount: 4,
-      ngImageCount: 0,
-    });
+    const left = await leftBehind(fx, 'left behind', 'TRAINING', items.map((i) => i.id));
     await fx.store.updateModel(left.id, { progress: 0.4, stage: 'features' });
-    const orphan = await fx.store.createModel({
-      name: 'orphan',
-      version: '1.0.0',
-      algorithmId: 'pattern-matching',
-      targetId: fx.target.id,
-      status: 'QUEUED',
-      params: { input_size: '48' },
-      predictParameters: { threshold: 0, ignoreOuter: 0, minDetectedArea: 0 },
-      trainItemIds: ['gone-1', 'gone-2'],
-      okImageCount: 2,
-      ngImageCount: 0,
-    });
+    const orphan = await leftBehind(fx, 'orphan', 'QUEUED', ['gone-1', 'gone-2']);
     const service = await fx.restart();
     await service.recover();
     const done = await fx.waitFor(left.id, ['READY', 'FAILED']);
@@ -161,18 +154,7 @@ describe('training service', () => {
   it('leaves a job whose owner holds a live lease alone, and takes it over once the lease lapses', async () => {
     fx = await trainingFixture({ leaseMs: 400 });
     const items = await fx.addTraining('plate', 4);
-    const model = await fx.store.createModel({
-      name: 'elsewhere',
-      version: '1.0.0',
-      algorithmId: 'pattern-matching',
-      targetId: fx.target.id,
-      status: 'TRAINING',
-      params: { input_size: '48' },
-      predictParameters: { threshold: 0, ignoreOuter: 0, minDetectedArea: 0 },
-      trainItemIds: items.map((i) => i.id),
-      okImageCount: 4,
-      ngImageCount: 0,
-    });
+    const model = await leftBehind(fx, 'elsewhere', 'TRAINING', items.map((i) => i.id));
     await fx.store.setSetting(`training-lease:${model.id}`, JSON.stringify({ owner: 'another-instance', until: Date.now() + 400 }));
     const service = await fx.restart();
     await service.recover();
