@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startGateway, type Gateway } from './graph-helpers.ts';
-import { deferred } from './realtime-helpers.ts';
+import { rawSocket } from './ws-raw.ts';
 
 // graphql-ws on the real gateway (its schema, armor limits and auth), one socket per test.
 let g: Gateway;
@@ -14,34 +13,17 @@ beforeAll(async () => {
 afterAll(() => g?.close());
 
 async function socket(scope: 'read' | 'all') {
-  const ws = new WebSocket(wsUrl, 'graphql-transport-ws');
-  const messages: { type: string; id?: string; payload?: any }[] = [];
-  const waiters: (() => void)[] = [];
-  const closed = deferred<{ code: number; reason: string }>();
-  ws.on('message', (d) => {
-    messages.push(JSON.parse(String(d)));
-    waiters.splice(0).forEach((f) => f());
-  });
-  ws.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
-  await new Promise((r, j) => ws.once('open', r).once('error', j));
-  const send = (m: unknown) => ws.send(JSON.stringify(m));
+  const s = await rawSocket(wsUrl);
   /** The next message of operation `id` (or of type `type` when id is null); rejects when the socket closes first. */
   const take = (id: string | null, type?: string) =>
     Promise.race([
-      new Promise<(typeof messages)[number]>((resolve) => {
-        const look = () => {
-          const i = messages.findIndex((m) => (id === null ? m.type === type : m.id === id));
-          if (i >= 0) resolve(messages.splice(i, 1)[0]!);
-          else waiters.push(look);
-        };
-        look();
-      }),
-      closed.promise.then((c) => Promise.reject(new Error(`socket closed ${c.code} ${c.reason}`))),
+      s.take(id === null ? type! : (m) => m.id === id),
+      s.closed.then((c) => Promise.reject(new Error(`socket closed ${c.code} ${c.reason}`))),
     ]);
-  send({ type: 'connection_init', payload: { authorization: `Bearer ${await g.token(scope)}` } });
+  s.send({ type: 'connection_init', payload: { authorization: `Bearer ${await g.token(scope)}` } });
   await take(null, 'connection_ack');
-  const run = (id: string, query: string) => send({ id, type: 'subscribe', payload: { query } });
-  return { ws, run, take };
+  const run = (id: string, query: string) => s.send({ id, type: 'subscribe', payload: { query } });
+  return { ws: s.ws, run, take };
 }
 
 describe('graphql-ws operations on the gateway', () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { deferred, until } from './realtime-helpers.ts';
 import { miniGateway } from './realtime-mini.ts';
+import { rawSocket } from './ws-raw.ts';
 
 type Gw = Awaited<ReturnType<typeof miniGateway>>;
 const open: Gw[] = [];
@@ -16,31 +17,12 @@ afterEach(async () => {
 });
 
 async function raw(gw: Gw, authorization = 'Bearer ok:60', wsOptions: WebSocket.ClientOptions = {}) {
-  const ws = new WebSocket(gw.url, 'graphql-transport-ws', wsOptions);
-  const messages: { type: string; id?: string; payload?: any }[] = [];
-  const waiters: (() => void)[] = [];
-  const closed = deferred<{ code: number; reason: string }>();
-  ws.on('message', (d) => {
-    messages.push(JSON.parse(String(d)));
-    waiters.splice(0).forEach((f) => f());
-  });
-  ws.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
-  await new Promise((r, j) => ws.once('open', r).once('error', j));
-  const send = (m: unknown) => ws.send(JSON.stringify(m));
-  const take = (type: string) =>
-    new Promise<(typeof messages)[number]>((resolve) => {
-      const look = () => {
-        const i = messages.findIndex((m) => m.type === type);
-        if (i >= 0) resolve(messages.splice(i, 1)[0]!);
-        else waiters.push(look);
-      };
-      look();
-    });
-  send({ type: 'connection_init', payload: { authorization } });
-  await take('connection_ack');
+  const s = await rawSocket(gw.url, wsOptions);
+  s.send({ type: 'connection_init', payload: { authorization } });
+  await s.take('connection_ack');
   const subscribe = (id: string, modelId: string, size = 0) =>
-    send({ id, type: 'subscribe', payload: { query: `subscription { progress(modelId: "${modelId}", size: ${size}) }` } });
-  return { ws, send, take, subscribe, messages, closed: closed.promise };
+    s.send({ id, type: 'subscribe', payload: { query: `subscription { progress(modelId: "${modelId}", size: ${size}) }` } });
+  return { ...s, subscribe };
 }
 
 describe('graphql-ws sockets over time', () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { deferred, until } from './realtime-helpers.ts';
 import { miniGateway } from './realtime-mini.ts';
+import { rawSocket } from './ws-raw.ts';
 
 let gw: Awaited<ReturnType<typeof miniGateway>>;
 beforeAll(async () => {
@@ -12,31 +13,12 @@ afterAll(() => gw.close());
 
 /** A raw graphql-transport-ws socket, to break the protocol on purpose. */
 async function raw() {
-  const ws = new WebSocket(gw.url, 'graphql-transport-ws');
-  const messages: { type: string; id?: string; payload?: unknown }[] = [];
-  const closed = deferred<{ code: number; reason: string }>();
-  const arrived: (() => void)[] = [];
-  ws.on('message', (data) => {
-    messages.push(JSON.parse(String(data)));
-    arrived.splice(0).forEach((f) => f());
-  });
-  ws.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
-  await new Promise((r, j) => ws.once('open', r).once('error', j));
-  const send = (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m));
-  const next = (type: string) =>
-    new Promise<(typeof messages)[number]>((resolve) => {
-      const look = () => {
-        const i = messages.findIndex((m) => m.type === type);
-        if (i >= 0) resolve(messages.splice(i, 1)[0]!);
-        else arrived.push(look);
-      };
-      look();
-    });
+  const s = await rawSocket(gw.url);
   const init = async (authorization = 'Bearer ok:60') => {
-    send({ type: 'connection_init', payload: { authorization } });
-    return next('connection_ack');
+    s.send({ type: 'connection_init', payload: { authorization } });
+    return s.take('connection_ack');
   };
-  return { ws, send, next, init, closed: closed.promise };
+  return { ...s, next: s.take, init };
 }
 
 const subscribe = (id: string, modelId = 'm') => ({
