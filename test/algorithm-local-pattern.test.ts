@@ -1,21 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { generateImage, toPng } from '../bench/synthetic.ts';
-import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { judge } from '../src/runtime/inference/postprocess.ts';
 import { algorithmById } from '../src/runtime/training/algorithms/index.ts';
 import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
+import { overlapArea, tensorsOf } from './algorithm-helpers.ts';
 
 const SIZE = 64;
-
-async function tensorsOf(seeds: number[], spec: Parameters<typeof decodeToTensor>[1], defect = false) {
-  return Promise.all(
-    seeds.map(async (seed) => {
-      const img = generateImage('mesh', { seed, size: SIZE, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null });
-      return { img, tensor: (await decodeToTensor(await toPng(img), spec)).data };
-    }),
-  );
-}
 
 describe('local pattern inspection', () => {
   it('has the original parameters and defaults', () => {
@@ -30,7 +20,7 @@ describe('local pattern inspection', () => {
     // 16 px windows every 8 px: an 8 x 8 map on a 64 px picture
     const params = effectiveParams(algorithm.definition.parameters, { input_size: String(SIZE), min_inspection_size: '16,16', min_inspection_step: '8' });
     const spec = algorithm.inputSpec(params);
-    const ok = await tensorsOf([1, 2, 3, 4, 5, 6, 7, 8], spec);
+    const ok = await tensorsOf('mesh', [1, 2, 3, 4, 5, 6, 7, 8], spec, SIZE);
     const stages: string[] = [];
     const out = await algorithm.train({
       ok: ok.map((o) => o.tensor),
@@ -47,8 +37,8 @@ describe('local pattern inspection', () => {
     const session = await ort.InferenceSession.create(out.onnx);
     expect(session.inputNames).toEqual(['images']);
     expect([...session.outputNames].sort()).toEqual(['anomaly_map', 'score']);
-    const [clean] = await tensorsOf([101], spec);
-    const [bad] = await tensorsOf([102], spec, true);
+    const [clean] = await tensorsOf('mesh', [101], spec, SIZE);
+    const [bad] = await tensorsOf('mesh', [102], spec, SIZE, true);
     const plane = 3 * SIZE * SIZE;
     const batch = new Float32Array(2 * plane);
     batch.set(clean!.tensor, 0);
@@ -67,9 +57,7 @@ describe('local pattern inspection', () => {
     expect(verdict.result).toBe('BAD');
     const truth = bad!.img.defects[0]!.box;
     const top = verdict.boxes[0]!;
-    const overlap =
-      Math.max(0, Math.min(top.xMax, truth.xMax + 1) - Math.max(top.xMin, truth.xMin)) *
-      Math.max(0, Math.min(top.yMax, truth.yMax + 1) - Math.max(top.yMin, truth.yMin));
+    const overlap = overlapArea(top, truth);
     expect(overlap).toBeGreaterThan(0);
     await session.release();
   });

@@ -1,21 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { type Category, generateImage, toPng } from '../bench/synthetic.ts';
+import type { Category } from '../bench/synthetic.ts';
 import { judge } from '../src/runtime/inference/postprocess.ts';
-import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { ALGORITHMS, algorithmById } from '../src/runtime/training/algorithms/index.ts';
 import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
+import { overlapArea, tensorsOf } from './algorithm-helpers.ts';
 
 const SIZE = 64;
-
-async function tensorsOf(category: Category, seeds: number[], spec: Parameters<typeof decodeToTensor>[1], defect = false) {
-  return Promise.all(
-    seeds.map(async (seed) => {
-      const img = generateImage(category, { seed, size: SIZE, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null });
-      return { img, tensor: (await decodeToTensor(await toPng(img), spec)).data };
-    }),
-  );
-}
 
 const cases: [string, Category][] = [
   ['reconstructor', 'carpet'],
@@ -44,7 +35,7 @@ describe('algorithms', () => {
       const algorithm = algorithmById(id)!;
       const params = effectiveParams(algorithm.definition.parameters, { input_size: String(SIZE) });
       const spec = algorithm.inputSpec(params);
-      const ok = await tensorsOf(category, [1, 2, 3, 4, 5, 6, 7, 8], spec);
+      const ok = await tensorsOf(category, [1, 2, 3, 4, 5, 6, 7, 8], spec, SIZE);
       const stages: string[] = [];
       let last = 0;
       const out = await algorithm.train({
@@ -67,8 +58,8 @@ describe('algorithms', () => {
       const session = await ort.InferenceSession.create(out.onnx);
       expect(session.inputNames).toEqual(['images']);
       expect([...session.outputNames].sort()).toEqual(['anomaly_map', 'score']);
-      const [clean] = await tensorsOf(category, [101], spec);
-      const [bad] = await tensorsOf(category, [102], spec, true);
+      const [clean] = await tensorsOf(category, [101], spec, SIZE);
+      const [bad] = await tensorsOf(category, [102], spec, SIZE, true);
       const c = spec.color === 'rgb' ? 3 : 1;
       const batch = new Float32Array(2 * c * SIZE * SIZE);
       batch.set(clean!.tensor, 0);
@@ -94,9 +85,7 @@ describe('algorithms', () => {
       expect(verdict.result).toBe('BAD');
       const truth = bad!.img.defects[0]!.box;
       const top = verdict.boxes[0]!;
-      const overlap =
-        Math.max(0, Math.min(top.xMax, truth.xMax + 1) - Math.max(top.xMin, truth.xMin)) *
-        Math.max(0, Math.min(top.yMax, truth.yMax + 1) - Math.max(top.yMin, truth.yMin));
+      const overlap = overlapArea(top, truth);
       expect(overlap).toBeGreaterThan(0);
       await session.release();
     });
