@@ -25,19 +25,8 @@ export function maskedErrors(log: Logger): YogaServerOptions<object, object>['ma
 
 const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
 
-function withCode(error: GraphQLError, code: string, more: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, ...more, code },
-  });
-}
-
-function withoutHttp(error: GraphQLError): GraphQLError {
-  const { http: _http, ...extensions } = error.extensions;
+/** The same error with other extensions (a GraphQLError's own are read-only). */
+function withExtensions(error: GraphQLError, extensions: GraphQLError['extensions']): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
@@ -46,6 +35,14 @@ function withoutHttp(error: GraphQLError): GraphQLError {
     originalError: error.originalError,
     extensions,
   });
+}
+
+const withCode = (error: GraphQLError, code: string, more: Record<string, unknown> = {}) =>
+  withExtensions(error, { ...error.extensions, ...more, code });
+
+function withoutHttp(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions;
+  return withExtensions(error, extensions);
 }
 
 const codeByStatus: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA' };
