@@ -9,6 +9,7 @@ import type { InputSpec } from '../src/runtime/inference/contract.ts';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { createPubSub } from '../src/runtime/pubsub/index.ts';
 import type { PubSub } from '../src/runtime/pubsub/pubsub.ts';
+import type { ModelPatch, Store } from '../src/runtime/store/store.ts';
 import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
 import type { ItemRecord, ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 
@@ -46,6 +47,35 @@ export function goldenOnnx(golden: Float32Array, side = SIZE, pool = POOL, opts:
   return g.toBytes();
 }
 
+/**
+ * A READY golden-image model (registering the golden-test algorithm first), its map from
+ * `goldenOnnx` on a clean `partPng`. `patch` adds to what the model is stored with.
+ */
+export async function createGoldenModel(
+  store: Store,
+  targetId: string,
+  opts: { threshold?: number; params?: Record<string, string>; patch?: ModelPatch } = {},
+): Promise<ModelRecord> {
+  await store.syncAlgorithms([
+    { id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] },
+  ]);
+  const golden = await decodeToTensor(await partPng(), spec);
+  const onnx = await store.blobs.put(goldenOnnx(golden.data));
+  const created = await store.createModel({
+    name: 'golden',
+    version: '1',
+    algorithmId: 'golden-test',
+    targetId,
+    status: 'READY',
+    params: opts.params ?? {},
+    predictParameters: { threshold: opts.threshold ?? 0.1, ignoreOuter: 0, minDetectedArea: 0 },
+    trainItemIds: [],
+    okImageCount: 1,
+    ngImageCount: 0,
+  });
+  return store.updateModel(created.id, { onnxBlob: onnx, inputSpec: { ...spec }, ...opts.patch });
+}
+
 export interface Fixture {
   dir: string;
   store: SqliteStore;
@@ -67,24 +97,7 @@ export async function fixture(env: Record<string, string> = {}): Promise<Fixture
   const pubsub = await createPubSub({ log: quietLog });
   const config = { ...loadConfig({ DATA_DIR: dir, EXECUTION_PROVIDER: 'cpu', ...env }) };
   const target = await store.createTarget('parts', []);
-  await store.syncAlgorithms([
-    { id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] },
-  ]);
-  const golden = await decodeToTensor(await partPng(), spec);
-  const onnx = await store.blobs.put(goldenOnnx(golden.data));
-  const created = await store.createModel({
-    name: 'golden',
-    version: '1',
-    algorithmId: 'golden-test',
-    targetId: target.id,
-    status: 'READY',
-    params: {},
-    predictParameters: { threshold: 0.1, ignoreOuter: 0, minDetectedArea: 0 },
-    trainItemIds: [],
-    okImageCount: 1,
-    ngImageCount: 0,
-  });
-  const model = await store.updateModel(created.id, { onnxBlob: onnx, inputSpec: { ...spec } });
+  const model = await createGoldenModel(store, target.id);
   const addItems = async (pngs: Buffer[]) =>
     store.addItems(
       await Promise.all(

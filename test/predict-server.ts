@@ -3,10 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
-import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 import { createServer, type Server } from '../src/server.ts';
-import { goldenOnnx, partPng, spec } from './inference-fixtures.ts';
+import { createGoldenModel } from './inference-fixtures.ts';
 
 export interface TestServer {
   server: Server;
@@ -66,26 +65,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
 export async function seedGoldenModel(ts: TestServer, opts: { threshold?: number } = {}): Promise<{ model: ModelRecord; target: TargetRecord }> {
   const { store } = ts.server.services;
   const target = (await store.defaultTarget()) ?? (await store.createTarget('parts', []));
-  await store.syncAlgorithms([
-    { id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] },
-  ]);
-  const golden = await decodeToTensor(await partPng(), spec);
-  const created = await store.createModel({
-    name: 'golden',
-    version: '1',
-    algorithmId: 'golden-test',
-    targetId: target.id,
-    status: 'READY',
+  const created = await createGoldenModel(store, target.id, {
+    threshold: opts.threshold,
     params: { pool: '4' },
-    predictParameters: { threshold: opts.threshold ?? 0.1, ignoreOuter: 0, minDetectedArea: 0 },
-    trainItemIds: [],
-    okImageCount: 1,
-    ngImageCount: 0,
-  });
-  await store.updateModel(created.id, {
-    onnxBlob: await store.blobs.put(goldenOnnx(golden.data)),
-    inputSpec: { ...spec },
-    stats: { accuracy: 1, precision: { computed: 1, projected: null }, recall: { computed: 1, projected: null }, method: 'test' },
+    patch: { stats: { accuracy: 1, precision: { computed: 1, projected: null }, recall: { computed: 1, projected: null }, method: 'test' } },
   });
   const model = await store.activateModel(created.id);
   return { model, target };
