@@ -8,6 +8,22 @@ import { deferred, until } from './realtime-helpers.ts';
 let g: Gateway | null = null;
 afterAll(() => g?.close());
 
+/** POSTs a subscription asking for an event stream; `onResponse` reads it. */
+function sseRequest(port: number, token: string, query: string, onResponse?: (res: http.IncomingMessage) => void) {
+  const req = http.request(
+    {
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    },
+    onResponse,
+  );
+  req.end(JSON.stringify({ query }));
+  return req;
+}
+
 test('stop() completes an open SSE subscription (the client gets `complete`) instead of waiting out the drain timeout', async () => {
   g = await startGateway();
   const { port } = await g.server.start();
@@ -17,23 +33,13 @@ test('stop() completes an open SSE subscription (the client gets `complete`) ins
 
   const stream = deferred<{ how: string; text: string }>();
   let text = '';
-  const req = http.request(
-    {
-      host: '127.0.0.1',
-      port,
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-    },
-    (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => stream.resolve({ how: 'end', text }));
-      res.on('aborted', () => stream.resolve({ how: 'aborted', text }));
-    },
-  );
+  const req = sseRequest(port, token, 'subscription { predictionResults { at } }', (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (c) => (text += c));
+    res.on('end', () => stream.resolve({ how: 'end', text }));
+    res.on('aborted', () => stream.resolve({ how: 'aborted', text }));
+  });
   req.on('error', (err) => stream.resolve({ how: `error ${err.message}`, text }));
-  req.end(JSON.stringify({ query: 'subscription { predictionResults { at } }' }));
   await until(() => pubsub.stats().subscribers > before, 10_000, 'the SSE subscription');
   expect(g.server.subscriptions.size).toBe(1);
 
@@ -53,15 +59,8 @@ test('a stream the client leaves is no longer held for stop()', async () => {
   try {
     const { port } = await gw.server.start();
     const token = await gw.token('read');
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-    });
+    const req = sseRequest(port, token, 'subscription { trainingProgress { progress } }');
     req.on('error', () => {});
-    req.end(JSON.stringify({ query: 'subscription { trainingProgress { progress } }' }));
     await until(() => gw.server.subscriptions.size === 1, 10_000, 'the SSE subscription');
     req.destroy();
     await until(() => gw.server.subscriptions.size === 0, 10_000, 'the stream to be released');
@@ -81,21 +80,11 @@ test('an SSE subscription ends with UNAUTHENTICATED when its token expires; a re
 
     const sse = deferred<string>();
     let text = '';
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/graphql',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await shortToken()}` },
-      },
-      (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (c) => (text += c));
-        res.on('end', () => sse.resolve(text));
-      },
-    );
-    req.end(JSON.stringify({ query: 'subscription { trainingProgress { progress } }' }));
+    sseRequest(port, await shortToken(), 'subscription { trainingProgress { progress } }', (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => sse.resolve(text));
+    });
 
     // A socket that renews its token by ping keeps its operation past the first token's expiry.
     const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
