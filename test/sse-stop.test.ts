@@ -1,9 +1,9 @@
 import http from 'node:http';
-import WebSocket from 'ws';
 import { afterAll, expect, test } from 'vitest';
 import { createAuth } from '../src/runtime/auth/auth.ts';
 import { startGateway, type Gateway } from './graph-helpers.ts';
 import { deferred, until } from './realtime-helpers.ts';
+import { rawSocket } from './ws-raw.ts';
 
 let g: Gateway | null = null;
 afterAll(() => g?.close());
@@ -87,18 +87,15 @@ test('an SSE subscription ends with UNAUTHENTICATED when its token expires; a re
     });
 
     // A socket that renews its token by ping keeps its operation past the first token's expiry.
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
-    const wsMessages: any[] = [];
-    ws.on('message', (d) => wsMessages.push(JSON.parse(String(d))));
-    await new Promise((r, j) => ws.once('open', r).once('error', j));
-    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await shortToken()}` } }));
-    await until(() => wsMessages.some((m) => m.type === 'connection_ack'));
-    ws.send(JSON.stringify({ id: 'w', type: 'subscribe', payload: { query: 'subscription { trainingProgress { stage } }' } }));
+    const ws = await rawSocket(`ws://127.0.0.1:${port}/graphql`);
+    ws.send({ type: 'connection_init', payload: { authorization: `Bearer ${await shortToken()}` } });
+    await ws.take('connection_ack');
+    ws.send({ id: 'w', type: 'subscribe', payload: { query: 'subscription { trainingProgress { stage } }' } });
     await until(() => gw.server.subscriptions.size === 2, 10_000, 'both subscriptions');
     // The same client's token from the gateway's own auth lives an hour.
     const renewed = (await gw.server.services.auth.issueToken(clientId, clientSecret)).accessToken;
-    ws.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${renewed}` } }));
-    await until(() => wsMessages.some((m) => m.type === 'pong'));
+    ws.send({ type: 'ping', payload: { authorization: `Bearer ${renewed}` } });
+    await ws.take('pong');
 
     const ended = await sse.promise;
     expect(ended).toContain('"code":"UNAUTHENTICATED"');
@@ -113,8 +110,8 @@ test('an SSE subscription ends with UNAUTHENTICATED when its token expires; a re
       message: null,
       at: new Date().toISOString(),
     });
-    await until(() => wsMessages.some((m) => m.id === 'w' && m.type === 'next'), 10_000, 'the event on the socket');
-    ws.close(1000);
+    await ws.take((m) => m.id === 'w' && m.type === 'next');
+    ws.ws.close(1000);
   } finally {
     await gw.close();
   }
