@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { AppError, ErrorCode } from './errors.ts';
+import { AppError } from './errors.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
@@ -87,10 +87,4 @@ export function clearLoaders(ctx: Context): void {
   // Emptying the caches instead of building new loaders: this runs once per event per
   // subscriber, and building twelve new DataLoaders each time was a third of a delivery's CPU.
   for (const loader of Object.values(ctx.loaders)) loader.clearAll();
-}
-
-/** Throws UNAUTHENTICATED unless a valid token came with the request (for code outside scope-auth). */
-export function requirePrincipal(ctx: Context): Principal {
-  if (ctx.principal) return ctx.principal;
-  throw ctx.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
 }

@@ -43,5 +43,3 @@ export const notFound = (what: string, id: string) =>
 
 export const badInput = (message: string, details: Record<string, unknown> = {}) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, details);
-
-export const statusOf = (code: ErrorCode) => httpStatus[code];

@@ -71,21 +71,3 @@ export async function decodeToTensor(
 export async function toTensor(bytes: Uint8Array, spec: InputSpec): Promise<Float32Array> {
   return (await decodeToTensor(bytes, spec)).data;
 }
-
-/**
- * The model input of several pictures as one N x C x H x W buffer. Decodes run in parallel
- * (sharp's thread pool) and write into their slice of the batch.
- */
-export async function toTensorBatch(
-  images: readonly Uint8Array[],
-  spec: InputSpec,
-): Promise<{ data: Float32Array; dims: [number, number, number, number]; sizes: { width: number; height: number }[] }> {
-  const size = tensorSize(spec);
-  const data = new Float32Array(images.length * size);
-  const decoded = await Promise.all(images.map((b, i) => decodeToTensor(b, spec, data, i * size)));
-  return {
-    data,
-    dims: [images.length, channelsOf(spec), spec.height, spec.width],
-    sizes: decoded.map(({ width, height }) => ({ width, height })),
-  };
-}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ARCHIVE_FORMAT_VERSION, type InputSpec, type ModelManifest } from './contract.ts';
+import { ARCHIVE_FORMAT_VERSION, type InputSpec } from './contract.ts';
 
 const dim = z.number().int().min(1).max(8192);
 
@@ -53,5 +53,3 @@ export function describeIssues(error: z.ZodError): string {
     .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
     .join('; ');
 }
-
-export type ParsedManifest = ModelManifest;

@@ -25,10 +25,6 @@ export interface FileBlobStore extends BlobStore {
   holdCount(key: string): number;
 }
 
-export function isBlobKey(key: string): boolean {
-  return KEY.test(key);
-}
-
 /** Content-addressed files under `<root>/ab/cdef…`, written atomically. */
 export function createBlobStore(root: string, opts: BlobStoreOptions = {}): FileBlobStore {
   const now = opts.now ?? Date.now;

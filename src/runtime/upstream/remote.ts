@@ -101,7 +101,6 @@ const dataOf = (body: unknown) => (body as { data?: unknown } | null)?.data;
 
 export type RemoteTarget = ReturnType<typeof toTarget>;
 export type RemoteAlgorithm = ReturnType<typeof toAlgorithm>;
-export type RemoteAlgorithmParameter = RemoteAlgorithm['parameters'][number];
 export type RemoteModel = ReturnType<typeof toModel>;
 export type RemoteItem = ReturnType<typeof toItem>;
 export type RemoteImage = ReturnType<typeof toImage>;
