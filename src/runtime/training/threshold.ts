@@ -72,7 +72,6 @@ export function computeStats(ok: readonly number[], ng: readonly number[], thres
   const fp = ok.filter((s) => s >= threshold).length;
   const tn = ok.length - fp;
   const tp = ng.filter((s) => s >= threshold).length;
-  const fn = ng.length - tp;
   const round = (v: number) => Math.round(v * 10000) / 10000;
   const accuracy = ok.length + ng.length ? round((tp + tn) / (ok.length + ng.length)) : null;
   if (ng.length === 0) {
