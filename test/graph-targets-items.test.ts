@@ -131,6 +131,14 @@ describe('items', () => {
     for (const node of nodes) expect(node.assessments).toEqual([]);
   });
 
+  test('deleteItems refuses more than 1000 ids at once, deleting nothing', async () => {
+    const ids = [items[0].id, ...Array.from({ length: 1000 }, (_, i) => `01890000-0000-7000-8000-${String(i).padStart(12, '0')}`)];
+    const res = await gql('mutation($ids: [ID!]!) { deleteItems(ids: $ids) }', { ids });
+    expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0]!.message).toContain('at most 1000');
+    expect(await g.server.services.store.itemsByIds([items[0].id])).toHaveLength(1);
+  });
+
   test('node(id) finds an item', async () => {
     const res = dataOf(await gql('query($id: ID!) { node(id: $id) { __typename ... on Item { name } } }', { id: items[0].id }));
     expect(res.node).toEqual({ __typename: 'Item', name: 'i0.png' });

@@ -47,9 +47,20 @@ export async function loadAll<T>(
   return found as T[];
 }
 
-/** Drops duplicates, keeping order; refuses an empty list. */
+/**
+ * Most ids one mutation takes: a list argument otherwise grows a single request's work (and a
+ * synchronous predict's wait) without bound; callers page through larger sets.
+ */
+export const MAX_IDS = 1000;
+
+/** Drops duplicates, keeping order; refuses an empty list and one longer than MAX_IDS. */
 export function distinctIds(ids: readonly string[], argument: string): string[] {
   const out = [...new Set(ids)];
   if (out.length === 0) throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument} must not be empty`, { argument });
+  if (out.length > MAX_IDS) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument} takes at most ${MAX_IDS} ids, got ${out.length}; send them in parts`, {
+      argument,
+    });
+  }
   return out;
 }
