@@ -1,3 +1,4 @@
+import type { MapInput } from './postprocess.ts';
 import type { InputSpec } from './contract.ts';
 import type { ModelShape, Provider } from './sessions.ts';
 
@@ -25,15 +26,8 @@ export type ToWorker =
   /** One preprocessed tensor (warm-up), run on its own. */
   | { type: 'run'; id: number; modelId: string; tensor: Float32Array; record: boolean };
 
-export interface WorkerOutput {
-  map: Float32Array;
-  mapWidth: number;
-  mapHeight: number;
-  score: number;
-  /** Upright size of the picture. */
-  width: number;
-  height: number;
-}
+/** What the worker answers per picture is exactly what post-processing judges. */
+export type WorkerOutput = MapInput;
 
 /** pipeline worker -> main */
 export type FromWorker =
