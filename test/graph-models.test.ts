@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ModelStatus } from '../src/runtime/store/types.ts';
 import { codesOf, dataOf, startGateway, type Gateway } from './graph-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 
 const UNKNOWN = '01890000-0000-7000-8000-000000000000';
 
@@ -20,18 +21,17 @@ afterAll(() => g?.close());
 const gql = (query: string, variables?: Record<string, unknown>) => g.gql<any>(query, variables, token);
 
 const createModel = (name: string, status: ModelStatus, algorithm = 0) =>
-  g.server.services.store.createModel({
-    name,
-    version: '1',
-    algorithmId: algorithms[algorithm]!.id,
-    targetId,
-    status,
-    params: {},
-    predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 },
-    trainItemIds: [],
-    okImageCount: 5,
-    ngImageCount: 1,
-  });
+  g.server.services.store.createModel(
+    newModel({
+      name,
+      algorithmId: algorithms[algorithm]!.id,
+      targetId,
+      status,
+      predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 },
+      okImageCount: 5,
+      ngImageCount: 1,
+    }),
+  );
 
 describe('models', () => {
   test('algorithms come with their parameters', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { dataOf, startGateway, testImage, type Gateway } from './graph-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 
 // Connections under a list of targets: one page per target, but not one store read per target.
 const TARGETS = /* GraphQL */ `
@@ -33,18 +34,7 @@ async function addTargets(n: number) {
       ['TRAINING', 'PREDICTION', 'TRAINING'].map((type, i) => ({ name: `${target.name}-${i}`, targetId: target.id, type: type as 'TRAINING', good: true, images: [image] })),
     );
     for (const name of ['m1', 'm2']) {
-      await store.createModel({
-        name,
-        version: '1',
-        algorithmId: algorithm!.id,
-        targetId: target.id,
-        status: 'READY',
-        params: {},
-        predictParameters: { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 },
-        trainItemIds: [],
-        okImageCount: 1,
-        ngImageCount: 0,
-      });
+      await store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId: target.id }));
     }
   }
 }

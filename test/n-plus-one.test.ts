@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { dataOf, startGateway, testImage, type Gateway } from './graph-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 
 // The nested query of issue 2: its store reads must not grow with the number of items.
 const NESTED = /* GraphQL */ `
@@ -48,18 +49,7 @@ beforeAll(async () => {
   // Two models, so the query has more than one model and algorithm to load per batch.
   const models = await Promise.all(
     ['m1', 'm2'].map((name) =>
-      store.createModel({
-        name,
-        version: '1',
-        algorithmId: algorithm!.id,
-        targetId: target.id,
-        status: 'READY',
-        params: {},
-        predictParameters: { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 },
-        trainItemIds: [],
-        okImageCount: 100,
-        ngImageCount: 0,
-      }),
+      store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId: target.id, okImageCount: 100 })),
     ),
   );
   await store.addAssessments(

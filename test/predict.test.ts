@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partPng } from './inference-fixtures.ts';
 import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { newModel } from './model-fixtures.ts';
 
 const ASSESSMENT = `id result score threshold detectedObjects detectionAccuracy
   item { id name } model { id }
@@ -99,10 +100,16 @@ describe('predict over GraphQL', () => {
 
   it('refuses a model that is not READY and unknown items', async () => {
     const { store } = ts.server.services;
-    const training = await store.createModel({
-      name: 'busy', version: '1', algorithmId: 'golden-test', targetId: (await store.defaultTarget())!.id, status: 'TRAINING',
-      params: {}, predictParameters: { threshold: 1, ignoreOuter: 0, minDetectedArea: 0 }, trainItemIds: [], okImageCount: 0, ngImageCount: 0,
-    });
+    const training = await store.createModel(
+      newModel({
+        name: 'busy',
+        algorithmId: 'golden-test',
+        targetId: (await store.defaultTarget())!.id,
+        status: 'TRAINING',
+        predictParameters: { threshold: 1, ignoreOuter: 0, minDetectedArea: 0 },
+        okImageCount: 0,
+      }),
+    );
     const [item] = await addItems([await partPng()]);
     const busy = await ts.gql(`mutation { predict(modelId: "${training.id}", itemIds: ["${item}"]) { id } }`);
     expect(busy.errors![0].extensions.code, JSON.stringify(busy.errors)).toBe('CONFLICT');

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { record, startCluster } from './realtime-cluster.ts';
 import { channels, collectGarbage, REDIS_URL, until } from './realtime-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 
 type Cluster = Awaited<ReturnType<typeof startCluster>>;
 let cl: Cluster;
@@ -16,18 +17,9 @@ beforeAll(async () => {
   targetId = target.id;
   await store.syncAlgorithms([{ id: 'leak-test', name: 'Leak test', version: '1', type: 't', attribute: 't', description: 't', parameters: [] }]);
   for (let i = 0; i < 5; i++) {
-    const m = await store.createModel({
-      name: `m${i}`,
-      version: '1',
-      algorithmId: 'leak-test',
-      targetId: target.id,
-      status: 'TRAINING',
-      params: {},
-      predictParameters: { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 },
-      trainItemIds: [],
-      okImageCount: 0,
-      ngImageCount: 0,
-    });
+    const m = await store.createModel(
+      newModel({ name: `m${i}`, algorithmId: 'leak-test', targetId: target.id, status: 'TRAINING', okImageCount: 0 }),
+    );
     modelIds.push(m.id);
   }
 });

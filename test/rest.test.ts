@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png, startRestServer, type RestServer } from './rest-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 
 let srv: RestServer;
 let targetId: string;
@@ -195,18 +196,7 @@ describe('REST models', () => {
     const { store } = srv.server.services;
     const [algorithm] = await store.listAlgorithms();
     const make = (name: string) =>
-      store.createModel({
-        name,
-        version: '1',
-        algorithmId: algorithm!.id,
-        targetId,
-        status: 'READY',
-        params: {},
-        predictParameters: { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 },
-        trainItemIds: [],
-        okImageCount: 3,
-        ngImageCount: 0,
-      });
+      store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId, okImageCount: 3 }));
     const a = await make('first');
     const b = await make('second');
 
