@@ -14,11 +14,15 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
   private nextId = 1;
   private closed = false;
 
-  constructor(
-    private readonly entry: URL,
-    private readonly workerData: unknown,
-    private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {},
-  ) {}
+  private readonly entry: URL;
+  private readonly workerData: unknown;
+  private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
+
+  constructor(entry: URL, workerData: unknown, hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {}) {
+    this.entry = entry;
+    this.workerData = workerData;
+    this.hooks = hooks;
+  }
 
   call(msg: Req extends unknown ? Omit<Req, 'id'> : never, transfer: ArrayBuffer[] = []): Promise<Res> {
     if (this.closed) return Promise.reject(new Error('the worker thread is closed'));
