@@ -69,7 +69,7 @@ export class OnnxInferenceService implements InferenceService {
     this.pubsub = deps.pubsub;
     this.config = deps.config;
     this.log = deps.log;
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker-entry.mjs', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type !== 'batch') return;
         this.batches.push(m.size);

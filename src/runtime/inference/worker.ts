@@ -24,7 +24,7 @@ const port = parentPort!;
 const models = new Map<string, Loaded>();
 const trace = process.env.SPECTRO_TRACE_BATCHES === '1';
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker-entry.mjs', import.meta.url), workerData as WorkerData, {
+const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, {
   onExit: (reason) => {
     // Its sessions are gone: everything loaded must be loaded again.
     for (const [id, l] of models) {

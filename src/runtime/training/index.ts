@@ -74,7 +74,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
 
   const concurrency = Math.max(1, deps.config.trainingConcurrency);
   const pool = new Piscina({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    filename: new URL('./worker.ts', import.meta.url).href,
     minThreads: 0,
     maxThreads: concurrency,
     idleTimeout: 5_000,
