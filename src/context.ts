@@ -7,6 +7,7 @@ import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
+import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { Store } from './runtime/store/store.ts';
 import type { TrainingService } from './runtime/training/training.ts';
 import type { Upstreams } from './runtime/upstream/upstream.ts';
@@ -26,6 +27,8 @@ export interface Services {
   /** Other Spectro REST deployments (UPSTREAMS); empty when none are configured. */
   upstreams: Upstreams;
   license: LicenseService;
+  /** Prometheus metrics (README "Operations"). */
+  metrics: Metrics;
 }
 
 export interface Context {

@@ -4,12 +4,14 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
 import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
-import { createServer, type Server } from '../src/server.ts';
+import { createServer, type Server, type ServerOptions } from '../src/server.ts';
 import { createGoldenModel } from './inference-fixtures.ts';
 
 export interface TestServer {
   server: Server;
   url: string;
+  /** The METRICS_PORT server's port, when METRICS_PORT is set. */
+  metricsPort: number | null;
   dir: string;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data: T; errors?: any[] }>;
   /** A multipart request (graphql-multipart-request-spec); `files` maps variable paths to files. */
@@ -17,7 +19,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'log'> = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
   const config = loadConfig({
     DATA_DIR: dir,
@@ -29,8 +31,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
-  const { url } = await server.start();
+  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...opts });
+  const { url, metricsPort } = await server.start();
   const post = async (body: BodyInit, headers: Record<string, string>) => {
     const res = await fetch(`${url}/graphql`, { method: 'POST', body, headers: { 'x-graphql-yoga-csrf': '1', ...headers } });
     return res.json() as Promise<any>;
@@ -44,6 +46,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   return {
     server,
     url,
+    metricsPort,
     dir,
     gql: (query, variables = {}) => post(JSON.stringify({ query, variables }), { ...auth, 'content-type': 'application/json' }),
     upload: (query, variables, files) => {

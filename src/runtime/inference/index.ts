@@ -1,6 +1,7 @@
 import type { Config } from '../../config.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
+import type { InferenceMetrics } from '../telemetry/metrics.ts';
 import { ModelStatus } from '../store/types.ts';
 import type { InferenceService } from './inference.ts';
 import { OnnxInferenceService } from './service.ts';
@@ -16,6 +17,7 @@ export interface InferenceDeps {
   log: Logger;
   /** Unused by the runtime itself; accepted so the server can hand every engine the same deps. */
   urls?: unknown;
+  metrics?: InferenceMetrics;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
+import { type Span, trace } from '@opentelemetry/api';
 import { Piscina } from 'piscina';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
 import { type ItemRecord, ItemType, type ModelRecord, ModelStatus } from '../store/types.ts';
+import type { TrainingMetrics } from '../telemetry/metrics.ts';
+import { inSpan, recordError, tracer } from '../telemetry/tracing.ts';
 import { ALGORITHMS, algorithmById } from './algorithms/index.ts';
 import { checkValue, effectiveParams, num, optionalNum } from './algorithms/params.ts';
 import type { TrainRequest, TrainingService } from './training.ts';
@@ -26,6 +29,8 @@ export interface TrainingDeps {
   log: TrainingLogger;
   /** Lease length (tests shorten it). */
   leaseMs?: number;
+  /** Jobs queued and running, durations and outcomes (absent: not recorded). */
+  metrics?: TrainingMetrics;
 }
 
 /** Fewest OK pictures a model can learn from (held-out scores need two). */
@@ -190,12 +195,18 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
 
   async function runJob(model: ModelRecord, job: Job): Promise<void> {
     const started = Date.now();
+    const metrics = deps.metrics;
+    const algorithm = model.algorithmId;
+    let outcome: 'ready' | 'failed' | 'cancelled' | 'interrupted' | 'deleted' = 'ready';
+    let slotAt = 0;
     const { port1, port2 } = new MessageChannel();
     let lastWrite = 0;
     let lastStage: string | null = null;
     let writing: Promise<unknown> = Promise.resolve();
+    let workerSpan: Span | null = null;
     port1.on('message', (msg: ProgressMessage) => {
       if (job.stop) return;
+      workerSpan?.addEvent('progress', { 'spectro.stage': msg.stage, 'spectro.progress': msg.progress });
       const now = Date.now();
       const first = lastStage === null;
       if (!first && msg.stage === lastStage && now - lastWrite < WRITE_INTERVAL_MS) return;
@@ -208,13 +219,22 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       );
     });
     let slot = false;
+    metrics?.queued.inc();
     try {
-      await acquire(job);
+      try {
+        await inSpan('training.wait', {}, () => acquire(job));
+      } finally {
+        metrics?.queued.dec();
+      }
       slot = true;
-      const { ok, ng } = await loadPictures(model);
+      slotAt = Date.now();
+      metrics?.running.inc();
+      const { ok, ng } = await inSpan('training.load_pictures', {}, () => loadPictures(model));
       const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2, cancelFlag: job.cancelFlag };
       if (job.stop) throw new DOMException('stopped', 'AbortError');
-      const result = (await pool.run(task, { transferList: [port2] })) as WorkerResult;
+      // The worker thread has no tracer: its progress steps become events of this span.
+      workerSpan = tracer.startSpan('training.worker', { attributes: { 'thread.name': 'training-worker', 'spectro.pictures': ok.length + ng.length } });
+      const result = await (pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>).finally(() => workerSpan?.end());
       await writing;
       // cancelled elsewhere while we ran (an event we may have missed): the store has the last word
       const [current] = await store.modelsByIds([model.id]);
@@ -251,22 +271,33 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
         store.blobs.release(stored);
         if (!written) await store.blobs.deleteUnreferenced(stored).catch(() => {});
       }
-      if (!written) return; // deleted meanwhile
+      if (!written) {
+        outcome = 'deleted';
+        return; // deleted meanwhile
+      }
       log.info({ modelId: model.id, seconds, threshold: result.threshold, details: result.details }, 'training: model ready');
     } catch (err) {
       port1.close();
       await writing;
       if (job.stop === 'close') {
+        outcome = 'interrupted';
         await finish(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
       } else if (job.stop === 'cancel' || isAbort(err)) {
+        outcome = 'cancelled';
         await finish(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
       } else {
+        outcome = 'failed';
+        const jobSpan = trace.getActiveSpan();
+        if (jobSpan) recordError(jobSpan, err);
         const text = err instanceof Error ? err.message : String(err);
         log.warn({ err, modelId: model.id }, 'training: failed');
         await finish(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
       }
     } finally {
       if (slot) release();
+      if (slot) metrics?.running.dec();
+      metrics?.jobs.inc({ algorithm, outcome });
+      if (slot) metrics?.duration.observe({ algorithm, outcome }, (Date.now() - slotAt) / 1000);
       port1.close();
       await releaseLease(model.id).catch((err) => log.warn({ err, modelId: model.id }, 'training: lease not released'));
     }
@@ -275,7 +306,9 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
   function enqueue(model: ModelRecord) {
     const job: Job = { controller: new AbortController(), cancelFlag: new Int32Array(new SharedArrayBuffer(4)), stop: null, done: Promise.resolve() };
     jobs.set(model.id, job);
-    job.done = runJob(model, job)
+    // A child of the request that queued it (trainModel) or of nothing (recovery at start).
+    const attributes = { 'spectro.model.id': model.id, 'spectro.algorithm.id': model.algorithmId };
+    job.done = inSpan('training.job', attributes, () => runJob(model, job))
       .catch((err) => log.error({ err, modelId: model.id }, 'training: job bookkeeping failed'))
       .finally(() => jobs.delete(model.id));
   }
