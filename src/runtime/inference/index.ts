@@ -28,6 +28,9 @@ export async function createInferenceService(deps: InferenceDeps): Promise<Infer
   const provider = await chooseProvider(deps.config.executionProvider, deps.log);
   const service = new OnnxInferenceService({ ...deps, provider });
   const { store, log } = deps;
+  // Start the worker threads now (they take ~0.4 s to load onnxruntime and sharp): the first
+  // prediction does not pay for it, and /readiness finds them answering from the start.
+  void service.ping(60_000);
 
   const warm = (modelId: string) =>
     store
