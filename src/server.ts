@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
@@ -106,6 +107,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Spectro GraphQL', headers: JSON.stringify({ 'x-graphql-yoga-csrf': '1' }) },
+    // GraphiQL with its scripts, styles and editor workers inlined: no CDN, works offline.
+    renderGraphiQL,
     landingPage: false,
     multipart: true,
     // Whole multipart bodies: every file at its limit, plus room for the operations part
