@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { getOperationAST, type GraphQLError, Kind } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isDiskFull } from '../http/errors.ts';
 import type { Metrics } from '../runtime/telemetry/metrics.ts';
 import { routeOf } from './routes.ts';
 
@@ -78,6 +79,7 @@ function useGraphqlMetrics(metrics: Metrics): Plugin {
   const codeOf = (error: GraphQLError | undefined, phase: string | undefined) => {
     const code = error?.extensions?.code;
     if (typeof code === 'string') return code;
+    if (isDiskFull(error?.originalError)) return 'UNAVAILABLE'; // masked later as DISK_FULL
     return phase === 'parse' || phase === 'validate' ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
   };
   const labels = (p: { operationName?: string; operationType?: string }) => ({
@@ -175,8 +177,16 @@ function useUploadMetrics(metrics: Metrics): Plugin {
             metrics.uploads.bytes.inc(files.reduce((n, f) => n + f.size, 0));
             return;
           }
-          const ext = errors[0]!.extensions ?? {};
-          const reason = typeof ext.reason === 'string' ? ext.reason : typeof ext.code === 'string' ? ext.code : 'INTERNAL_SERVER_ERROR';
+          const first = errors[0]!;
+          const ext = first.extensions ?? {};
+          // Seen before masking: a full disk is still the file system's error here.
+          const reason = isDiskFull(first.originalError)
+            ? 'DISK_FULL'
+            : typeof ext.reason === 'string'
+              ? ext.reason
+              : typeof ext.code === 'string'
+                ? ext.code
+                : 'INTERNAL_SERVER_ERROR';
           metrics.uploads.rejects.inc({ reason });
         },
       };
