@@ -7,8 +7,8 @@ import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
-import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { Store } from './runtime/store/store.ts';
+import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { TrainingService } from './runtime/training/training.ts';
 import type { Upstreams } from './runtime/upstream/upstream.ts';
 
