@@ -20,7 +20,7 @@ export interface GatewayProcess {
   dataDir: string;
   /** Every JSON log line so far. */
   logs: Record<string, unknown>[];
-  /** Resolves when the spawned process exits. */
+  /** Resolves when the spawned process has exited and its output is read to the end. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** A log line matching `test`, as soon as it is written. */
   logged(test: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
@@ -134,7 +134,8 @@ export async function spawnGateway(opts: { command?: string[]; dataDir?: string;
     }
   });
   const done = deferred<{ code: number | null; signal: NodeJS.Signals | null }>();
-  child.once('exit', (code, signal) => done.resolve({ code, signal }));
+  // 'close', not 'exit': the last log lines may still be in the pipe when the process is gone.
+  child.once('close', (code, signal) => done.resolve({ code, signal }));
   const logged = (test: (l: Record<string, unknown>) => boolean) => {
     const hit = logs.find(test);
     if (hit) return Promise.resolve(hit);

@@ -77,9 +77,9 @@ async function drainsOn(gw: GatewayProcess, signal: NodeJS.Signals, target: numb
 
   await allGone(tree, DRAIN_MS);
   expect(Date.now() - t0).toBeLessThan(DRAIN_MS);
+  const exit = await gw.exited;
   expect(gw.logs.some((l) => l.msg === 'second signal: exiting at once')).toBe(false);
   expect(gw.logs.at(-1)?.msg).toBe('stopped');
-  const exit = await gw.exited;
   return exit;
 }
 
