@@ -33,7 +33,7 @@ export const patchSampleDefinition = {
   parameters: [
     param('model_type', DataType.INT, '0', ['0', '1'], 'Model type (0 small, 1 large)'),
     param('num_features', DataType.INT, '100', ['10', '2000'], 'Memory-bank entries per OK picture (4096 at most in all)'),
-    param('features', DataType.STRING, 'learned', [null, null], 'Patch features: learned (from the OK pictures) or fixed (Gaussian derivatives)'),
+    param('features', DataType.STRING, 'fixed', [null, null], 'Patch features: learned (from the OK pictures) or fixed (Gaussian derivatives)'),
     param('components', DataType.INT, '12', ['2', '64'], 'Learned features: filters per pyramid level'),
     param('kernel', DataType.INT, '7', ['3', '15'], 'Learned features: filter size (pixels)'),
     ...commonParameters(),
@@ -126,7 +126,7 @@ export const patchSample: Algorithm = {
 
     const learner: Learner<Float32Array, PatchModel> = {
       async prepare(tensors, report) {
-        if ((input.params.features ?? 'learned') === 'learned') {
+        if (input.params.features === 'learned') {
           report(0, 'learning filters');
           filters = await learnBank(tensors, {
             channels: channels(spec),
