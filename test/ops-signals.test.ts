@@ -8,8 +8,10 @@ import { deferred } from './realtime-helpers.ts';
 const DRAIN_MS = 6000;
 const started: GatewayProcess[] = [];
 afterEach(async () => {
-  for (const gw of started.splice(0)) await gw.crash().catch(() => {});
-  // fs.rm of data dirs: the processes are gone by now
+  for (const gw of started.splice(0)) {
+    await gw.crash().catch(() => {}); // a no-op once it stopped by itself
+    fs.rmSync(gw.dataDir, { recursive: true, force: true });
+  }
 });
 
 /**
