@@ -1,22 +1,25 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import type { FileBlobStore } from '../src/runtime/store/file-blob-store.ts';
+import type { StoreOf } from '../src/runtime/store/index.ts';
 import type { NewAssessment, NewImage, NewItem, NewModel } from '../src/runtime/store/store.ts';
+import { ENGINES, openTestStore, type TestStore } from './store-engines.ts';
 
+// Every test here runs on the embedded SQLite store and on PostgreSQL (store-engines.ts).
+describe.each(ENGINES)('store on %s', (engine) => {
+let fx: TestStore;
 let dir: string;
-let store: SqliteStore;
+let store: StoreOf<FileBlobStore>;
 
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
-  store = await createSqliteStore({ dataDir: dir });
+  fx = await openTestStore(engine);
+  dir = fx.dataDir;
+  store = fx.store;
 });
 afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -279,8 +282,7 @@ describe('cascades and blob cleanup', () => {
     const past = new Date(Date.now() - 2 * 3600_000);
     fs.utimesSync(store.blobs.path(old), past, past);
     fs.utimesSync(stale, past, past);
-    await store.close();
-    store = await createSqliteStore({ dataDir: dir });
+    store = await fx.reopen();
     expect(await store.blobs.has(old)).toBe(false);
     expect(await store.blobs.has(recent)).toBe(true);
     expect(fs.existsSync(stale)).toBe(false);
@@ -296,9 +298,7 @@ describe('atomic writes', () => {
     const missingBlob: NewImage = { ...good, blob: 'f'.repeat(64) };
     await expect(store.addItems([item(t.id, 'a', [good]), item(t.id, 'b', [missingBlob])])).rejects.toThrow(/not stored/);
     expect((await store.listItems({ type: 'TRAINING' }, {})).totalCount).toBe(0);
-    const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
-    expect(db.prepare('SELECT count(*) AS n FROM images').get()).toEqual({ n: 0 });
-    db.close();
+    expect(await fx.query('SELECT count(*) AS n FROM images')).toEqual([{ n: engine === 'postgres' ? '0' : 0 }]);
   });
 
   it('replaces user annotations as a whole', async () => {
@@ -322,19 +322,17 @@ describe('migrations and settings', () => {
     await store.setSetting('k', 'v2');
     await store.setLicense({ document: '{}', expiresAt: null, installedAt: new Date().toISOString() });
     await store.createClient({ clientId: 'c', secretHash: 'h', scope: 'read', name: null, createdAt: new Date().toISOString() });
-    for (let i = 0; i < 2; i++) {
-      await store.close();
-      store = await createSqliteStore({ dataDir: dir });
-    }
+    for (let i = 0; i < 2; i++) store = await fx.reopen();
     expect((await store.listTargets()).map((t) => t.name)).toEqual(['t']);
     expect(await store.getSetting('k')).toBe('v2');
     expect((await store.license())?.document).toBe('{}');
     expect(await store.countClients()).toBe(1);
     expect((await store.updateClient('c', { scope: 'all' })).scope).toBe('all');
-    const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    db.close();
+    expect((await fx.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name')).map((r) => r.name)).toEqual([
+      '0001_initial',
+      '0002_integer_keys',
+    ]);
+    if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);
   });
 
@@ -374,9 +372,16 @@ describe('read counters', () => {
     const before = { ...store.stats };
     await store.listItems({ type: 'TRAINING' }, { first: 100 });
     expect(store.stats.reads - before.reads).toBe(2); // count + page
-    const w = store.stats.writes;
-    await store.addItems([item(t.id, 'a', [await image('1'), await image('2')]), item(t.id, 'b', [await image('3')])]);
-    expect(store.stats.writes - w).toBe(5); // two items, three images
+    // One INSERT per table whatever the number of rows: two items with three images, or twenty with thirty.
+    for (const n of [1, 10]) {
+      const w = store.stats.writes;
+      const batch = [];
+      for (let i = 0; i < n; i++) {
+        batch.push(item(t.id, `a${i}`, [await image(`${n}-${i}-1`), await image(`${n}-${i}-2`)]), item(t.id, `b${i}`, [await image(`${n}-${i}-3`)]));
+      }
+      await store.addItems(batch);
+      expect(store.stats.writes - w).toBe(2);
+    }
   });
 });
 
@@ -400,4 +405,5 @@ describe('blob store', () => {
     expect(await store.blobs.delete(put.key)).toBe(true);
     expect(await store.blobs.delete(put.key)).toBe(false);
   });
+});
 });
