@@ -14,9 +14,14 @@ import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createAuth } from './runtime/auth/auth.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
+import { createItemsService } from './runtime/items/index.ts';
+import { createLocalJobs } from './runtime/jobs/local.ts';
 import { createLicenseService } from './runtime/license/license.ts';
+import { createModelsService } from './runtime/models/index.ts';
+import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
-import { createSqliteStore } from './runtime/store/sqlite-store.ts';
+import { createStore } from './runtime/store/index.ts';
+import { createTargetsService } from './runtime/targets/index.ts';
 import { createTrainingService } from './runtime/training/index.ts';
 import { createUpstreams } from './runtime/upstream/index.ts';
 import { restRoutes } from './rest/index.ts';
@@ -45,14 +50,9 @@ export interface ServerOptions {
   drainTimeoutMs?: number;
 }
 
-async function urlSecret(services: Pick<Services, 'store'>): Promise<string> {
-  let secret = await services.store.getSetting(URL_SECRET_SETTING);
-  if (!secret) {
-    await services.store.setSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
-    secret = (await services.store.getSetting(URL_SECRET_SETTING))!;
-  }
-  return secret;
-}
+/** Generated once and shared by every instance on the same database (the first one to start wins). */
+const urlSecret = (services: Pick<Services, 'store'>): Promise<string> =>
+  services.store.initSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
 
 const yogaLogger = (log: Logger): YogaLogger => {
   const emit =
@@ -71,15 +71,20 @@ async function createServices(config: Config, log: Logger): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
   const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
   try {
-    const store = keep(await createSqliteStore({ dataDir: config.dataDir, log }));
+    const store = keep(await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log }));
     const auth = await createAuth({ store, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
-    const training = keep(await createTrainingService({ store, pubsub, config, log }));
+    const jobs = keep(createLocalJobs({ onError: (err, queue, id) => log.error({ err, queue, jobId: id }, 'job failed') }));
+    const training = keep(await createTrainingService({ store, pubsub, config, log, jobs }));
     const upstreams = keep(createUpstreams(config, { log }));
-    return { config, log, store, auth, urls, license, pubsub, training, inference, upstreams };
+    const targets = createTargetsService({ store });
+    const items = createItemsService({ store, targets, config, log });
+    const models = createModelsService({ store, targets, training, inference, log });
+    const predictions = keep(createPredictionsService({ store, items, inference, log, jobs }));
+    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, targets, items, models, predictions };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -156,6 +161,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       await closed;
       for (const [name, service] of [
         ['training', services.training],
+        ['predictions', services.predictions],
+        ['jobs', services.jobs],
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],
