@@ -6,6 +6,7 @@ import { createLogger } from '../src/logging.ts';
 import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 import { createServer, type Server } from '../src/server.ts';
 import { createGoldenModel } from './inference-fixtures.ts';
+import { scratchSchema, type TestEngine } from './store-engines.ts';
 
 export interface TestServer {
   server: Server;
@@ -17,9 +18,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** A gateway on a real port; `engine: 'postgres'` puts its records in a fresh PostgreSQL schema. */
+export async function startServer(env: Record<string, string> = {}, opts: { engine?: TestEngine } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
+  const schema = opts.engine === 'postgres' ? await scratchSchema() : null;
   const config = loadConfig({
+    ...(schema ? { DATABASE_URL: schema.url } : {}),
     DATA_DIR: dir,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -56,6 +60,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     },
     async stop() {
       await server.stop();
+      await schema?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -356,6 +356,78 @@ describe('migrations and settings', () => {
   });
 });
 
+describe('integer keys', () => {
+  it('gives targets, parameters and annotations stable integer keys that are never handed out twice', async () => {
+    const a = await store.createTarget('a', []);
+    const b = await store.createTarget('b', []);
+    expect([a.key, b.key]).toEqual([1, 2]);
+    expect((await store.targetsByIds([b.id]))[0]!.key).toBe(2);
+
+    await algorithm();
+    const params = await store.parametersByAlgorithmIds(['patchcore']);
+    expect(params.map((p) => p.key)).toEqual([1, 2]);
+
+    const [x] = await store.addItems([item(a.id, 'x')]);
+    const box = { xMin: 0, xMax: 1, yMin: 0, yMax: 1, label: 0, notes: null, score: null };
+    const first = await store.setUserAnnotations(x!.id, [box, box]);
+    expect(first.map((n) => n.key)).toEqual([1, 2]);
+    // Replacing the boxes deletes the old rows: their keys are not reused.
+    const second = await store.setUserAnnotations(x!.id, [box]);
+    expect(second.map((n) => n.key)).toEqual([3]);
+    const m = await store.createModel(model(a.id));
+    const [assessed] = await store.addAssessments([assessment(x!.id, m.id), assessment(x!.id, m.id)]);
+    const boxes = await store.annotationsByOwners('assessment', [assessed!.id]);
+    expect(boxes.map((n) => n.key)).toEqual([4]);
+    expect((await store.annotationsByOwners('user', [x!.id])).map((n) => [n.id, n.key])).toEqual(second.map((n) => [n.id, n.key]));
+
+    // A restart continues after the last key, and a known parameter keeps its key on sync.
+    store = await fx.reopen();
+    expect((await store.createTarget('c', [])).key).toBe(3);
+    await store.syncAlgorithms([
+      {
+        id: 'patchcore',
+        name: 'PatchCore',
+        version: '2',
+        type: 'anomaly',
+        attribute: 'unsupervised',
+        description: 'memory bank',
+        parameters: [
+          { name: 'threshold', displayName: null, dataType: 'float', value: '0.4', rangeLower: '0', rangeUpper: '1', modelParameter: true },
+          { name: 'stride', displayName: null, dataType: 'int', value: '2', rangeLower: '1', rangeUpper: '8', modelParameter: false },
+        ],
+      },
+    ]);
+    const synced = await store.parametersByAlgorithmIds(['patchcore']);
+    expect(synced.map((p) => [p.name, p.key])).toEqual([
+      ['threshold', 2],
+      ['stride', 3],
+    ]);
+    expect((await store.setUserAnnotations(x!.id, [box]))[0]!.key).toBe(6);
+  });
+});
+
+describe('concurrent writers', () => {
+  it('keep one default target, one active model per target and the first stored setting', async () => {
+    const created = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => store.createTarget(name, [])));
+    expect(created.filter((t) => t.isDefault)).toHaveLength(1);
+    expect(new Set(created.map((t) => t.key)).size).toBe(5);
+    await Promise.all(created.map((t) => store.setDefaultTarget(t.id)));
+    expect((await store.listTargets()).filter((t) => t.isDefault)).toHaveLength(1);
+
+    await algorithm();
+    const target = created[0]!;
+    const models = await Promise.all(Array.from({ length: 5 }, () => store.createModel(model(target.id))));
+    await Promise.all(models.map((m) => store.activateModel(m.id)));
+    const active = (await store.modelsByIds(models.map((m) => m.id))).filter((m) => m.active);
+    expect(active).toHaveLength(1);
+    expect((await store.activeModel(target.id))?.id).toBe(active[0]!.id);
+
+    const values = await Promise.all(['v1', 'v2', 'v3'].map((v) => store.initSetting('secret', v)));
+    expect(new Set(values).size).toBe(1);
+    expect(await store.getSetting('secret')).toBe(values[0]);
+  });
+});
+
 describe('read counters', () => {
   it('counts one read per batch query whatever the number of keys', async () => {
     const t = await store.createTarget('t', []);
