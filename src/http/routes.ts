@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
+import { FILES_PREFIX } from '../links.ts';
 import { currentLog } from '../logging.ts';
 import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
-import { FILES_PREFIX } from '../links.ts';
 import { serveFile } from './files.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
 

@@ -209,7 +209,9 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
       await fsp.access(file);
       return file;
     },
-    has: (key: string) => (KEY.test(key) ? exists(pathOf(key)) : Promise.resolve(false)),
+    // A stat without the thread pool: the store asks this for every picture it is about to
+    // name, inside the predict path, where a queued fs call costs more than the call itself.
+    has: (key: string) => Promise.resolve(KEY.test(key) && fs.existsSync(pathOf(key))),
 
     async delete(key: string) {
       return unlinkSync(key);

@@ -37,6 +37,8 @@ export function postgresDialect(opts: PostgresOptions): { dialect: PostgresDiale
     types,
     application_name: 'spectro-gateway',
     idleTimeoutMillis: 30_000,
+    // A server that does not answer fails the query (and readiness) instead of holding it forever.
+    connectionTimeoutMillis: 10_000,
   });
   // An idle connection the server drops (restart, failover) must not crash the process: the
   // pool replaces it on the next query, and that query reports the outage.
