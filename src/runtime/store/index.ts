@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Dialect, type LogEvent, type RootOperationNode } from 'kysely';
@@ -21,6 +22,8 @@ export type { Store } from './store.ts';
 export type { Engine } from './db/sql.ts';
 export { isPostgresUrl } from './db/postgres.ts';
 
+/** Identifies a database, so that its blob files are recognised (see ownsBlobDir). */
+const STORE_ID_SETTING = 'store.id';
 /** Unreferenced blobs younger than this survive the start-up sweep (downloads without a row). */
 const SWEEP_MIN_AGE_MS = 60 * 60_000;
 
@@ -57,6 +60,24 @@ function kindOf(node: RootOperationNode, text: string): 'read' | 'write' | null 
   if (node.kind !== 'RawNode') return 'write';
   if (/^\s*(begin|commit|rollback|savepoint|release)\b/i.test(text)) return null;
   return /^\s*(select|with)\b/i.test(text) && !/\bnextval\(/i.test(text) ? 'read' : 'write';
+}
+
+/**
+ * True when DATA_DIR's blob files belong to this database: both carry the same store id
+ * (`<dataDir>/blobs.owner`, made by the first start; a directory without one is claimed).
+ * False, with a warning, when they belong to another database.
+ */
+async function ownsBlobDir(ctx: StoreContext, dataDir: string, log?: StoreLogger): Promise<boolean> {
+  const id = await accessQueries(ctx).initSetting(STORE_ID_SETTING, randomUUID());
+  const marker = path.join(dataDir, 'blobs.owner');
+  const claimed = await fs.promises.readFile(marker, 'utf8').then((s) => s.trim(), () => null);
+  if (claimed === null) {
+    await fs.promises.writeFile(marker, `${id}\n`);
+    return true;
+  }
+  if (claimed === id) return true;
+  log?.warn({ dataDir, database: id, files: claimed }, 'store: the blob files belong to another database; not sweeping them (check DATA_DIR and DATABASE_URL)');
+  return false;
 }
 
 /** Where the records live, for the start-up log line (never the password). */
@@ -178,8 +199,13 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
     },
   };
 
-  const swept = await sweepBlobs();
-  if (swept) opts.log?.info({ swept }, 'store: removed unreferenced blob files');
+  // The start-up sweep removes the files this database does not name, so it must be the
+  // database the files belong to: DATA_DIR's blobs pointed at another (DATABASE_URL changed, a
+  // fresh PostgreSQL database next to an SQLite one's files) would otherwise lose them all.
+  if (opts.blobs || (await ownsBlobDir(ctx, opts.dataDir, opts.log))) {
+    const swept = await sweepBlobs();
+    if (swept) opts.log?.info({ swept }, 'store: removed unreferenced blob files');
+  }
   // Migrating and sweeping are not the caller's queries.
   stats.reads = 0;
   stats.writes = 0;
