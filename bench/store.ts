@@ -4,9 +4,10 @@
  * target, user boxes, and every model's assessment with model, algorithm, parameters, boxes and
  * pictures: 11 store reads whatever the page size). Each engine gets the same seeded records and
  * its own server process on port 0; the load generator runs here, `--concurrency` requests at a
- * time for `--seconds`.
+ * time. The engines take turns (`--rounds` windows of `--seconds` each), so load that other work
+ * puts on the machine meanwhile falls on both alike.
  *
- *   npm run bench:store -- [--seconds 5] [--concurrency 8] [--items 100] [--first 20]
+ *   npm run bench:store -- [--seconds 3] [--rounds 3] [--concurrency 8] [--items 100] [--first 20]
  *
  * PostgreSQL: BENCH_DATABASE_URL (default TEST_DATABASE_URL, else the local server); the run
  * works in a schema of its own and drops it at the end.
@@ -124,7 +125,13 @@ async function seed(dataDir: string, databaseUrl: string | null, count: number) 
   }
 }
 
-async function measure(env: Record<string, string>, opts: { seconds: number; concurrency: number; first: number }) {
+interface Target {
+  query: () => Promise<any>;
+  stop: () => Promise<void>;
+}
+
+/** A server process on the engine's records, and the nested query against it (checked once, warmed up). */
+async function serverFor(env: Record<string, string>, opts: { concurrency: number; first: number }): Promise<Target> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'warn' },
@@ -135,50 +142,68 @@ async function measure(env: Record<string, string>, opts: { seconds: number; con
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const pool = new Pool(url, { connections: opts.concurrency, pipelining: 1 });
-  try {
-    const post = async (body: unknown, token?: string) => {
-      const res = await pool.request({
-        path: '/graphql',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
-      if (json.errors) throw new Error(JSON.stringify(json.errors));
-      return json.data;
-    };
-    const token = (await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
-      .accessToken as string;
-    const query = () => post({ query: NESTED, variables: { first: opts.first } }, token);
-    const first = await query();
-    if (first.items.edges.length !== opts.first || first.items.edges[0].node.assessments.length !== 2) throw new Error('unexpected answer');
-    for (let i = 0; i < 20; i++) await query(); // warm-up (statement caches, JIT)
+  const post = async (body: unknown, token?: string) => {
+    const res = await pool.request({
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
+    if (json.errors) throw new Error(JSON.stringify(json.errors));
+    return json.data;
+  };
+  const token = (await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
+    .accessToken as string;
+  const query = () => post({ query: NESTED, variables: { first: opts.first } }, token);
+  const first = await query();
+  if (first.items.edges.length !== opts.first || first.items.edges[0].node.assessments.length !== 2) throw new Error('unexpected answer');
+  for (let i = 0; i < 20; i++) await query(); // warm-up (statement caches, JIT)
+  return {
+    query,
+    async stop() {
+      await pool.close();
+      child.send('stop');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
 
-    const latencies: number[] = [];
-    const end = performance.now() + opts.seconds * 1000;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (performance.now() < end) {
-          const s = performance.now();
-          await query();
-          latencies.push(performance.now() - s);
-        }
-      }),
-    );
-    const elapsed = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!);
-    return { requestsPerSecond: round(latencies.length / elapsed), latencyMs: { p50: pct(50), p99: pct(99) } };
-  } finally {
-    await pool.close();
-    child.send('stop');
-    await new Promise((r) => child.once('exit', r));
-  }
+/** `concurrency` loops of the query for `seconds`: request latencies and the elapsed time. */
+async function window(target: Target, seconds: number, concurrency: number) {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await target.query();
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  return { latencies, elapsed: (performance.now() - t0) / 1000 };
+}
+
+function summarize(windows: { latencies: number[]; elapsed: number }[]) {
+  const all = windows.flatMap((w) => w.latencies).sort((a, b) => a - b);
+  const pct = (p: number) => round(all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))]!);
+  const seconds = windows.reduce((n, w) => n + w.elapsed, 0);
+  return {
+    requestsPerSecond: round(all.length / seconds),
+    perRound: windows.map((w) => round(w.latencies.length / w.elapsed)),
+    latencyMs: { p50: pct(50), p99: pct(99) },
+  };
 }
 
 async function main() {
-  const opts = { seconds: Number(flag('seconds', '5')), concurrency: Number(flag('concurrency', '8')), first: Number(flag('first', '20')) };
+  const opts = {
+    seconds: Number(flag('seconds', '3')),
+    rounds: Number(flag('rounds', '3')),
+    concurrency: Number(flag('concurrency', '8')),
+    first: Number(flag('first', '20')),
+  };
   const count = Number(flag('items', '100'));
   const baseUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-bench-store-'));
@@ -195,8 +220,21 @@ async function main() {
     const pgDir = path.join(root, 'postgres');
     await seed(sqliteDir, null, count);
     await seed(pgDir, pgUrl, count);
-    out.sqlite = await measure({ DATA_DIR: sqliteDir, DATABASE_URL: '' }, opts);
-    out.postgres = await measure({ DATA_DIR: pgDir, DATABASE_URL: pgUrl }, opts);
+    const servers = {
+      sqlite: await serverFor({ DATA_DIR: sqliteDir, DATABASE_URL: '' }, opts),
+      postgres: await serverFor({ DATA_DIR: pgDir, DATABASE_URL: pgUrl }, opts),
+    };
+    const windows: Record<keyof typeof servers, { latencies: number[]; elapsed: number }[]> = { sqlite: [], postgres: [] };
+    try {
+      for (let r = 0; r < opts.rounds; r++) {
+        for (const engine of ['sqlite', 'postgres'] as const) windows[engine].push(await window(servers[engine], opts.seconds, opts.concurrency));
+      }
+    } finally {
+      await servers.sqlite.stop();
+      await servers.postgres.stop();
+    }
+    out.sqlite = summarize(windows.sqlite);
+    out.postgres = summarize(windows.postgres);
     const rate = (e: unknown) => (e as { requestsPerSecond: number }).requestsPerSecond;
     out.ratio_postgres_over_sqlite = round(rate(out.postgres) / rate(out.sqlite));
     console.log(JSON.stringify(out, null, 2));
