@@ -191,7 +191,7 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
       }
     },
 
-    get: (key: string) => fsp.readFile(pathOf(key)),
+    get: async (key: string) => fsp.readFile(pathOf(key)),
     path: pathOf,
     async stream(key: string): Promise<Readable> {
       const file = pathOf(key);
