@@ -5,7 +5,8 @@ import { meanAndCovariance } from '../linalg.ts';
 import { runPerImage } from '../ort.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
 import { greedyCoreset } from './coreset.ts';
-import { type FeatureSpec, buildFeatures, featureGrid } from './filter-bank.ts';
+import { type FeatureSpec, buildFeatures, featureGrid, strideOf } from './filter-bank.ts';
+import { type LearnedBank, buildLearnedFeatures, learnBank } from './learned-bank.ts';
 import { DataType, commonParameters, num, param } from './params.ts';
 import type { Algorithm, ParamValues } from './types.ts';
 
@@ -32,6 +33,9 @@ export const patchSampleDefinition = {
   parameters: [
     param('model_type', DataType.INT, '0', ['0', '1'], 'Model type (0 small, 1 large)'),
     param('num_features', DataType.INT, '100', ['10', '2000'], 'Memory-bank entries per OK picture (4096 at most in all)'),
+    param('features', DataType.STRING, 'fixed', [null, null], 'Patch features: learned (from the OK pictures) or fixed (Gaussian derivatives)'),
+    param('components', DataType.INT, '12', ['2', '64'], 'Learned features: filters per pyramid level'),
+    param('kernel', DataType.INT, '7', ['3', '15'], 'Learned features: filter size (pixels)'),
     ...commonParameters(),
   ],
 };
@@ -48,10 +52,12 @@ export interface PatchModel {
   entries: number;
   /** Which training picture each bank entry came from (for held-out scoring). */
   owner: Int32Array;
+  /** Learned filters; null for the fixed Gaussian-derivative bank. */
+  filters: LearnedBank | null;
 }
 
 /** Bank size cap: prediction cost grows with it (cells x entries x dims multiply-adds). */
-const MAX_BANK = 4096;
+const MAX_BANK = Number(process.env.SPECTRO_MAX_BANK ?? 4096);
 
 /** Smoothing of the distance map (cells): integrates a long faint defect, keeps small ones. */
 const MAP_SIGMA = 1;
@@ -59,12 +65,17 @@ const MAP_SIGMA = 1;
 const channels = (spec: InputSpec) => (spec.color === ColorMode.RGB ? 3 : 1);
 const featureSpec = (spec: InputSpec, modelType: number): FeatureSpec => ({ channels: channels(spec), height: spec.height, width: spec.width, modelType });
 
-function extractorModel(spec: InputSpec, modelType: number): { bytes: Uint8Array; dims: number } {
+function features(g: GraphBuilder, x: string, spec: InputSpec, modelType: number, filters: LearnedBank | null) {
+  return filters ? buildLearnedFeatures(g, x, filters, strideOf(modelType)) : buildFeatures(g, x, featureSpec(spec, modelType));
+}
+
+function extractorModel(spec: InputSpec, modelType: number, filters: LearnedBank | null): { bytes: Uint8Array; dims: number } {
   const g = new GraphBuilder('patch-sample-features');
   const x = g.input('images', ['N', channels(spec), spec.height, spec.width]);
-  const { features, dims } = buildFeatures(g, x, featureSpec(spec, modelType));
+  const { features: feats, dims } = features(g, x, spec, modelType, filters);
+  const features_ = feats;
   const { h, w } = featureGrid(featureSpec(spec, modelType));
-  g.output(features, 'features', ['N', dims, h, w]);
+  g.output(features_, 'features', ['N', dims, h, w]);
   return { bytes: g.toBytes(), dims };
 }
 
@@ -73,11 +84,11 @@ export function buildPatchModel(m: PatchModel): Uint8Array {
   const { h, w } = featureGrid(fs);
   const g = new GraphBuilder('patch-sample');
   const x = g.input('images', ['N', fs.channels, fs.height, fs.width]);
-  const { features, dims } = buildFeatures(g, x, fs);
+  const { features: feats, dims } = features(g, x, m.spec, m.modelType, m.filters);
   if (dims !== m.dims) throw new Error(`feature size ${dims} differs from the trained ${m.dims}`);
   const bias = new Float32Array(dims);
   for (let k = 0; k < dims; k++) for (let j = 0; j < dims; j++) bias[k]! -= m.projection[k * dims + j]! * m.mean[j]!;
-  const z = g.op('Conv', [features, g.constant(m.projection, [dims, dims, 1, 1]), g.constant(bias, [dims])]);
+  const z = g.op('Conv', [feats, g.constant(m.projection, [dims, dims, 1, 1]), g.constant(bias, [dims])]);
   const weights = m.bank.map((v) => -2 * v);
   const norms = new Float32Array(m.entries);
   for (let e = 0; e < m.entries; e++) {
@@ -111,10 +122,23 @@ export const patchSample: Algorithm = {
     const { h, w } = featureGrid(featureSpec(spec, modelType));
     const cells = h * w;
     let dims = 0;
+    let filters: LearnedBank | null = null;
 
     const learner: Learner<Float32Array, PatchModel> = {
       async prepare(tensors, report) {
-        const ex = extractorModel(spec, modelType);
+        if (input.params.features === 'learned') {
+          report(0, 'learning filters');
+          filters = await learnBank(tensors, {
+            channels: channels(spec),
+            width: spec.width,
+            height: spec.height,
+            kernel: num(input.params, 'kernel', 7),
+            components: num(input.params, 'components', 12),
+            levels: 3,
+            samples: 20000,
+          });
+        }
+        const ex = extractorModel(spec, modelType, filters);
         dims = ex.dims;
         const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], ['features']);
         report(1);
@@ -146,7 +170,7 @@ export const patchSample: Algorithm = {
         const bank = new Float32Array(entries * dims);
         chosen.forEach((idx, e) => bank.set(rows.subarray(idx * dims, (idx + 1) * dims), e * dims));
         const owner = chosen.map((idx) => Math.floor(idx / cells));
-        return { spec, modelType, dims, mean, projection, bank, entries, owner };
+        return { spec, modelType, dims, mean, projection, bank, entries, owner, filters };
       },
       build: buildPatchModel,
       // leave-one-out is cheap: a fold's bank is the final bank without its pictures' entries
