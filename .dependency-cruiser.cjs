@@ -4,12 +4,13 @@
 //   src/schema, src/resolvers            GraphQL        } parse, call one engine method,
 //   src/rest, src/http, src/transport    REST and HTTP  } shape the answer
 //   src/runtime/<engine>/                engines: the use cases, behind small interfaces
-//   src/runtime/{store,onnx,images,pubsub,jobs}  lower layers every engine may use
+//   src/observability                    metrics and tracing plumbing around the API and store
+//   src/runtime/{store,onnx,images,pubsub,jobs,telemetry}  lower layers every engine may use
 //
 // An engine uses another only through the other's interface file (<engine>/<engine>.ts, types
 // only), with the implementation injected by server.ts.
 const ENGINES = 'auth|license|upstream|inference|training|items|models|predictions|targets';
-const LOWER = 'store|onnx|images|pubsub|jobs';
+const LOWER = 'store|onnx|images|pubsub|jobs|telemetry';
 const INTERFACE_FILE = '^src/runtime/([a-z-]+)/\\1\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -20,7 +21,7 @@ module.exports = {
       comment: 'Engines know nothing of GraphQL, REST, HTTP or the request context.',
       severity: 'error',
       from: { path: '^src/runtime/' },
-      to: { path: ['^src/(schema|resolvers|http|rest|transport)/', '^src/(server|context|loaders|links|main)\\.ts$'] },
+      to: { path: ['^src/(schema|resolvers|http|rest|transport|observability)/', '^src/(server|context|loaders|links|main)\\.ts$'] },
     },
     {
       name: 'resolvers-without-http',

@@ -24,7 +24,7 @@ const provider = flag('provider', 'cpu');
 /** Runs one benchmark script and returns every JSON value it printed on stdout. */
 function run(script: string, scriptArgs: string[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, script), ...scriptArgs], {
+    const child = spawn(process.execPath, [path.join(here, script), ...scriptArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

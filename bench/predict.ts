@@ -142,7 +142,7 @@ async function main() {
     const batchings = flag('batching', 'on,off').split(',') as ('on' | 'off')[];
     for (const batching of batchings) {
       const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-        execArgv: ['--import', 'tsx'],
+        execArgv: [],
         env: {
           ...process.env,
           DATA_DIR: dataDir,

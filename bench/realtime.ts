@@ -248,7 +248,7 @@ function clients() {
 /** A child process of this script in a role, with a message queue. */
 function spawn(role: string, env: Record<string, string>) {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [role], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
+    execArgv: [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, ...env },
   });
   const queue: Msg[] = [];

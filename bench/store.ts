@@ -133,7 +133,7 @@ interface Target {
 /** A server process on the engine's records, and the nested query against it (checked once, warmed up). */
 async function serverFor(env: Record<string, string>, opts: { concurrency: number; first: number }): Promise<Target> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [],
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -96,10 +96,11 @@ class Canvas {
   readonly r: Float32Array;
   readonly g: Float32Array;
   readonly b: Float32Array;
-  constructor(
-    readonly w: number,
-    readonly h: number,
-  ) {
+  readonly w: number;
+  readonly h: number;
+  constructor(w: number, h: number) {
+    this.w = w;
+    this.h = h;
     this.r = new Float32Array(w * h);
     this.g = new Float32Array(w * h);
     this.b = new Float32Array(w * h);

@@ -1,9 +1,9 @@
 // Signs a license file (docs/license.md).
 //
-//   node --import tsx scripts/issue-license.ts --key vendor-private.pem --licensee "ACME" \
+//   node scripts/issue-license.ts --key vendor-private.pem --licensee "ACME" \
 //     --node <nodeHash|*> [--expires 2027-12-31T00:00:00Z | --days 365 | --perpetual] \
 //     [--features a,b] [--out license.json]
-//   node --import tsx scripts/issue-license.ts --generate-keys <dir>   # writes private.pem and public.pem
+//   node scripts/issue-license.ts --generate-keys <dir>   # writes private.pem and public.pem
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@
  * Wraps a bare ONNX model that follows the input/output contract into an archive importModels
  * accepts (see docs/model-archive.md). Checks the model with onnxruntime first.
  *
- *   node --import tsx scripts/wrap-onnx.ts model.onnx out.zip --width 256 --height 256 \
+ *   node scripts/wrap-onnx.ts model.onnx out.zip --width 256 --height 256 \
  *     --color rgb --threshold 0.5 [--name "My model"] [--version 1] [--algorithm "My algorithm"] \
  *     [--anomaly-range 0,1] [--ignore-outer 0] [--min-detected-area 0] [--image legend.png]
  */

@@ -31,6 +31,8 @@ export interface Config {
   /** Memory bound of the cached onnxruntime sessions, by model file size. */
   sessionCacheBytes: number;
   trainingConcurrency: number;
+  /** A job of an instance that died is taken over after at most twice this (TRAINING_LEASE_MS). */
+  trainingLeaseMs: number;
   upload: { maxFileBytes: number; maxFiles: number; maxPixels: number };
   /** Ed25519 public key (PEM text, or a path to a PEM file) that license files must be signed with; default: the vendor key in src/runtime/license/vendor-public-key.pem. */
   licensePublicKey: string | null;
@@ -40,6 +42,23 @@ export interface Config {
   upstreamCredentials: Record<string, { clientId: string; clientSecret: string }>;
   /** Per-attempt deadline for calls to an upstream (UPSTREAM_TIMEOUT_MS). */
   upstreamTimeoutMs: number;
+  /** Shutdown, metrics, traces and readiness (README "Operations"). */
+  ops: OpsConfig;
+}
+
+export interface OpsConfig {
+  /** How long a shutdown waits for in-flight requests before cutting connections (DRAIN_TIMEOUT_MS). */
+  drainTimeoutMs: number;
+  /** Serve /metrics on this port only (METRICS_PORT); null: on the main port. */
+  metricsPort: number | null;
+  /** Bearer token that /metrics requires (METRICS_TOKEN); null: none. */
+  metricsToken: string | null;
+  /** OTLP endpoint for traces (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT); null: no tracing. */
+  otlpEndpoint: string | null;
+  /** Each /readiness check fails after this long (READINESS_TIMEOUT_MS): a frozen dependency reads as down. */
+  readinessTimeoutMs: number;
+  /** /readiness fails when DATA_DIR's file system has less free space (MIN_FREE_DISK_BYTES). */
+  minFreeDiskBytes: number;
 }
 
 /** A bad setting stops the start with a message naming it, rather than running half-configured. */
@@ -80,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchCalibration: !['off', 'false', '0', 'no'].includes((env.BATCH_CALIBRATION ?? '').toLowerCase()),
     sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024, 'SESSION_CACHE_BYTES'),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1, 'TRAINING_CONCURRENCY'),
+    trainingLeaseMs: int(env.TRAINING_LEASE_MS, 30_000, 'TRAINING_LEASE_MS'),
     upload: {
       maxFileBytes: int(env.UPLOAD_MAX_FILE_BYTES, 20 * 1024 * 1024, 'UPLOAD_MAX_FILE_BYTES'),
       maxFiles: int(env.UPLOAD_MAX_FILES, 100, 'UPLOAD_MAX_FILES'),
@@ -98,6 +118,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     upstreamCredentials: upstreamCredentials(env),
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000, 'UPSTREAM_TIMEOUT_MS'),
+    ops: loadOpsConfig(env),
+  };
+}
+
+function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
+  const metricsPort = env.METRICS_PORT ? int(env.METRICS_PORT, 0, 'METRICS_PORT') : null;
+  const tracesOff = ['true', '1'].includes((env.OTEL_SDK_DISABLED ?? '').toLowerCase()) || env.OTEL_TRACES_EXPORTER === 'none';
+  const otlpEndpoint = tracesOff ? null : env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || null;
+  if (otlpEndpoint && !URL.canParse(otlpEndpoint)) throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be a URL, got "${otlpEndpoint}"`);
+  return {
+    drainTimeoutMs: int(env.DRAIN_TIMEOUT_MS, 10_000, 'DRAIN_TIMEOUT_MS'),
+    metricsPort,
+    metricsToken: env.METRICS_TOKEN || null,
+    otlpEndpoint,
+    readinessTimeoutMs: int(env.READINESS_TIMEOUT_MS, 2000, 'READINESS_TIMEOUT_MS'),
+    minFreeDiskBytes: int(env.MIN_FREE_DISK_BYTES, 256 * 1024 * 1024, 'MIN_FREE_DISK_BYTES'),
   };
 }
 

@@ -14,6 +14,7 @@ import type { PredictionsService } from './runtime/predictions/predictions.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
 import type { Store } from './runtime/store/store.ts';
 import type { TargetsService } from './runtime/targets/targets.ts';
+import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { TrainingService } from './runtime/training/training.ts';
 import type { Upstreams } from './runtime/upstream/upstream.ts';
 
@@ -39,6 +40,8 @@ export interface Services {
   /** Other Spectro REST deployments (UPSTREAMS); empty when none are configured. */
   upstreams: Upstreams;
   license: LicenseService;
+  /** Prometheus metrics (README "Operations"). */
+  metrics: Metrics;
 }
 
 export interface Context {

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './logging.ts';
+import { startTracing } from './observability/tracing.ts';
 import { createServer } from './server.ts';
 
 let config: Config;
@@ -11,6 +12,8 @@ try {
   process.exit(2);
 }
 const log = createLogger(config.logLevel);
+// Before the server: the engines' spans go through the global provider registered here.
+const tracing = startTracing(config, log);
 
 try {
   const server = await createServer(config, { log });
@@ -25,20 +28,35 @@ try {
         `    -d '{"grant_type":"client_credentials","client_id":"${clientId}","client_secret":"${clientSecret}"}'\n\n`,
     );
   }
-  let signals = 0;
+  // This process is the one that receives the signals: `npm start` execs it (no shell in
+  // between) and forwards them, the Docker image runs it as PID 1 (README "Operations").
+  let first: { signal: string; at: number } | null = null;
   const shutdown = (signal: string) => {
-    if (++signals > 1) {
+    if (first) {
+      // Ctrl-C under `npm start` arrives twice: from the terminal (to the whole process group)
+      // and forwarded by npm. Only a later one means "stop now".
+      if (signal === first.signal && Date.now() - first.at < 1000) return;
       log.warn({ signal }, 'second signal: exiting at once');
       process.exit(1);
     }
-    log.info({ signal }, 'shutting down');
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    first = { signal, at: Date.now() };
+    const { drainTimeoutMs } = config.ops;
+    log.info({ signal, drainTimeoutMs }, 'shutting down');
+    // Requests get DRAIN_TIMEOUT_MS; closing the engines after them has a few seconds more.
+    setTimeout(() => {
+      log.error({ drainTimeoutMs }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, drainTimeoutMs + 5000).unref();
+    server
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
@@ -11,6 +12,7 @@ import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
+import { createObservability, type Observability } from './observability/index.ts';
 import { createAuth } from './runtime/auth/auth.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
@@ -46,8 +48,10 @@ export const queryLimits = {
 
 export interface ServerOptions {
   log?: Logger;
-  /** How long `stop()` waits for in-flight requests before cutting connections (default 10 s). */
+  /** How long `stop()` waits for in-flight requests before cutting connections (default DRAIN_TIMEOUT_MS). */
   drainTimeoutMs?: number;
+  /** GraphQL and HTTP spans (default: when an OTLP endpoint is configured; main.ts registers the exporter). */
+  tracing?: boolean;
 }
 
 /** Generated once and shared by every instance on the same database (the first one to start wins). */
@@ -67,24 +71,28 @@ const yogaLogger = (log: Logger): YogaLogger => {
 };
 
 /** Builds every engine (closing the ones already built when a later one fails). */
-async function createServices(config: Config, log: Logger): Promise<Services> {
+async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
   const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
+  const { metrics } = obs;
   try {
-    const store = keep(await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log }));
+    const opened = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
+    const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
     const auth = await createAuth({ store, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
-    const pubsub = keep(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }));
-    const inference = keep(await createInferenceService({ store, pubsub, config, log, urls }));
+    const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
+    const inference = keep(await createInferenceService({ store, pubsub, config, log, urls, metrics: metrics.inference }));
     const jobs = keep(createLocalJobs({ onError: (err, queue, id) => log.error({ err, queue, jobId: id }, 'job failed') }));
-    const training = keep(await createTrainingService({ store, pubsub, config, log, jobs }));
+    const training = keep(
+      await createTrainingService({ store, pubsub, config, log, jobs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }),
+    );
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
     const models = createModelsService({ store, targets, training, inference, log });
     const predictions = keep(createPredictionsService({ store, items, inference, log, jobs }));
-    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, targets, items, models, predictions };
+    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -93,7 +101,8 @@ async function createServices(config: Config, log: Logger): Promise<Services> {
 
 export async function createServer(config: Config, opts: ServerOptions = {}) {
   const log = opts.log ?? createLogger(config.logLevel);
-  const services = await createServices(config, log);
+  const obs = createObservability(config, { tracing: opts.tracing });
+  const services = await createServices(config, log, obs);
   const { store, training, auth } = services;
 
   await store.syncAlgorithms([...training.algorithms]);
@@ -106,6 +115,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Spectro GraphQL', headers: JSON.stringify({ 'x-graphql-yoga-csrf': '1' }) },
+    // GraphiQL with its scripts, styles and editor workers inlined: no CDN, works offline.
+    renderGraphiQL,
     landingPage: false,
     multipart: true,
     // Whole multipart bodies: every file at its limit, plus room for the operations part
@@ -115,6 +126,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     maskedErrors: maskedErrors(log),
     context: createContextFactory(services),
     plugins: [
+      ...obs.plugins,
       requestLogging(log),
       httpRoutes(services),
       restRoutes(services),
@@ -129,7 +141,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   });
 
   const httpServer = http.createServer(yoga);
-  const ws = attachGraphqlWs({ httpServer, yoga, services });
+  const ws = attachGraphqlWs({
+    httpServer,
+    yoga,
+    services,
+    onSlowConsumer: () => obs.metrics.subscriptions.slowConsumerCloses.inc({ reason: 'socket_buffer' }),
+  });
 
   // In-flight HTTP requests, so that stop() can wait for them.
   let active = 0;
@@ -153,12 +170,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       if (active > 0) {
         await Promise.race([
           new Promise<void>((resolve) => (drained = resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, opts.drainTimeoutMs ?? 10_000).unref()),
+          new Promise<void>((resolve) => setTimeout(resolve, opts.drainTimeoutMs ?? config.ops.drainTimeoutMs).unref()),
         ]);
       }
       httpServer.closeAllConnections();
       await ws.close();
       await closed;
+      await obs.close();
       for (const [name, service] of [
         ['training', services.training],
         ['predictions', services.predictions],
@@ -177,7 +195,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       log.info('stopped');
     })());
 
-  const start = () =>
+  const listen = () =>
     new Promise<{ url: string; port: number }>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => {
@@ -189,8 +207,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         resolve({ url, port });
       });
     });
+  const start = async () => {
+    const metricsPort = await obs.listen(config.host);
+    if (metricsPort !== null) log.info({ port: metricsPort }, 'metrics: serving /metrics on its own port');
+    return { ...(await listen()), metricsPort };
+  };
 
-  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws, subscriptions };
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws, subscriptions, metrics: obs.metrics };
 }
 
 export type Server = Awaited<ReturnType<typeof createServer>>;

@@ -62,11 +62,15 @@ describe('POST /api/auth/token', () => {
 });
 
 describe('health and readiness', () => {
-  test('/health answers 200, /readiness reports the store and pub/sub', async () => {
+  test('/health answers 200, /readiness reports the store, pub/sub, the inference worker and free disk space', async () => {
     expect((await g.fetch('/health')).status).toBe(200);
     const ready = await g.fetch('/readiness');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { store: 'up', pubsub: 'up' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { store: 'up', pubsub: 'up', inference: 'up', disk: 'up' },
+      disk: { freeBytes: expect.any(Number), minFreeBytes: g.config.ops.minFreeDiskBytes },
+    });
   });
 });
 

@@ -119,7 +119,7 @@ describe('license', () => {
   it('issues a license with scripts/issue-license.ts that the gateway accepts', async () => {
     const keys = path.join(dir, 'keys');
     const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/issue-license.ts', ...args], { cwd: process.cwd() });
+      promisify(execFile)(process.execPath, ['scripts/issue-license.ts', ...args], { cwd: process.cwd() });
     await run(['--generate-keys', keys]);
     const { stdout } = await run(['--key', path.join(keys, 'private.pem'), '--licensee', 'Line 4', '--node', node, '--expires', '2030-01-01', '--features', 'a, b']);
     const l = createLicenseService({ store, config: loadConfig({ DATA_DIR: dir, LICENSE_PUBLIC_KEY: path.join(keys, 'public.pem') }), now: () => clock });

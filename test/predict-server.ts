@@ -4,13 +4,15 @@ import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
 import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
-import { createServer, type Server } from '../src/server.ts';
+import { createServer, type Server, type ServerOptions } from '../src/server.ts';
 import { createGoldenModel } from './inference-fixtures.ts';
 import { scratchSchema, type TestEngine } from './store-engines.ts';
 
 export interface TestServer {
   server: Server;
   url: string;
+  /** The METRICS_PORT server's port, when METRICS_PORT is set. */
+  metricsPort: number | null;
   dir: string;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data: T; errors?: any[] }>;
   /** A multipart request (graphql-multipart-request-spec); `files` maps variable paths to files. */
@@ -19,9 +21,13 @@ export interface TestServer {
 }
 
 /** A gateway on a real port; `engine: 'postgres'` puts its records in a fresh PostgreSQL schema. */
-export async function startServer(env: Record<string, string> = {}, opts: { engine?: TestEngine } = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  opts: Omit<ServerOptions, 'log'> & { engine?: TestEngine } = {},
+): Promise<TestServer> {
+  const { engine, ...serverOptions } = opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
-  const schema = opts.engine === 'postgres' ? await scratchSchema() : null;
+  const schema = engine === 'postgres' ? await scratchSchema() : null;
   const config = loadConfig({
     ...(schema ? { DATABASE_URL: schema.url } : {}),
     DATA_DIR: dir,
@@ -33,8 +39,8 @@ export async function startServer(env: Record<string, string> = {}, opts: { engi
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
-  const { url } = await server.start();
+  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...serverOptions });
+  const { url, metricsPort } = await server.start();
   const post = async (body: BodyInit, headers: Record<string, string>) => {
     const res = await fetch(`${url}/graphql`, { method: 'POST', body, headers: { 'x-graphql-yoga-csrf': '1', ...headers } });
     return res.json() as Promise<any>;
@@ -48,6 +54,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { engi
   return {
     server,
     url,
+    metricsPort,
     dir,
     gql: (query, variables = {}) => post(JSON.stringify({ query, variables }), { ...auth, 'content-type': 'application/json' }),
     upload: (query, variables, files) => {

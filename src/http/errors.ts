@@ -5,6 +5,24 @@ import { currentLog, type Logger } from '../logging.ts';
 
 type ExecutionResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
 
+/** A write failed for want of space: a file (ENOSPC, EDQUOT) or the database (SQLITE_FULL). */
+const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+export const isDiskFull = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && DISK_FULL_CODES.has(String((err as { code?: unknown }).code));
+
+/**
+ * What a client is told when the disk is full. Uploads and imports clean up after themselves
+ * (staged files removed, blobs rolled back, one transaction per write), so nothing of the request
+ * stays behind; saying so lets the client simply retry later.
+ */
+function diskFullError(error: GraphQLError | Error): GraphQLError {
+  return new GraphQLError('The server has run out of disk space; nothing from this request was stored. Try again once space has been freed.', {
+    nodes: error instanceof GraphQLError ? error.nodes : undefined,
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: ErrorCode.UNAVAILABLE, reason: 'DISK_FULL', http: { status: 503 } },
+  });
+}
+
 /**
  * Unexpected errors (anything that is not a GraphQLError raised on purpose, e.g. an AppError) are
  * logged with the request id and replaced by a bare INTERNAL_SERVER_ERROR: no message, no stack.
@@ -13,6 +31,10 @@ export function maskedErrors(log: Logger): YogaServerOptions<object, object>['ma
   return {
     maskError(error, message) {
       const original = error instanceof GraphQLError ? error.originalError : error;
+      if (isDiskFull(original)) {
+        currentLog(log).error({ err: original }, 'disk full: a request could not store its data');
+        return diskFullError(error as Error);
+      }
       const expected = error instanceof GraphQLError && (!original || original instanceof GraphQLError);
       if (!expected) {
         currentLog(log).error({ err: original ?? error, path: error instanceof GraphQLError ? error.path : undefined }, 'unexpected error');

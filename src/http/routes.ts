@@ -2,6 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
 import { FILES_PREFIX } from '../links.ts';
 import { currentLog } from '../logging.ts';
+import { checkReadiness } from '../observability/readiness.ts';
 import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
 import { serveFile } from './files.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
@@ -9,15 +10,10 @@ import { issueTokenRoute, TOKEN_PATH } from './token.ts';
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 
-/** Ready when the store answers and events flow (Redis, when configured). 503 otherwise. */
+/** 200 when the instance can take traffic (see observability/readiness.ts), 503 with what is down otherwise. */
 async function readiness(services: Services): Promise<Response> {
-  const store = await services.store.ping().catch(() => false);
-  const pubsub = services.pubsub ? services.pubsub.health() : 'up';
-  const ready = store && pubsub === 'up';
-  return json(ready ? 200 : 503, {
-    status: ready ? 'ready' : 'unavailable',
-    checks: { store: store ? 'up' : 'down', pubsub },
-  });
+  const { ready, checks, disk } = await checkReadiness(services);
+  return json(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks, disk });
 }
 
 /**

@@ -40,18 +40,22 @@ export interface KeyValueError {
 
 /** An expected REST failure; the handler turns it into spectro-rest-v1's BaseError body. */
 export class RestFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly extra: {
-      code?: string;
-      messages?: KeyValueError[];
-      headers?: Record<string, string>;
-      requestId?: string;
-    } = {},
-  ) {
+  readonly status: number;
+  readonly detail: string;
+  readonly extra: RestFailureExtra;
+  constructor(status: number, detail: string, extra: RestFailureExtra = {}) {
     super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.extra = extra;
   }
+}
+
+export interface RestFailureExtra {
+  code?: string;
+  messages?: KeyValueError[];
+  headers?: Record<string, string>;
+  requestId?: string;
 }
 
 export const unprocessable = (key: string, detail: string) =>

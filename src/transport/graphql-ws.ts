@@ -23,6 +23,8 @@ export interface GraphqlWsOptions {
   maxBufferedBytes?: number;
   /** Operations one socket may run at once. */
   maxSubscriptionsPerSocket?: number;
+  /** Told each time a socket is closed as a slow consumer (metrics). */
+  onSlowConsumer?: () => void;
 }
 
 export interface GraphqlWsTransport {
@@ -169,8 +171,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onNext: (ctx, _id, _payload, _args, result) => {
         const { socket } = ctx.extra;
-        if (socket.bufferedAmount > maxBufferedBytes) {
+        // Once: later events of a socket already closing find it no longer OPEN.
+        if (socket.bufferedAmount > maxBufferedBytes && socket.readyState === socket.OPEN) {
           log.warn({ bufferedAmount: socket.bufferedAmount }, 'graphql-ws: closing a slow consumer');
+          options.onSlowConsumer?.();
           socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and refetch');
           // A client that reads nothing never answers the close frame either.
           setTimeout(() => socket.terminate(), 1000).unref();

@@ -30,11 +30,15 @@ export class MicroBatcher<I, O> {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(
-    private readonly run: (inputs: I[]) => Promise<O[]>,
-    private readonly options: BatcherOptions,
-    private readonly onBatch: (size: number) => void = () => {},
-  ) {}
+  private readonly run: (inputs: I[]) => Promise<O[]>;
+  private readonly options: BatcherOptions;
+  private readonly onBatch: (size: number) => void;
+
+  constructor(run: (inputs: I[]) => Promise<O[]>, options: BatcherOptions, onBatch: (size: number) => void = () => {}) {
+    this.run = run;
+    this.options = options;
+    this.onBatch = onBatch;
+  }
 
   submit(input: I): Promise<O> {
     if (this.closed) return Promise.reject(new Error('the model was unloaded'));

@@ -8,7 +8,11 @@ export class GroupCommit<I, O> {
   private pending: { inputs: I[]; resolve: (o: O[]) => void; reject: (e: unknown) => void }[] = [];
   private busy = false;
 
-  constructor(private readonly write: (inputs: I[]) => Promise<O[]>) {}
+  private readonly write: (inputs: I[]) => Promise<O[]>;
+
+  constructor(write: (inputs: I[]) => Promise<O[]>) {
+    this.write = write;
+  }
 
   submit(inputs: I[]): Promise<O[]> {
     if (inputs.length === 0) return Promise.resolve([]);

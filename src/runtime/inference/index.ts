@@ -1,6 +1,7 @@
 import type { Config } from '../../config.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
+import type { InferenceMetrics } from '../telemetry/metrics.ts';
 import { ModelStatus } from '../store/types.ts';
 import type { InferenceService } from './inference.ts';
 import { OnnxInferenceService } from './service.ts';
@@ -15,6 +16,7 @@ export interface InferenceDeps {
   log: Logger;
   /** Unused by the runtime itself; accepted so the server can hand every engine the same deps. */
   urls?: unknown;
+  metrics?: InferenceMetrics;
 }
 
 /**
@@ -25,6 +27,9 @@ export async function createInferenceService(deps: InferenceDeps): Promise<Infer
   const provider = await chooseProvider(deps.config.executionProvider, deps.log);
   const service = new OnnxInferenceService({ ...deps, provider });
   const { store, log } = deps;
+  // Start the worker threads now (they take ~0.4 s to load onnxruntime and sharp): the first
+  // prediction does not pay for it, and /readiness finds them answering from the start.
+  void service.ping(60_000);
 
   const warm = (modelId: string) =>
     store

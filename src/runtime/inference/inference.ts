@@ -22,6 +22,11 @@ export interface InferenceService {
    * streaming the blob, so nobody pays for a heatmap until somebody looks at it.
    */
   renderImage(image: ImageRecord): Promise<{ body: Buffer; contentType: string } | null>;
+  /**
+   * True when both inference threads answer within `timeoutMs` (readiness). Starts them when
+   * they are not running (they start on first use, and again after a crash).
+   */
+  ping(timeoutMs: number): Promise<boolean>;
   /** Sizes of the batches `session.run` actually ran, newest last (bounded). */
   batchSizes(): readonly number[];
   close(): Promise<void>;

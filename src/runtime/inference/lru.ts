@@ -6,10 +6,13 @@ export class CostLru<K, V> {
   private readonly entries = new Map<K, { value: V; cost: number }>();
   private total = 0;
 
-  constructor(
-    private readonly maxCost: number,
-    private readonly onEvict: (key: K, value: V) => void = () => {},
-  ) {}
+  private readonly maxCost: number;
+  private readonly onEvict: (key: K, value: V) => void;
+
+  constructor(maxCost: number, onEvict: (key: K, value: V) => void = () => {}) {
+    this.maxCost = maxCost;
+    this.onEvict = onEvict;
+  }
 
   get(key: K): V | undefined {
     const e = this.entries.get(key);

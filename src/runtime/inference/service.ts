@@ -6,6 +6,8 @@ import type { PubSub } from '../pubsub/pubsub.ts';
 import type { NewAssessment, Store } from '../store/store.ts';
 import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
 import type { InputSpec } from '../onnx/contract.ts';
+import type { InferenceMetrics } from '../telemetry/metrics.ts';
+import { inSpan, recordError, recordSpan, tracer, tracing } from '../telemetry/tracing.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
@@ -34,7 +36,12 @@ export interface ServiceDeps {
   config: Config;
   log: Logger;
   provider: Provider;
+  /** Per-model timings, batch sizes and results (absent: not recorded). */
+  metrics?: InferenceMetrics;
 }
+
+/** Failures after which the picture is tried once more (the worker lost the model's session). */
+const RELOAD = /is not loaded|was unloaded|thread stopped/;
 
 const outputOf = (m: FromWorker): WorkerOutput => {
   if (m.type !== 'output') throw new Error(`inference worker answered ${m.type}`);
@@ -60,6 +67,7 @@ export class OnnxInferenceService implements InferenceService {
   private readonly pngs = new CostLru<string, Buffer>(PNG_CACHE_BYTES);
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
+  private readonly metrics: InferenceMetrics | null;
   private closed = false;
 
   constructor(deps: ServiceDeps) {
@@ -68,11 +76,14 @@ export class OnnxInferenceService implements InferenceService {
     this.pubsub = deps.pubsub;
     this.config = deps.config;
     this.log = deps.log;
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker-entry.mjs', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
+    this.metrics = deps.metrics ?? null;
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type !== 'batch') return;
         this.batches.push(m.size);
         if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
+        this.metrics?.batchSize.observe({ model: m.modelId }, m.size);
+        if (m.runMs !== null) this.metrics?.run.observe({ model: m.modelId }, m.runMs / 1000);
       },
       onExit: (reason) => {
         this.log.error({ reason }, 'inference: worker stopped; sessions will be reloaded');
@@ -90,6 +101,21 @@ export class OnnxInferenceService implements InferenceService {
     return this.batches;
   }
 
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const answered = this.worker.call({ type: 'ping' }).then(
+      (m) => m.type === 'done',
+      () => false,
+    );
+    try {
+      return await Promise.race([answered, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   evict(modelId: string): void {
     if (this.sessions.delete(modelId)) void this.worker.call({ type: 'unload', modelId }).catch(() => {});
   }
@@ -100,7 +126,11 @@ export class OnnxInferenceService implements InferenceService {
     await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]);
   }
 
-  async predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+  predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+    return inSpan('inference.predict', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, () => this.predictNow(model, itemIds));
+  }
+
+  private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
     if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
     await this.load(model);
     const images = await this.store.imagesByOwners('item', itemIds);
@@ -117,6 +147,7 @@ export class OnnxInferenceService implements InferenceService {
       const image = firstImage.get(itemId)!;
       const out = await this.inferImage(model, image);
       const j = judge(out, params);
+      this.metrics?.pictures.inc({ model: model.id, result: j.result });
       const size = overlaySize(out.width, out.height);
       const row: NewAssessment = {
         itemId,
@@ -185,15 +216,50 @@ export class OnnxInferenceService implements InferenceService {
     const knownSize = { width: image.width, height: image.height };
     const used = this.sessions.peek(model.id);
     try {
-      return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
+      return await this.infer(model.id, path, knownSize);
     } catch (err) {
       // Evicted between load() and this call (or the worker restarted): load again, once.
-      if (!/is not loaded|was unloaded|thread stopped/.test((err as Error).message)) throw err;
+      if (!RELOAD.test((err as Error).message)) throw err;
       // The worker no longer has the session (its session thread restarted): the cached entry
       // here is stale, and reusing it would fail every later prediction of this model the same way.
       if (used && this.sessions.peek(model.id) === used) this.sessions.delete(model.id);
       await this.load(model);
-      return outputOf(await this.worker.call({ type: 'infer', modelId: model.id, path, knownSize }));
+      return await this.infer(model.id, path, knownSize);
+    }
+  }
+
+  /**
+   * One picture through the worker threads. They time their steps (they have no tracer or
+   * registry of their own); the figures become metrics here, and child spans of `inference.infer`
+   * when a trace is recording.
+   */
+  private async infer(modelId: string, path: string, knownSize: { width: number; height: number }): Promise<WorkerOutput> {
+    const span = tracing() ? tracer.startSpan('inference.infer', { attributes: { 'spectro.model.id': modelId } }) : null;
+    try {
+      const m = await this.worker.call({ type: 'infer', modelId, path, knownSize });
+      const output = outputOf(m);
+      const t = m.type === 'output' ? m.timing : undefined;
+      if (t) {
+        this.metrics?.decode.observe({ model: modelId }, (t.decodedAt - t.receivedAt) / 1000);
+        this.metrics?.queueWait.observe({ model: modelId }, Math.max(0, t.batch.startedAt - t.decodedAt) / 1000);
+        if (span) {
+          span.setAttribute('spectro.batch.size', t.batch.size);
+          recordSpan('inference.decode', t.receivedAt, t.decodedAt, { 'thread.name': 'inference-worker' }, span);
+          recordSpan('inference.queue', t.decodedAt, t.batch.startedAt, { 'thread.name': 'inference-worker' }, span);
+          recordSpan('inference.run', t.batch.startedAt, t.batch.endedAt, {
+            'thread.name': 'session-worker',
+            'spectro.batch.size': t.batch.size,
+            ...(t.batch.runMs === null ? {} : { 'spectro.session_run_ms': t.batch.runMs }),
+          }, span);
+        }
+      }
+      return output;
+    } catch (err) {
+      if (!RELOAD.test((err as Error).message)) this.metrics?.failures.inc({ model: modelId });
+      if (span) recordError(span, err);
+      throw err;
+    } finally {
+      span?.end();
     }
   }
 

@@ -13,6 +13,8 @@ const post = (msg: FromSession, transfer: ArrayBuffer[] = []) => port.postMessag
 
 async function handle(msg: ToSession): Promise<void> {
   switch (msg.type) {
+    case 'ping':
+      return post({ type: 'done', id: msg.id });
     case 'load': {
       const existing = sessions.get(msg.modelId);
       if (existing) return post({ type: 'loaded', id: msg.id, shape: checkContract(existing.session, msg.spec) });

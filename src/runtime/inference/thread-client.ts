@@ -13,12 +13,18 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
   private readonly pending = new Map<number, { resolve: (m: Res) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
+  /** Called when the last pending request settles (close() waits for it). */
+  private idle: (() => void) | null = null;
 
-  constructor(
-    private readonly entry: URL,
-    private readonly workerData: unknown,
-    private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {},
-  ) {}
+  private readonly entry: URL;
+  private readonly workerData: unknown;
+  private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
+
+  constructor(entry: URL, workerData: unknown, hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {}) {
+    this.entry = entry;
+    this.workerData = workerData;
+    this.hooks = hooks;
+  }
 
   call(msg: Req extends unknown ? Omit<Req, 'id'> : never, transfer: ArrayBuffer[] = []): Promise<Res> {
     if (this.closed) return Promise.reject(new Error('the worker thread is closed'));
@@ -31,8 +37,19 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Refuses new requests, lets those in flight finish (at most `graceMs`), then ends the thread.
+   * Terminating a thread while onnxruntime or sharp is inside a native call aborts the whole
+   * process (std::terminate from the native callback), e.g. a warm-up still calibrating at SIGTERM.
+   */
+  async close(graceMs = 5_000): Promise<void> {
     this.closed = true;
+    if (this.worker && this.pending.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        setTimeout(resolve, graceMs).unref();
+      });
+    }
     const w = this.worker;
     this.worker = null;
     this.failAll('the worker thread is shutting down');
@@ -48,7 +65,10 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
+      if (this.pending.size === 0) {
+        worker.unref();
+        this.idle?.();
+      }
       if (m.type === 'error') p.reject(Object.assign(new Error(m.message ?? 'worker error'), { contract: m.contract === true }));
       else p.resolve(m);
     });
@@ -66,6 +86,7 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
   private failAll(message: string) {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.idle?.();
     for (const p of all) p.reject(new Error(message));
   }
 }

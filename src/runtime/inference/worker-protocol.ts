@@ -24,22 +24,41 @@ export type ToWorker =
   /** One picture from a file: decoded, batched, run. */
   | { type: 'infer'; id: number; modelId: string; path: string; knownSize: { width: number; height: number } | null }
   /** One preprocessed tensor (warm-up), run on its own. */
-  | { type: 'run'; id: number; modelId: string; tensor: Float32Array; record: boolean };
+  | { type: 'run'; id: number; modelId: string; tensor: Float32Array; record: boolean }
+  /** Both threads answer (readiness). */
+  | { type: 'ping'; id: number };
 
 /** What the worker answers per picture is exactly what post-processing judges. */
 export type WorkerOutput = MapInput;
+
+/** One session.run, as the pipeline worker saw it (epoch milliseconds, see telemetry/clock.ts). */
+export interface BatchTiming {
+  size: number;
+  startedAt: number;
+  endedAt: number;
+  /** session.run alone, measured in the session worker. */
+  runMs: number | null;
+}
+
+/** Where one picture's time went in the worker threads: read and decode, wait for a batch, the run. */
+export interface PictureTiming {
+  receivedAt: number;
+  decodedAt: number;
+  batch: BatchTiming;
+}
 
 /** pipeline worker -> main */
 export type FromWorker =
   | { type: 'loaded'; id: number; shape: ModelShape & { batchCap: number } }
   | { type: 'done'; id: number }
-  | { type: 'output'; id: number; output: WorkerOutput }
+  | { type: 'output'; id: number; output: WorkerOutput; timing?: PictureTiming }
   | { type: 'error'; id: number; message: string; contract?: boolean }
-  /** A batch is about to run (no id: an event); sent before its outputs. */
-  | { type: 'batch'; id?: undefined; size: number };
+  /** A batch ran (no id: an event); sent before its outputs. `runMs` is null when the run failed. */
+  | { type: 'batch'; id?: undefined; modelId: string; size: number; runMs: number | null };
 
 /** pipeline worker -> session worker */
 export type ToSession =
+  | { type: 'ping'; id: number }
   | { type: 'load'; id: number; modelId: string; onnxPath: string; spec: InputSpec }
   | { type: 'unload'; id: number; modelId: string }
   /** N x C x H x W */

@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeToTensor, tensorSize } from '../images/tensor.ts';
+import { epochMs } from '../telemetry/clock.ts';
 import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
-import type { FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
+import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
 /**
  * The pipeline worker: decodes pictures (sharp's pipeline set-up costs about a millisecond of
@@ -12,7 +13,7 @@ import type { FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOu
  * in the session worker, so decoding goes on while a batch runs.
  */
 
-type ModelOutput = Omit<WorkerOutput, 'width' | 'height'>;
+type ModelOutput = Omit<WorkerOutput, 'width' | 'height'> & { batch: BatchTiming };
 
 interface Loaded {
   spec: InputSpec;
@@ -24,7 +25,7 @@ const port = parentPort!;
 const models = new Map<string, Loaded>();
 const trace = process.env.SPECTRO_TRACE_BATCHES === '1';
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker-entry.mjs', import.meta.url), workerData as WorkerData, {
+const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, {
   onExit: (reason) => {
     // Its sessions are gone: everything loaded must be loaded again.
     for (const [id, l] of models) {
@@ -40,19 +41,26 @@ async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], reco
   const n = inputs.length;
   const data = new Float32Array(n * per);
   inputs.forEach((x, i) => data.set(x, i * per));
-  if (record) post({ type: 'batch', size: n });
-  const t0 = performance.now();
-  const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
-  if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
-  // Where a batch's time goes (SPECTRO_TRACE_BATCHES=1): the run itself vs the thread hops.
-  if (trace) process.stderr.write(`batch n=${n} run=${r.runMs?.toFixed(2)}ms roundtrip=${(performance.now() - t0).toFixed(2)}ms\n`);
-  const plane = r.mapWidth * r.mapHeight;
-  return inputs.map((_, i) => ({
-    map: r.maps.slice(i * plane, (i + 1) * plane),
-    mapWidth: r.mapWidth,
-    mapHeight: r.mapHeight,
-    score: r.scores[i]!,
-  }));
+  const startedAt = epochMs();
+  let runMs: number | null = null;
+  try {
+    const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
+    if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+    runMs = r.runMs ?? null;
+    const batch: BatchTiming = { size: n, startedAt, endedAt: epochMs(), runMs };
+    // Where a batch's time goes (SPECTRO_TRACE_BATCHES=1): the run itself vs the thread hops.
+    if (trace) process.stderr.write(`batch n=${n} run=${r.runMs?.toFixed(2)}ms roundtrip=${(batch.endedAt - startedAt).toFixed(2)}ms\n`);
+    const plane = r.mapWidth * r.mapHeight;
+    return inputs.map((_, i) => ({
+      map: r.maps.slice(i * plane, (i + 1) * plane),
+      mapWidth: r.mapWidth,
+      mapHeight: r.mapHeight,
+      score: r.scores[i]!,
+      batch,
+    }));
+  } finally {
+    if (record) post({ type: 'batch', modelId, size: n, runMs });
+  }
 }
 
 async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShape & { batchCap: number }> {
@@ -124,16 +132,23 @@ async function handle(msg: ToWorker): Promise<void> {
       await unload(msg.modelId);
       return post({ type: 'done', id: msg.id });
     case 'infer': {
+      const receivedAt = epochMs();
       const l = model(msg.modelId);
       const decoded = await decodeToTensor(msg.path, l.spec, undefined, 0, msg.knownSize ?? undefined);
-      const out = await l.batcher.submit(decoded.data);
+      const decodedAt = epochMs();
+      const { batch, ...out } = await l.batcher.submit(decoded.data);
       const output = { ...out, width: decoded.width, height: decoded.height };
-      return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
+      return post({ type: 'output', id: msg.id, output, timing: { receivedAt, decodedAt, batch } }, [output.map.buffer as ArrayBuffer]);
+    }
+    case 'ping': {
+      const r = await sessions.call({ type: 'ping' });
+      if (r.type !== 'done') throw new Error(`session worker answered ${r.type}`);
+      return post({ type: 'done', id: msg.id });
     }
     case 'run': {
       const l = model(msg.modelId);
-      const [out] = await runBatch(msg.modelId, l, [msg.tensor], msg.record);
-      const output = { ...out!, width: l.spec.width, height: l.spec.height };
+      const [{ batch: _batch, ...out }] = (await runBatch(msg.modelId, l, [msg.tensor], msg.record)) as [ModelOutput];
+      const output = { ...out, width: l.spec.width, height: l.spec.height };
       return post({ type: 'output', id: msg.id, output }, [output.map.buffer as ArrayBuffer]);
     }
   }

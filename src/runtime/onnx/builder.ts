@@ -76,7 +76,13 @@ export class GraphBuilder {
   private readonly used = new Set<string>();
   private counter = 0;
 
-  constructor(readonly name = 'graph', readonly docString = '') {}
+  readonly name: string;
+  readonly docString: string;
+
+  constructor(name = 'graph', docString = '') {
+    this.name = name;
+    this.docString = docString;
+  }
 
   /** A fresh value name with the given prefix. */
   fresh(prefix = 'v'): string {

@@ -28,7 +28,11 @@ export class Hub {
   #closed = false;
   readonly counters = { dropped: 0, overflowed: 0, publishFailures: 0 };
 
-  constructor(private readonly transport: HubTransport) {}
+  private readonly transport: HubTransport;
+
+  constructor(transport: HubTransport) {
+    this.transport = transport;
+  }
 
   subscribe<T>(topic: TopicName, key: string | null | undefined, options: SubscribeOptions = {}): Subscription<T> {
     const k = key ?? null;

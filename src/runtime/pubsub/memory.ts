@@ -11,6 +11,7 @@ export function createMemoryPubSub(): PubSub {
     },
     subscribe: (topic, key, options) => hub.subscribe(topic, key, options),
     health: () => 'up',
+    ping: async () => true,
     stats: () => hub.stats(),
     async close() {
       hub.close();

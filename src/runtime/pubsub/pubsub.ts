@@ -47,6 +47,11 @@ export interface PubSub {
   subscribe<T extends TopicName>(topic: T, key?: string | null, options?: SubscribeOptions): Subscription<Topics[T]>;
   /** 'up' when events flow (always for in-memory), 'down' while the transport is lost. */
   health(): 'up' | 'down';
+  /**
+   * Asks the transport itself, within `timeoutMs`: false when it does not answer in time. A
+   * frozen Redis keeps its connections open, so `health()` alone would still say 'up'.
+   */
+  ping(timeoutMs: number): Promise<boolean>;
   stats(): PubSubStats;
   /** Ends every open iterator (they complete) and releases the transport. */
   close(): Promise<void>;

@@ -16,16 +16,22 @@ export class BoundedQueue<T> implements Subscription<T> {
   #dropped = 0;
   #release: (() => void) | null;
   readonly ready: Promise<void>;
+  readonly capacity: number;
+  readonly policy: OverflowPolicy;
+  private readonly onOverflow: (kind: OverflowPolicy) => void;
 
   constructor(
-    readonly capacity: number,
-    readonly policy: OverflowPolicy,
+    capacity: number,
+    policy: OverflowPolicy,
     release: () => void,
     ready: Promise<void>,
-    private readonly onOverflow: (kind: OverflowPolicy) => void,
+    onOverflow: (kind: OverflowPolicy) => void,
   ) {
+    this.capacity = capacity;
+    this.policy = policy;
     this.#release = release;
     this.ready = ready;
+    this.onOverflow = onOverflow;
   }
 
   get dropped() {

@@ -191,6 +191,21 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
     },
     subscribe: (topic, key, opts) => hub.subscribe(topic, key, opts),
     health: () => (up ? 'up' : 'down'),
+    async ping(timeoutMs) {
+      if (!up) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      // Both connections: the subscriber one carries the events (PING is allowed in subscribe mode).
+      const answered = Promise.all([pub.ping(), sub.ping()]).then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([answered, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     stats: () => hub.stats(),
     async close() {
       if (closed) return;

@@ -5,12 +5,14 @@ import type { JobRunner } from '../jobs/jobs.ts';
 import { createLocalJobs } from '../jobs/local.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
-import { ModelStatus } from '../store/types.ts';
+import { type ModelRecord, ModelStatus } from '../store/types.ts';
+import type { TrainingMetrics } from '../telemetry/metrics.ts';
 import { ALGORITHMS } from './algorithms/index.ts';
 import { createLeases, LEASE_MS } from './leases.ts';
 import { takeOverAbandoned } from './recovery.ts';
 import { modelForRequest } from './request.ts';
 import { trainingProcessor, type TrainingJob } from './run-job.ts';
+import { trainingTelemetry } from './telemetry.ts';
 import type { TrainRequest, TrainingLogger, TrainingService } from './training.ts';
 import { modelUpdates } from './updates.ts';
 
@@ -25,8 +27,10 @@ export interface TrainingDeps {
   log: TrainingLogger;
   /** Where the jobs run (default: in this process). */
   jobs?: JobRunner;
-  /** Lease length (tests shorten it). */
+  /** Lease length (TRAINING_LEASE_MS; tests shorten it). */
   leaseMs?: number;
+  /** Jobs queued and running, durations and outcomes (absent: not recorded). */
+  metrics?: TrainingMetrics;
 }
 
 const CANCELLED = { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' } as const;
@@ -45,18 +49,23 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
   const concurrency = Math.max(1, deps.config.trainingConcurrency);
   const leaseMs = deps.leaseMs ?? LEASE_MS;
   const pool = new Piscina({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    filename: new URL('./worker.ts', import.meta.url).href,
     minThreads: 0,
     maxThreads: concurrency,
     idleTimeout: 5_000,
     concurrentTasksPerWorker: 1,
   });
   const updates = modelUpdates({ store, pubsub, log });
+  const telemetry = trainingTelemetry(deps.metrics);
   // Late-bound: the leases renew what the queue holds, the queue's processor releases leases.
   let queueRef: { ids(): string[] } = { ids: () => [] };
   const leases = createLeases({ store, leaseMs, log, held: () => queueRef.ids() });
   const jobs = deps.jobs ?? createLocalJobs({ onError: (err, _queue, id) => log.error({ err, modelId: id }, 'training: job bookkeeping failed') });
-  const queue = jobs.queue<TrainingJob>('training', trainingProcessor({ store, pool, updates, leases, log }), { concurrency });
+  const queue = jobs.queue<TrainingJob>('training', trainingProcessor({ store, pool, updates, leases, log, telemetry }), { concurrency });
+  const enqueue = async (model: ModelRecord) => {
+    telemetry.queued(model.id, model.algorithmId);
+    await queue.enqueue(model.id, { modelId: model.id });
+  };
   queueRef = queue;
   let closing = false;
 
@@ -66,14 +75,17 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
     for await (const ev of events) {
       if (ev.status !== ModelStatus.CANCELLED) continue;
       const wasQueued = queue.state(ev.modelId) === 'queued';
-      if (queue.cancel(ev.modelId) && wasQueued) await leases.release(ev.modelId).catch(() => {});
+      if (queue.cancel(ev.modelId) && wasQueued) {
+        telemetry.dropped(ev.modelId, 'cancelled');
+        await leases.release(ev.modelId).catch(() => {});
+      }
     }
   })().catch((err) => log.warn({ err }, 'training: cancel events stopped'));
 
   let sweeper: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> | null = null;
   const sweepOnce = () =>
-    (sweeping ??= takeOverAbandoned({ store, leases, updates, queue, log, leaseMs, closing: () => closing })
+    (sweeping ??= takeOverAbandoned({ store, leases, updates, queue, enqueue, log, leaseMs, closing: () => closing })
       .catch((err) => log.warn({ err }, 'training: recovery sweep failed'))
       .finally(() => (sweeping = null)));
 
@@ -85,7 +97,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       const model = await store.createModel(await modelForRequest(store, req));
       await leases.hold(model.id);
       const queued = await updates.update(model.id, { stage: 'queued', progress: 0 });
-      await queue.enqueue(model.id, { modelId: model.id });
+      await enqueue(queued);
       return queued;
     },
 
@@ -97,6 +109,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
         await queue.settled(modelId);
         if (wasRunning) return (await store.modelsByIds([modelId]))[0]!;
         // It never started, so no job wrote its end.
+        telemetry.dropped(modelId, 'cancelled');
         await leases.release(modelId).catch(() => {});
       } else if (model.status !== ModelStatus.QUEUED && model.status !== ModelStatus.TRAINING) {
         throw new AppError(ErrorCode.CONFLICT, `model "${modelId}" is ${model.status}; only a queued or training model can be cancelled`, { id: modelId });
@@ -123,6 +136,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       const waiting = queue.ids().filter((id) => queue.state(id) === 'queued');
       await queue.close(); // running jobs end QUEUED (resumable), waiting ones are dropped:
       for (const id of waiting) {
+        telemetry.dropped(id, 'interrupted');
         await updates.finish(id, INTERRUPTED).catch((err) => log.warn({ err, modelId: id }, 'training: could not mark an interrupted job'));
         await leases.release(id).catch(() => {});
       }

@@ -1,6 +1,6 @@
 import type { JobQueue } from '../jobs/jobs.ts';
 import type { Store } from '../store/store.ts';
-import { ModelStatus } from '../store/types.ts';
+import { type ModelRecord, ModelStatus } from '../store/types.ts';
 import { algorithmById } from './algorithms/index.ts';
 import type { Leases } from './leases.ts';
 import type { TrainingJob } from './run-job.ts';
@@ -17,6 +17,7 @@ export async function takeOverAbandoned(deps: {
   leases: Leases;
   updates: ModelUpdates;
   queue: JobQueue<TrainingJob>;
+  enqueue: (model: ModelRecord) => Promise<void>;
   log: TrainingLogger;
   leaseMs: number;
   closing: () => boolean;
@@ -34,7 +35,7 @@ export async function takeOverAbandoned(deps: {
     }
     await leases.hold(m.id);
     log.info({ modelId: m.id, status: m.status }, 'training: taking over a job whose process is gone');
-    await updates.update(m.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'restarted after an interruption' });
-    await queue.enqueue(m.id, { modelId: m.id });
+    const queued = await updates.update(m.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'restarted after an interruption' });
+    await deps.enqueue(queued);
   }
 }

@@ -1,11 +1,14 @@
 import { MessageChannel } from 'node:worker_threads';
+import { context, type Span, trace } from '@opentelemetry/api';
 import type { Piscina } from 'piscina';
 import { stopReasonOf, type Job } from '../jobs/jobs.ts';
 import type { Store } from '../store/store.ts';
 import { type ModelRecord, ModelStatus } from '../store/types.ts';
+import { inSpan, recordError, tracer } from '../telemetry/tracing.ts';
 import { num } from './algorithms/params.ts';
 import type { Leases } from './leases.ts';
 import { trainingPictures } from './pictures.ts';
+import type { Outcome, TrainingTelemetry } from './telemetry.ts';
 import type { TrainingLogger } from './training.ts';
 import type { ModelUpdates } from './updates.ts';
 import type { ProgressMessage, WorkerResult, WorkerTask } from './worker.ts';
@@ -27,6 +30,7 @@ export interface RunJobDeps {
   updates: ModelUpdates;
   leases: Leases;
   log: TrainingLogger;
+  telemetry: TrainingTelemetry;
 }
 
 /**
@@ -37,21 +41,28 @@ export interface RunJobDeps {
  * when onnxruntime is inside a run).
  */
 export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => Promise<void> {
-  const { store, pool, updates, leases, log } = deps;
+  const { store, pool, updates, leases, log, telemetry } = deps;
 
   return async (job) => {
     const { modelId } = job.data;
+    let ran = false;
+    let outcome: Outcome = 'failed';
     try {
       const [model] = await store.modelsByIds([modelId]);
       // Deleted or cancelled while it waited: nothing to run.
-      if (!model || (model.status !== ModelStatus.QUEUED && model.status !== ModelStatus.TRAINING)) return;
-      await run(model, job);
+      if (!model || (model.status !== ModelStatus.QUEUED && model.status !== ModelStatus.TRAINING)) {
+        telemetry.dropped(modelId, model ? 'cancelled' : 'deleted');
+        return;
+      }
+      ran = true;
+      outcome = await context.with(telemetry.started(modelId, model.algorithmId), () => run(model, job));
     } finally {
+      if (ran) telemetry.finished(modelId, outcome);
       await leases.release(modelId).catch((err) => log.warn({ err, modelId }, 'training: lease not released'));
     }
   };
 
-  async function run(model: ModelRecord, job: Job<TrainingJob>): Promise<void> {
+  async function run(model: ModelRecord, job: Job<TrainingJob>): Promise<Outcome> {
     const started = Date.now();
     const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
     const raise = () => Atomics.store(cancelFlag, 0, 1);
@@ -65,8 +76,10 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
     let lastWrite = 0;
     let lastStage: string | null = null;
     let writing: Promise<unknown> = Promise.resolve();
+    let workerSpan: Span | null = null;
     port1.on('message', (msg: ProgressMessage) => {
       if (stopReason()) return;
+      workerSpan?.addEvent('progress', { 'spectro.stage': msg.stage, 'spectro.progress': msg.progress });
       const now = Date.now();
       const first = lastStage === null;
       if (!first && msg.stage === lastStage && now - lastWrite < WRITE_INTERVAL_MS) return;
@@ -80,35 +93,43 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
     });
 
     try {
-      const { ok, ng } = await trainingPictures(store, model);
+      const { ok, ng } = await inSpan('training.load_pictures', {}, () => trainingPictures(store, model));
       const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2, cancelFlag };
       if (stopReason()) throw stopped();
-      const result = (await pool.run(task, { transferList: [port2] })) as WorkerResult;
+      // The worker thread has no tracer: its progress steps become events of this span.
+      workerSpan = tracer.startSpan('training.worker', { attributes: { 'thread.name': 'training-worker', 'spectro.pictures': ok.length + ng.length } });
+      const result = await (pool.run(task, { transferList: [port2] }) as Promise<WorkerResult>).finally(() => workerSpan?.end());
       await writing;
       const [current] = await store.modelsByIds([model.id]);
       if (!current || current.status === ModelStatus.CANCELLED) cancelledInStore = true;
       if (stopReason()) throw stopped();
-      await storeResult(model, result, ok.length, ng.length, (Date.now() - started) / 1000);
+      return (await storeResult(model, result, ok.length, ng.length, (Date.now() - started) / 1000)) ? 'ready' : 'deleted';
     } catch (err) {
       port1.close();
       await writing;
       const why = stopReason();
       if (why === 'close') {
         await updates.finish(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
-      } else if (why === 'cancel' || isAbort(err)) {
-        await updates.finish(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
-      } else {
-        const text = err instanceof Error ? err.message : String(err);
-        log.warn({ err, modelId: model.id }, 'training: failed');
-        await updates.finish(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
+        return 'interrupted';
       }
+      if (why === 'cancel' || isAbort(err)) {
+        await updates.finish(model.id, { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' });
+        return 'cancelled';
+      }
+      const jobSpan = trace.getActiveSpan();
+      if (jobSpan) recordError(jobSpan, err);
+      const text = err instanceof Error ? err.message : String(err);
+      log.warn({ err, modelId: model.id }, 'training: failed');
+      await updates.finish(model.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${text}` });
+      return 'failed';
     } finally {
       port1.close();
       job.signal.removeEventListener('abort', raise);
     }
   }
 
-  async function storeResult(model: ModelRecord, result: WorkerResult, okCount: number, ngCount: number, seconds: number) {
+  /** Writes the READY model; false when it was deleted meanwhile (its files went again). */
+  async function storeResult(model: ModelRecord, result: WorkerResult, okCount: number, ngCount: number, seconds: number): Promise<boolean> {
     // Held until the row names them: a concurrent delete of a model with identical bytes (same
     // key) must not unlink them in between; unnamed (model deleted, write failed) they go again.
     const onnxBlob = await store.blobs.put(result.onnx, { hold: true });
@@ -139,5 +160,6 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
       if (!written) await store.blobs.deleteUnreferenced(held).catch(() => {});
     }
     if (written) log.info({ modelId: model.id, seconds, threshold: result.threshold, details: result.details }, 'training: model ready');
+    return written !== null;
   }
 }

@@ -8,11 +8,15 @@ export class Circuit {
   private openedAt: number | null = null;
   private trialInFlight = false;
 
-  constructor(
-    private readonly threshold = 3,
-    private readonly coolDownMs = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly threshold: number;
+  private readonly coolDownMs: number;
+  private readonly now: () => number;
+
+  constructor(threshold = 3, coolDownMs = 10_000, now: () => number = Date.now) {
+    this.threshold = threshold;
+    this.coolDownMs = coolDownMs;
+    this.now = now;
+  }
 
   get state(): 'closed' | 'open' | 'half-open' {
     if (this.openedAt === null) return 'closed';

@@ -34,11 +34,15 @@ export class TokenCache {
   /** Tokens fetched so far (a health/diagnostics figure and what the refresh test observes). */
   fetches = 0;
 
-  constructor(
-    private readonly fetchToken: () => Promise<IssuedToken>,
-    private readonly refreshMarginMs = 30_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly fetchToken: () => Promise<IssuedToken>;
+  private readonly refreshMarginMs: number;
+  private readonly now: () => number;
+
+  constructor(fetchToken: () => Promise<IssuedToken>, refreshMarginMs = 30_000, now: () => number = Date.now) {
+    this.fetchToken = fetchToken;
+    this.refreshMarginMs = refreshMarginMs;
+    this.now = now;
+  }
 
   async get(): Promise<string> {
     const token = this.current;
