@@ -1,4 +1,4 @@
-import { ColorMode, type InputSpec } from '../src/runtime/inference/contract.ts';
+import { ColorMode, type InputSpec } from '../src/runtime/onnx/contract.ts';
 import { GraphBuilder, blur, mapAndScore } from '../src/runtime/onnx/index.ts';
 import { type Learner, trainWithHoldout } from '../src/runtime/training/pipeline.ts';
 import { rng } from '../src/runtime/training/algorithms/random.ts';

@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
 import { instrumentStore } from '../src/observability/instrument-store.ts';
 import { registerTracing } from '../src/observability/tracing.ts';
-import { createSqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore } from '../src/runtime/store/index.ts';
 import { createMetrics } from '../src/runtime/telemetry/metrics.ts';
 import { tracer } from '../src/runtime/telemetry/tracing.ts';
 import { createServer } from '../src/server.ts';
@@ -70,7 +70,7 @@ async function graphqlPerRequestUs(tracing: boolean): Promise<number> {
 /** ns per `getSetting` call: bare and instrumented, or (once a provider is registered) instrumented inside a recording span. */
 async function storeCallNs(inTrace: boolean): Promise<Record<string, number>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-bench-obs-'));
-  const bare = await createSqliteStore({ dataDir: dir });
+  const bare = await createStore({ dataDir: dir });
   try {
     await bare.setSetting('bench', 'x');
     const wrapped = instrumentStore(bare, createMetrics(), { system: 'sqlite' });

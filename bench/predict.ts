@@ -20,10 +20,10 @@ import ort from 'onnxruntime-node';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { toTensor, tensorSize } from '../src/runtime/images/tensor.ts';
-import { sessionOptions } from '../src/runtime/inference/sessions.ts';
-import { parseInputSpec } from '../src/runtime/inference/schemas.ts';
+import { sessionOptions } from '../src/runtime/onnx/session.ts';
+import { parseInputSpec } from '../src/runtime/onnx/schemas.ts';
 import { createPubSub } from '../src/runtime/pubsub/index.ts';
-import { createSqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
@@ -65,7 +65,7 @@ async function main() {
   try {
     // ---- prepare: train a model on synthetic aligned parts, store prediction items, write files
     const dataDir = path.join(root, 'data');
-    const store = await createSqliteStore({ dataDir });
+    const store = await createStore({ dataDir });
     const pubsub = await createPubSub({ log });
     const training = await createTrainingService({ store, pubsub, config: { trainingConcurrency: 1 }, log });
     const algorithms = await store.listAlgorithms();

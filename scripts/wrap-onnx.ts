@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import yazl from 'yazl';
-import { ARCHIVE_FORMAT_VERSION, type ModelManifest } from '../src/runtime/inference/contract.ts';
-import { verifyOnnx } from '../src/runtime/inference/archive.ts';
-import { describeIssues, manifestSchema } from '../src/runtime/inference/schemas.ts';
+import { ARCHIVE_FORMAT_VERSION, type ModelManifest } from '../src/runtime/onnx/contract.ts';
+import { verifyOnnx } from '../src/runtime/models/archive.ts';
+import { describeIssues, manifestSchema } from '../src/runtime/onnx/schemas.ts';
 
 const argv = process.argv.slice(2);
 const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));

@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** `postgres://…`: records on PostgreSQL; null (unset): the embedded SQLite file under dataDir. */
+  databaseUrl: string | null;
   logLevel: string;
   /** Bootstrap client; generated (and printed once) on first start when unset. */
   clientId: string | null;
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     logLevel: env.LOG_LEVEL ?? 'info',
     clientId: env.SPECTRO_CLIENT_ID ?? null,
     clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
@@ -132,6 +135,14 @@ function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
     readinessTimeoutMs: int(env.READINESS_TIMEOUT_MS, 2000, 'READINESS_TIMEOUT_MS'),
     minFreeDiskBytes: int(env.MIN_FREE_DISK_BYTES, 256 * 1024 * 1024, 'MIN_FREE_DISK_BYTES'),
   };
+}
+
+function databaseUrl(v: string | undefined): string | null {
+  if (v === undefined || v.trim() === '') return null;
+  if (!/^postgres(ql)?:\/\//i.test(v.trim())) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database)');
+  }
+  return v.trim();
 }
 
 /** Env key of an upstream name: `eu-line` -> `EU_LINE` (UPSTREAM_EU_LINE_CLIENT_ID). */

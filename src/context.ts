@@ -1,18 +1,24 @@
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
+import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
+import type { ItemsService } from './runtime/items/items.ts';
+import type { JobRunner } from './runtime/jobs/jobs.ts';
+import type { ModelsService } from './runtime/models/models.ts';
+import type { PredictionsService } from './runtime/predictions/predictions.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
 import type { Store } from './runtime/store/store.ts';
+import type { TargetsService } from './runtime/targets/targets.ts';
 import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { TrainingService } from './runtime/training/training.ts';
 import type { Upstreams } from './runtime/upstream/upstream.ts';
 
-export type { Loaders };
+export type { Links, Loaders };
 
 /** Every long-lived engine, built once in server.ts; resolvers reach them only through `ctx.services`. */
 export interface Services {
@@ -22,8 +28,15 @@ export interface Services {
   auth: Auth;
   urls: UrlSigner;
   pubsub: PubSub;
+  /** Background work (training, background predictions); in this process unless configured otherwise. */
+  jobs: JobRunner;
   training: TrainingService;
   inference: InferenceService;
+  // The use cases GraphQL and REST share (resolvers and routes parse, call one, shape the answer).
+  targets: TargetsService;
+  items: ItemsService;
+  models: ModelsService;
+  predictions: PredictionsService;
   /** Other Spectro REST deployments (UPSTREAMS); empty when none are configured. */
   upstreams: Upstreams;
   license: LicenseService;
@@ -43,6 +56,8 @@ export interface Context {
   loaders: Loaders;
   /** Origin that links in responses start with: PUBLIC_URL, else the request's own origin. */
   baseUrl: string;
+  /** Signed image and download links for answers. */
+  links: Links;
 }
 
 export interface ContextInit {
@@ -73,6 +88,7 @@ export function createContextFactory(services: Services): (initial: ContextInit)
         authError = err;
       }
     }
+    const baseUrl = (services.config.publicUrl ?? new URL(initial.request.url).origin).replace(/\/+$/, '');
     return {
       requestId,
       log,
@@ -80,7 +96,8 @@ export function createContextFactory(services: Services): (initial: ContextInit)
       principal,
       authError,
       loaders: createLoaders(services.store),
-      baseUrl: (services.config.publicUrl ?? new URL(initial.request.url).origin).replace(/\/+$/, ''),
+      baseUrl,
+      links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
     };
   };
 }

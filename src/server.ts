@@ -16,9 +16,14 @@ import { createObservability, type Observability } from './observability/index.t
 import { createAuth } from './runtime/auth/auth.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
+import { createItemsService } from './runtime/items/index.ts';
+import { createLocalJobs } from './runtime/jobs/local.ts';
 import { createLicenseService } from './runtime/license/license.ts';
+import { createModelsService } from './runtime/models/index.ts';
+import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
-import { createSqliteStore } from './runtime/store/sqlite-store.ts';
+import { createStore } from './runtime/store/index.ts';
+import { createTargetsService } from './runtime/targets/index.ts';
 import { createTrainingService } from './runtime/training/index.ts';
 import { createUpstreams } from './runtime/upstream/index.ts';
 import { restRoutes } from './rest/index.ts';
@@ -49,14 +54,9 @@ export interface ServerOptions {
   tracing?: boolean;
 }
 
-async function urlSecret(services: Pick<Services, 'store'>): Promise<string> {
-  let secret = await services.store.getSetting(URL_SECRET_SETTING);
-  if (!secret) {
-    await services.store.setSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
-    secret = (await services.store.getSetting(URL_SECRET_SETTING))!;
-  }
-  return secret;
-}
+/** Generated once and shared by every instance on the same database (the first one to start wins). */
+const urlSecret = (services: Pick<Services, 'store'>): Promise<string> =>
+  services.store.initSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
 
 const yogaLogger = (log: Logger): YogaLogger => {
   const emit =
@@ -76,15 +76,23 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
   const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
   const { metrics } = obs;
   try {
-    const store = keep(obs.store(await createSqliteStore({ dataDir: config.dataDir, log }), 'sqlite'));
+    const opened = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
+    const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
     const auth = await createAuth({ store, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls, metrics: metrics.inference }));
-    const training = keep(await createTrainingService({ store, pubsub, config, log, leaseMs: config.trainingLeaseMs, metrics: metrics.training }));
+    const jobs = keep(createLocalJobs({ onError: (err, queue, id) => log.error({ err, queue, jobId: id }, 'job failed') }));
+    const training = keep(
+      await createTrainingService({ store, pubsub, config, log, jobs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }),
+    );
     const upstreams = keep(createUpstreams(config, { log }));
-    return { config, log, store, auth, urls, license, pubsub, training, inference, upstreams, metrics };
+    const targets = createTargetsService({ store });
+    const items = createItemsService({ store, targets, config, log });
+    const models = createModelsService({ store, targets, training, inference, log });
+    const predictions = keep(createPredictionsService({ store, items, inference, log, jobs }));
+    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -171,6 +179,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       await obs.close();
       for (const [name, service] of [
         ['training', services.training],
+        ['predictions', services.predictions],
+        ['jobs', services.jobs],
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],

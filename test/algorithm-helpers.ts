@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { type Box, type Category, generateImage, toPng } from '../bench/synthetic.ts';
 import { channelsOf, decodeToTensor } from '../src/runtime/images/tensor.ts';
-import type { InputSpec } from '../src/runtime/inference/contract.ts';
+import type { InputSpec } from '../src/runtime/onnx/contract.ts';
 import { judge } from '../src/runtime/inference/postprocess.ts';
 
 /** Synthetic pictures of `category`, one per seed, decoded the way the model will see them. */

@@ -5,8 +5,8 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.ts';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
-import { importModelArchive, readModelArchive } from '../src/runtime/inference/archive.ts';
-import type { ModelManifest } from '../src/runtime/inference/contract.ts';
+import { importModelArchive, readModelArchive } from '../src/runtime/models/archive.ts';
+import type { ModelManifest } from '../src/runtime/onnx/contract.ts';
 import { goldenOnnx, partPng, spec } from './inference-fixtures.ts';
 import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 

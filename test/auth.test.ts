@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { createAuth, TOKEN_AUDIENCE, TOKEN_ISSUER, type Auth } from '../src/runtime/auth/auth.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
 let dir: string;
-let store: SqliteStore;
+let store: LocalStore;
 let clock = Date.now();
 const now = () => clock;
 let auth: Auth;
@@ -17,7 +17,7 @@ let admin: { clientId: string; clientSecret: string };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-test-'));
-  store = await createSqliteStore({ dataDir: dir });
+  store = await createStore({ dataDir: dir });
   auth = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, TOKEN_TTL_SECONDS: '60' }), now });
   admin = (await auth.bootstrap())!;
 });
@@ -49,7 +49,7 @@ describe('bootstrap and client secrets', () => {
 
   it('creates the configured client, and replaces its secret when the configuration changes', async () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-boot-'));
-    const s = await createSqliteStore({ dataDir: d });
+    const s = await createStore({ dataDir: d });
     try {
       const env = { DATA_DIR: d, SPECTRO_CLIENT_ID: 'ops', SPECTRO_CLIENT_SECRET: 'first-secret' };
       const a1 = await createAuth({ store: s, config: loadConfig(env) });

@@ -7,6 +7,7 @@ describe('configuration', () => {
     expect(config.port).toBe(4000);
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.redisUrl).toBeNull();
+    expect(config.databaseUrl).toBeNull();
     expect(config.executionProvider).toBe('auto');
   });
 
@@ -15,6 +16,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ EXECUTION_PROVIDER: 'gpu' })).toThrow(/EXECUTION_PROVIDER/);
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT must be a whole number/);
     expect(() => loadConfig({ UPLOAD_MAX_FILES: '-1' })).toThrow(/UPLOAD_MAX_FILES/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/spectro' })).toThrow(/DATABASE_URL must be a postgres/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://spectro@db:5432/spectro' }).databaseUrl).toBe('postgres://spectro@db:5432/spectro');
   });
 
   test('upstreams and their credentials are read from UPSTREAMS and UPSTREAM_<NAME>_*', () => {

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createLogger, type Logger } from '../src/logging.ts';
 import { createServer, type Server } from '../src/server.ts';
+import { scratchSchema, type TestEngine } from './store-engines.ts';
 
 export interface GraphResult<T = Record<string, any>> {
   status: number;
@@ -24,9 +25,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** A gateway on a fresh data directory; `close()` stops it and removes the directory. */
-export async function startGateway(overrides: Partial<Config> = {}, opts: { log?: Logger } = {}): Promise<Gateway> {
+/**
+ * A gateway on a fresh data directory and, with `engine: 'postgres'`, its records in a fresh
+ * PostgreSQL schema (store-engines.ts); `close()` stops it and removes both.
+ */
+export async function startGateway(overrides: Partial<Config> = {}, opts: { log?: Logger; engine?: TestEngine } = {}): Promise<Gateway> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-graph-'));
+  const schema = opts.engine === 'postgres' ? await scratchSchema() : null;
   const config: Config = {
     ...loadConfig({}),
     port: 0,
@@ -37,9 +42,17 @@ export async function startGateway(overrides: Partial<Config> = {}, opts: { log?
     clientSecret: null,
     redisUrl: null,
     executionProvider: 'cpu',
+    databaseUrl: schema?.url ?? null,
     ...overrides,
   };
-  const server = await createServer(config, { log: opts.log ?? createLogger(config.logLevel) });
+  let server: Server;
+  try {
+    server = await createServer(config, { log: opts.log ?? createLogger(config.logLevel) });
+  } catch (err) {
+    await schema?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const { yoga, services } = server;
   const yogaFetch = yoga.fetch as (url: string, init?: RequestInit) => Promise<Response> | Response;
   const fetchIt = (p: string, init?: RequestInit) => Promise.resolve(yogaFetch(`http://gateway.test${p}`, init));
@@ -67,6 +80,7 @@ export async function startGateway(overrides: Partial<Config> = {}, opts: { log?
     fetch: fetchIt,
     async close() {
       await server.stop();
+      await schema?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -94,3 +108,31 @@ export function dataOf<T>(result: GraphResult<T>): T {
 }
 
 export const codesOf = (result: GraphResult) => (result.errors ?? []).map((e) => e.extensions?.code);
+
+const ADD_ITEMS = /* GraphQL */ `
+  mutation AddItems($files: [File!]!, $training: Boolean!, $good: Boolean, $targetId: ID) {
+    addItems(files: $files, training: $training, good: $good, targetId: $targetId) { items { id name } }
+  }
+`;
+
+/**
+ * `addItems` as a client sends it: a multipart request (GraphQL multipart request spec) over the
+ * gateway's real HTTP socket (`server.start()` first; `baseUrl` is what it answered).
+ */
+export async function uploadItems(
+  baseUrl: string,
+  token: string,
+  files: { name: string; bytes: Uint8Array; type?: string }[],
+  variables: { training: boolean; good?: boolean | null; targetId?: string | null },
+): Promise<{ id: string; name: string }[]> {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: ADD_ITEMS, variables: { ...variables, files: files.map(() => null) } }));
+  form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
+  files.forEach((f, i) => form.set(String(i), new Blob([new Uint8Array(f.bytes)], { type: f.type ?? 'image/png' }), f.name));
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' },
+  });
+  return dataOf((await res.json()) as GraphResult<{ addItems: { items: { id: string; name: string }[] } }>).addItems.items;
+}

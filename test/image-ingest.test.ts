@@ -8,11 +8,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { ingestImages } from '../src/runtime/images/ingest.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
 const limits: Config['upload'] = { maxFileBytes: 1024 * 1024, maxFiles: 25, maxPixels: 1_000_000 };
 let dir: string;
-let store: SqliteStore;
+let store: LocalStore;
 let png: Buffer;
 let jpeg: Buffer;
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-test-'));
-  store = await createSqliteStore({ dataDir: dir });
+  store = await createStore({ dataDir: dir });
 });
 afterEach(async () => {
   await store.close();

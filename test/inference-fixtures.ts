@@ -5,12 +5,12 @@ import sharp from 'sharp';
 import type { Config } from '../src/config.ts';
 import { loadConfig } from '../src/config.ts';
 import { GraphBuilder } from '../src/runtime/onnx/index.ts';
-import type { InputSpec } from '../src/runtime/inference/contract.ts';
+import type { InputSpec } from '../src/runtime/onnx/contract.ts';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { createPubSub } from '../src/runtime/pubsub/index.ts';
 import type { PubSub } from '../src/runtime/pubsub/pubsub.ts';
 import type { ModelPatch, Store } from '../src/runtime/store/store.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 import type { ItemRecord, ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 
 export const SIZE = 64;
@@ -78,7 +78,7 @@ export async function createGoldenModel(
 
 export interface Fixture {
   dir: string;
-  store: SqliteStore;
+  store: LocalStore;
   pubsub: PubSub;
   config: Config;
   target: TargetRecord;
@@ -93,7 +93,7 @@ export const quietLog = { info() {}, warn() {}, error() {}, debug() {} };
 
 export async function fixture(env: Record<string, string> = {}): Promise<Fixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-inference-'));
-  const store = await createSqliteStore({ dataDir: dir });
+  const store = await createStore({ dataDir: dir });
   const pubsub = await createPubSub({ log: quietLog });
   const config = { ...loadConfig({ DATA_DIR: dir, EXECUTION_PROVIDER: 'cpu', ...env }) };
   const target = await store.createTarget('parts', []);

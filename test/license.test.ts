@@ -14,7 +14,7 @@ import {
   type LicensePayload,
   type LicenseService,
 } from '../src/runtime/license/license.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
 const pair = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -25,7 +25,7 @@ const pair = () => {
 };
 
 let dir: string;
-let store: SqliteStore;
+let store: LocalStore;
 let clock = Date.parse('2026-06-01T00:00:00Z');
 const vendor = pair();
 let license: LicenseService;
@@ -53,7 +53,7 @@ async function refusal(p: Promise<unknown>) {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'license-test-'));
-  store = await createSqliteStore({ dataDir: dir });
+  store = await createStore({ dataDir: dir });
   license = createLicenseService({ store, config: loadConfig({ DATA_DIR: dir, LICENSE_PUBLIC_KEY: vendor.publicPem }), now: () => clock });
   node = await license.nodeHash();
 });
@@ -66,11 +66,11 @@ describe('license', () => {
   it('keeps the node hash stable across restarts and distinct between installations', async () => {
     expect(node).toMatch(/^[0-9a-f]{64}$/);
     await store.close();
-    store = await createSqliteStore({ dataDir: dir });
+    store = await createStore({ dataDir: dir });
     license = createLicenseService({ store, config: loadConfig({ DATA_DIR: dir, LICENSE_PUBLIC_KEY: vendor.publicPem }), now: () => clock });
     expect(await license.nodeHash()).toBe(node);
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'license-other-'));
-    const s2 = await createSqliteStore({ dataDir: other });
+    const s2 = await createStore({ dataDir: other });
     const l2 = createLicenseService({ store: s2, config: loadConfig({ DATA_DIR: other, LICENSE_PUBLIC_KEY: vendor.publicPem }) });
     expect(await l2.nodeHash()).not.toBe(node);
     await s2.close();

@@ -6,6 +6,7 @@ import { createLogger } from '../src/logging.ts';
 import type { ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 import { createServer, type Server, type ServerOptions } from '../src/server.ts';
 import { createGoldenModel } from './inference-fixtures.ts';
+import { scratchSchema, type TestEngine } from './store-engines.ts';
 
 export interface TestServer {
   server: Server;
@@ -19,9 +20,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'log'> = {}): Promise<TestServer> {
+/** A gateway on a real port; `engine: 'postgres'` puts its records in a fresh PostgreSQL schema. */
+export async function startServer(
+  env: Record<string, string> = {},
+  opts: Omit<ServerOptions, 'log'> & { engine?: TestEngine } = {},
+): Promise<TestServer> {
+  const { engine, ...serverOptions } = opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
+  const schema = engine === 'postgres' ? await scratchSchema() : null;
   const config = loadConfig({
+    ...(schema ? { DATABASE_URL: schema.url } : {}),
     DATA_DIR: dir,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -31,7 +39,7 @@ export async function startServer(env: Record<string, string> = {}, opts: Omit<S
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...opts });
+  const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...serverOptions });
   const { url, metricsPort } = await server.start();
   const post = async (body: BodyInit, headers: Record<string, string>) => {
     const res = await fetch(`${url}/graphql`, { method: 'POST', body, headers: { 'x-graphql-yoga-csrf': '1', ...headers } });
@@ -59,6 +67,7 @@ export async function startServer(env: Record<string, string> = {}, opts: Omit<S
     },
     async stop() {
       await server.stop();
+      await schema?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partPng } from './inference-fixtures.ts';
 import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 import { newModel } from './model-fixtures.ts';
+import { ENGINES } from './store-engines.ts';
 
 const ASSESSMENT = `id result score threshold detectedObjects detectionAccuracy
   item { id name } model { id }
   annotations { xMin xMax yMin yMax score }
   images { url width height contentType }`;
 
-describe('predict over GraphQL', () => {
+describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
   let ts: TestServer;
   let modelId: string;
   // Items go in through the store: this file is about predicting, addItems has its own tests.
@@ -31,7 +32,7 @@ describe('predict over GraphQL', () => {
   };
 
   beforeAll(async () => {
-    ts = await startServer();
+    ts = await startServer({}, { engine });
     modelId = (await seedGoldenModel(ts)).model.id;
   });
   afterAll(async () => {

@@ -1,22 +1,25 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import type { FileBlobStore } from '../src/runtime/store/file-blob-store.ts';
+import type { StoreOf } from '../src/runtime/store/index.ts';
 import type { NewAssessment, NewImage, NewItem, NewModel } from '../src/runtime/store/store.ts';
+import { ENGINES, openTestStore, type TestStore } from './store-engines.ts';
 
+// Every test here runs on the embedded SQLite store and on PostgreSQL (store-engines.ts).
+describe.each(ENGINES)('store on %s', (engine) => {
+let fx: TestStore;
 let dir: string;
-let store: SqliteStore;
+let store: StoreOf<FileBlobStore>;
 
 beforeEach(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
-  store = await createSqliteStore({ dataDir: dir });
+  fx = await openTestStore(engine);
+  dir = fx.dataDir;
+  store = fx.store;
 });
 afterEach(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await fx.cleanup();
 });
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -279,8 +282,7 @@ describe('cascades and blob cleanup', () => {
     const past = new Date(Date.now() - 2 * 3600_000);
     fs.utimesSync(store.blobs.path(old), past, past);
     fs.utimesSync(stale, past, past);
-    await store.close();
-    store = await createSqliteStore({ dataDir: dir });
+    store = await fx.reopen();
     expect(await store.blobs.has(old)).toBe(false);
     expect(await store.blobs.has(recent)).toBe(true);
     expect(fs.existsSync(stale)).toBe(false);
@@ -296,9 +298,7 @@ describe('atomic writes', () => {
     const missingBlob: NewImage = { ...good, blob: 'f'.repeat(64) };
     await expect(store.addItems([item(t.id, 'a', [good]), item(t.id, 'b', [missingBlob])])).rejects.toThrow(/not stored/);
     expect((await store.listItems({ type: 'TRAINING' }, {})).totalCount).toBe(0);
-    const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
-    expect(db.prepare('SELECT count(*) AS n FROM images').get()).toEqual({ n: 0 });
-    db.close();
+    expect(await fx.query('SELECT count(*) AS n FROM images')).toEqual([{ n: engine === 'postgres' ? '0' : 0 }]);
   });
 
   it('replaces user annotations as a whole', async () => {
@@ -322,19 +322,17 @@ describe('migrations and settings', () => {
     await store.setSetting('k', 'v2');
     await store.setLicense({ document: '{}', expiresAt: null, installedAt: new Date().toISOString() });
     await store.createClient({ clientId: 'c', secretHash: 'h', scope: 'read', name: null, createdAt: new Date().toISOString() });
-    for (let i = 0; i < 2; i++) {
-      await store.close();
-      store = await createSqliteStore({ dataDir: dir });
-    }
+    for (let i = 0; i < 2; i++) store = await fx.reopen();
     expect((await store.listTargets()).map((t) => t.name)).toEqual(['t']);
     expect(await store.getSetting('k')).toBe('v2');
     expect((await store.license())?.document).toBe('{}');
     expect(await store.countClients()).toBe(1);
     expect((await store.updateClient('c', { scope: 'all' })).scope).toBe('all');
-    const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    db.close();
+    expect((await fx.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name')).map((r) => r.name)).toEqual([
+      '0001_initial',
+      '0002_integer_keys',
+    ]);
+    if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);
   });
 
@@ -358,6 +356,78 @@ describe('migrations and settings', () => {
   });
 });
 
+describe('integer keys', () => {
+  it('gives targets, parameters and annotations stable integer keys that are never handed out twice', async () => {
+    const a = await store.createTarget('a', []);
+    const b = await store.createTarget('b', []);
+    expect([a.key, b.key]).toEqual([1, 2]);
+    expect((await store.targetsByIds([b.id]))[0]!.key).toBe(2);
+
+    await algorithm();
+    const params = await store.parametersByAlgorithmIds(['patchcore']);
+    expect(params.map((p) => p.key)).toEqual([1, 2]);
+
+    const [x] = await store.addItems([item(a.id, 'x')]);
+    const box = { xMin: 0, xMax: 1, yMin: 0, yMax: 1, label: 0, notes: null, score: null };
+    const first = await store.setUserAnnotations(x!.id, [box, box]);
+    expect(first.map((n) => n.key)).toEqual([1, 2]);
+    // Replacing the boxes deletes the old rows: their keys are not reused.
+    const second = await store.setUserAnnotations(x!.id, [box]);
+    expect(second.map((n) => n.key)).toEqual([3]);
+    const m = await store.createModel(model(a.id));
+    const [assessed] = await store.addAssessments([assessment(x!.id, m.id), assessment(x!.id, m.id)]);
+    const boxes = await store.annotationsByOwners('assessment', [assessed!.id]);
+    expect(boxes.map((n) => n.key)).toEqual([4]);
+    expect((await store.annotationsByOwners('user', [x!.id])).map((n) => [n.id, n.key])).toEqual(second.map((n) => [n.id, n.key]));
+
+    // A restart continues after the last key, and a known parameter keeps its key on sync.
+    store = await fx.reopen();
+    expect((await store.createTarget('c', [])).key).toBe(3);
+    await store.syncAlgorithms([
+      {
+        id: 'patchcore',
+        name: 'PatchCore',
+        version: '2',
+        type: 'anomaly',
+        attribute: 'unsupervised',
+        description: 'memory bank',
+        parameters: [
+          { name: 'threshold', displayName: null, dataType: 'float', value: '0.4', rangeLower: '0', rangeUpper: '1', modelParameter: true },
+          { name: 'stride', displayName: null, dataType: 'int', value: '2', rangeLower: '1', rangeUpper: '8', modelParameter: false },
+        ],
+      },
+    ]);
+    const synced = await store.parametersByAlgorithmIds(['patchcore']);
+    expect(synced.map((p) => [p.name, p.key])).toEqual([
+      ['threshold', 2],
+      ['stride', 3],
+    ]);
+    expect((await store.setUserAnnotations(x!.id, [box]))[0]!.key).toBe(6);
+  });
+});
+
+describe('concurrent writers', () => {
+  it('keep one default target, one active model per target and the first stored setting', async () => {
+    const created = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => store.createTarget(name, [])));
+    expect(created.filter((t) => t.isDefault)).toHaveLength(1);
+    expect(new Set(created.map((t) => t.key)).size).toBe(5);
+    await Promise.all(created.map((t) => store.setDefaultTarget(t.id)));
+    expect((await store.listTargets()).filter((t) => t.isDefault)).toHaveLength(1);
+
+    await algorithm();
+    const target = created[0]!;
+    const models = await Promise.all(Array.from({ length: 5 }, () => store.createModel(model(target.id))));
+    await Promise.all(models.map((m) => store.activateModel(m.id)));
+    const active = (await store.modelsByIds(models.map((m) => m.id))).filter((m) => m.active);
+    expect(active).toHaveLength(1);
+    expect((await store.activeModel(target.id))?.id).toBe(active[0]!.id);
+
+    const values = await Promise.all(['v1', 'v2', 'v3'].map((v) => store.initSetting('secret', v)));
+    expect(new Set(values).size).toBe(1);
+    expect(await store.getSetting('secret')).toBe(values[0]);
+  });
+});
+
 describe('read counters', () => {
   it('counts one read per batch query whatever the number of keys', async () => {
     const t = await store.createTarget('t', []);
@@ -374,9 +444,16 @@ describe('read counters', () => {
     const before = { ...store.stats };
     await store.listItems({ type: 'TRAINING' }, { first: 100 });
     expect(store.stats.reads - before.reads).toBe(2); // count + page
-    const w = store.stats.writes;
-    await store.addItems([item(t.id, 'a', [await image('1'), await image('2')]), item(t.id, 'b', [await image('3')])]);
-    expect(store.stats.writes - w).toBe(5); // two items, three images
+    // One INSERT per table whatever the number of rows: two items with three images, or twenty with thirty.
+    for (const n of [1, 10]) {
+      const w = store.stats.writes;
+      const batch = [];
+      for (let i = 0; i < n; i++) {
+        batch.push(item(t.id, `a${i}`, [await image(`${n}-${i}-1`), await image(`${n}-${i}-2`)]), item(t.id, `b${i}`, [await image(`${n}-${i}-3`)]));
+      }
+      await store.addItems(batch);
+      expect(store.stats.writes - w).toBe(2);
+    }
   });
 });
 
@@ -400,4 +477,5 @@ describe('blob store', () => {
     expect(await store.blobs.delete(put.key)).toBe(true);
     expect(await store.blobs.delete(put.key)).toBe(false);
   });
+});
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPubSub } from '../src/runtime/pubsub/index.ts';
 import type { PubSub } from '../src/runtime/pubsub/pubsub.ts';
-import { createSqliteStore, type SqliteStore } from '../src/runtime/store/sqlite-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 import type { ItemRecord, ModelRecord, TargetRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService, type TrainingService } from '../src/runtime/training/index.ts';
 import { type Category, type DefectSpec, generateImage, toPng } from '../bench/synthetic.ts';
@@ -12,7 +12,7 @@ export const quietLog = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface TrainingFixture {
   dir: string;
-  store: SqliteStore;
+  store: LocalStore;
   pubsub: PubSub;
   target: TargetRecord;
   service: TrainingService;
@@ -27,7 +27,7 @@ export interface TrainingFixture {
 
 export async function trainingFixture(opts: { concurrency?: number; leaseMs?: number } = {}): Promise<TrainingFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-training-'));
-  const store = await createSqliteStore({ dataDir: dir });
+  const store = await createStore({ dataDir: dir });
   const pubsub = await createPubSub({ log: quietLog });
   const config = { trainingConcurrency: opts.concurrency ?? 1 };
   const services: TrainingService[] = [await createTrainingService({ store, pubsub, config, log: quietLog, leaseMs: opts.leaseMs })];

@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Category, type DefectSpec, generateImage, toPng } from '../bench/synthetic.ts';
-import { type Gateway, startGateway } from './graph-helpers.ts';
+import { type Gateway, startGateway, uploadItems } from './graph-helpers.ts';
+import { ENGINES } from './store-engines.ts';
 
+// Upload, train, predict over GraphQL: the flow every deployment runs, on both engines.
+describe.each(ENGINES)('on %s', (engine) => {
 let gw: Gateway;
+let baseUrl: string;
 let token: string;
 let targetId: string;
 
+/** Generated pictures uploaded as a client does (multipart, over the socket). */
 async function addItems(category: Category, seeds: number[], type: 'TRAINING' | 'PREDICTION', defect: DefectSpec | null = null) {
-  const { store } = gw.server.services;
-  return store.addItems(
-    await Promise.all(
-      seeds.map(async (seed) => {
-        const img = generateImage(category, { seed, size: 96, defect });
-        const png = await toPng(img);
-        return {
-          name: `${seed}.png`,
-          targetId,
-          type,
-          good: type === 'TRAINING' ? true : null,
-          images: [{ name: `${seed}.png`, blob: await store.blobs.put(png), width: 96, height: 96, fileSize: png.byteLength, contentType: 'image/png' }],
-        };
-      }),
-    ),
+  const files = await Promise.all(
+    seeds.map(async (seed) => ({ name: `${seed}.png`, bytes: await toPng(generateImage(category, { seed, size: 96, defect })) })),
   );
+  return uploadItems(baseUrl, token, files, { training: type === 'TRAINING', good: type === 'TRAINING' ? true : null, targetId });
 }
 
 async function waitReady(id: string) {
@@ -35,7 +28,8 @@ async function waitReady(id: string) {
 }
 
 beforeAll(async () => {
-  gw = await startGateway();
+  gw = await startGateway({}, { engine });
+  ({ url: baseUrl } = await gw.server.start());
   token = await gw.token('all');
   const t = await gw.gql<{ createTarget: { id: string } }>('mutation { createTarget(name: "parts") { id } }', {}, token);
   targetId = t.data!.createTarget.id;
@@ -115,4 +109,5 @@ describe('trainModel / cancelTraining over GraphQL', () => {
     const again = await gw.gql('mutation ($id: ID!) { cancelTraining(modelId: $id) { status } }', { id }, token);
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
+});
 });

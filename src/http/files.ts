@@ -1,35 +1,5 @@
-import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Context, Services } from '../context.ts';
-import type { ImageRecord } from '../runtime/store/types.ts';
-
-/**
- * Signed file links: `/files/images/<imageId>` (type and name from the image row) and
- * `/files/blobs/<sha256>?type=<content type>&name=<download name>` (model pictures, exports).
- * The signature covers path and query, so neither the record nor the content type can be swapped.
- */
-export const FILES_PREFIX = '/files/';
-
-const absolute = (ctx: Pick<Context, 'baseUrl' | 'services'>, path: string) => `${ctx.baseUrl}${ctx.services.urls.sign(path)}`;
-
-export const imageUrl = (ctx: Pick<Context, 'baseUrl' | 'services'>, image: Pick<ImageRecord, 'id'>): string =>
-  absolute(ctx, `${FILES_PREFIX}images/${encodeURIComponent(image.id)}`);
-
-/** A stored blob served with `contentType`; `filename` makes browsers download it under that name. */
-export function blobUrl(
-  ctx: Pick<Context, 'baseUrl' | 'services'>,
-  key: string,
-  contentType: string,
-  filename?: string,
-): string {
-  const q = new URLSearchParams({ type: contentType });
-  if (filename) q.set('name', filename);
-  return absolute(ctx, `${FILES_PREFIX}blobs/${encodeURIComponent(key)}?${q}`);
-}
-
-/** When a signed link stops working (epoch seconds), for `Download.expiresAt` and the like. */
-export const signedUrlExpiry = (services: Services, nowMs = Date.now()) =>
-  new Date(nowMs + services.config.signedUrlTtlSeconds * 1000).toISOString();
+import type { Services } from '../context.ts';
 
 const text = (status: number, body: string) =>
   new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
@@ -72,14 +42,8 @@ export async function serveFile(request: Request, url: URL, services: Services):
     filename = url.searchParams.get('name');
   }
 
-  let path: string;
-  let size: number;
-  try {
-    path = services.store.blobs.path(blob);
-    size = (await fs.promises.stat(path)).size;
-  } catch {
-    return text(404, 'not found');
-  }
+  const size = await services.store.blobs.size(blob);
+  if (size === null) return text(404, 'not found');
   const exp = Number(url.searchParams.get('exp'));
   const maxAge = Math.max(0, Math.min(exp - Math.floor(Date.now() / 1000), 86_400));
   const headers = new Headers({
@@ -98,6 +62,12 @@ export async function serveFile(request: Request, url: URL, services: Services):
     return new Response(null, { status: 304, headers });
   }
   if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
-  const body = Readable.toWeb(fs.createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+  let stream: Readable;
+  try {
+    stream = await services.store.blobs.stream(blob);
+  } catch {
+    return text(404, 'not found'); // removed since the size was read
+  }
+  const body = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
   return new Response(body, { status: 200, headers });
 }

@@ -1,9 +1,10 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
+import { FILES_PREFIX } from '../links.ts';
 import { currentLog } from '../logging.ts';
 import { checkReadiness } from '../observability/readiness.ts';
 import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
-import { FILES_PREFIX, serveFile } from './files.ts';
+import { serveFile } from './files.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
 
 const json = (status: number, body: unknown) =>

@@ -1,15 +1,9 @@
-import { AppError, ErrorCode, badInput } from '../errors.ts';
-import { imageUrl } from '../http/files.ts';
-import { ingestImages } from '../runtime/images/ingest.ts';
-import type { NewAnnotation } from '../runtime/store/store.ts';
-import type { ItemRecord } from '../runtime/store/types.ts';
 import { Annotation, AnnotationInput, Assessment, AssessmentResult, UserAssessment } from '../schema/assessments.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ItemConnection, pageOf } from '../schema/connection.ts';
 import { AddItemsPayload, Image, Item, ItemType } from '../schema/items.ts';
 import { Target } from '../schema/targets.ts';
-import { ACTIVE, distinctIds, loadAll, loadModel } from './lookup.ts';
-import { validName } from './targets.ts';
+import { ACTIVE, distinctIds, loadModel } from './lookup.ts';
 
 builder.node(Item, {
   description: 'One inspected thing: its pictures, the user\'s label and boxes, and the models\' assessments',
@@ -51,7 +45,7 @@ builder.objectType(Image, {
     name: t.exposeString('name'),
     url: t.string({
       description: 'Absolute signed URL of the bytes; works without headers (e.g. in <img>) until it expires',
-      resolve: (image, _args, ctx) => imageUrl(ctx, image),
+      resolve: (image, _args, ctx) => ctx.links.image(image),
     }),
     width: t.exposeInt('width'),
     height: t.exposeInt('height'),
@@ -110,42 +104,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-function annotation(input: {
-  xMin?: number | null;
-  xMax?: number | null;
-  yMin?: number | null;
-  yMax?: number | null;
-  label?: number | null;
-  notes?: string | null;
-  score?: number | null;
-}, index: number): NewAnnotation {
-  const where = `annotations[${index}]`;
-  for (const key of ['xMin', 'xMax', 'yMin', 'yMax', 'score'] as const) {
-    const v = input[key];
-    if (v != null && (!Number.isFinite(v) || (key !== 'score' && v < 0))) {
-      throw badInput(`${where}.${key} must be a finite number >= 0, got ${v}`, { argument: `${where}.${key}` });
-    }
-  }
-  if (input.xMin != null && input.xMax != null && input.xMin > input.xMax) {
-    throw badInput(`${where}: xMin (${input.xMin}) is greater than xMax (${input.xMax})`, { argument: where });
-  }
-  if (input.yMin != null && input.yMax != null && input.yMin > input.yMax) {
-    throw badInput(`${where}: yMin (${input.yMin}) is greater than yMax (${input.yMax})`, { argument: where });
-  }
-  if (input.notes != null && input.notes.length > 10_000) {
-    throw badInput(`${where}.notes is longer than 10000 characters`, { argument: `${where}.notes` });
-  }
-  return {
-    xMin: input.xMin ?? null,
-    xMax: input.xMax ?? null,
-    yMin: input.yMin ?? null,
-    yMax: input.yMax ?? null,
-    label: input.label ?? null,
-    notes: input.notes ?? null,
-    score: input.score ?? null,
-  };
-}
-
 builder.mutationFields((t) => ({
   addItems: t.field({
     type: AddItemsPayload,
@@ -159,42 +117,15 @@ builder.mutationFields((t) => ({
       modelId: t.arg.id({ description: 'Adds the items to this model\'s target ("active" allowed)' }),
     },
     resolve: async (_root, args, ctx) => {
-      const { store, config } = ctx.services;
-      if (args.files.length === 0) throw badInput('files must not be empty', { argument: 'files' });
-      if (args.files.length > config.upload.maxFiles) {
-        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `at most ${config.upload.maxFiles} files per request, got ${args.files.length}`, {
-          argument: 'files',
-        });
-      }
-      let targetId = args.targetId ?? null;
-      if (args.modelId) {
-        const model = await loadModel(ctx, args.modelId, targetId);
-        if (targetId && model.targetId !== targetId) {
-          throw badInput(`model "${model.id}" belongs to another target than "${targetId}"`, { argument: 'modelId' });
-        }
-        targetId = model.targetId;
-      }
-      const target = targetId
-        ? await ctx.loaders.target.load(targetId)
-        : ((await store.defaultTarget()) ?? (await store.createTarget('default', [])));
-
-      const { images, rollback } = await ingestImages(args.files, { blobs: store.blobs, limits: config.upload });
-      try {
-        const items = await store.addItems(
-          images.map((image) => ({
-            name: image.name,
-            targetId: target.id,
-            type: args.training ? 'TRAINING' : 'PREDICTION',
-            good: args.good ?? null,
-            images: [image],
-          })),
-        );
-        ctx.log.info({ count: items.length, targetId: target.id }, 'items added');
-        return { items };
-      } catch (err) {
-        await rollback();
-        throw err;
-      }
+      const { items } = await ctx.services.items.addUploaded({
+        files: args.files,
+        training: args.training,
+        good: args.good,
+        targetId: args.targetId,
+        modelId: args.modelId,
+      });
+      for (const item of items) ctx.loaders.item.prime(item.id, item);
+      return { items };
     },
   }),
   annotateItem: t.field({
@@ -207,22 +138,15 @@ builder.mutationFields((t) => ({
       label: t.arg.string(),
     },
     resolve: async (_root, args, ctx) => {
-      const { store } = ctx.services;
-      const item = await ctx.loaders.item.load(args.id);
-      const annotations = args.annotations.map(annotation);
-      let updated: ItemRecord = item;
-      if (args.good !== undefined || args.label !== undefined) {
-        const label = args.label == null ? null : validName(args.label, 'label');
-        updated = await store.labelItem(
-          item.id,
-          args.good === undefined ? item.good : args.good,
-          args.label === undefined ? item.userLabel : label,
-        );
-      }
-      const saved = await store.setUserAnnotations(item.id, annotations);
-      ctx.loaders.item.clear(item.id).prime(item.id, updated);
-      ctx.loaders.userAnnotationsByItem.clear(item.id).prime(item.id, saved);
-      return updated;
+      const { item, annotations } = await ctx.services.items.annotate({
+        itemId: args.id,
+        annotations: args.annotations,
+        good: args.good,
+        label: args.label,
+      });
+      ctx.loaders.item.clear(item.id).prime(item.id, item);
+      ctx.loaders.userAnnotationsByItem.clear(item.id).prime(item.id, annotations);
+      return item;
     },
   }),
   deleteItems: t.field({
@@ -230,8 +154,7 @@ builder.mutationFields((t) => ({
     description: 'Deletes items with their pictures and assessments; returns the deleted ids',
     args: { ids: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const items = await loadAll<ItemRecord>('Item', distinctIds(args.ids, 'ids'), (ids) => ctx.loaders.item.loadMany(ids));
-      const deleted = await ctx.services.store.deleteItems(items.map((i) => i.id));
+      const deleted = await ctx.services.items.delete(distinctIds(args.ids, 'ids'));
       for (const id of deleted) ctx.loaders.item.clear(id);
       return deleted;
     },

@@ -1,35 +1,42 @@
 import type { Context } from '../context.ts';
-import { AppError, ErrorCode, notFound } from '../errors.ts';
+import { AppError, ErrorCode } from '../errors.ts';
 import { DEFAULT_TARGET } from '../loaders.ts';
+import { modelByRef, targetOrDefault as targetOrDefaultOf, type RecordLookup } from '../runtime/store/lookup.ts';
 import type { ModelRecord, TargetRecord } from '../runtime/store/types.ts';
 
-/** Shared lookups for resolvers, so that "active" and the default target mean the same everywhere. */
+/**
+ * Lookups for resolvers through the request's dataloaders (cached, batched), with the meaning of
+ * "active" and of the default target from the runtime (store/lookup.ts), as the engines use it.
+ */
+export { ACTIVE } from '../runtime/store/lookup.ts';
 
-export const ACTIVE = 'active';
-
-export async function defaultTarget(ctx: Context): Promise<TargetRecord> {
-  const target = await ctx.loaders.defaultTarget.load(DEFAULT_TARGET);
-  if (!target) throw new AppError(ErrorCode.NOT_FOUND, 'there is no default target yet; create one with createTarget');
-  ctx.loaders.target.prime(target.id, target);
-  return target;
+function loaderLookup(ctx: Context): RecordLookup {
+  return {
+    target: (id) => ctx.loaders.target.load(id),
+    async defaultTarget() {
+      const target = await ctx.loaders.defaultTarget.load(DEFAULT_TARGET);
+      if (target) ctx.loaders.target.prime(target.id, target);
+      return target;
+    },
+    model: (id) => ctx.loaders.model.load(id),
+    async activeModel(targetId) {
+      const model = await ctx.loaders.activeModel.load(targetId);
+      if (model) ctx.loaders.model.prime(model.id, model);
+      return model;
+    },
+  };
 }
 
 /** The given target, else the default one. */
 export const targetOrDefault = (ctx: Context, targetId: string | null | undefined): Promise<TargetRecord> =>
-  targetId ? ctx.loaders.target.load(targetId) : defaultTarget(ctx);
+  targetOrDefaultOf(loaderLookup(ctx), targetId);
 
 /**
  * A model by id; `"active"` is the active model of `targetId` (default: the default target), as in
  * the REST API.
  */
-export async function loadModel(ctx: Context, id: string, targetId?: string | null): Promise<ModelRecord> {
-  if (id !== ACTIVE) return ctx.loaders.model.load(id);
-  const target = await targetOrDefault(ctx, targetId);
-  const model = await ctx.loaders.activeModel.load(target.id);
-  if (!model) throw notFound('Active model of target', target.name);
-  ctx.loaders.model.prime(model.id, model);
-  return model;
-}
+export const loadModel = (ctx: Context, id: string, targetId?: string | null): Promise<ModelRecord> =>
+  modelByRef(loaderLookup(ctx), id, targetId);
 
 /** Loads every id, failing with one NOT_FOUND that names all the missing ones. */
 export async function loadAll<T>(

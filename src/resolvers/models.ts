@@ -1,12 +1,9 @@
-import { AppError, ErrorCode, badInput } from '../errors.ts';
-import { blobUrl } from '../http/files.ts';
-import type { ModelRecord } from '../runtime/store/types.ts';
 import { Algorithm } from '../schema/algorithms.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ModelConnection, pageOf } from '../schema/connection.ts';
 import { Metric, Model, ModelStatsType, ModelStatus, PredictParametersType } from '../schema/models.ts';
 import { Target } from '../schema/targets.ts';
-import { distinctIds, loadAll, loadModel } from './lookup.ts';
+import { distinctIds, loadModel } from './lookup.ts';
 
 builder.node(Model, {
   description: 'A model trained (or imported) for a target with one algorithm',
@@ -30,7 +27,7 @@ builder.node(Model, {
     imageUrl: t.string({
       nullable: true,
       description: 'A representative picture (signed, expiring URL)',
-      resolve: (model, _args, ctx) => (model.imageBlob ? blobUrl(ctx, model.imageBlob, 'image/png') : null),
+      resolve: (model, _args, ctx) => (model.imageBlob ? ctx.links.blob(model.imageBlob, 'image/png') : null),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (model) => model.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (model) => model.updatedAt }),
@@ -95,25 +92,14 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const nonNegativeInt = (value: number, argument: string) => {
-  if (!Number.isInteger(value) || value < 0) throw badInput(`${argument} must be a whole number >= 0, got ${value}`, { argument });
-  return value;
-};
-
 builder.mutationFields((t) => ({
   activateModel: t.field({
     type: Model,
     description: "Makes the model its target's active one (used where modelId is \"active\")",
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const model = await loadModel(ctx, id);
-      if (model.status !== 'READY') {
-        throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can be activated`, { id });
-      }
-      const activated = await ctx.services.store.activateModel(model.id);
+      const activated = await ctx.services.models.activate(id);
       ctx.loaders.model.clearAll();
-      // Load the session now, so that the first prediction with "active" does not pay for it.
-      ctx.services.inference?.warmUp(activated).catch((err) => ctx.log.warn({ err, modelId: activated.id }, 'warm-up failed'));
       ctx.loaders.activeModel.clearAll();
       return activated;
     },
@@ -123,16 +109,8 @@ builder.mutationFields((t) => ({
     description: 'Deletes models with their assessments (stopping any training first); returns the deleted ids',
     args: { ids: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const { store, training, inference } = ctx.services;
-      const models = await loadAll<ModelRecord>('Model', distinctIds(args.ids, 'ids'), (ids) => ctx.loaders.model.loadMany(ids));
-      for (const model of models) {
-        if (model.status === 'QUEUED' || model.status === 'TRAINING') await training.cancel(model.id);
-      }
-      const deleted = await store.deleteModels(models.map((m) => m.id));
-      for (const id of deleted) {
-        inference.evict(id);
-        ctx.loaders.model.clear(id);
-      }
+      const deleted = await ctx.services.models.delete(distinctIds(args.ids, 'ids'));
+      for (const id of deleted) ctx.loaders.model.clear(id);
       ctx.loaders.activeModel.clearAll();
       return deleted;
     },
@@ -147,18 +125,9 @@ builder.mutationFields((t) => ({
       minDetectedArea: t.arg.int(),
     },
     resolve: async (_root, args, ctx) => {
-      const model = await loadModel(ctx, args.modelId);
-      const next = { ...model.predictParameters };
-      if (args.threshold != null) {
-        if (!Number.isFinite(args.threshold)) throw badInput('threshold must be a finite number', { argument: 'threshold' });
-        next.threshold = args.threshold;
-      }
-      if (args.ignoreOuter != null) next.ignoreOuter = nonNegativeInt(args.ignoreOuter, 'ignoreOuter');
-      if (args.minDetectedArea != null) next.minDetectedArea = nonNegativeInt(args.minDetectedArea, 'minDetectedArea');
-      const updated = await ctx.services.store.updateModel(model.id, { predictParameters: next });
-      ctx.loaders.model.clear(model.id).prime(model.id, updated);
+      const updated = await ctx.services.models.updatePredictParameters(args.modelId, args);
+      ctx.loaders.model.clear(updated.id).prime(updated.id, updated);
       return updated;
     },
   }),
 }));
-

@@ -1,4 +1,3 @@
-import { badInput } from '../errors.ts';
 import { DEFAULT_TARGET } from '../loaders.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ItemConnection, ModelConnection, pageOf } from '../schema/connection.ts';
@@ -55,16 +54,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const MAX_NAME = 200;
-
-export function validName(name: string, argument = 'name'): string {
-  const trimmed = name.trim();
-  if (trimmed === '' || trimmed.length > MAX_NAME) {
-    throw badInput(`${argument} must be 1..${MAX_NAME} characters`, { argument });
-  }
-  return trimmed;
-}
-
 builder.mutationFields((t) => ({
   createTarget: t.field({
     type: Target,
@@ -74,12 +63,7 @@ builder.mutationFields((t) => ({
       preprocessing: t.arg({ type: [PreprocessingInput] }),
     },
     resolve: async (_root, args, ctx) => {
-      const preprocessing = (args.preprocessing ?? []).map((p) => ({
-        name: validName(p.name, 'preprocessing.name'),
-        active: p.active ?? null,
-        config: p.config ?? null,
-      }));
-      const target = await ctx.services.store.createTarget(validName(args.name), preprocessing);
+      const target = await ctx.services.targets.create(args.name, args.preprocessing);
       ctx.loaders.defaultTarget.clearAll();
       return target;
     },
@@ -88,8 +72,7 @@ builder.mutationFields((t) => ({
     type: Target,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      await ctx.loaders.target.load(id); // NOT_FOUND for an unknown id
-      const target = await ctx.services.store.setDefaultTarget(id);
+      const target = await ctx.services.targets.setDefault(id);
       ctx.loaders.target.clearAll();
       ctx.loaders.defaultTarget.clearAll();
       return target;

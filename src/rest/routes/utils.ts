@@ -46,6 +46,7 @@ function diagnostics(services: Services, gqlInfo: unknown) {
       max_batch_size: config.maxBatchSize,
       training_concurrency: config.trainingConcurrency,
       redis: config.redisUrl ? 'configured' : 'none',
+      database: services.store.engine,
       upload: config.upload,
       upstreams: Object.keys(config.upstreams),
     },

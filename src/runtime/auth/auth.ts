@@ -44,12 +44,8 @@ function keyFrom(secret: string): Uint8Array {
 
 async function signingKey(store: Store, config: Config): Promise<Uint8Array> {
   if (config.jwtSecret) return keyFrom(config.jwtSecret);
-  let stored = await store.getSetting(JWT_KEY_SETTING);
-  if (!stored) {
-    await store.setSetting(JWT_KEY_SETTING, randomBytes(32).toString('base64url'));
-    stored = (await store.getSetting(JWT_KEY_SETTING))!;
-  }
-  return keyFrom(stored);
+  // Instances starting at once on one database agree on the key: the first one stored wins.
+  return keyFrom(await store.initSetting(JWT_KEY_SETTING, randomBytes(32).toString('base64url')));
 }
 
 /** `now` returns epoch milliseconds (Date.now by default). */

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { ColorMode, type InputSpec } from '../inference/contract.ts';
+import { ColorMode, type InputSpec } from '../onnx/contract.ts';
 
 /** Channels of the model input for a colour mode. */
 export const channelsOf = (spec: Pick<InputSpec, 'color'>): number => (spec.color === ColorMode.RGB ? 3 : 1);

@@ -8,7 +8,6 @@ import { OnnxInferenceService } from './service.ts';
 import { chooseProvider, type Logger } from './sessions.ts';
 
 export type { InferenceService } from './inference.ts';
-export { OnnxIO, ARCHIVE_FORMAT_VERSION, type InputSpec, type ModelManifest } from './contract.ts';
 
 export interface InferenceDeps {
   store: Store;

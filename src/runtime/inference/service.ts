@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, notFound } from '../../errors.ts';
 import { HEATMAP_NAME, overlaySize, renderHeatmap } from '../images/heatmap.ts';
@@ -6,14 +5,14 @@ import { tensorSize } from '../images/tensor.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { NewAssessment, Store } from '../store/store.ts';
 import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
+import type { InputSpec } from '../onnx/contract.ts';
 import type { InferenceMetrics } from '../telemetry/metrics.ts';
 import { inSpan, recordError, recordSpan, tracer, tracing } from '../telemetry/tracing.ts';
-import type { InputSpec } from './contract.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
-import { parseInputSpec } from './schemas.ts';
+import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { FromWorker, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
@@ -213,7 +212,7 @@ export class OnnxInferenceService implements InferenceService {
 
   /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
   private async inferImage(model: ModelRecord, image: Pick<ImageRecord, 'blob' | 'width' | 'height'>): Promise<WorkerOutput> {
-    const path = this.store.blobs.path(image.blob);
+    const path = await this.store.blobs.localPath(image.blob);
     const knownSize = { width: image.width, height: image.height };
     const used = this.sessions.peek(model.id);
     try {
@@ -307,8 +306,8 @@ export class OnnxInferenceService implements InferenceService {
     const onnxBlob = model.onnxBlob!;
     const loading = (async (): Promise<Loaded> => {
       const started = performance.now();
-      const onnxPath = this.store.blobs.path(onnxBlob);
-      const bytes = (await fs.promises.stat(onnxPath)).size;
+      const onnxPath = await this.store.blobs.localPath(onnxBlob);
+      const bytes = (await this.store.blobs.size(onnxBlob)) ?? 0;
       let shape: ModelShape & { batchCap: number };
       try {
         const m = await this.worker.call({

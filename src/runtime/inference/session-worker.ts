@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { OnnxIO, type InputSpec } from './contract.ts';
-import { checkContract, createSession } from './sessions.ts';
+import { OnnxIO, type InputSpec } from '../onnx/contract.ts';
+import { checkContract, createSession } from '../onnx/session.ts';
 import type { FromSession, ToSession, WorkerData } from './worker-protocol.ts';
 
 /** The session worker: owns the onnxruntime sessions and runs batches, one at a time. */

@@ -1,5 +1,5 @@
 import type { MapInput } from './postprocess.ts';
-import type { InputSpec } from './contract.ts';
+import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape, Provider } from './sessions.ts';
 
 /*

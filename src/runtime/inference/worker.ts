@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { decodeToTensor, tensorSize } from '../images/tensor.ts';
 import { epochMs } from '../telemetry/clock.ts';
 import { MicroBatcher } from './batcher.ts';
-import type { InputSpec } from './contract.ts';
+import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';

@@ -67,11 +67,7 @@ export function signLicense(payload: LicensePayload, privateKeyPem: string): Lic
 
 /** Stable per installation: sha256 of a random installation id made on first use and kept in settings. */
 export async function nodeHash(store: Store): Promise<string> {
-  let id = await store.getSetting(INSTALLATION_ID_SETTING);
-  if (!id) {
-    await store.setSetting(INSTALLATION_ID_SETTING, randomUUID());
-    id = (await store.getSetting(INSTALLATION_ID_SETTING))!;
-  }
+  const id = await store.initSetting(INSTALLATION_ID_SETTING, randomUUID());
   return createHash('sha256').update(`spectro-node:${id}`).digest('hex');
 }
 

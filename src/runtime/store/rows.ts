@@ -1,4 +1,16 @@
-// Row shapes as SQLite returns them, and their mapping to the domain records.
+// Rows as either engine returns them (see db/schema.ts), and their mapping to the domain records.
+import type { Selectable } from 'kysely';
+import type {
+  AlgorithmParametersTable,
+  AlgorithmsTable,
+  AnnotationsTable,
+  AssessmentsTable,
+  ClientsTable,
+  ImagesTable,
+  ItemsTable,
+  ModelsTable,
+  TargetsTable,
+} from './db/schema.ts';
 import type {
   AlgorithmParameterRecord,
   AlgorithmRecord,
@@ -11,129 +23,127 @@ import type {
   TargetRecord,
 } from './types.ts';
 
-type Row = Record<string, unknown>;
-const str = (v: unknown) => v as string;
-const strOrNull = (v: unknown) => (v === null || v === undefined ? null : (v as string));
-const num = (v: unknown) => v as number;
-const numOrNull = (v: unknown) => (v === null || v === undefined ? null : (v as number));
-const boolOrNull = (v: unknown) => (v === null || v === undefined ? null : v === 1);
-const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : (JSON.parse(v as string) as T));
+/** SQLite answers 1/0, PostgreSQL true/false. */
+const flag = (v: boolean | number) => v === true || v === 1;
+const flagOrNull = (v: boolean | number | null) => (v === null ? null : flag(v));
+/** SQLite answers JSON text, PostgreSQL (jsonb) the parsed value. */
+const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
-export const toTarget = (r: Row): TargetRecord => ({
-  id: str(r.id),
-  name: str(r.name),
-  isDefault: r.is_default === 1,
+export const toTarget = (r: Selectable<TargetsTable>): TargetRecord => ({
+  id: r.id,
+  key: r.key,
+  name: r.name,
+  isDefault: flag(r.is_default),
   preprocessing: json(r.preprocessing, []),
-  createdAt: str(r.created_at),
+  createdAt: r.created_at,
 });
 
-export const toAlgorithm = (r: Row): AlgorithmRecord => ({
-  id: str(r.id),
-  name: str(r.name),
-  version: strOrNull(r.version),
-  type: strOrNull(r.type),
-  attribute: strOrNull(r.attribute),
-  description: strOrNull(r.description),
-  createdAt: str(r.created_at),
+export const toAlgorithm = (r: Selectable<AlgorithmsTable>): AlgorithmRecord => ({
+  id: r.id,
+  name: r.name,
+  version: r.version,
+  type: r.type,
+  attribute: r.attribute,
+  description: r.description,
+  createdAt: r.created_at,
 });
 
-export const toParameter = (r: Row): AlgorithmParameterRecord => ({
-  id: str(r.id),
-  algorithmId: str(r.algorithm_id),
-  name: str(r.name),
-  displayName: strOrNull(r.display_name),
-  dataType: str(r.data_type),
-  value: strOrNull(r.value),
-  rangeLower: strOrNull(r.range_lower),
-  rangeUpper: strOrNull(r.range_upper),
-  modelParameter: r.model_parameter === 1,
+export const toParameter = (r: Selectable<AlgorithmParametersTable>): AlgorithmParameterRecord => ({
+  id: r.id,
+  key: r.key,
+  algorithmId: r.algorithm_id,
+  name: r.name,
+  displayName: r.display_name,
+  dataType: r.data_type,
+  value: r.value,
+  rangeLower: r.range_lower,
+  rangeUpper: r.range_upper,
+  modelParameter: flag(r.model_parameter),
 });
 
-export const toModel = (r: Row): ModelRecord => ({
-  id: str(r.id),
-  name: str(r.name),
-  version: str(r.version),
-  status: str(r.status) as ModelRecord['status'],
-  statusText: strOrNull(r.status_text),
-  progress: num(r.progress),
-  stage: strOrNull(r.stage),
-  active: r.active === 1,
-  algorithmId: str(r.algorithm_id),
-  targetId: str(r.target_id),
-  okImageCount: num(r.ok_image_count),
-  ngImageCount: num(r.ng_image_count),
-  trainingTime: numOrNull(r.training_time),
+export const toModel = (r: Selectable<ModelsTable>): ModelRecord => ({
+  id: r.id,
+  name: r.name,
+  version: r.version,
+  status: r.status as ModelRecord['status'],
+  statusText: r.status_text,
+  progress: r.progress,
+  stage: r.stage,
+  active: flag(r.active),
+  algorithmId: r.algorithm_id,
+  targetId: r.target_id,
+  okImageCount: r.ok_image_count,
+  ngImageCount: r.ng_image_count,
+  trainingTime: r.training_time,
   stats: json(r.stats, null),
   predictParameters: json(r.predict_parameters, { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 }),
   params: json(r.params, {}),
   trainItemIds: json(r.train_item_ids, []),
-  onnxBlob: strOrNull(r.onnx_blob),
+  onnxBlob: r.onnx_blob,
   inputSpec: json(r.input_spec, null),
-  imageBlob: strOrNull(r.image_blob),
-  createdAt: str(r.created_at),
-  updatedAt: str(r.updated_at),
+  imageBlob: r.image_blob,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
-export const toItem = (r: Row): ItemRecord => ({
-  id: str(r.id),
-  name: str(r.name),
-  targetId: str(r.target_id),
-  type: str(r.type) as ItemRecord['type'],
-  status: strOrNull(r.status),
-  active: r.active === 1,
-  good: boolOrNull(r.good),
-  userLabel: strOrNull(r.user_label),
-  createdAt: str(r.created_at),
+export const toItem = (r: Selectable<ItemsTable>): ItemRecord => ({
+  id: r.id,
+  name: r.name,
+  targetId: r.target_id,
+  type: r.type as ItemRecord['type'],
+  status: r.status,
+  active: flag(r.active),
+  good: flagOrNull(r.good),
+  userLabel: r.user_label,
+  createdAt: r.created_at,
 });
 
-export const toImage = (r: Row): ImageRecord => ({
-  id: str(r.id),
+export const toImage = (r: Selectable<ImagesTable>): ImageRecord => ({
+  id: r.id,
   ownerKind: r.item_id != null ? 'item' : r.assessment_id != null ? 'assessment' : 'model',
-  ownerId: str(r.item_id ?? r.assessment_id ?? r.model_id),
-  name: str(r.name),
-  blob: str(r.blob),
-  width: num(r.width),
-  height: num(r.height),
-  fileSize: num(r.file_size),
-  contentType: str(r.content_type),
-  position: num(r.position),
-  createdAt: str(r.created_at),
+  ownerId: (r.item_id ?? r.assessment_id ?? r.model_id)!,
+  name: r.name,
+  blob: r.blob,
+  width: r.width,
+  height: r.height,
+  fileSize: r.file_size,
+  contentType: r.content_type,
+  position: r.position,
+  createdAt: r.created_at,
 });
 
-export const toAssessment = (r: Row): AssessmentRecord => ({
-  id: str(r.id),
-  itemId: str(r.item_id),
-  modelId: str(r.model_id),
-  result: str(r.result) as AssessmentRecord['result'],
-  label: strOrNull(r.label),
-  score: num(r.score),
-  threshold: num(r.threshold),
-  detectedObjects: num(r.detected_objects),
-  detectionAccuracy: numOrNull(r.detection_accuracy),
-  createdAt: str(r.created_at),
+export const toAssessment = (r: Selectable<AssessmentsTable>): AssessmentRecord => ({
+  id: r.id,
+  itemId: r.item_id,
+  modelId: r.model_id,
+  result: r.result as AssessmentRecord['result'],
+  label: r.label,
+  score: r.score,
+  threshold: r.threshold,
+  detectedObjects: r.detected_objects,
+  detectionAccuracy: r.detection_accuracy,
+  createdAt: r.created_at,
 });
 
-export const toAnnotation = (r: Row): AnnotationRecord => ({
-  id: str(r.id),
+export const toAnnotation = (r: Selectable<AnnotationsTable>): AnnotationRecord => ({
+  id: r.id,
+  key: r.key,
   ownerKind: r.item_id != null ? 'user' : 'assessment',
-  ownerId: str(r.item_id ?? r.assessment_id),
-  xMin: numOrNull(r.x_min),
-  xMax: numOrNull(r.x_max),
-  yMin: numOrNull(r.y_min),
-  yMax: numOrNull(r.y_max),
-  label: numOrNull(r.label),
-  notes: strOrNull(r.notes),
-  score: numOrNull(r.score),
-  createdAt: str(r.created_at),
+  ownerId: (r.item_id ?? r.assessment_id)!,
+  xMin: r.x_min,
+  xMax: r.x_max,
+  yMin: r.y_min,
+  yMax: r.y_max,
+  label: r.label,
+  notes: r.notes,
+  score: r.score,
+  createdAt: r.created_at,
 });
 
-export const toClient = (r: Row): ClientRecord => ({
-  clientId: str(r.client_id),
-  secretHash: str(r.secret_hash),
-  scope: str(r.scope) as ClientRecord['scope'],
-  name: strOrNull(r.name),
-  createdAt: str(r.created_at),
+export const toClient = (r: Selectable<ClientsTable>): ClientRecord => ({
+  clientId: r.client_id,
+  secretHash: r.secret_hash,
+  scope: r.scope as ClientRecord['scope'],
+  name: r.name,
+  createdAt: r.created_at,
 });
-
-/** SQLite has no booleans: 1/0, and NULL for "unknown". */
-export const bit = (v: boolean | null | undefined) => (v === null || v === undefined ? null : v ? 1 : 0);

@@ -1,3 +1,5 @@
+import type { BlobStore } from './blobs.ts';
+import type { Engine } from './db/sql.ts';
 import type {
   AlgorithmParameterRecord,
   AlgorithmRecord,
@@ -18,45 +20,7 @@ import type {
   TargetRecord,
 } from './types.ts';
 
-export interface PutOptions {
-  /**
-   * Pins the blob for an in-flight request until the row that uses it is written (the store
-   * releases holds when it commits rows naming the blob) or the request rolls back (`release`).
-   * A held blob is never removed by `deleteUnreferenced`; holds lapse after 15 minutes.
-   */
-  hold?: boolean;
-}
-
-/**
- * Content-addressed binary storage. Keys are sha256 hex of the content.
- * Writes are atomic (temp file, fsync, rename); writing the same content twice is a no-op.
- */
-export interface BlobStore {
-  /** A directory on the blob store's file system for staging files before `putFile`. */
-  readonly tmpDir: string;
-  /** Stores bytes and returns their key. */
-  put(data: Uint8Array, opts?: PutOptions): Promise<string>;
-  /**
-   * Moves an already-written temporary file into the store (used by streamed uploads); the temp
-   * file is gone afterwards. `created` is false when the content was already stored.
-   */
-  putFile(tempPath: string, opts?: PutOptions): Promise<{ key: string; size: number; created: boolean }>;
-  get(key: string): Promise<Buffer>;
-  /** Absolute path for streaming reads (e.g. serving an image). Throws on a malformed key. */
-  path(key: string): string;
-  has(key: string): Promise<boolean>;
-  /** Removes the file unconditionally; false when it did not exist. */
-  delete(key: string): Promise<boolean>;
-  /** Drops one hold per key (see PutOptions.hold). */
-  release(keys: Iterable<string>): void;
-  /** Removes those of `keys` that no row refers to and no in-flight request holds; returns them. */
-  deleteUnreferenced(keys: Iterable<string>): Promise<string[]>;
-  /**
-   * Removes blobs no row refers to any more (and stray temp files). `olderThanMs` spares files
-   * written recently (e.g. export downloads that have no row). Returns how many were removed.
-   */
-  sweep(referenced: Set<string>, opts?: { olderThanMs?: number }): Promise<number>;
-}
+export type { BlobStore, PutOptions } from './blobs.ts';
 
 export interface PageArgs {
   first?: number | null;
@@ -142,40 +106,35 @@ export interface AlgorithmDefinition {
   type: string;
   attribute: string;
   description: string;
-  parameters: Omit<AlgorithmParameterRecord, 'id' | 'algorithmId'>[];
+  parameters: Omit<AlgorithmParameterRecord, 'id' | 'key' | 'algorithmId'>[];
 }
 
 /**
- * The store every resolver and engine goes through. The embedded implementation is SQLite
- * (better-sqlite3) plus files under DATA_DIR; a PostgreSQL + object storage one can follow.
- *
  * Batch reads (`*ByIds`, `*ByOwners`) take many keys and answer in one query each: the
  * dataloaders are built on them. They return what exists, in any order; callers map by key.
- * Every method that touches the database counts one "read" or "write" in `stats` so tests can
- * prove a query's cost does not grow with the number of rows.
- *
  * Paged lists (`listModels`, `listItems`) are newest first with keyset cursors; `first` defaults
  * to 20 and is clamped to 100. Expected failures are AppErrors (NOT_FOUND, CONFLICT,
  * BAD_USER_INPUT for a foreign cursor).
  */
-export interface Store {
-  readonly blobs: BlobStore;
-  readonly stats: { reads: number; writes: number };
-
-  // targets
+export interface TargetStore {
   listTargets(): Promise<TargetRecord[]>;
   targetsByIds(ids: readonly string[]): Promise<TargetRecord[]>;
   defaultTarget(): Promise<TargetRecord | null>;
+  /** The first target created becomes the default one. CONFLICT when the name is taken. */
   createTarget(name: string, preprocessing: Preprocessing[]): Promise<TargetRecord>;
   setDefaultTarget(id: string): Promise<TargetRecord>;
+}
 
-  // algorithms (catalogue seeded at start from the training runtime's definitions)
+/** The catalogue, seeded at start from the training runtime's definitions. */
+export interface AlgorithmStore {
+  /** Upserts algorithms by id and their parameters by name (a parameter keeps its id and key). */
   syncAlgorithms(defs: AlgorithmDefinition[]): Promise<void>;
   listAlgorithms(): Promise<AlgorithmRecord[]>;
   algorithmsByIds(ids: readonly string[]): Promise<AlgorithmRecord[]>;
   parametersByAlgorithmIds(ids: readonly string[]): Promise<AlgorithmParameterRecord[]>;
+}
 
-  // models
+export interface ModelStore {
   listModels(
     filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null },
     page: PageArgs,
@@ -193,9 +152,14 @@ export interface Store {
   /** Deletes models with their assessments; returns the ids that existed. */
   deleteModels(ids: readonly string[]): Promise<string[]>;
   modelsWithStatus(statuses: readonly ModelStatus[]): Promise<ModelRecord[]>;
+}
 
-  // items and their images
-  /** `type` null or absent: both kinds. See the implementation for what `modelId` selects. */
+/** Items and their pictures. */
+export interface ItemStore {
+  /**
+   * `type` null or absent: both kinds. `modelId` narrows to the items that model has assessed or
+   * was trained on (its `trainItemIds`).
+   */
   listItems(
     filter: { type?: ItemType | null; targetId?: string | null; modelId?: string | null },
     page: PageArgs,
@@ -213,21 +177,23 @@ export interface Store {
   deleteItems(ids: readonly string[]): Promise<string[]>;
   imagesByOwners(kind: ImageOwner, ownerIds: readonly string[]): Promise<ImageRecord[]>;
   imagesByIds(ids: readonly string[]): Promise<ImageRecord[]>;
+}
 
-  // annotations
+/** Assessments with their boxes, and the users' own boxes. */
+export interface AssessmentStore {
   annotationsByOwners(kind: AnnotationOwner, ownerIds: readonly string[]): Promise<AnnotationRecord[]>;
   /** Replaces the user's annotations of an item. */
   setUserAnnotations(itemId: string, annotations: NewAnnotation[]): Promise<AnnotationRecord[]>;
-
-  // assessments
   /** Newest first per item; modelId narrows to one model. */
   assessmentsByItemIds(itemIds: readonly string[], modelId?: string | null): Promise<AssessmentRecord[]>;
   assessmentsByIds(ids: readonly string[]): Promise<AssessmentRecord[]>;
   assessmentsByModelIds(modelIds: readonly string[]): Promise<AssessmentRecord[]>;
   /** Stores assessments with their boxes and images in one transaction. */
   addAssessments(assessments: NewAssessment[]): Promise<AssessmentRecord[]>;
+}
 
-  // auth and license
+/** API clients, the license, and small key/value settings (signing keys, installation id). */
+export interface AccessStore {
   clientById(clientId: string): Promise<ClientRecord | null>;
   createClient(client: ClientRecord): Promise<ClientRecord>;
   /** Replaces a client's secret hash and/or scope; NOT_FOUND when it does not exist. */
@@ -235,10 +201,27 @@ export interface Store {
   countClients(): Promise<number>;
   license(): Promise<LicenseRecord | null>;
   setLicense(license: LicenseRecord): Promise<LicenseRecord>;
-  /** Small key/value settings (signing key, installation id). */
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+  /**
+   * The setting's value, storing `value` first when there is none: of instances starting at the
+   * same time, the first writer wins and every one answers its value.
+   */
+  initSetting(key: string, value: string): Promise<string>;
+}
 
+/**
+ * The store every resolver and engine goes through: records on SQLite (embedded, default) or
+ * PostgreSQL (DATABASE_URL), with the same queries and migrations on both, plus the blobs.
+ * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
+ * not grow with the number of rows.
+ */
+export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore {
+  readonly engine: Engine;
+  readonly blobs: BlobStore;
+  readonly stats: { reads: number; writes: number };
+  /** Removes blobs no record names that are older than `olderThanMs` (default an hour); returns how many. */
+  sweepBlobs(olderThanMs?: number): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,4 +1,6 @@
 // Domain records as the store hands them out. Ids are opaque strings (UUIDv7-like, sortable by time).
+// Records the original REST API identifies by an int32 also carry `key`: a stable integer,
+// assigned once when the row is written and never reused, on either engine.
 
 export const ModelStatus = {
   QUEUED: 'QUEUED',
@@ -26,6 +28,8 @@ export interface Preprocessing {
 
 export interface TargetRecord {
   id: string;
+  /** Stable integer key: REST's `target_id` (and a model's `context_id`). */
+  key: number;
   name: string;
   isDefault: boolean;
   preprocessing: Preprocessing[];
@@ -34,6 +38,8 @@ export interface TargetRecord {
 
 export interface AlgorithmParameterRecord {
   id: string;
+  /** Stable integer key: REST's `algorithm_parameter_id`. */
+  key: number;
   algorithmId: string;
   name: string;
   displayName: string | null;
@@ -146,6 +152,8 @@ export type AnnotationOwner = (typeof AnnotationOwner)[keyof typeof AnnotationOw
 
 export interface AnnotationRecord {
   id: string;
+  /** Stable integer key: REST's `annotation_id`. */
+  key: number;
   ownerKind: AnnotationOwner;
   /** item id for user annotations, assessment id for detected boxes */
   ownerId: string;

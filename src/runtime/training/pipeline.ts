@@ -1,4 +1,4 @@
-import type { InputSpec } from '../inference/contract.ts';
+import type { InputSpec } from '../onnx/contract.ts';
 import { channelsOf } from '../images/tensor.ts';
 import { optionalNum, pair } from './algorithms/params.ts';
 import type { TrainInput, TrainOutput } from './algorithms/types.ts';

@@ -11,9 +11,15 @@ export interface TrainRequest {
   targetId: string;
 }
 
+export interface TrainingLogger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
 /**
- * Trains models off the event loop (worker threads), one job queue per process. Progress goes to
- * the model record and to the `trainingProgress` topic.
+ * Trains models off the event loop (worker threads), through the `training` job queue. Progress
+ * goes to the model record and to the `trainingProgress` topic.
  */
 export interface TrainingService {
   /** The algorithm catalogue (synced into the store at start). */

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import sharp from 'sharp';
-import type { InputSpec } from '../inference/contract.ts';
+import type { InputSpec } from '../onnx/contract.ts';
 import { channelsOf, toTensor } from '../images/tensor.ts';
 import type { ModelStats } from '../store/types.ts';
 import { algorithmById } from './algorithms/index.ts';

@@ -1,4 +1,4 @@
-import { ColorMode, type InputSpec } from '../../inference/contract.ts';
+import { ColorMode, type InputSpec } from '../../onnx/contract.ts';
 import { GraphBuilder, mapAndScore, pad2d } from '../../onnx/index.ts';
 import { runPerImage } from '../ort.ts';
 import { type Learner, trainWithHoldout } from '../pipeline.ts';

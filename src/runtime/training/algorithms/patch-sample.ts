@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { ColorMode, type InputSpec } from '../../inference/contract.ts';
+import { ColorMode, type InputSpec } from '../../onnx/contract.ts';
 import { GraphBuilder, blur, mapAndScore } from '../../onnx/index.ts';
 import { meanAndCovariance } from '../linalg.ts';
 import { runPerImage } from '../ort.ts';

@@ -1,4 +1,4 @@
-import { ColorMode, type InputSpec } from '../../inference/contract.ts';
+import { ColorMode, type InputSpec } from '../../onnx/contract.ts';
 import { GraphBuilder, blur, mapAndScore, pad2d } from '../../onnx/index.ts';
 import { meanAndCovariance, topEigen } from '../linalg.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';

@@ -1,4 +1,4 @@
-import type { InputSpec } from '../../inference/contract.ts';
+import type { InputSpec } from '../../onnx/contract.ts';
 import type { AlgorithmDefinition } from '../../store/store.ts';
 import type { ModelStats } from '../../store/types.ts';
 

@@ -10,9 +10,9 @@ import yazl from 'yazl';
 import { badInput } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { AlgorithmRecord, ModelRecord } from '../store/types.ts';
-import { ARCHIVE_FORMAT_VERSION, OnnxIO, type InputSpec, type ModelManifest } from './contract.ts';
-import { describeIssues, manifestSchema, parseInputSpec } from './schemas.ts';
-import { checkContract, createSession, type Provider } from './sessions.ts';
+import { ARCHIVE_FORMAT_VERSION, OnnxIO, type InputSpec, type ModelManifest } from '../onnx/contract.ts';
+import { describeIssues, manifestSchema, parseInputSpec } from '../onnx/schemas.ts';
+import { checkContract, createSession, type Provider } from '../onnx/session.ts';
 
 export const MANIFEST = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
@@ -77,9 +77,12 @@ export async function writeModelArchive(
       checksums,
     };
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), `${m.id}/${MANIFEST}`);
-    // Already-compressed float weights gain little from deflate; store them to save CPU.
-    zip.addFile(store.blobs.path(m.onnxBlob), `${m.id}/${MODEL_FILE}`, { compress: false });
-    if (m.imageBlob) zip.addFile(store.blobs.path(m.imageBlob), `${m.id}/${IMAGE_FILE}`, { compress: false });
+    // Already-compressed float weights gain little from deflate; store them to save CPU. Each
+    // blob is opened only when the zip reaches it.
+    const add = (key: string, name: string) =>
+      zip.addReadStreamLazy(name, { compress: false }, (cb) => store.blobs.stream(key).then((s) => cb(null, s), (err: Error) => cb(err, null as never)));
+    add(m.onnxBlob, `${m.id}/${MODEL_FILE}`);
+    if (m.imageBlob) add(m.imageBlob, `${m.id}/${IMAGE_FILE}`);
   }
   zip.end();
   fs.mkdirSync(tmpDir, { recursive: true });

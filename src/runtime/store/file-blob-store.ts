@@ -3,24 +3,24 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { BlobStore, PutOptions } from './store.ts';
+import type { Readable } from 'node:stream';
+import type { BlobStore, PutOptions, ReferencedKeys } from './blobs.ts';
 
 const KEY = /^[0-9a-f]{64}$/;
 /** An upload's hold lapses after this, so a request that died between ingest and write leaks nothing forever. */
 const HOLD_MS = 15 * 60_000;
 
 export interface BlobStoreOptions {
-  /**
-   * Which of `keys` some row still refers to. Synchronous on purpose (better-sqlite3): the
-   * check and the unlink that follows must not interleave with another request's write.
-   */
-  referenced?: (keys: readonly string[]) => Set<string>;
+  /** Which of `keys` some row still refers to (see `deleteUnreferenced` for the race it leaves). */
+  referenced?: ReferencedKeys;
   /** Staging directory for uploads; default `<root>/../tmp`. Keep it on the same file system. */
   tmpDir?: string;
   now?: () => number;
 }
 
 export interface FileBlobStore extends BlobStore {
+  /** The file of a key (tests; readers use `localPath`). Throws on a malformed key. */
+  path(key: string): string;
   /** Holds currently in force (tests and diagnostics). */
   holdCount(key: string): number;
 }
@@ -34,6 +34,21 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
   // In-flight uploads pin their blobs (expiry times, one per hold) until the row is written
   // or the request is rolled back, so a concurrent delete cannot remove a blob about to be used.
   const holds = new Map<string, number[]>();
+  // The reference check is a database query: between its answer and the unlink, a request may
+  // put the same bytes, write its row and release its hold. Every hold is numbered; a removal
+  // skips keys held after its check began, however briefly.
+  let holdSeq = 0;
+  const lastHeld = new Map<string, number>();
+  let removals = 0;
+  const heldSince = (key: string, seq: number) => (lastHeld.get(key) ?? 0) > seq;
+  const removing = async <T>(fn: (seq: number) => Promise<T>): Promise<T> => {
+    removals++;
+    try {
+      return await fn(holdSeq);
+    } finally {
+      if (--removals === 0) lastHeld.clear();
+    }
+  };
 
   const pathOf = (key: string) => {
     if (!KEY.test(key)) throw new Error(`invalid blob key ${JSON.stringify(key)}`);
@@ -54,6 +69,7 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
     const list = holds.get(key) ?? [];
     list.push(now() + HOLD_MS);
     holds.set(key, list);
+    if (removals > 0) lastHeld.set(key, ++holdSeq);
   };
 
   const fsyncDir = async (dir: string) => {
@@ -175,9 +191,27 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
       }
     },
 
-    get: (key: string) => fsp.readFile(pathOf(key)),
+    get: async (key: string) => fsp.readFile(pathOf(key)),
     path: pathOf,
-    has: (key: string) => (KEY.test(key) ? exists(pathOf(key)) : Promise.resolve(false)),
+    async stream(key: string): Promise<Readable> {
+      const file = pathOf(key);
+      // Opened before answering, so a missing blob rejects here rather than mid-response.
+      const fh = await fsp.open(file, 'r');
+      return fh.createReadStream();
+    },
+    async size(key: string) {
+      if (!KEY.test(key)) return null;
+      const st = await fsp.stat(pathOf(key)).catch(() => null);
+      return st?.isFile() ? st.size : null;
+    },
+    async localPath(key: string) {
+      const file = pathOf(key);
+      await fsp.access(file);
+      return file;
+    },
+    // A stat without the thread pool: the store asks this for every picture it is about to
+    // name, inside the predict path, where a queued fs call costs more than the call itself.
+    has: (key: string) => Promise.resolve(KEY.test(key) && fs.existsSync(pathOf(key))),
 
     async delete(key: string) {
       return unlinkSync(key);
@@ -192,14 +226,23 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
       }
     },
 
+    /**
+     * Within this process the check is exact: a hold taken while the reference query runs saves
+     * the key. Across processes that share the files, a row written by another instance between
+     * the query and the unlink is not seen (the job queue's sweep replaces this there).
+     */
     async deleteUnreferenced(keys: Iterable<string>) {
       const candidates = [...new Set(keys)].filter((k) => KEY.test(k) && activeHolds(k) === 0);
       if (candidates.length === 0) return [];
-      // From here to the end, no await: the reference check and the unlinks are one step.
-      const refs = opts.referenced ? opts.referenced(candidates) : new Set<string>();
-      const removed: string[] = [];
-      for (const key of candidates) if (!refs.has(key) && unlinkSync(key)) removed.push(key);
-      return removed;
+      return removing(async (seq) => {
+        const refs = opts.referenced ? await opts.referenced(candidates) : new Set<string>();
+        const removed: string[] = [];
+        for (const key of candidates) {
+          if (refs.has(key) || activeHolds(key) > 0 || heldSince(key, seq)) continue;
+          if (unlinkSync(key)) removed.push(key);
+        }
+        return removed;
+      });
     },
 
     async sweep(referenced: Set<string>, o?: { olderThanMs?: number }) {
@@ -221,14 +264,17 @@ export function createBlobStore(root: string, opts: BlobStoreOptions = {}): File
           if (!isTemp && (referenced.has(key) || activeHolds(key) > 0)) continue;
           const st = await fsp.stat(file).catch(() => null);
           if (!st || st.mtimeMs > cutoff) continue;
-          // Re-check synchronously right before unlinking (a row may have arrived meanwhile).
-          if (!isTemp && opts.referenced?.([key]).has(key)) continue;
-          try {
-            fs.unlinkSync(file);
-            removed++;
-          } catch {
-            // gone already
-          }
+          // Check again right before unlinking (a row may have arrived meanwhile).
+          const gone = await removing(async (seq) => {
+            if (!isTemp && ((await opts.referenced?.([key]))?.has(key) || activeHolds(key) > 0 || heldSince(key, seq))) return false;
+            try {
+              fs.unlinkSync(file);
+              return true;
+            } catch {
+              return false; // gone already
+            }
+          });
+          if (gone) removed++;
         }
       }
       return removed;

@@ -1,0 +1,32 @@
+import { Migrator, sql, type Kysely } from 'kysely';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+import type { Engine } from './sql.ts';
+
+/**
+ * Brings the database to the newest schema with Kysely's Migrator (its `kysely_migration` table
+ * records what ran); returns the migrations applied now. Each run is one transaction, so a crash
+ * or a second instance starting at the same time cannot leave a half-migrated database
+ * (PostgreSQL: Kysely's advisory lock; SQLite: BEGIN IMMEDIATE). A database migrated by a newer
+ * build (a migration this one does not know) is refused.
+ */
+export async function migrateToLatest(db: Kysely<Database>, engine: Engine): Promise<string[]> {
+  // On PostgreSQL the bookkeeping tables live in the schema the connection works in. Named
+  // explicitly, because Kysely otherwise looks for them in every schema it can see, and would
+  // take another schema's (another deployment's, another test run's) for its own.
+  const schema =
+    engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  if (engine === 'postgres' && !schema) throw new Error('the PostgreSQL connection has no current schema (check search_path)');
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(engine) },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed ? `"${failed}" ` : ''}failed: ${reason}`, { cause: error });
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

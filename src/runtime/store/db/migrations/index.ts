@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import type { Engine } from '../sql.ts';
+import { initial } from './0001-initial.ts';
+import { integerKeys } from './0002-integer-keys.ts';
+
+/**
+ * Every schema change, in order, for both engines. Never edit one that has been released: add
+ * the next. Names sort in the order they apply.
+ */
+export function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '0001_initial': initial(engine),
+    '0002_integer_keys': integerKeys(engine),
+  };
+}

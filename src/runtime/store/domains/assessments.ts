@@ -1,0 +1,114 @@
+import type { Kysely } from 'kysely';
+import { notFound } from '../../../errors.ts';
+import type { Database } from '../db/schema.ts';
+import { inList, nextKeys, type Engine } from '../db/sql.ts';
+import { newId } from '../ids.ts';
+import { toAnnotation, toAssessment } from '../rows.ts';
+import type { AssessmentStore, NewAnnotation } from '../store.ts';
+import type { AnnotationRecord, AssessmentRecord } from '../types.ts';
+import { requireAll } from './checks.ts';
+import { chunks, type StoreContext } from './context.ts';
+import { insertImages, requireBlobs } from './images.ts';
+
+/** The boxes of many owners: their integer keys in one read, the rows in one INSERT per chunk. */
+async function insertAnnotations(
+  trx: Kysely<Database>,
+  engine: Engine,
+  column: 'item_id' | 'assessment_id',
+  owned: readonly { ownerId: string; annotations: readonly NewAnnotation[] }[],
+  createdAt: string,
+): Promise<AnnotationRecord[]> {
+  const total = owned.reduce((n, o) => n + o.annotations.length, 0);
+  const keys = await nextKeys(trx, engine, 'annotations', total);
+  let i = 0;
+  const rows = owned.flatMap(({ ownerId, annotations }) =>
+    annotations.map((a) => ({
+      id: newId(),
+      key: keys[i++]!,
+      item_id: column === 'item_id' ? ownerId : null,
+      assessment_id: column === 'assessment_id' ? ownerId : null,
+      x_min: a.xMin,
+      x_max: a.xMax,
+      y_min: a.yMin,
+      y_max: a.yMax,
+      label: a.label,
+      notes: a.notes,
+      score: a.score,
+      created_at: createdAt,
+    })),
+  );
+  for (const chunk of chunks(rows)) await trx.insertInto('annotations').values(chunk).execute();
+  return rows.map(toAnnotation);
+}
+
+export function assessmentQueries(ctx: StoreContext): AssessmentStore {
+  const { db, engine, blobs } = ctx;
+  return {
+    async annotationsByOwners(kind, ownerIds) {
+      if (ownerIds.length === 0) return [];
+      const column = kind === 'user' ? 'item_id' : 'assessment_id';
+      const rows = await db.selectFrom('annotations').selectAll().where(inList(engine, column, ownerIds)).orderBy(column).orderBy('id').execute();
+      return rows.map(toAnnotation);
+    },
+    async setUserAnnotations(itemId, annotations) {
+      return ctx.tx(async (trx) => {
+        const item = await trx.selectFrom('items').select('id').where('id', '=', itemId).executeTakeFirst();
+        if (!item) throw notFound('Item', itemId);
+        await trx.deleteFrom('annotations').where('item_id', '=', itemId).execute();
+        return insertAnnotations(trx, engine, 'item_id', [{ ownerId: itemId, annotations }], ctx.iso());
+      });
+    },
+    async assessmentsByItemIds(itemIds, modelId) {
+      if (itemIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('assessments')
+        .selectAll()
+        .where(inList(engine, 'item_id', itemIds))
+        .$if(!!modelId, (q) => q.where('model_id', '=', modelId!))
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(toAssessment);
+    },
+    async assessmentsByIds(ids) {
+      if (ids.length === 0) return [];
+      return (await db.selectFrom('assessments').selectAll().where(inList(engine, 'id', ids)).execute()).map(toAssessment);
+    },
+    async assessmentsByModelIds(modelIds) {
+      if (modelIds.length === 0) return [];
+      const rows = await db.selectFrom('assessments').selectAll().where(inList(engine, 'model_id', modelIds)).orderBy('id', 'desc').execute();
+      return rows.map(toAssessment);
+    },
+    async addAssessments(list) {
+      if (list.length === 0) return [];
+      const images = list.flatMap((a) => a.images);
+      await requireBlobs(blobs, images);
+      const created = await ctx.tx(async (trx) => {
+        await requireAll(trx, engine, 'items', 'Item', [...new Set(list.map((a) => a.itemId))]);
+        await requireAll(trx, engine, 'models', 'Model', [...new Set(list.map((a) => a.modelId))]);
+        const t = ctx.iso();
+        const rows = list.map((a) => ({
+          id: newId(),
+          item_id: a.itemId,
+          model_id: a.modelId,
+          result: a.result,
+          label: a.label,
+          score: a.score,
+          threshold: a.threshold,
+          detected_objects: a.detectedObjects,
+          detection_accuracy: a.detectionAccuracy,
+          created_at: t,
+        }));
+        const byId = new Map<string, AssessmentRecord>();
+        for (const chunk of chunks(rows)) {
+          for (const r of await trx.insertInto('assessments').values(chunk).returningAll().execute()) byId.set(r.id, toAssessment(r));
+        }
+        const owned = list.map((a, i) => ({ ownerId: rows[i]!.id, annotations: a.annotations, images: a.images }));
+        await insertAnnotations(trx, engine, 'assessment_id', owned, t);
+        await insertImages(trx, 'assessment_id', owned, t);
+        return rows.map((r) => byId.get(r.id)!);
+      });
+      blobs.release(images.map((img) => img.blob));
+      return created;
+    },
+  };
+}
