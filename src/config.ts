@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { S3Options } from './runtime/store/index.ts';
 
 /** Everything the gateway reads from the environment, with defaults that need nothing. */
 export interface Config {
@@ -7,6 +8,18 @@ export interface Config {
   dataDir: string;
   /** `postgres://…`: records on PostgreSQL; null (unset): the embedded SQLite file under dataDir. */
   databaseUrl: string | null;
+  /** Pictures, model files and exports in an S3-compatible bucket (S3_BUCKET set); null: files under dataDir. */
+  s3: S3Options | null;
+  /** Bound of the local copy of blobs kept in object storage (BLOB_CACHE_BYTES). */
+  blobCacheBytes: number;
+  /** How often unreferenced blobs are swept (BLOB_SWEEP_INTERVAL_MS; 0: only at start). */
+  blobSweepIntervalMs: number;
+  /** Unreferenced blobs younger than this are spared (BLOB_SWEEP_MIN_AGE_MS): downloads without a row. */
+  blobSweepMinAgeMs: number;
+  /** `api` serves HTTP/WebSocket and queues jobs, `worker` runs them, `all` both (ROLE). */
+  role: Role;
+  /** A job's lock on its worker (JOB_LEASE_MS): a job whose worker died runs again elsewhere within about twice this (REDIS_URL). */
+  jobLeaseMs: number;
   logLevel: string;
   /** Bootstrap client; generated (and printed once) on first start when unset. */
   clientId: string | null;
@@ -61,6 +74,9 @@ export interface OpsConfig {
   minFreeDiskBytes: number;
 }
 
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** A bad setting stops the start with a message naming it, rather than running half-configured. */
 export class ConfigError extends Error {}
 
@@ -83,6 +99,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
+    s3: s3Options(env),
+    blobCacheBytes: int(env.BLOB_CACHE_BYTES, 1024 ** 3, 'BLOB_CACHE_BYTES'),
+    blobSweepIntervalMs: int(env.BLOB_SWEEP_INTERVAL_MS, 15 * 60_000, 'BLOB_SWEEP_INTERVAL_MS'),
+    blobSweepMinAgeMs: int(env.BLOB_SWEEP_MIN_AGE_MS, 60 * 60_000, 'BLOB_SWEEP_MIN_AGE_MS'),
+    role: role(env),
+    jobLeaseMs: Math.max(1000, int(env.JOB_LEASE_MS, 30_000, 'JOB_LEASE_MS')),
     logLevel: env.LOG_LEVEL ?? 'info',
     clientId: env.SPECTRO_CLIENT_ID ?? null,
     clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
@@ -134,6 +156,38 @@ function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
     otlpEndpoint,
     readinessTimeoutMs: int(env.READINESS_TIMEOUT_MS, 2000, 'READINESS_TIMEOUT_MS'),
     minFreeDiskBytes: int(env.MIN_FREE_DISK_BYTES, 256 * 1024 * 1024, 'MIN_FREE_DISK_BYTES'),
+  };
+}
+
+function role(env: NodeJS.ProcessEnv): Role {
+  const r = oneOf(env.ROLE, ROLES, 'all', 'ROLE');
+  // Without a shared queue an API instance's jobs would never run, and a worker would get none.
+  if (r !== 'all' && !env.REDIS_URL) throw new ConfigError(`ROLE=${r} needs REDIS_URL (the job queue the roles share); unset ROLE runs everything in one process`);
+  return r;
+}
+
+const flag = (v: string | undefined, d: boolean) => (v === undefined || v === '' ? d : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
+
+function s3Options(env: NodeJS.ProcessEnv): S3Options | null {
+  const bucket = env.S3_BUCKET?.trim();
+  if (!bucket) {
+    const stray = ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].find((k) => env[k]);
+    if (stray) throw new ConfigError(`${stray} is set but S3_BUCKET is not: set S3_BUCKET to keep the blobs in object storage, or unset ${stray}`);
+    return null;
+  }
+  const endpoint = env.S3_ENDPOINT?.trim() || null;
+  if (endpoint && !URL.canParse(endpoint)) throw new ConfigError(`S3_ENDPOINT must be a URL, got "${endpoint}"`);
+  const accessKeyId = env.S3_ACCESS_KEY_ID || null;
+  const secretAccessKey = env.S3_SECRET_ACCESS_KEY || null;
+  if (!accessKeyId !== !secretAccessKey) throw new ConfigError('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the SDK then finds credentials itself)');
+  return {
+    bucket,
+    endpoint,
+    region: env.S3_REGION || 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    // Self-hosted servers (MinIO, Ceph, s3rver) rarely resolve <bucket>.<host>: path style whenever an endpoint is given.
+    forcePathStyle: flag(env.S3_FORCE_PATH_STYLE, endpoint !== null),
   };
 }
 

@@ -76,7 +76,15 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
   const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
   const { metrics } = obs;
   try {
-    const opened = await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, log });
+    const opened = await createStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      s3: config.s3,
+      blobCacheBytes: config.blobCacheBytes,
+      // The sweep is a job (workers); an API instance starts without one.
+      sweepAtStart: config.role !== 'api',
+      log,
+    });
     const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
     const auth = await createAuth({ store, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });

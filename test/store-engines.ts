@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { createStore, type StoreOf } from '../src/runtime/store/index.ts';
-import type { FileBlobStore } from '../src/runtime/store/file-blob-store.ts';
+import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
+
 
 /**
  * Both engines for the tests that run on each. PostgreSQL is TEST_DATABASE_URL (default: the
@@ -90,14 +90,14 @@ export async function scratchSchema(): Promise<ScratchSchema> {
 }
 
 export interface TestStore {
-  store: StoreOf<FileBlobStore>;
+  store: LocalStore;
   dataDir: string;
   /** PostgreSQL URL of this store's schema; null on SQLite. */
   databaseUrl: string | null;
   /** Runs SQL on the store's database over a connection of its own (PostgreSQL: in its schema). */
   query<R = Record<string, unknown>>(text: string): Promise<R[]>;
   /** Closes the store and opens it again on the same database and files. */
-  reopen(): Promise<StoreOf<FileBlobStore>>;
+  reopen(): Promise<LocalStore>;
   /** Closes the store; removes its files and its schema. */
   cleanup(): Promise<void>;
 }

@@ -129,7 +129,7 @@ describe('upgrading a database of the previous store', () => {
     expect((await store.listItems({ type: 'PREDICTION', modelId: id(10) }, {})).nodes.map((i) => i.id)).toEqual([id(21)]);
 
     expect(await store.assessmentsByItemIds([id(21)])).toEqual([
-      { id: id(30), itemId: id(21), modelId: id(10), result: 'BAD', label: 'scratch', score: 0.91, threshold: 0.42, detectedObjects: 1, detectionAccuracy: 88.5, createdAt: T1 },
+      { id: id(30), itemId: id(21), modelId: id(10), result: 'BAD', label: 'scratch', score: 0.91, threshold: 0.42, detectedObjects: 1, detectionAccuracy: 88.5, jobId: null, createdAt: T1 },
     ]);
     expect(await store.imagesByOwners('item', [id(20)])).toEqual([
       { id: id(40), ownerKind: 'item', ownerId: id(20), name: 'ok.png', blob: blobs.photo, width: 64, height: 64, fileSize: 1234, contentType: 'image/png', position: 0, createdAt: T0 },
@@ -153,7 +153,7 @@ describe('upgrading a database of the previous store', () => {
     expect(t3.key).toBe(3);
     const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'schema_version'`).all()).toEqual([]);
-    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }]);
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_scale_out' }]);
     db.close();
 
     await store.close();

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.ts';
-import type { FileBlobStore } from '../src/runtime/store/file-blob-store.ts';
-import type { StoreOf } from '../src/runtime/store/index.ts';
+
+import type { LocalStore } from '../src/runtime/store/index.ts';
 import type { NewAssessment, NewImage, NewItem, NewModel } from '../src/runtime/store/store.ts';
 import { ENGINES, openTestStore, type TestStore } from './store-engines.ts';
 
@@ -11,7 +11,7 @@ import { ENGINES, openTestStore, type TestStore } from './store-engines.ts';
 describe.each(ENGINES)('store on %s', (engine) => {
 let fx: TestStore;
 let dir: string;
-let store: StoreOf<FileBlobStore>;
+let store: LocalStore;
 
 beforeEach(async () => {
   fx = await openTestStore(engine);
@@ -331,6 +331,7 @@ describe('migrations and settings', () => {
     expect((await fx.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name')).map((r) => r.name)).toEqual([
       '0001_initial',
       '0002_integer_keys',
+      '0003_scale_out',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);
@@ -446,11 +447,11 @@ describe('read counters', () => {
     expect(store.stats.reads - before.reads).toBe(2); // count + page
     // One INSERT per table whatever the number of rows: two items with three images, or twenty with thirty.
     for (const n of [1, 10]) {
-      const w = store.stats.writes;
       const batch = [];
       for (let i = 0; i < n; i++) {
         batch.push(item(t.id, `a${i}`, [await image(`${n}-${i}-1`), await image(`${n}-${i}-2`)]), item(t.id, `b${i}`, [await image(`${n}-${i}-3`)]));
       }
+      const w = store.stats.writes;
       await store.addItems(batch);
       expect(store.stats.writes - w).toBe(2);
     }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Dialect, type LogEvent, type RootOperationNode } from 'kysely';
-import type { BlobStore, ReferencedKeys } from './blobs.ts';
+import type { BlobStore, ObjectStore } from './blobs.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { isPostgresUrl, postgresDialect } from './db/postgres.ts';
 import type { Database } from './db/schema.ts';
@@ -15,41 +14,49 @@ import type { StoreContext } from './domains/context.ts';
 import { itemQueries } from './domains/items.ts';
 import { modelQueries } from './domains/models.ts';
 import { targetQueries } from './domains/targets.ts';
-import { createBlobStore, type FileBlobStore } from './file-blob-store.ts';
+import { blobClaims } from './domains/blob-claims.ts';
+import { predictionJobQueries } from './domains/prediction-jobs.ts';
+import { guardedBlobs, type GuardedBlobs } from './guarded-blobs.ts';
+import { fileObjects, type FileObjects } from './objects-files.ts';
+import { s3Objects, type S3Options } from './objects-s3.ts';
 import type { Store } from './store.ts';
 
 export type { Store } from './store.ts';
 export type { Engine } from './db/sql.ts';
+export type { S3Options } from './objects-s3.ts';
 export { isPostgresUrl } from './db/postgres.ts';
 
 /** Identifies a database, so that its blob files are recognised (see ownsBlobDir). */
 const STORE_ID_SETTING = 'store.id';
-/** Unreferenced blobs younger than this survive the start-up sweep (downloads without a row). */
-const SWEEP_MIN_AGE_MS = 60 * 60_000;
+/** Unreferenced blobs younger than this survive sweeps (downloads without a row). */
+export const SWEEP_MIN_AGE_MS = 60 * 60_000;
 
 interface StoreLogger {
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
 }
 
-export interface StoreOptions<B extends BlobStore> {
+export interface StoreOptions {
   /** Local files: the SQLite database (when no databaseUrl), blobs and staging by default. */
   dataDir: string;
   /** `postgres://…` selects PostgreSQL; null/unset: the embedded SQLite file `<dataDir>/spectro.db`. */
   databaseUrl?: string | null;
+  /** An S3-compatible bucket for the blobs; null/unset: files under `<dataDir>/blobs`. */
+  s3?: S3Options | null;
+  /** Bound of the local copy of remote blobs (S3), in bytes (BLOB_CACHE_BYTES). */
+  blobCacheBytes?: number;
+  /** Sweep unreferenced blobs once at start (default true; API instances leave it to the workers). */
+  sweepAtStart?: boolean;
   log?: StoreLogger;
   now?: () => number;
-  /**
-   * The blob store, given the reference check it must make before removing anything. Default:
-   * content-addressed files under `<dataDir>/blobs`.
-   */
-  blobs?: (referenced: ReferencedKeys) => B;
 }
 
-/** A store whose blobs are of type B (the default file store, unless a factory says otherwise). */
+/** The blob store of every store: guarded objects (files expose their paths, for tests and tools). */
+export type StoreBlobs = GuardedBlobs & { path?: (key: string) => string };
+/** A store with its blobs. */
 export type StoreOf<B extends BlobStore> = Store & { readonly blobs: B };
 /** The store with its blobs in files under DATA_DIR (the default). */
-export type LocalStore = StoreOf<FileBlobStore>;
+export type LocalStore = StoreOf<GuardedBlobs & { path(key: string): string }>;
 
 /**
  * What a statement counts as in `stats`: reads change nothing (a raw statement is one when it is a
@@ -67,16 +74,10 @@ function kindOf(node: RootOperationNode, text: string): 'read' | 'write' | null 
  * (`<dataDir>/blobs.owner`, made by the first start; a directory without one is claimed).
  * False, with a warning, when they belong to another database.
  */
-async function ownsBlobDir(ctx: StoreContext, dataDir: string, log?: StoreLogger): Promise<boolean> {
+async function ownsBlobs(ctx: StoreContext, objects: ObjectStore, where: string, log?: StoreLogger): Promise<boolean> {
   const id = await accessQueries(ctx).initSetting(STORE_ID_SETTING, randomUUID());
-  const marker = path.join(dataDir, 'blobs.owner');
-  const claimed = await fs.promises.readFile(marker, 'utf8').then((s) => s.trim(), () => null);
-  if (claimed === null) {
-    await fs.promises.writeFile(marker, `${id}\n`);
-    return true;
-  }
-  if (claimed === id) return true;
-  log?.warn({ dataDir, database: id, files: claimed }, 'store: the blob files belong to another database; not sweeping them (check DATA_DIR and DATABASE_URL)');
+  if (await objects.claimOwner(id)) return true;
+  log?.warn({ blobs: where, database: id }, 'store: the blobs belong to another database; not sweeping them (check DATA_DIR, S3_BUCKET and DATABASE_URL)');
   return false;
 }
 
@@ -91,7 +92,9 @@ function describe(databaseUrl: string | null | undefined, dataDir: string) {
  * The store: records on SQLite or PostgreSQL (one set of queries and migrations, Kysely for
  * both), blobs in a BlobStore. Migrates at start, then removes blob files nothing refers to.
  */
-export async function createStore<B extends BlobStore = FileBlobStore>(opts: StoreOptions<B>): Promise<StoreOf<B>> {
+export async function createStore(opts: StoreOptions & { s3?: null }): Promise<LocalStore>;
+export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlobs>>;
+export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlobs>> {
   const now = opts.now ?? Date.now;
   const where = describe(opts.databaseUrl, opts.dataDir);
   if (opts.databaseUrl && !isPostgresUrl(opts.databaseUrl)) {
@@ -134,15 +137,19 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
   }
   opts.log?.info({ ...where, ...(applied.length ? { migrated: applied } : {}) }, 'store: database ready');
 
-  const referenced: ReferencedKeys = async (keys) => {
-    if (keys.length === 0) return new Set();
-    const { rows } = await sql<{ k: string }>`
-      select blob as k from images where ${inList(engine, 'blob', keys)}
-      union select onnx_blob from models where ${inList(engine, 'onnx_blob', keys)}
-      union select image_blob from models where ${inList(engine, 'image_blob', keys)}`.execute(db);
-    return new Set(rows.map((r) => r.k));
-  };
-  const blobs = (opts.blobs ?? ((refs) => createBlobStore(path.join(opts.dataDir, 'blobs'), { referenced: refs, tmpDir: path.join(opts.dataDir, 'tmp') }) as unknown as B))(referenced);
+  const tmpDir = path.join(opts.dataDir, 'tmp');
+  const objects: ObjectStore & { path?: (key: string) => string } = opts.s3
+    ? s3Objects({
+        ...opts.s3,
+        tmpDir,
+        // Per process: two instances on one DATA_DIR each keep their own copy.
+        cacheDir: path.join(opts.dataDir, 'cache', `blobs-${process.pid}`),
+        cacheBytes: opts.blobCacheBytes ?? 1024 ** 3,
+      })
+    : (fileObjects(path.join(opts.dataDir, 'blobs'), tmpDir) as FileObjects);
+  const guarded = guardedBlobs(objects, blobClaims(db, engine, now), { now });
+  const blobs: StoreBlobs = objects.path ? Object.assign(guarded, { path: objects.path }) : guarded;
+  const blobsAt = opts.s3 ? `s3://${opts.s3.bucket}` : path.join(opts.dataDir, 'blobs');
 
   const ctx: StoreContext = {
     db,
@@ -152,28 +159,16 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
     tx: (fn) => db.transaction().execute(fn),
   };
 
+  // Sweeps only the blobs this database owns (see ownsBlobs); asked once, at the first sweep.
+  let owned: Promise<boolean> | null = null;
   const sweepBlobs = async (olderThanMs = SWEEP_MIN_AGE_MS) => {
-    const { rows } = await sql<{ k: string }>`
-      select blob as k from images
-      union select onnx_blob from models where onnx_blob is not null
-      union select image_blob from models where image_blob is not null`.execute(db);
-    const removed = await blobs.sweep(new Set(rows.map((r) => r.k)), { olderThanMs });
-    // Staged uploads a crashed process left behind.
-    const cutoff = now() - olderThanMs;
-    let stale = 0;
-    for (const f of await fs.promises.readdir(blobs.tmpDir).catch(() => [] as string[])) {
-      const file = path.join(blobs.tmpDir, f);
-      const st = await fs.promises.stat(file).catch(() => null);
-      if (st?.isFile() && st.mtimeMs <= cutoff) {
-        await fs.promises.rm(file, { force: true });
-        stale++;
-      }
-    }
-    return removed + stale;
+    owned ??= ownsBlobs(ctx, objects, blobsAt, opts.log);
+    if (!(await owned)) return objects.removeTemp(olderThanMs);
+    return blobs.sweep({ olderThanMs });
   };
 
   let closed = false;
-  const store: StoreOf<B> = {
+  const store: StoreOf<StoreBlobs> = {
     engine,
     blobs,
     stats,
@@ -183,6 +178,7 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
     ...itemQueries(ctx),
     ...assessmentQueries(ctx),
     ...accessQueries(ctx),
+    ...predictionJobQueries(ctx),
     sweepBlobs,
     async ping() {
       try {
@@ -195,16 +191,17 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
     async close() {
       if (closed) return;
       closed = true;
+      await blobs.close();
       await db.destroy();
     },
   };
 
-  // The start-up sweep removes the files this database does not name, so it must be the
-  // database the files belong to: DATA_DIR's blobs pointed at another (DATABASE_URL changed, a
-  // fresh PostgreSQL database next to an SQLite one's files) would otherwise lose them all.
-  if (opts.blobs || (await ownsBlobDir(ctx, opts.dataDir, opts.log))) {
+  // The start-up sweep removes the blobs this database does not name, so it must be the database
+  // the blobs belong to: DATA_DIR's files or the bucket pointed at another (DATABASE_URL changed,
+  // a fresh PostgreSQL database next to an SQLite one's files) would otherwise lose them all.
+  if (opts.sweepAtStart !== false) {
     const swept = await sweepBlobs();
-    if (swept) opts.log?.info({ swept }, 'store: removed unreferenced blob files');
+    if (swept) opts.log?.info({ swept }, 'store: removed unreferenced blobs');
   }
   // Migrating and sweeping are not the caller's queries.
   stats.reads = 0;

@@ -9,6 +9,7 @@ import type {
   ImagesTable,
   ItemsTable,
   ModelsTable,
+  PredictionJobsTable,
   TargetsTable,
 } from './db/schema.ts';
 import type {
@@ -20,6 +21,7 @@ import type {
   ImageRecord,
   ItemRecord,
   ModelRecord,
+  PredictionJobRecord,
   TargetRecord,
 } from './types.ts';
 
@@ -122,7 +124,25 @@ export const toAssessment = (r: Selectable<AssessmentsTable>): AssessmentRecord 
   threshold: r.threshold,
   detectedObjects: r.detected_objects,
   detectionAccuracy: r.detection_accuracy,
+  jobId: r.job_id ?? null,
   createdAt: r.created_at,
+});
+
+export const toPredictionJob = (r: Selectable<PredictionJobsTable>): PredictionJobRecord => ({
+  id: r.id,
+  modelId: r.model_id,
+  modelVersion: r.model_version,
+  status: r.status as PredictionJobRecord['status'],
+  statusText: r.status_text,
+  itemIds: json(r.item_ids, []),
+  total: r.total,
+  errors: json(r.errors, []),
+  errorCount: r.error_count,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
 });
 
 export const toAnnotation = (r: Selectable<AnnotationsTable>): AnnotationRecord => ({

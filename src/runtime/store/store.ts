@@ -15,6 +15,10 @@ import type {
   ModelRecord,
   ModelStatus,
   Page,
+  PredictionJobCounts,
+  PredictionJobError,
+  PredictionJobRecord,
+  PredictionJobStatus,
   Preprocessing,
   PredictParameters,
   TargetRecord,
@@ -65,6 +69,8 @@ export interface NewAssessment {
   detectionAccuracy: number | null;
   annotations: NewAnnotation[];
   images: NewImage[];
+  /** The background prediction making it: one assessment per job and item (a second is not stored). */
+  jobId?: string | null;
 }
 
 export interface NewModel {
@@ -188,8 +194,26 @@ export interface AssessmentStore {
   assessmentsByItemIds(itemIds: readonly string[], modelId?: string | null): Promise<AssessmentRecord[]>;
   assessmentsByIds(ids: readonly string[]): Promise<AssessmentRecord[]>;
   assessmentsByModelIds(modelIds: readonly string[]): Promise<AssessmentRecord[]>;
-  /** Stores assessments with their boxes and images in one transaction. */
+  /**
+   * Stores assessments with their boxes and images in one transaction. An assessment of a job
+   * (`jobId`) for an item the job has already assessed is not stored again: the stored one is
+   * answered in its place.
+   */
   addAssessments(assessments: NewAssessment[]): Promise<AssessmentRecord[]>;
+}
+
+/** Background predictions as records; their counts come from the assessments they made. */
+export interface PredictionJobStore {
+  createPredictionJob(job: { id: string; modelId: string; modelVersion: string; itemIds: string[] }): Promise<PredictionJobRecord>;
+  predictionJobsByIds(ids: readonly string[]): Promise<PredictionJobRecord[]>;
+  /** `started` counts a run and stamps startedAt, `finished` stamps finishedAt; `errors` are appended. */
+  updatePredictionJob(
+    id: string,
+    patch: { status?: PredictionJobStatus; statusText?: string | null; started?: boolean; finished?: boolean; errors?: PredictionJobError[] },
+  ): Promise<PredictionJobRecord>;
+  predictionJobCounts(ids: readonly string[]): Promise<Map<string, PredictionJobCounts>>;
+  /** The items the job has assessed so far. */
+  judgedItemIds(jobId: string): Promise<Set<string>>;
 }
 
 /** API clients, the license, and small key/value settings (signing keys, installation id). */
@@ -216,11 +240,14 @@ export interface AccessStore {
  * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
  * not grow with the number of rows.
  */
-export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore {
+export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore {
   readonly engine: Engine;
   readonly blobs: BlobStore;
   readonly stats: { reads: number; writes: number };
-  /** Removes blobs no record names that are older than `olderThanMs` (default an hour); returns how many. */
+  /**
+   * Removes blobs no record names that are older than `olderThanMs` (default an hour), and stale
+   * staged files; only where the blobs belong to this database. Returns how many went.
+   */
   sweepBlobs(olderThanMs?: number): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;

@@ -144,7 +144,45 @@ export interface AssessmentRecord {
   threshold: number;
   detectedObjects: number;
   detectionAccuracy: number | null;
+  /** The background prediction that made it; null for a synchronous one. */
+  jobId: string | null;
   createdAt: string;
+}
+
+export const PredictionJobStatus = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', DONE: 'DONE', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
+export type PredictionJobStatus = (typeof PredictionJobStatus)[keyof typeof PredictionJobStatus];
+
+/** A picture a background prediction could not judge. */
+export interface PredictionJobError {
+  itemId: string;
+  message: string;
+}
+
+/** A background prediction (`requestPrediction`): what it judges and how it stands. */
+export interface PredictionJobRecord {
+  id: string;
+  modelId: string;
+  modelVersion: string;
+  status: PredictionJobStatus;
+  statusText: string | null;
+  itemIds: string[];
+  total: number;
+  /** The first errors (at most 100); `errorCount` counts them all. */
+  errors: PredictionJobError[];
+  errorCount: number;
+  /** Runs started (more than one when a worker died or a run failed and was retried). */
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Pictures a job has judged so far, from its assessments. */
+export interface PredictionJobCounts {
+  judged: number;
+  good: number;
+  bad: number;
 }
 
 export const AnnotationOwner = { USER: 'user', ASSESSMENT: 'assessment' } as const;

@@ -101,6 +101,8 @@ export interface AssessmentsTable {
   threshold: number;
   detected_objects: number;
   detection_accuracy: number | null;
+  /** The background prediction that made it (null: a synchronous one). */
+  job_id: string | null;
   created_at: Time;
 }
 
@@ -156,6 +158,34 @@ export interface KeySequencesTable {
   last: number;
 }
 
+/** One row per blob key that a request holds or a deletion is removing (domains/blob-claims.ts). */
+export interface BlobClaimsTable {
+  key: string;
+  holds: number;
+  /** Epoch ms: the holds lapse then (a request that died keeps nothing forever). */
+  held_until: number;
+  /** Token of the deletion removing the blob now; null when none. */
+  sweep: string | null;
+  sweep_at: number | null;
+}
+
+export interface PredictionJobsTable {
+  id: string;
+  model_id: string;
+  model_version: string;
+  status: string;
+  item_ids: Json;
+  total: number;
+  errors: Json;
+  error_count: number;
+  attempts: number;
+  status_text: string | null;
+  created_at: Time;
+  updated_at: Time;
+  started_at: Time | null;
+  finished_at: Time | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   targets: TargetsTable;
@@ -169,6 +199,8 @@ export interface Database {
   clients: ClientsTable;
   license: LicenseTable;
   key_sequences: KeySequencesTable;
+  blob_claims: BlobClaimsTable;
+  prediction_jobs: PredictionJobsTable;
 }
 
 /** Tables whose rows carry a stable integer key. */

@@ -81,7 +81,7 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
     async addAssessments(list) {
       if (list.length === 0) return [];
       const images = list.flatMap((a) => a.images);
-      await requireBlobs(blobs, images);
+      await requireBlobs(blobs, images, db, engine);
       const created = await ctx.tx(async (trx) => {
         await requireAll(trx, engine, 'items', 'Item', [...new Set(list.map((a) => a.itemId))]);
         await requireAll(trx, engine, 'models', 'Model', [...new Set(list.map((a) => a.modelId))]);
@@ -96,16 +96,34 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
           threshold: a.threshold,
           detected_objects: a.detectedObjects,
           detection_accuracy: a.detectionAccuracy,
+          job_id: a.jobId ?? null,
           created_at: t,
         }));
         const byId = new Map<string, AssessmentRecord>();
         for (const chunk of chunks(rows)) {
-          for (const r of await trx.insertInto('assessments').values(chunk).returningAll().execute()) byId.set(r.id, toAssessment(r));
+          // A job's second assessment of an item (a retried run that judged it again) is dropped.
+          const inserted = await trx
+            .insertInto('assessments')
+            .values(chunk)
+            .onConflict((oc) => oc.columns(['job_id', 'item_id']).doNothing())
+            .returningAll()
+            .execute();
+          for (const r of inserted) byId.set(r.id, toAssessment(r));
         }
-        const owned = list.map((a, i) => ({ ownerId: rows[i]!.id, annotations: a.annotations, images: a.images }));
+        const stored = list.map((a, i) => ({ a, row: rows[i]! })).filter(({ row }) => byId.has(row.id));
+        const owned = stored.map(({ a, row }) => ({ ownerId: row.id, annotations: a.annotations, images: a.images }));
         await insertAnnotations(trx, engine, 'assessment_id', owned, t);
         await insertImages(trx, 'assessment_id', owned, t);
-        return rows.map((r) => byId.get(r.id)!);
+        const out: AssessmentRecord[] = [];
+        for (const row of rows) {
+          const mine = byId.get(row.id);
+          if (mine) out.push(mine);
+          else {
+            const existing = await trx.selectFrom('assessments').selectAll().where('job_id', '=', row.job_id).where('item_id', '=', row.item_id).executeTakeFirstOrThrow();
+            out.push(toAssessment(existing));
+          }
+        }
+        return out;
       });
       blobs.release(images.map((img) => img.blob));
       return created;

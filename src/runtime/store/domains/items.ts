@@ -41,7 +41,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     async addItems(items) {
       if (items.length === 0) return [];
       const images = items.flatMap((i) => i.images);
-      await requireBlobs(blobs, images);
+      await requireBlobs(blobs, images, db, engine);
       const created = await ctx.tx(async (trx) => {
         await requireAll(trx, engine, 'targets', 'Target', [...new Set(items.map((i) => i.targetId))]);
         const t = ctx.iso();
