@@ -9,6 +9,7 @@ import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
 import type { ItemsService } from './runtime/items/items.ts';
 import type { JobRunner } from './runtime/jobs/jobs.ts';
+import type { scheduleSweeps } from './runtime/jobs/sweeps.ts';
 import type { ModelsService } from './runtime/models/models.ts';
 import type { PredictionsService } from './runtime/predictions/predictions.ts';
 import type { PubSub } from './runtime/pubsub/pubsub.ts';
@@ -28,14 +29,16 @@ export interface Services {
   auth: Auth;
   urls: UrlSigner;
   pubsub: PubSub;
-  /** Background work (training, background predictions); in this process unless configured otherwise. */
+  /** Background work (training, background predictions, exports, sweeps): BullMQ with REDIS_URL, else in this process. */
   jobs: JobRunner;
+  /** The periodic sweeps of unreferenced blobs and staged files. */
+  sweeps: ReturnType<typeof scheduleSweeps>;
   training: TrainingService;
   inference: InferenceService;
   // The use cases GraphQL and REST share (resolvers and routes parse, call one, shape the answer).
   targets: TargetsService;
   items: ItemsService;
-  models: ModelsService;
+  models: ModelsService & { close(): Promise<void> };
   predictions: PredictionsService;
   /** Other Spectro REST deployments (UPSTREAMS); empty when none are configured. */
   upstreams: Upstreams;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaLogger } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
 import { limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
@@ -17,7 +17,10 @@ import { createAuth } from './runtime/auth/auth.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
 import { createItemsService } from './runtime/items/index.ts';
+import { createBullJobs } from './runtime/jobs/bullmq.ts';
+import type { JobRunner } from './runtime/jobs/jobs.ts';
 import { createLocalJobs } from './runtime/jobs/local.ts';
+import { scheduleSweeps } from './runtime/jobs/sweeps.ts';
 import { createLicenseService } from './runtime/license/license.ts';
 import { createModelsService } from './runtime/models/index.ts';
 import { createPredictionsService } from './runtime/predictions/index.ts';
@@ -33,6 +36,23 @@ import { openSubscriptions } from './transport/open-subscriptions.ts';
 import { useSharedSubscriptionExecution } from './transport/shared-execution.ts';
 
 export const GRAPHQL_PATH = '/graphql';
+/** What an instance with ROLE=worker answers on its port. */
+const WORKER_PATHS: ReadonlySet<string> = new Set(['/health', '/readiness', '/metrics']);
+
+/** ROLE=worker: probes and metrics; everything else is an API instance's to serve. */
+function workerRoutesOnly(): Plugin {
+  return {
+    onRequest({ url, endResponse }) {
+      if (WORKER_PATHS.has(url.pathname)) return;
+      endResponse(
+        new Response(JSON.stringify({ errors: [{ message: 'this instance is a worker (ROLE=worker): it serves /health, /readiness and /metrics only' }] }), {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+    },
+  };
+}
 /** Headers that mark a request as not "simple" (CSRF); the last two are what Apollo clients send. */
 export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'x-apollo-operation-name'];
 const URL_SECRET_SETTING = 'http.urlSecret';
@@ -70,6 +90,12 @@ const yogaLogger = (log: Logger): YogaLogger => {
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 };
 
+/** The job runner: BullMQ on Redis, shared by every instance, when REDIS_URL is set; else in this process. */
+function createJobs(config: Config, log: Logger): JobRunner {
+  const onError = (err: unknown, queue: string, id: string | null) => log.error({ err, queue, jobId: id }, 'job failed');
+  return config.redisUrl ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError }) : createLocalJobs({ onError });
+}
+
 /** Builds every engine (closing the ones already built when a later one fails). */
 async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
@@ -81,8 +107,8 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
       databaseUrl: config.databaseUrl,
       s3: config.s3,
       blobCacheBytes: config.blobCacheBytes,
-      // The sweep is a job (workers); an API instance starts without one.
-      sweepAtStart: config.role !== 'api',
+      // The periodic sweep job (workers) runs its first sweep at start; without one, the store does.
+      sweepAtStart: config.role !== 'api' && config.blobSweepIntervalMs === 0,
       log,
     });
     const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
@@ -91,16 +117,19 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
     const inference = keep(await createInferenceService({ store, pubsub, config, log, urls, metrics: metrics.inference }));
-    const jobs = keep(createLocalJobs({ onError: (err, queue, id) => log.error({ err, queue, jobId: id }, 'job failed') }));
+    const jobs = keep(createJobs(config, log));
+    // ROLE=api queues jobs for the workers; worker and all run them.
+    const runs = config.role !== 'api';
     const training = keep(
-      await createTrainingService({ store, pubsub, config, log, jobs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }),
+      await createTrainingService({ store, pubsub, config, log, jobs, runs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }),
     );
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
-    const models = createModelsService({ store, targets, training, inference, log });
-    const predictions = keep(createPredictionsService({ store, items, inference, log, jobs }));
-    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions };
+    const models = keep(createModelsService({ store, targets, training, inference, log, jobs, runs }));
+    const predictions = keep(createPredictionsService({ store, items, inference, log, jobs, runs }));
+    const sweeps = keep(scheduleSweeps({ jobs, store, runs, intervalMs: config.blobSweepIntervalMs, minAgeMs: config.blobSweepMinAgeMs, log }));
+    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -115,6 +144,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
 
   await store.syncAlgorithms([...training.algorithms]);
   await training.recover();
+  await services.predictions.recover();
+  await services.sweeps.start();
   const bootstrapCredentials = await auth.bootstrap();
 
   const { upload } = config;
@@ -136,6 +167,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     plugins: [
       ...obs.plugins,
       requestLogging(log),
+      ...(config.role === 'worker' ? [workerRoutesOnly()] : []),
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
@@ -186,9 +218,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       await closed;
       await obs.close();
       for (const [name, service] of [
+        // Jobs first: running ones stop and are handed back (or left resumable) while their
+        // engines still work; then the engines.
+        ['jobs', services.jobs],
+        ['sweeps', services.sweeps],
         ['training', services.training],
         ['predictions', services.predictions],
-        ['jobs', services.jobs],
+        ['models', services.models],
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],

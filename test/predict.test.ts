@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partPng } from './inference-fixtures.ts';
+import { until } from './realtime-helpers.ts';
 import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 import { newModel } from './model-fixtures.ts';
 import { ENGINES } from './store-engines.ts';
@@ -97,6 +98,36 @@ describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
     // Published only once stored.
     const stored = await store.assessmentsByIds(got.map((e) => e.assessmentId));
     expect(stored).toHaveLength(2);
+  });
+
+  it('streams a background prediction result by result; predictionJob tells its status, progress, counts and errors', async () => {
+    const pictures = await Promise.all(Array.from({ length: 40 }, (_, i) => partPng(i % 4 === 0 ? { defect: { x: 20 + i, y: 50, size: 12 } } : {})));
+    const ids = await addItems([...pictures, Buffer.from('not a picture at all')]);
+    const { pubsub } = ts.server.services;
+    const events = pubsub.subscribe('predictionResult', modelId);
+    await events.ready;
+    const JOB = 'status statusText progress attempts counts { total judged good bad failed } errors { itemId message } finishedAt';
+    const res = await ts.gql(`mutation($ids: [ID!]!) { requestPrediction(modelId: "active", itemIds: $ids) { id ${JOB} } }`, { ids });
+    expect(res.errors).toBeUndefined();
+    const jobId = res.data.requestPrediction.id as string;
+    expect(res.data.requestPrediction.counts.total).toBe(41);
+    // The first result arrives while the job still runs: results are not held back to the end.
+    await events.next();
+    const early = (await ts.gql(`{ predictionJob(id: "${jobId}") { ${JOB} } }`)).data.predictionJob;
+    expect(early.status).toBe('RUNNING');
+    expect(early.counts.judged).toBeGreaterThan(0);
+    expect(early.counts.judged).toBeLessThan(40);
+    for (let n = 1; n < 40; n++) await events.next();
+    await events.return();
+    await until(async () => (await ts.server.services.predictions.jobs([jobId]))[0]!.status === 'DONE', 10_000, 'the job to end');
+    const end = (await ts.gql(`{ predictionJob(id: "${jobId}") { ${JOB} } }`)).data.predictionJob;
+    expect(end).toMatchObject({ status: 'DONE', progress: 1, attempts: 1, counts: { total: 41, judged: 40, good: 30, bad: 10, failed: 1 } });
+    expect(end.statusText).toBe('1 of 41 pictures could not be judged');
+    expect(end.errors).toEqual([{ itemId: ids[40], message: expect.stringMatching(/could not be judged/) }]);
+    expect(end.finishedAt).toBeTruthy();
+    expect((await ts.gql(`{ predictionJob(id: "nope") { id } }`)).data.predictionJob).toBeNull();
+    const again = await ts.gql(`mutation { cancelPredictionJob(id: "${jobId}") { id } }`);
+    expect(again.errors![0].extensions.code).toBe('CONFLICT');
   });
 
   it('refuses a model that is not READY and unknown items', async () => {

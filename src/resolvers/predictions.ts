@@ -3,7 +3,7 @@ import type { PreparedFile } from '../runtime/models/models.ts';
 import { Assessment } from '../schema/assessments.ts';
 import { builder } from '../schema/builder.ts';
 import { Model } from '../schema/models.ts';
-import { Download, PredictionJob, type DownloadShape } from '../schema/predictions.ts';
+import { Download, PredictionJob, PredictionJobCounts, PredictionJobError, PredictionJobStatus, type DownloadShape } from '../schema/predictions.ts';
 import { distinctIds } from './lookup.ts';
 
 builder.objectType(Download, {
@@ -15,16 +15,59 @@ builder.objectType(Download, {
 });
 
 builder.objectType(PredictionJob, {
-  description: 'A prediction running in the background; each result arrives on predictionResults',
+  description:
+    'A prediction running in the background (requestPrediction). Each result is stored and arrives on predictionResults as soon as its ' +
+    'picture is judged; predictionJob(id) tells how far it is. It survives restarts and workers that die, judging each picture exactly once.',
   fields: (t) => ({
     id: t.exposeID('id'),
     modelId: t.exposeID('modelId'),
     itemIds: t.exposeIDList('itemIds'),
     modelVersion: t.exposeString('modelVersion'),
     model: t.field({ type: Model, resolve: (job, _args, ctx) => ctx.loaders.model.load(job.modelId) }),
+    status: t.field({ type: PredictionJobStatus, resolve: (job) => job.status }),
+    statusText: t.exposeString('statusText', { nullable: true, description: 'Why it failed or was cancelled, or how many pictures could not be judged' }),
+    progress: t.float({
+      description: 'Pictures done (judged or failed) out of all of them, 0..1; 1 once DONE',
+      resolve: (job) => (job.status === 'DONE' ? 1 : job.total === 0 ? 0 : Math.min(1, (job.counts.judged + job.counts.failed) / job.total)),
+    }),
+    counts: t.field({ type: PredictionJobCounts, resolve: (job) => job.counts }),
+    errors: t.field({ type: [PredictionJobError], description: 'Pictures that could not be judged (the first 100; counts.failed counts all)', resolve: (job) => job.errors }),
+    attempts: t.exposeInt('attempts', { description: 'Runs started: more than 1 when a worker died or a run failed and was retried' }),
     createdAt: t.field({ type: 'DateTime', resolve: (job) => job.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (job) => job.updatedAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, description: 'When its latest run started', resolve: (job) => job.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (job) => job.finishedAt }),
   }),
 });
+
+builder.objectType(PredictionJobCounts, {
+  description: 'Pictures of a background prediction: judged = good + bad; total = judged + failed + those still to do',
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    judged: t.exposeInt('judged'),
+    good: t.exposeInt('good'),
+    bad: t.exposeInt('bad'),
+    failed: t.exposeInt('failed'),
+  }),
+});
+
+builder.objectType(PredictionJobError, {
+  description: 'A picture a background prediction could not judge',
+  fields: (t) => ({
+    itemId: t.exposeID('itemId'),
+    message: t.exposeString('message'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  predictionJob: t.field({
+    type: PredictionJob,
+    nullable: true,
+    description: 'A background prediction: status, progress, counts and errors; null when there is none with that id',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => (await ctx.services.predictions.jobs([args.id]))[0] ?? null,
+  }),
+}));
 
 const download = (ctx: Context, file: PreparedFile): DownloadShape => ({
   url: ctx.links.blob(file.key, file.contentType, file.filename),
@@ -53,6 +96,12 @@ builder.mutationFields((t) => ({
     description: 'Judges the items in the background (as the REST predict); each result is stored, then published on predictionResults',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.request(args.modelId, distinctIds(args.itemIds, 'itemIds')),
+  }),
+  cancelPredictionJob: t.field({
+    type: PredictionJob,
+    description: 'Stops a queued or running background prediction; what was judged stays. CONFLICT once it has ended',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.predictions.cancelJob(args.id),
   }),
   exportModels: t.field({
     type: Download,

@@ -1,3 +1,5 @@
+import type { PredictionJobView } from '../runtime/predictions/predictions.ts';
+import { PredictionJobStatus as PredictionJobStatusValues, type PredictionJobError as PredictionJobErrorRecord } from '../runtime/store/types.ts';
 import { builder } from './builder.ts';
 
 /** A signed, expiring link to a file the server prepared (export archive, CSV). */
@@ -6,14 +8,11 @@ export interface DownloadShape {
   expiresAt: string;
 }
 
-/** A background prediction, as the REST predict answers it. */
-export interface PredictionJobShape {
-  id: string;
-  modelId: string;
-  itemIds: string[];
-  modelVersion: string;
-  createdAt: string;
-}
+/** A background prediction with its counts (runtime/predictions). */
+export type PredictionJobShape = PredictionJobView;
 
 export const Download = builder.objectRef<DownloadShape>('Download');
 export const PredictionJob = builder.objectRef<PredictionJobShape>('PredictionJob');
+export const PredictionJobStatus = builder.enumType('PredictionJobStatus', { values: Object.values(PredictionJobStatusValues) });
+export const PredictionJobCounts = builder.objectRef<PredictionJobView['counts']>('PredictionJobCounts');
+export const PredictionJobError = builder.objectRef<PredictionJobErrorRecord>('PredictionJobError');

@@ -12,6 +12,13 @@ export interface InferenceService {
    * `predictionResult` for each. Resolves when every assessment is stored, in itemIds order.
    */
   predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]>;
+  /**
+   * Judges each item for a background prediction `jobId`: every assessment is stored and
+   * published as soon as its picture is judged (not at the end), at most one per job and item. A
+   * picture that cannot be judged (item gone, picture unreadable) is reported to `onError` and the
+   * others go on; a failure to store rejects. Resolves with how many were stored now.
+   */
+  predictEach(model: ModelRecord, itemIds: readonly string[], opts: { jobId: string; onError: (itemId: string, message: string) => void }): Promise<number>;
   /** Loads and runs the model once so that the first real request is fast. */
   warmUp(model: ModelRecord): Promise<void>;
   /** Drops the cached session (model deleted or replaced). */

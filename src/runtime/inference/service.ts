@@ -130,63 +130,90 @@ export class OnnxInferenceService implements InferenceService {
     return inSpan('inference.predict', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, () => this.predictNow(model, itemIds));
   }
 
-  private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
-    if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
-    await this.load(model);
+  predictEach(model: ModelRecord, itemIds: readonly string[], opts: { jobId: string; onError: (itemId: string, message: string) => void }): Promise<number> {
+    return inSpan('inference.predict_each', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, async () => {
+      if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
+      await this.load(model);
+      const firstImage = await this.firstImages(itemIds);
+      let stored = 0;
+      await mapLimit(itemIds, Math.max(8, this.config.maxBatchSize * 2), async (itemId) => {
+        const image = firstImage.get(itemId);
+        if (!image) return opts.onError(itemId, 'the item no longer exists or has no picture');
+        let judged: { row: NewAssessment; out: WorkerOutput };
+        try {
+          judged = await this.judgeImage(model, itemId, image);
+        } catch (err) {
+          return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
+        }
+        judged.row.jobId = opts.jobId;
+        const [record] = await this.writes.submit([judged.row]).catch((err) => {
+          // Deleted meanwhile: that picture is the only one lost. Anything else fails the run.
+          if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) return [null];
+          throw err;
+        });
+        if (!record) return opts.onError(itemId, 'the item was deleted while it was judged');
+        this.maps.set(record.id, judged.out, judged.out.map.byteLength + 64);
+        stored++;
+        await this.publish(model, record);
+      });
+      return stored;
+    });
+  }
+
+  private async firstImages(itemIds: readonly string[]): Promise<Map<string, ImageRecord>> {
     const images = await this.store.imagesByOwners('item', itemIds);
     const firstImage = new Map<string, ImageRecord>();
     for (const img of images) {
       const cur = firstImage.get(img.ownerId);
       if (!cur || img.position < cur.position) firstImage.set(img.ownerId, img);
     }
+    return firstImage;
+  }
+
+  private publish(model: ModelRecord, r: AssessmentRecord): Promise<void> {
+    return this.pubsub
+      .publish('predictionResult', model.id, { assessmentId: r.id, itemId: r.itemId, modelId: model.id, targetId: model.targetId, at: new Date().toISOString() })
+      .catch((err) => this.log.warn({ err, assessmentId: r.id }, 'inference: could not publish predictionResult'));
+  }
+
+  /** One picture through the model, judged, as the row to store. */
+  private async judgeImage(model: ModelRecord, itemId: string, image: ImageRecord): Promise<{ row: NewAssessment; out: WorkerOutput }> {
+    const out = await this.inferImage(model, image);
+    const j = judge(out, model.predictParameters);
+    this.metrics?.pictures.inc({ model: model.id, result: j.result });
+    const size = overlaySize(out.width, out.height);
+    const row: NewAssessment = {
+      itemId,
+      modelId: model.id,
+      result: j.result,
+      label: null,
+      score: j.score,
+      threshold: j.threshold,
+      detectedObjects: j.detectedObjects,
+      detectionAccuracy: j.detectionAccuracy,
+      annotations: j.boxes.map((b) => ({ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax, label: 1, notes: null, score: b.score })),
+      // The overlay is drawn on first request (renderImage): the row points at the original
+      // picture, from which (with the model) the overlay can always be drawn again.
+      images: [{ name: HEATMAP_NAME, blob: image.blob, width: size.width, height: size.height, fileSize: 0, contentType: 'image/png' }],
+    };
+    return { row, out };
+  }
+
+  private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+    if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
+    await this.load(model);
+    const firstImage = await this.firstImages(itemIds);
     for (const id of itemIds) if (!firstImage.has(id)) throw notFound('Item (with an image)', id);
 
-    const params = model.predictParameters;
     const window = Math.max(8, this.config.maxBatchSize * 2);
-    const judged = await mapLimit(itemIds, window, async (itemId) => {
-      const image = firstImage.get(itemId)!;
-      const out = await this.inferImage(model, image);
-      const j = judge(out, params);
-      this.metrics?.pictures.inc({ model: model.id, result: j.result });
-      const size = overlaySize(out.width, out.height);
-      const row: NewAssessment = {
-        itemId,
-        modelId: model.id,
-        result: j.result,
-        label: null,
-        score: j.score,
-        threshold: j.threshold,
-        detectedObjects: j.detectedObjects,
-        detectionAccuracy: j.detectionAccuracy,
-        annotations: j.boxes.map((b) => ({
-          xMin: b.xMin,
-          xMax: b.xMax,
-          yMin: b.yMin,
-          yMax: b.yMax,
-          label: 1,
-          notes: null,
-          score: b.score,
-        })),
-        // The overlay is drawn on first request (renderImage): the row points at the original
-        // picture, from which (with the model) the overlay can always be drawn again.
-        images: [{ name: HEATMAP_NAME, blob: image.blob, width: size.width, height: size.height, fileSize: 0, contentType: 'image/png' }],
-      };
-      return { row, out };
-    });
-
+    const judged = await mapLimit(itemIds, window, (itemId) => this.judgeImage(model, itemId, firstImage.get(itemId)!));
+    // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
-    const at = new Date().toISOString();
     records.forEach((r, i) => {
       const out = judged[i]!.out;
       this.maps.set(r.id, out, out.map.byteLength + 64);
     });
-    await Promise.all(
-      records.map((r) =>
-        this.pubsub
-          .publish('predictionResult', model.id, { assessmentId: r.id, itemId: r.itemId, modelId: model.id, targetId: model.targetId, at })
-          .catch((err) => this.log.warn({ err, assessmentId: r.id }, 'inference: could not publish predictionResult')),
-      ),
-    );
+    await Promise.all(records.map((r) => this.publish(model, r)));
     return records;
   }
 

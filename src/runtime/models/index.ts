@@ -1,6 +1,9 @@
-import { AppError, ErrorCode, badInput } from '../../errors.ts';
+import { randomUUID } from 'node:crypto';
+import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
 import { currentLog, type Logger } from '../../logging.ts';
 import type { InferenceService } from '../inference/inference.ts';
+import type { JobRunner } from '../jobs/jobs.ts';
+import { createLocalJobs } from '../jobs/local.ts';
 import { modelByRef, storeLookup } from '../store/lookup.ts';
 import type { Store } from '../store/store.ts';
 import { ModelStatus, type ModelRecord } from '../store/types.ts';
@@ -21,7 +24,20 @@ export interface ModelsDeps {
   training: Pick<TrainingService, 'cancel'>;
   inference: Pick<InferenceService, 'provider' | 'warmUp' | 'evict'>;
   log: Logger;
+  /** Where exports are built (default: in this process). */
+  jobs?: JobRunner;
+  /** Whether this instance builds exports (ROLE=worker or all). Default true. */
+  runs?: boolean;
 }
+
+/** An export to build: a zip of models, or the CSV of their results. */
+interface ExportJob {
+  kind: 'archive' | 'results';
+  modelIds: string[];
+}
+
+/** How long a request waits for its export (a zip of many large models takes a while). */
+const EXPORT_WAIT_MS = 10 * 60_000;
 
 /** "active" and the active model's own id name the same model once. */
 const uniqueModels = (models: ModelRecord[]) => [...new Map(models.map((m) => [m.id, m])).values()];
@@ -33,10 +49,35 @@ const nonNegativeInt = (value: number, argument: string) => {
   return value;
 };
 
-export function createModelsService(deps: ModelsDeps): ModelsService {
+export function createModelsService(deps: ModelsDeps): ModelsService & { close(): Promise<void> } {
   const { store, targets, training, inference } = deps;
   const lookup = storeLookup(store);
   const byRefs = async (refs: readonly string[]) => uniqueModels(await Promise.all(refs.map((ref) => modelByRef(lookup, ref))));
+
+  // Exports are built by a worker (zipping large models is no work for an API instance): the
+  // request queues the job and waits for the file's key.
+  const ownJobs = !deps.jobs;
+  const jobs = deps.jobs ?? createLocalJobs({ onError: (err, _q, id) => deps.log.warn({ err, jobId: id }, 'export failed') });
+  const build = async ({ kind, modelIds }: ExportJob): Promise<{ key: string }> => {
+    const models = await store.modelsByIds(modelIds);
+    const byId = new Map(models.map((m) => [m.id, m]));
+    const ordered = modelIds.map((id) => byId.get(id)).filter((m): m is ModelRecord => !!m);
+    if (ordered.length !== modelIds.length) throw notFound('Model', modelIds.find((id) => !byId.has(id))!);
+    if (kind === 'results') return { key: await store.blobs.put(await resultsCsv(store, ordered)) };
+    const algorithms = await store.algorithmsByIds([...new Set(ordered.map((m) => m.algorithmId))]);
+    return { key: (await writeModelArchive(store, store.blobs.tmpDir, ordered, new Map(algorithms.map((a) => [a.id, a])))).key };
+  };
+  const exports = jobs.queue<ExportJob, { key: string }>('export', deps.runs === false ? null : async (job) => build(job.data), { concurrency: 2 });
+  const exported = async (job: ExportJob) => {
+    const id = randomUUID();
+    await exports.enqueue(id, job);
+    try {
+      return (await exports.result(id, EXPORT_WAIT_MS)).key;
+    } catch (err) {
+      // The job's own error when it failed (an AppError keeps its code), else the wait's.
+      throw err instanceof AppError ? err : new AppError(ErrorCode.UNAVAILABLE, `the export could not be built: ${(err as Error).message}`);
+    }
+  };
 
   return {
     async activate(ref) {
@@ -80,8 +121,11 @@ export function createModelsService(deps: ModelsDeps): ModelsService {
 
     async exportArchive(refs) {
       const models = await byRefs(refs);
-      const algorithms = await store.algorithmsByIds([...new Set(models.map((m) => m.algorithmId))]);
-      const { key } = await writeModelArchive(store, store.blobs.tmpDir, models, new Map(algorithms.map((a) => [a.id, a])));
+      // Checked here, so that the request answers why (the job would only fail).
+      for (const m of models) {
+        if (!m.onnxBlob || m.status !== ModelStatus.READY) throw badInput(`model "${m.id}" is ${m.status} and has no trained ONNX graph to export`, { id: m.id });
+      }
+      const key = await exported({ kind: 'archive', modelIds: models.map((m) => m.id) });
       currentLog(deps.log).info({ models: models.map((m) => m.id), key }, 'models exported');
       return { key, contentType: 'application/zip', filename: `spectro-models-${stamp()}.zip`, models };
     },
@@ -99,8 +143,12 @@ export function createModelsService(deps: ModelsDeps): ModelsService {
 
     async exportResults(refs) {
       const models = await byRefs(refs);
-      const key = await store.blobs.put(await resultsCsv(store, models));
+      const key = await exported({ kind: 'results', modelIds: models.map((m) => m.id) });
       return { key, contentType: 'text/csv; charset=utf-8', filename: `spectro-results-${stamp()}.csv` };
+    },
+
+    async close() {
+      if (ownJobs) await jobs.close();
     },
   };
 }

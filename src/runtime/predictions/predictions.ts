@@ -1,13 +1,9 @@
 import type { UploadedFile } from '../items/items.ts';
-import type { AssessmentRecord, ItemRecord } from '../store/types.ts';
+import type { AssessmentRecord, ItemRecord, PredictionJobCounts, PredictionJobRecord } from '../store/types.ts';
 
-/** A prediction running in the background; each result is stored, then published on `predictionResult`. */
-export interface PredictionJobRecord {
-  id: string;
-  modelId: string;
-  itemIds: string[];
-  modelVersion: string;
-  createdAt: string;
+/** A background prediction with its counts: `judged` (stored assessments, `good` + `bad`) and `failed` out of `total`. */
+export interface PredictionJobView extends PredictionJobRecord {
+  counts: PredictionJobCounts & { total: number; failed: number };
 }
 
 /** Judging items with a READY model. Model refs are ids or `"active"` (the default target's active model). */
@@ -16,8 +12,18 @@ export interface PredictionsService {
   predict(modelRef: string, itemIds: readonly string[]): Promise<AssessmentRecord[]>;
   /** Stores the pictures as PREDICTION items of the model's target and judges them, in one call. */
   predictUploaded(modelRef: string, files: readonly UploadedFile[]): Promise<{ items: ItemRecord[]; assessments: AssessmentRecord[] }>;
-  /** Queues the prediction as a background job and answers at once. */
-  request(modelRef: string, itemIds: readonly string[]): Promise<PredictionJobRecord>;
+  /**
+   * Records a background prediction and queues it; answers at once. A worker judges the pictures,
+   * each result stored and published on `predictionResult` as it is judged; the job survives
+   * restarts and workers that die (each picture is judged exactly once).
+   */
+  request(modelRef: string, itemIds: readonly string[]): Promise<PredictionJobView>;
+  /** Background predictions by id (those that exist, any order). */
+  jobs(ids: readonly string[]): Promise<PredictionJobView[]>;
+  /** Stops a queued or running background prediction (what was judged stays); CONFLICT once it ended. */
+  cancelJob(id: string): Promise<PredictionJobView>;
+  /** Queues again the background predictions a previous process left unfinished (in-process jobs). */
+  recover(): Promise<void>;
   /** Stops running background jobs between pictures (what was judged stays stored). */
   close(): Promise<void>;
 }

@@ -56,6 +56,8 @@ export interface BlobStore {
    * written recently. Returns how many went.
    */
   sweep(opts?: { olderThanMs?: number }): Promise<number>;
+  /** Removes this instance's staged files (and half-written blobs) older than `olderThanMs`; returns how many. */
+  cleanStaging(olderThanMs: number): Promise<number>;
   /** Stops background work (caches, timers). */
   close(): Promise<void>;
 }

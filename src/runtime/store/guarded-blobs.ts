@@ -169,6 +169,7 @@ export function guardedBlobs(objects: ObjectStore, guard: BlobGuard, opts: { now
       return removed;
     },
 
+    cleanStaging: (olderThanMs) => objects.removeTemp(olderThanMs),
     close: () => objects.close(),
     holdCount: (key) => held.get(key) ?? 0,
   };

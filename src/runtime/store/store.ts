@@ -206,6 +206,8 @@ export interface AssessmentStore {
 export interface PredictionJobStore {
   createPredictionJob(job: { id: string; modelId: string; modelVersion: string; itemIds: string[] }): Promise<PredictionJobRecord>;
   predictionJobsByIds(ids: readonly string[]): Promise<PredictionJobRecord[]>;
+  /** Oldest first. */
+  predictionJobsWithStatus(statuses: readonly PredictionJobStatus[]): Promise<PredictionJobRecord[]>;
   /** `started` counts a run and stamps startedAt, `finished` stamps finishedAt; `errors` are appended. */
   updatePredictionJob(
     id: string,

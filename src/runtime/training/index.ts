@@ -25,22 +25,26 @@ export interface TrainingDeps {
   pubsub: PubSub;
   config: Pick<Config, 'trainingConcurrency'>;
   log: TrainingLogger;
-  /** Where the jobs run (default: in this process). */
+  /** Where the jobs run (default: in this process, closed with the service). */
   jobs?: JobRunner;
-  /** Lease length (TRAINING_LEASE_MS; tests shorten it). */
+  /** Whether this instance trains (ROLE=worker or all); false: it only queues (ROLE=api). Default true. */
+  runs?: boolean;
+  /** Lease length of in-process jobs (TRAINING_LEASE_MS; tests shorten it). Shared queues have their own. */
   leaseMs?: number;
   /** Jobs queued and running, durations and outcomes (absent: not recorded). */
   metrics?: TrainingMetrics;
 }
 
 const CANCELLED = { status: ModelStatus.CANCELLED, stage: 'cancelled', statusText: 'cancelled by the user' } as const;
-const INTERRUPTED = { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' } as const;
+/** Infrastructure failures (database, Redis) get this many runs; a training that fails is FAILED at once. */
+const ATTEMPTS = { attempts: 3, backoff: { type: 'exponential', delayMs: 5000 } } as const;
 
 /**
  * The training service: the use case (request.ts: check the request, create the model QUEUED),
  * the `training` job queue whose processor trains in piscina worker threads (run-job.ts,
- * `trainingConcurrency` at once), and the coordination of instances that share a database
- * (leases.ts, recovery.ts, and cancels made elsewhere arriving as CANCELLED progress events).
+ * `trainingConcurrency` at once). With a shared queue (BullMQ) the queue itself hands jobs of dead
+ * workers to live ones and carries cancels; in-process, instances that share a database coordinate
+ * through leases (leases.ts, recovery.ts) and cancels arrive as CANCELLED progress events.
  */
 export async function createTrainingService(deps: TrainingDeps): Promise<TrainingService> {
   const { store, pubsub, log } = deps;
@@ -48,44 +52,64 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
 
   const concurrency = Math.max(1, deps.config.trainingConcurrency);
   const leaseMs = deps.leaseMs ?? LEASE_MS;
-  const pool = new Piscina({
-    filename: new URL('./worker.ts', import.meta.url).href,
-    minThreads: 0,
-    maxThreads: concurrency,
-    idleTimeout: 5_000,
-    concurrentTasksPerWorker: 1,
-  });
+  const runs = deps.runs ?? true;
+  const ownJobs = !deps.jobs;
+  const jobs = deps.jobs ?? createLocalJobs({ onError: (err, _queue, id) => log.error({ err, modelId: id }, 'training: job bookkeeping failed') });
+  const shared = jobs.shared;
+  const pool = runs
+    ? new Piscina({
+        filename: new URL('./worker.ts', import.meta.url).href,
+        minThreads: 0,
+        maxThreads: concurrency,
+        idleTimeout: 5_000,
+        concurrentTasksPerWorker: 1,
+      })
+    : null;
   const updates = modelUpdates({ store, pubsub, log });
   const telemetry = trainingTelemetry(deps.metrics);
-  // Late-bound: the leases renew what the queue holds, the queue's processor releases leases.
+  // In-process only: leases renew what the queue holds here (late-bound), the processor releases them.
   let queueRef: { ids(): string[] } = { ids: () => [] };
-  const leases = createLeases({ store, leaseMs, log, held: () => queueRef.ids() });
-  const jobs = deps.jobs ?? createLocalJobs({ onError: (err, _queue, id) => log.error({ err, modelId: id }, 'training: job bookkeeping failed') });
-  const queue = jobs.queue<TrainingJob>('training', trainingProcessor({ store, pool, updates, leases, log, telemetry }), { concurrency });
+  const leases = shared ? null : createLeases({ store, leaseMs, log, held: () => queueRef.ids() });
+  const queue = jobs.queue<TrainingJob>(
+    'training',
+    pool ? trainingProcessor({ store, pool, updates, leases, log, telemetry }) : null,
+    {
+      concurrency,
+      // Out of runs (the database kept failing), or its workers kept dying: the model must not stay QUEUED.
+      onFailed: async ({ id }, error) => {
+        const [m] = await store.modelsByIds([id]);
+        if (m && (m.status === ModelStatus.QUEUED || m.status === ModelStatus.TRAINING)) {
+          await updates.finish(id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${error.message}` });
+        }
+      },
+    },
+  );
   const enqueue = async (model: ModelRecord) => {
     telemetry.queued(model.id, model.algorithmId);
-    await queue.enqueue(model.id, { modelId: model.id });
+    await queue.enqueue(model.id, { modelId: model.id }, ATTEMPTS);
   };
   queueRef = queue;
   let closing = false;
 
-  // A cancel made on another instance reaches this one as a CANCELLED progress event.
-  const events = pubsub.subscribe('trainingProgress');
-  void (async () => {
-    for await (const ev of events) {
-      if (ev.status !== ModelStatus.CANCELLED) continue;
-      const wasQueued = queue.state(ev.modelId) === 'queued';
-      if (queue.cancel(ev.modelId) && wasQueued) {
-        telemetry.dropped(ev.modelId, 'cancelled');
-        await leases.release(ev.modelId).catch(() => {});
+  // In-process: a cancel made on another instance (same database) arrives as a CANCELLED event.
+  const events = shared ? null : pubsub.subscribe('trainingProgress');
+  if (events) {
+    void (async () => {
+      for await (const ev of events) {
+        if (ev.status !== ModelStatus.CANCELLED) continue;
+        const wasQueued = (await queue.state(ev.modelId)) === 'queued';
+        if ((await queue.cancel(ev.modelId)) && wasQueued) {
+          telemetry.dropped(ev.modelId, 'cancelled');
+          await leases?.release(ev.modelId).catch(() => {});
+        }
       }
-    }
-  })().catch((err) => log.warn({ err }, 'training: cancel events stopped'));
+    })().catch((err) => log.warn({ err }, 'training: cancel events stopped'));
+  }
 
   let sweeper: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> | null = null;
   const sweepOnce = () =>
-    (sweeping ??= takeOverAbandoned({ store, leases, updates, queue, enqueue, log, leaseMs, closing: () => closing })
+    (sweeping ??= takeOverAbandoned({ store, leases: leases!, updates, queue, enqueue, log, leaseMs, closing: () => closing })
       .catch((err) => log.warn({ err }, 'training: recovery sweep failed'))
       .finally(() => (sweeping = null)));
 
@@ -95,7 +119,7 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
     async train(req: TrainRequest) {
       if (closing) throw new AppError(ErrorCode.UNAVAILABLE, 'the training service is shutting down');
       const model = await store.createModel(await modelForRequest(store, req));
-      await leases.hold(model.id);
+      await leases?.hold(model.id);
       const queued = await updates.update(model.id, { stage: 'queued', progress: 0 });
       await enqueue(queued);
       return queued;
@@ -104,22 +128,30 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
     async cancel(modelId: string) {
       const [model] = await store.modelsByIds([modelId]);
       if (!model) throw notFound('Model', modelId);
-      const wasRunning = queue.state(modelId) === 'running';
-      if (queue.cancel(modelId)) {
-        await queue.settled(modelId);
-        if (wasRunning) return (await store.modelsByIds([modelId]))[0]!;
-        // It never started, so no job wrote its end.
-        telemetry.dropped(modelId, 'cancelled');
-        await leases.release(modelId).catch(() => {});
+      const state = await queue.state(modelId);
+      const runningHere = queue.ids().includes(modelId) && state === 'running';
+      if (await queue.cancel(modelId)) {
+        if (runningHere) {
+          // The job writes its own end (CANCELLED, or READY if it had just finished).
+          await queue.result(modelId, 30_000).catch(() => {});
+          return (await store.modelsByIds([modelId]))[0]!;
+        }
+        if (state !== 'running') {
+          // It never started, so no job writes its end.
+          telemetry.dropped(modelId, 'cancelled');
+          await leases?.release(modelId).catch(() => {});
+        }
       } else if (model.status !== ModelStatus.QUEUED && model.status !== ModelStatus.TRAINING) {
         throw new AppError(ErrorCode.CONFLICT, `model "${modelId}" is ${model.status}; only a queued or training model can be cancelled`, { id: modelId });
       }
-      // Queued here, running on another instance (it stops on the CANCELLED event, or at the
-      // latest before writing READY), or left by a process that is gone.
+      // Queued, running on another instance (it stops on the cancel, or at the latest before
+      // writing READY), or left by a process that is gone.
       return updates.update(modelId, CANCELLED);
     },
 
     async recover() {
+      // A shared queue keeps its jobs and gives those of dead workers to live ones.
+      if (shared || !runs) return;
       await sweepOnce();
       if (!sweeper && !closing) {
         sweeper = setInterval(() => void sweepOnce(), leaseMs);
@@ -132,16 +164,12 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
       closing = true;
       if (sweeper) clearInterval(sweeper);
       await sweeping;
-      await events.return();
-      const waiting = queue.ids().filter((id) => queue.state(id) === 'queued');
-      await queue.close(); // running jobs end QUEUED (resumable), waiting ones are dropped:
-      for (const id of waiting) {
-        telemetry.dropped(id, 'interrupted');
-        await updates.finish(id, INTERRUPTED).catch((err) => log.warn({ err, modelId: id }, 'training: could not mark an interrupted job'));
-        await leases.release(id).catch(() => {});
-      }
-      leases.close();
-      await pool.destroy();
+      await events?.return();
+      // Running jobs end QUEUED (resumable: at the next start in-process, at once on another
+      // worker where the queue is shared); a shared runner is closed by its owner before this.
+      if (ownJobs) await jobs.close();
+      leases?.close();
+      await pool?.destroy();
     },
   };
 }

@@ -28,7 +28,8 @@ export interface RunJobDeps {
   store: Store;
   pool: Piscina;
   updates: ModelUpdates;
-  leases: Leases;
+  /** In-process queues only (null where the queue is shared). */
+  leases: Leases | null;
   log: TrainingLogger;
   telemetry: TrainingTelemetry;
 }
@@ -55,10 +56,17 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
         return;
       }
       ran = true;
-      outcome = await context.with(telemetry.started(modelId, model.algorithmId), () => run(model, job));
+      let current = model;
+      if (model.status === ModelStatus.TRAINING) {
+        // A run that never ended (its worker died): this one starts over.
+        log.info({ modelId, attempt: job.attempt }, 'training: running again a job whose run was cut off');
+        current = await updates.update(modelId, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'restarted after an interruption' });
+      }
+      log.info({ modelId, attempt: job.attempt }, 'training: job started');
+      outcome = await context.with(telemetry.started(modelId, model.algorithmId), () => run(current, job));
     } finally {
       if (ran) telemetry.finished(modelId, outcome);
-      await leases.release(modelId).catch((err) => log.warn({ err, modelId }, 'training: lease not released'));
+      await leases?.release(modelId).catch((err) => log.warn({ err, modelId }, 'training: lease not released'));
     }
   };
 
@@ -85,7 +93,8 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
       if (!first && msg.stage === lastStage && now - lastWrite < WRITE_INTERVAL_MS) return;
       lastWrite = now;
       lastStage = msg.stage;
-      const patch = { progress: Math.min(0.99, Math.max(0, msg.progress)), stage: msg.stage, ...(first ? { status: ModelStatus.TRAINING } : {}) };
+      const patch = { progress: Math.min(0.99, Math.max(0, msg.progress)), stage: msg.stage, ...(first ? { status: ModelStatus.TRAINING, statusText: null } : {}) };
+      void job.progress(patch.progress).catch(() => {});
       // writes stay in order: each waits for the previous one
       writing = writing
         .then(() => (stopReason() ? undefined : updates.update(model.id, patch, msg.message)))
@@ -109,7 +118,7 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
       await writing;
       const why = stopReason();
       if (why === 'close') {
-        await updates.finish(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; runs again at the next start' });
+        await updates.finish(model.id, { status: ModelStatus.QUEUED, stage: 'queued', progress: 0, statusText: 'interrupted by a shutdown; it runs again' });
         return 'interrupted';
       }
       if (why === 'cancel' || isAbort(err)) {

@@ -38,6 +38,10 @@ export function predictionJobQueries(ctx: StoreContext): PredictionJobStore {
       if (ids.length === 0) return [];
       return (await db.selectFrom('prediction_jobs').selectAll().where(inList(engine, 'id', ids)).execute()).map(toPredictionJob);
     },
+    async predictionJobsWithStatus(statuses) {
+      if (statuses.length === 0) return [];
+      return (await db.selectFrom('prediction_jobs').selectAll().where(inList(engine, 'status', statuses)).orderBy('created_at').execute()).map(toPredictionJob);
+    },
     async updatePredictionJob(id, patch) {
       const row = await ctx.tx(async (trx) => {
         const cur = await trx.selectFrom('prediction_jobs').select(['errors', 'error_count', 'attempts']).where('id', '=', id).executeTakeFirst();
