@@ -19,6 +19,8 @@ export interface InferenceService {
    * others go on; a failure to store rejects. Resolves with how many were stored now.
    */
   predictEach(model: ModelRecord, itemIds: readonly string[], opts: { jobId: string; onError: (itemId: string, message: string) => void }): Promise<number>;
+  /** Publishes again every stored assessment of background prediction `jobId` (after its worker died). */
+  republish(model: ModelRecord, jobId: string): Promise<void>;
   /** Loads and runs the model once so that the first real request is fast. */
   warmUp(model: ModelRecord): Promise<void>;
   /** Drops the cached session (model deleted or replaced). */

@@ -160,6 +160,10 @@ export class OnnxInferenceService implements InferenceService {
     });
   }
 
+  async republish(model: ModelRecord, jobId: string): Promise<void> {
+    for (const r of await this.store.assessmentsByJob(jobId)) await this.publish(model, r);
+  }
+
   private async firstImages(itemIds: readonly string[]): Promise<Map<string, ImageRecord>> {
     const images = await this.store.imagesByOwners('item', itemIds);
     const firstImage = new Map<string, ImageRecord>();

@@ -24,7 +24,7 @@ const ATTEMPTS = { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } 
 export interface PredictionsDeps {
   store: Store;
   items: Pick<ItemsService, 'addUploaded'>;
-  inference: Pick<InferenceService, 'predict' | 'predictEach'>;
+  inference: Pick<InferenceService, 'predict' | 'predictEach' | 'republish'>;
   log: Logger;
   /** Where background jobs run (default: in this process, closed with the service). */
   jobs?: JobRunner;
@@ -84,6 +84,9 @@ export function createPredictionsService(deps: PredictionsDeps): PredictionsServ
     }
     const done = await store.judgedItemIds(jobId);
     const todo = record.itemIds.filter((id) => !done.has(id));
+    // A run cut off between storing an assessment and publishing it leaves subscribers without it:
+    // the next run publishes the earlier ones again (delivery is at least once; the ids tell).
+    if (done.size > 0 && job.attempt > 1) await inference.republish(model, jobId);
     currentLog(log).info({ jobId, modelId: model.id, pictures: todo.length, judgedBefore: done.size, attempt: job.attempt }, 'prediction job started');
     let judged = done.size;
     let failed = record.errorCount;

@@ -214,6 +214,8 @@ export interface PredictionJobStore {
     patch: { status?: PredictionJobStatus; statusText?: string | null; started?: boolean; finished?: boolean; errors?: PredictionJobError[] },
   ): Promise<PredictionJobRecord>;
   predictionJobCounts(ids: readonly string[]): Promise<Map<string, PredictionJobCounts>>;
+  /** The assessments the job has stored so far, oldest first. */
+  assessmentsByJob(jobId: string): Promise<AssessmentRecord[]>;
   /** The items the job has assessed so far. */
   judgedItemIds(jobId: string): Promise<Set<string>>;
 }

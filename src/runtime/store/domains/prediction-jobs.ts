@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { notFound } from '../../../errors.ts';
 import { inList } from '../db/sql.ts';
-import { toPredictionJob } from '../rows.ts';
+import { toAssessment, toPredictionJob } from '../rows.ts';
 import type { PredictionJobStore } from '../store.ts';
 import type { PredictionJobCounts } from '../types.ts';
 import type { StoreContext } from './context.ts';
@@ -77,6 +77,9 @@ export function predictionJobQueries(ctx: StoreContext): PredictionJobStore {
         else c.bad += n;
       }
       return out;
+    },
+    async assessmentsByJob(jobId) {
+      return (await db.selectFrom('assessments').selectAll().where('job_id', '=', jobId).orderBy('id').execute()).map(toAssessment);
     },
     async judgedItemIds(jobId) {
       const rows = await db.selectFrom('assessments').select('item_id').where('job_id', '=', jobId).execute();
