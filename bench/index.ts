@@ -3,7 +3,7 @@
  * or loads the next), then one JSON summary of the figures that have targets, each next to the
  * baseline measured in the same run.
  *
- *   npm run bench -- [--only predict,realtime,quality,store] [--provider cpu|cuda]
+ *   npm run bench -- [--only predict,realtime,quality,store,scale] [--provider cpu|cuda]
  *
  * The full reports of each benchmark are printed as they finish (stderr), the summary last
  * (stdout).
@@ -18,7 +18,7 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const only = new Set(flag('only', 'predict,realtime,quality,store').split(','));
+const only = new Set(flag('only', 'predict,realtime,quality,store,scale').split(','));
 const provider = flag('provider', 'cpu');
 
 /** Runs one benchmark script and returns every JSON value it printed on stdout. */
@@ -99,6 +99,15 @@ if (only.has('store')) {
     nestedItemsQueryPerSecond: { sqlite: r?.sqlite?.requestsPerSecond, postgres: r?.postgres?.requestsPerSecond },
     latencyP99Ms: { sqlite: r?.sqlite?.latencyMs?.p99, postgres: r?.postgres?.latencyMs?.p99 },
     ratio_postgres_over_sqlite: r?.ratio_postgres_over_sqlite,
+  };
+}
+if (only.has('scale')) {
+  const [r] = (await run('scale.ts', [])) as Json[];
+  summary.scale = {
+    backgroundPicturesPerSecond: r?.picturesPerSecond,
+    ratio_two_over_one: r?.ratio_two_over_one,
+    rounds: r?.rounds,
+    machine: r?.machine,
   };
 }
 if (only.has('quality')) {
