@@ -10,6 +10,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Pictures, model files and exports in an S3-compatible bucket (S3_BUCKET set); null: files under dataDir. */
   s3: S3Options | null;
+  /** Signed file links answer a redirect to a presigned object-storage URL (S3_PRESIGNED_DOWNLOADS). */
+  presignedDownloads: boolean;
   /** Bound of the local copy of blobs kept in object storage (BLOB_CACHE_BYTES). */
   blobCacheBytes: number;
   /** How often unreferenced blobs are swept (BLOB_SWEEP_INTERVAL_MS; 0: only at start). */
@@ -87,6 +89,8 @@ const int = (v: string | undefined, d: number, name = 'a numeric setting') => {
   return n;
 };
 
+const flag = (v: string | undefined, d: boolean) => (v === undefined || v === '' ? d : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
+
 const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[], d: T, name: string): T => {
   if (v === undefined || v === '') return d;
   if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
@@ -100,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
     s3: s3Options(env),
+    presignedDownloads: !!env.S3_BUCKET && flag(env.S3_PRESIGNED_DOWNLOADS, false),
     blobCacheBytes: int(env.BLOB_CACHE_BYTES, 1024 ** 3, 'BLOB_CACHE_BYTES'),
     blobSweepIntervalMs: int(env.BLOB_SWEEP_INTERVAL_MS, 15 * 60_000, 'BLOB_SWEEP_INTERVAL_MS'),
     blobSweepMinAgeMs: int(env.BLOB_SWEEP_MIN_AGE_MS, 60 * 60_000, 'BLOB_SWEEP_MIN_AGE_MS'),
@@ -165,8 +170,6 @@ function role(env: NodeJS.ProcessEnv): Role {
   if (r !== 'all' && !env.REDIS_URL) throw new ConfigError(`ROLE=${r} needs REDIS_URL (the job queue the roles share); unset ROLE runs everything in one process`);
   return r;
 }
-
-const flag = (v: string | undefined, d: boolean) => (v === undefined || v === '' ? d : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
 
 function s3Options(env: NodeJS.ProcessEnv): S3Options | null {
   const bucket = env.S3_BUCKET?.trim();

@@ -42,10 +42,15 @@ export async function serveFile(request: Request, url: URL, services: Services):
     filename = url.searchParams.get('name');
   }
 
-  const size = await services.store.blobs.size(blob);
-  if (size === null) return text(404, 'not found');
   const exp = Number(url.searchParams.get('exp'));
   const maxAge = Math.max(0, Math.min(exp - Math.floor(Date.now() / 1000), 86_400));
+  if (services.config.presignedDownloads) {
+    // The bytes come straight from the bucket, for no longer than this link had left.
+    const presigned = await services.store.blobs.presign(blob, { ttlSeconds: Math.max(1, maxAge), contentType, filename: url.searchParams.has('name') ? filename : null });
+    if (presigned) return new Response(null, { status: 302, headers: { location: presigned, 'cache-control': 'no-store' } });
+  }
+  const size = await services.store.blobs.size(blob);
+  if (size === null) return text(404, 'not found');
   const headers = new Headers({
     'content-type': contentType,
     'content-length': String(size),
