@@ -5,13 +5,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateImage, toPng } from '../bench/synthetic.ts';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { type GatewayProcess, spawnGateway, tempDataDir } from './gateway-process.ts';
 import { goldenOnnx, partPng, spec } from './inference-fixtures.ts';
 import { deferred, until } from './realtime-helpers.ts';
+import { ENGINES, scratchSchema, type ScratchSchema, type TestEngine } from './store-engines.ts';
 
 /**
  * kill -9 of a real gateway process in the middle of an upload, a training job, an import and a
@@ -22,19 +24,27 @@ import { deferred, until } from './realtime-helpers.ts';
  * Blobs written just before the crash and not yet named by a row are only removed by the start-up
  * sweep once they are an hour old (younger ones may be export downloads, which have no row). The
  * leftovers are aged by two hours before the restart, standing in for that hour: the check is
- * that the sweep then finds every one of them.
+ * that the sweep then finds every one of them. The holds a killed request kept on its blobs
+ * (`blob_claims`, 15 minutes) are aged the same way.
+ *
+ * The same checks run with the records on SQLite and on PostgreSQL (a schema per test).
  */
 const dirs: string[] = [];
+const schemas: ScratchSchema[] = [];
 const running: GatewayProcess[] = [];
 afterAll(async () => {
   for (const gw of running) await gw.crash().catch(() => {});
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  for (const s of schemas) await s.drop().catch(() => {});
 });
 
 const ENV = { TRAINING_LEASE_MS: '1500', DRAIN_TIMEOUT_MS: '3000' };
 
+/** The database of the current test: null for SQLite (the file in DATA_DIR), else a PostgreSQL schema's URL. */
+let databaseUrl: string | null = null;
+
 async function start(dataDir: string): Promise<GatewayProcess & { token: string }> {
-  const gw = await spawnGateway({ command: ['node', 'src/main.ts'], dataDir, env: ENV });
+  const gw = await spawnGateway({ command: ['node', 'src/main.ts'], dataDir, env: { ...ENV, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
   running.push(gw);
   return Object.assign(gw, { token: await gw.token() });
 }
@@ -105,54 +115,77 @@ function age(dir: string) {
   }
 }
 
-/** The checks of the data directory after the restart (the gateway stopped). */
-function checkDataDir(dataDir: string) {
-  const db = new Database(path.join(dataDir, 'spectro.db'));
-  try {
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(db.pragma('foreign_key_check')).toEqual([]);
-    const named = new Set(
-      (
-        db
-          .prepare(
-            `SELECT blob AS k FROM images UNION SELECT onnx_blob FROM models WHERE onnx_blob IS NOT NULL
-             UNION SELECT image_blob FROM models WHERE image_blob IS NOT NULL`,
-          )
-          .all() as { k: string }[]
-      ).map((r) => r.k),
-    );
-    const blobsDir = path.join(dataDir, 'blobs');
-    const files = fs
-      .readdirSync(blobsDir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => path.relative(blobsDir, path.join(e.parentPath, e.name)).replace(path.sep, ''));
-    // No reference to a missing or damaged file: each named blob is there, its bytes hash to its name.
-    for (const key of named) {
-      const file = path.join(blobsDir, key.slice(0, 2), key.slice(2));
-      expect(fs.existsSync(file), `missing blob ${key}`).toBe(true);
-      expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex')).toBe(key);
+/** Runs SQL on the test's database (SQLite file or PostgreSQL schema). */
+async function query<R>(dataDir: string, text: string): Promise<R[]> {
+  if (!databaseUrl) {
+    const db = new Database(path.join(dataDir, 'spectro.db'));
+    try {
+      const stmt = db.prepare(text);
+      return (stmt.reader ? stmt.all() : (stmt.run(), [])) as R[];
+    } finally {
+      db.close();
     }
-    // No orphan: every file is named by a row (a half-written `.tmp-…` one would not be).
-    expect(files.filter((f) => !named.has(f))).toEqual([]);
-    expect(fs.readdirSync(path.join(dataDir, 'tmp')).filter((f) => fs.statSync(path.join(dataDir, 'tmp', f)).isFile())).toEqual([]);
-    // Nothing stuck or half-stored.
-    expect(db.prepare("SELECT id, status FROM models WHERE status IN ('QUEUED', 'TRAINING')").all()).toEqual([]);
-    expect(db.prepare('SELECT id FROM items i WHERE NOT EXISTS (SELECT 1 FROM images m WHERE m.item_id = i.id)').all()).toEqual([]);
-    expect(db.prepare('SELECT id FROM assessments a WHERE NOT EXISTS (SELECT 1 FROM images m WHERE m.assessment_id = a.id)').all()).toEqual([]);
-    return {
-      items: (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n,
-      models: db.prepare('SELECT id, status FROM models').all() as { id: string; status: string }[],
-      assessments: (db.prepare('SELECT COUNT(*) AS n FROM assessments').get() as { n: number }).n,
-    };
-  } finally {
-    db.close();
   }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The checks of the data directory and database after the restart (the gateway stopped). */
+async function checkDataDir(dataDir: string) {
+  if (!databaseUrl) {
+    const db = new Database(path.join(dataDir, 'spectro.db'));
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      db.close();
+    }
+  }
+  const q = <R>(text: string) => query<R>(dataDir, text);
+  const named = new Set(
+    (
+      await q<{ k: string }>(
+        `SELECT blob AS k FROM images UNION SELECT onnx_blob FROM models WHERE onnx_blob IS NOT NULL
+         UNION SELECT image_blob FROM models WHERE image_blob IS NOT NULL`,
+      )
+    ).map((r) => r.k),
+  );
+  const blobsDir = path.join(dataDir, 'blobs');
+  const files = fs
+    .readdirSync(blobsDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(blobsDir, path.join(e.parentPath, e.name)).replace(path.sep, ''));
+  // No reference to a missing or damaged file: each named blob is there, its bytes hash to its name.
+  for (const key of named) {
+    const file = path.join(blobsDir, key.slice(0, 2), key.slice(2));
+    expect(fs.existsSync(file), `missing blob ${key}`).toBe(true);
+    expect(createHash('sha256').update(fs.readFileSync(file)).digest('hex')).toBe(key);
+  }
+  // No orphan: every file is named by a row (a half-written `.tmp-…` one would not be).
+  expect(files.filter((f) => !named.has(f))).toEqual([]);
+  expect(fs.readdirSync(path.join(dataDir, 'tmp')).filter((f) => fs.statSync(path.join(dataDir, 'tmp', f)).isFile())).toEqual([]);
+  // Nothing stuck or half-stored, no hold left.
+  expect(await q("SELECT id, status FROM models WHERE status IN ('QUEUED', 'TRAINING')")).toEqual([]);
+  expect(await q('SELECT id FROM items i WHERE NOT EXISTS (SELECT 1 FROM images m WHERE m.item_id = i.id)')).toEqual([]);
+  expect(await q('SELECT id FROM assessments a WHERE NOT EXISTS (SELECT 1 FROM images m WHERE m.assessment_id = a.id)')).toEqual([]);
+  expect(await q('SELECT key FROM blob_claims')).toEqual([]);
+  return {
+    items: Number((await q<{ n: number }>('SELECT COUNT(*) AS n FROM items'))[0]!.n),
+    models: await q<{ id: string; status: string }>('SELECT id, status FROM models'),
+    assessments: Number((await q<{ n: number }>('SELECT COUNT(*) AS n FROM assessments'))[0]!.n),
+  };
 }
 
 /** After the crash: leftovers aged, a restart (its start-up sweep), `settle`, a clean stop, the checks. */
 async function restartAndCheck(dataDir: string, settle: (gw: GatewayProcess & { token: string }) => Promise<void> = async () => {}) {
   age(path.join(dataDir, 'blobs'));
   age(path.join(dataDir, 'tmp'));
+  await query(dataDir, `UPDATE blob_claims SET held_until = held_until - ${2 * 3600_000}`);
   const gw = await start(dataDir);
   await settle(gw);
   await stop(gw);
@@ -185,7 +218,16 @@ async function goldenArchive(dir: string): Promise<Buffer> {
 
 const IMPORT = 'mutation ($file: File!) { importModels(file: $file) { id status } }';
 
-describe('kill -9, restart, and the data is whole', () => {
+describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: TestEngine) => {
+  beforeEach(async () => {
+    databaseUrl = null;
+    if (engine === 'postgres') {
+      const schema = await scratchSchema();
+      schemas.push(schema);
+      databaseUrl = schema.url;
+    }
+  });
+
   it('during an upload: no item, blob or staged file of it is left half-done', async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);

@@ -15,6 +15,10 @@ export interface BullJobsOptions {
   onError?: (err: unknown, queue: string, id: string | null) => void;
 }
 
+/** A close step that has not finished by then (Redis gone) is cut short: a shutdown must end. */
+const CLOSE_STEP_MS = 5000;
+const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, CLOSE_STEP_MS).unref())]);
+
 /** Runs of a job that may end with its worker gone before it fails for good. */
 const MAX_STALLED = 2;
 /** Cancel marks outlive any run they could still reach. */
@@ -132,9 +136,11 @@ export function createBullJobs(opts: BullJobsOptions): JobRunner {
 
       closers.push(async () => {
         for (const c of mine.values()) c.abort('close' satisfies StopReason);
-        await worker?.close();
-        await events?.close();
-        await queue.close();
+        // Running jobs end on the signal (their processors leave them resumable); without Redis the
+        // hand-back cannot happen, and the lock lapsing hands them to another worker instead.
+        if (worker && !(await bounded(worker.close().then(() => true)))) void worker.close(true).catch(() => {});
+        if (events) await bounded(events.close());
+        await bounded(queue.close());
       });
 
       const jobOf = async (id: string) => (await queue.getJob(id)) as BullJob<D, R> | undefined;
@@ -196,7 +202,7 @@ export function createBullJobs(opts: BullJobsOptions): JobRunner {
       closing = true;
       for (const close of closers) await close().catch((err) => opts.onError?.(err, '*', null));
       subscriber.disconnect();
-      await connection.quit().catch(() => connection.disconnect());
+      if (!(await bounded(connection.quit().then(() => true, () => false)))) connection.disconnect();
     },
   };
 }
