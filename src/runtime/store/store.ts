@@ -119,6 +119,8 @@ export interface AlgorithmDefinition {
 export interface TargetStore {
   listTargets(): Promise<TargetRecord[]>;
   targetsByIds(ids: readonly string[]): Promise<TargetRecord[]>;
+  /** By stable integer key (REST's `target_id`). */
+  targetsByKeys(keys: readonly number[]): Promise<TargetRecord[]>;
   defaultTarget(): Promise<TargetRecord | null>;
   /** The first target created becomes the default one. CONFLICT when the name is taken. */
   createTarget(name: string, preprocessing: Preprocessing[]): Promise<TargetRecord>;
