@@ -1,4 +1,4 @@
-import { binary, dateTime, ext, int32, textBool, textId, z } from './zod.ts';
+import { binary, dateTime, ext, int32, int32OrNull, textBool, textId, z } from './zod.ts';
 
 // The schemas of spectro-rest-v1 (the original document's "Schemas" section), with its names,
 // property types, nullability ("numbernull" = number or null) and required fields. Fields the
@@ -191,7 +191,7 @@ export const HModel = z
   .object({
     created_at: dateTime(),
     stats: HModelStats.optional(),
-    training_time: int32().nullable().optional().meta({ description: 'Seconds, rounded' }),
+    training_time: int32OrNull().optional().meta({ description: 'Seconds, rounded' }),
     model_id: str(),
     name: str(),
     ok_img_count: int32().optional(),
@@ -269,7 +269,7 @@ export const Annotation = z
     x_min: numOrNull().optional(),
     x_max: numOrNull().optional(),
     y_min: numOrNull().optional(),
-    label: int32().nullable().optional(),
+    label: int32OrNull().optional(),
     y_max: numOrNull().optional(),
     notes: strOrNull().optional(),
     score: ext(numOrNull().optional(), "A detected box's anomaly score (null for the user's boxes)"),
@@ -290,10 +290,10 @@ export const AssessmentItem = z
   .object({
     model_id: str().optional(),
     annotations: z.array(Annotation).optional(),
-    detection_accuracy: int32().nullable().optional(),
+    detection_accuracy: int32OrNull().optional(),
     images: z.array(ItemImageMeta).optional(),
     result: z.enum(RESULTS).optional(),
-    detected_objects: int32().nullable().optional(),
+    detected_objects: int32OrNull().optional(),
     label: str().optional(),
     score: ext(z.number().optional(), 'The raw anomaly score'),
     threshold: ext(z.number().optional(), 'The threshold the score was judged against'),
@@ -353,10 +353,10 @@ export const AddItemResponse = z.object({ item_ids: z.array(str()).optional() })
 export const AddItemResponseWrapper = z.object({ data: AddItemResponse.optional() }).meta({ id: 'AddItemResponseWrapper' });
 export const ItemWrapper = z.object({ data: Item.optional() }).meta({ id: 'ItemWrapper' });
 
-const coordinate = () => int32().nullable().optional().meta({ description: 'Pixels of the original picture' });
+const coordinate = () => int32OrNull().optional().meta({ description: 'Pixels of the original picture' });
 
 export const RequestAnnotation = z
-  .object({ x_max: coordinate(), x_min: coordinate(), y_max: coordinate(), y_min: coordinate(), label: int32().nullable().optional(), notes: str().max(2000).optional() })
+  .object({ x_max: coordinate(), x_min: coordinate(), y_max: coordinate(), y_min: coordinate(), label: int32OrNull().optional(), notes: str().max(2000).optional() })
   .meta({ id: 'RequestAnnotation' });
 
 export const AnnotateItemRequest = z

@@ -15,6 +15,13 @@ export const ext = <T extends z.ZodType>(schema: T, description: string): T => s
 
 export const int32 = () => z.int32().meta({ override: { format: 'int32' } });
 
+/** The original's "integer(int32)null". */
+export const int32OrNull = () =>
+  z
+    .int32()
+    .nullable()
+    .meta({ override: { type: ['integer', 'null'], format: 'int32', minimum: -2147483648, maximum: 2147483647, anyOf: undefined } });
+
 /** Timestamps as the records carry them (ISO 8601, UTC). */
 export const dateTime = () => z.string().meta({ format: 'date-time', example: '2020-10-19T10:35:37Z' });
 
