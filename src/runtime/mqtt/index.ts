@@ -32,6 +32,8 @@ export function createMqttPublisher(deps: { config: IntegrationConfig; events: I
   let dropped = 0;
   let published = 0;
   let flushing = false;
+  let handled = 0;
+  const handledWaiters: { count: number; resolve: () => void }[] = [];
 
   const send = (m: Message) =>
     new Promise<void>((resolve, reject) => client.publish(m.topic, m.payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
@@ -73,11 +75,23 @@ export function createMqttPublisher(deps: { config: IntegrationConfig; events: I
       backlog.shift();
       dropped++;
     }
+    handled++;
+    for (const w of handledWaiters.filter((w) => handled >= w.count)) {
+      handledWaiters.splice(handledWaiters.indexOf(w), 1);
+      w.resolve();
+    }
     void flush();
   });
 
   return {
-    status: () => ({ connected: client.connected, backlog: backlog.length, dropped, published }),
+    status: () => ({ connected: client.connected, backlog: backlog.length, dropped, published, handled }),
+    whenHandled: (count) => new Promise<void>((resolve) => (handled >= count ? resolve() : handledWaiters.push({ count, resolve }))),
+    whenConnected: (want) =>
+      new Promise<void>((resolve) => {
+        if (client.connected === want) return resolve();
+        const event = want ? 'connect' : 'close';
+        client.once(event, () => resolve());
+      }),
     async close() {
       // Waits for messages in flight; a broker that does not answer gets 2 s.
       const graceful = client.endAsync(false).catch(() => undefined);

@@ -6,6 +6,10 @@
  */
 export interface MqttPublisher {
   /** Where it stands: connected to the broker, messages waiting, dropped since the start. */
-  status(): { connected: boolean; backlog: number; dropped: number; published: number };
+  status(): { connected: boolean; backlog: number; dropped: number; published: number; handled: number };
+  /** Resolves once `count` events in all were handed to it (queued or published). */
+  whenHandled(count: number): Promise<void>;
+  /** Resolves once the client is connected to the broker (true) or has lost it (false). */
+  whenConnected(connected: boolean): Promise<void>;
   close(): Promise<void>;
 }
