@@ -42,6 +42,7 @@ async function diagnostics(services: Services) {
       upstreams: Object.keys(config.upstreams),
     },
     pubsub: { health: services.pubsub.health(), ...services.pubsub.stats() },
+    mqtt: services.mqtt?.status() ?? null,
     store_stats: services.store.stats,
     upstreams: services.upstreams.list().map((u) => ({ name: u.name, url: u.url, ...u.health() })),
   };
