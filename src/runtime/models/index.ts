@@ -1,6 +1,7 @@
 import { AppError, ErrorCode, badInput } from '../../errors.ts';
 import { currentLog, type Logger } from '../../logging.ts';
 import type { InferenceService } from '../inference/inference.ts';
+import type { PubSub } from '../pubsub/pubsub.ts';
 import { modelByRef, storeLookup } from '../store/lookup.ts';
 import type { Store } from '../store/store.ts';
 import { ModelStatus, type ModelRecord } from '../store/types.ts';
@@ -21,6 +22,8 @@ export interface ModelsDeps {
   training: Pick<TrainingService, 'cancel'>;
   inference: Pick<InferenceService, 'provider' | 'warmUp' | 'evict'>;
   log: Logger;
+  /** Where `modelActivated` goes (webhooks, MQTT); none: not published. */
+  pubsub?: Pick<PubSub, 'publish'>;
 }
 
 /** "active" and the active model's own id name the same model once. */
@@ -45,8 +48,11 @@ export function createModelsService(deps: ModelsDeps): ModelsService {
         throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can be activated`, { id: ref });
       }
       const activated = await store.activateModel(model.id);
-      // Load the session now, so that the first prediction with "active" does not pay for it.
       const log = currentLog(deps.log);
+      await deps.pubsub
+        ?.publish('modelActivated', activated.id, { modelId: activated.id, targetId: activated.targetId, at: new Date().toISOString() })
+        .catch((err) => log.warn({ err, modelId: activated.id }, 'modelActivated not published'));
+      // Load the session now, so that the first prediction with "active" does not pay for it.
       inference.warmUp(activated).catch((err) => log.warn({ err, modelId: activated.id }, 'warm-up failed'));
       return activated;
     },

@@ -15,6 +15,7 @@ import type { StoreContext } from './domains/context.ts';
 import { itemQueries } from './domains/items.ts';
 import { modelQueries } from './domains/models.ts';
 import { targetQueries } from './domains/targets.ts';
+import { webhookQueries } from './domains/webhooks.ts';
 import { createBlobStore, type FileBlobStore } from './file-blob-store.ts';
 import type { Store } from './store.ts';
 
@@ -183,6 +184,7 @@ export async function createStore<B extends BlobStore = FileBlobStore>(opts: Sto
     ...itemQueries(ctx),
     ...assessmentQueries(ctx),
     ...accessQueries(ctx),
+    ...webhookQueries(ctx),
     sweepBlobs,
     async ping() {
       try {

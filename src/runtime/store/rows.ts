@@ -10,6 +10,8 @@ import type {
   ItemsTable,
   ModelsTable,
   TargetsTable,
+  WebhookDeliveriesTable,
+  WebhooksTable,
 } from './db/schema.ts';
 import type {
   AlgorithmParameterRecord,
@@ -21,6 +23,8 @@ import type {
   ItemRecord,
   ModelRecord,
   TargetRecord,
+  WebhookDeliveryRecord,
+  WebhookRecord,
 } from './types.ts';
 
 /** SQLite answers 1/0, PostgreSQL true/false. */
@@ -145,5 +149,33 @@ export const toClient = (r: Selectable<ClientsTable>): ClientRecord => ({
   secretHash: r.secret_hash,
   scope: r.scope as ClientRecord['scope'],
   name: r.name,
+  createdAt: r.created_at,
+});
+
+export const toWebhook = (r: Selectable<WebhooksTable>): WebhookRecord => ({
+  id: r.id,
+  url: r.url,
+  events: json(r.events, []),
+  targetId: r.target_id,
+  modelId: r.model_id,
+  secret: r.secret,
+  description: r.description,
+  active: flag(r.active),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord => ({
+  id: r.id,
+  webhookId: r.webhook_id,
+  event: r.event as WebhookDeliveryRecord['event'],
+  payload: r.payload,
+  status: r.status as WebhookDeliveryRecord['status'],
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastAttemptAt: r.last_attempt_at,
+  responseCode: r.response_code,
+  latencyMs: r.latency_ms,
+  error: r.error,
   createdAt: r.created_at,
 });
