@@ -5,12 +5,12 @@
 //   src/rest, src/http, src/transport    REST and HTTP  } shape the answer
 //   src/runtime/<engine>/                engines: the use cases, behind small interfaces
 //   src/observability                    metrics and tracing plumbing around the API and store
-//   src/runtime/{store,onnx,images,pubsub,jobs,telemetry}  lower layers every engine may use
+//   src/runtime/{store,onnx,images,pubsub,jobs,telemetry,events}  lower layers every engine may use
 //
 // An engine uses another only through the other's interface file (<engine>/<engine>.ts, types
 // only), with the implementation injected by server.ts.
-const ENGINES = 'auth|license|upstream|inference|training|items|models|predictions|targets';
-const LOWER = 'store|onnx|images|pubsub|jobs|telemetry';
+const ENGINES = 'auth|license|upstream|inference|training|items|models|predictions|targets|webhooks|mqtt';
+const LOWER = 'store|onnx|images|pubsub|jobs|telemetry|events';
 const INTERFACE_FILE = '^src/runtime/([a-z-]+)/\\1\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

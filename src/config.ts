@@ -59,6 +59,26 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Shutdown, metrics, traces and readiness (README "Operations"). */
   ops: OpsConfig;
+  /** Results pushed to the line: webhooks and MQTT (docs/integration.md). */
+  integration: IntegrationConfig;
+}
+
+export interface IntegrationConfig {
+  /** WEBHOOK_ALLOWED_HOSTS: host names, IPs, CIDRs and `public` that webhook URLs may reach (default: `public` only). */
+  webhookAllowedHosts: string[];
+  /** WEBHOOK_TIMEOUT_MS: one attempt's deadline (connect, answer). */
+  webhookTimeoutMs: number;
+  /** WEBHOOK_RETRY_BASE_MS: the first retry's delay; doubling (with jitter) up to WEBHOOK_RETRY_MAX_DELAY_MS. */
+  webhookRetryBaseMs: number;
+  webhookRetryMaxDelayMs: number;
+  /** WEBHOOK_GIVE_UP_AFTER_MS: a delivery still failing this long after the event ends FAILED. */
+  webhookGiveUpAfterMs: number;
+  /** MQTT_URL: the broker results are published to; null: no MQTT. */
+  mqttUrl: string | null;
+  /** MQTT_TOPIC_PREFIX: first topic level (`spectro/<target>/results`). */
+  mqttTopicPrefix: string;
+  /** MQTT_BACKLOG: messages kept while the broker is away; older ones are dropped beyond it. */
+  mqttBacklog: number;
 }
 
 export interface OpsConfig {
@@ -146,6 +166,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamCredentials: upstreamCredentials(env),
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000, 'UPSTREAM_TIMEOUT_MS'),
     ops: loadOpsConfig(env),
+    integration: loadIntegrationConfig(env),
+  };
+}
+
+function loadIntegrationConfig(env: NodeJS.ProcessEnv): IntegrationConfig {
+  const mqttUrl = env.MQTT_URL?.trim() || null;
+  if (mqttUrl && !/^(mqtts?|wss?|tcp|ssl):\/\//i.test(mqttUrl)) throw new ConfigError(`MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL, got "${mqttUrl}"`);
+  const hosts = (env.WEBHOOK_ALLOWED_HOSTS ?? 'public').split(',').map((h) => h.trim()).filter(Boolean);
+  return {
+    webhookAllowedHosts: hosts.length > 0 ? hosts : ['public'],
+    webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
+    webhookRetryBaseMs: int(env.WEBHOOK_RETRY_BASE_MS, 1000, 'WEBHOOK_RETRY_BASE_MS'),
+    webhookRetryMaxDelayMs: int(env.WEBHOOK_RETRY_MAX_DELAY_MS, 3_600_000, 'WEBHOOK_RETRY_MAX_DELAY_MS'),
+    webhookGiveUpAfterMs: int(env.WEBHOOK_GIVE_UP_AFTER_MS, 25 * 3_600_000, 'WEBHOOK_GIVE_UP_AFTER_MS'),
+    mqttUrl,
+    mqttTopicPrefix: (env.MQTT_TOPIC_PREFIX ?? 'spectro').replace(/\/+$/, ''),
+    mqttBacklog: int(env.MQTT_BACKLOG, 10_000, 'MQTT_BACKLOG'),
   };
 }
 

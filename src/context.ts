@@ -18,6 +18,8 @@ import type { TargetsService } from './runtime/targets/targets.ts';
 import type { Metrics } from './runtime/telemetry/metrics.ts';
 import type { TrainingService } from './runtime/training/training.ts';
 import type { Upstreams } from './runtime/upstream/upstream.ts';
+import type { MqttPublisher } from './runtime/mqtt/mqtt.ts';
+import type { WebhooksService } from './runtime/webhooks/webhooks.ts';
 
 export type { Links, Loaders };
 
@@ -45,6 +47,9 @@ export interface Services {
   license: LicenseService;
   /** Prometheus metrics (README "Operations"). */
   metrics: Metrics;
+  /** Results pushed to the line (docs/integration.md): webhooks, and MQTT when MQTT_URL is set. */
+  webhooks: WebhooksService;
+  mqtt: MqttPublisher | null;
 }
 
 export interface Context {

@@ -29,6 +29,9 @@ import { createStore } from './runtime/store/index.ts';
 import { createTargetsService } from './runtime/targets/index.ts';
 import { createTrainingService } from './runtime/training/index.ts';
 import { createUpstreams } from './runtime/upstream/index.ts';
+import { createIntegrationEvents } from './runtime/events/events.ts';
+import { createMqttPublisher } from './runtime/mqtt/index.ts';
+import { createWebhooksService } from './runtime/webhooks/index.ts';
 import { restRoutes } from './rest/index.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphqlWs } from './transport/graphql-ws.ts';
@@ -126,10 +129,16 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
-    const models = keep(createModelsService({ store, targets, training, inference, log, jobs, runs }));
+    const models = keep(createModelsService({ store, targets, training, inference, log, pubsub, jobs, runs }));
     const predictions = keep(createPredictionsService({ store, items, inference, log, jobs, runs }));
     const sweeps = keep(scheduleSweeps({ jobs, store, runs, intervalMs: config.blobSweepIntervalMs, minAgeMs: config.blobSweepMinAgeMs, log }));
-    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps };
+    // Results pushed to the line: one watcher of the engines' events feeds webhooks and MQTT.
+    const events = keep(createIntegrationEvents({ pubsub, store, log }));
+    const webhooks = keep(createWebhooksService({ store, events, jobs, config: config.integration, log }));
+    const mqtt = createMqttPublisher({ config: config.integration, events, log });
+    if (mqtt) keep(mqtt);
+    await events.ready;
+    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -146,6 +155,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   await training.recover();
   await services.predictions.recover();
   await services.sweeps.start();
+  // Deliveries a previous process left pending go out again (in order, after their backoff).
+  await services.webhooks.resume();
   const bootstrapCredentials = await auth.bootstrap();
 
   const { upload } = config;
@@ -225,6 +236,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         ['training', services.training],
         ['predictions', services.predictions],
         ['models', services.models],
+        ['webhooks', services.webhooks],
+        ['mqtt', services.mqtt ?? { close: async () => {} }],
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],

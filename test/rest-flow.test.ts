@@ -69,17 +69,18 @@ describe('REST life cycle', () => {
     expect(res.status).toBe(200);
     const queued = (await body(res)).data;
     expect(queued).toMatchObject({ name: 'rest-model', algorithm_id: 'pattern-matching', ok_img_count: 6 });
-    expect(['queued', 'training']).toContain(queued.status);
+    expect(['QUEUED', 'TRAINING']).toContain(queued.status);
     modelId = queued.model_id;
 
     expect(await trainingEnd(modelId)).toBe('READY');
     const ready = (await body(await srv.call('GET', `/api/v1/models/${modelId}`))).data;
-    expect(ready).toMatchObject({ status: 'ready', model_id: modelId });
-    expect(ready.training_time).toBeGreaterThan(0);
+    expect(ready).toMatchObject({ status: 'READY', model_id: modelId });
+    expect(Number.isInteger(ready.training_time)).toBe(true);
   });
 
   it('predicts uploaded prediction items in the background and lists their assessments', async () => {
-    await srv.gql(`mutation ($id: ID!) { activateModel(id: $id) { id } }`, { id: modelId });
+    const activated = await srv.call('POST', `/api/v1/models/${modelId}/activate`);
+    expect((await body(activated)).data).toMatchObject({ model_id: modelId, active: true });
     predictionIds = await upload({ training: 'false', model_id: modelId }, [await picture(50), await picture(51, true)], 'new');
 
     const { pubsub } = srv.server.services;
@@ -100,7 +101,7 @@ describe('REST life cycle', () => {
     expect(list.items.map((i: any) => i.item_id).sort()).toEqual([...predictionIds].sort());
     for (const item of list.items) {
       expect(item.assessments).toEqual([
-        expect.objectContaining({ model_id: modelId, result: expect.stringMatching(/^(good|bad)$/), images: expect.any(Array) }),
+        expect.objectContaining({ model_id: modelId, result: expect.stringMatching(/^(GOOD|BAD)$/), images: expect.any(Array) }),
       ]);
     }
     await expect(srv.call('POST', '/api/v1/models/nope/predict', { json: { item_ids: predictionIds } }).then((r) => r.status)).resolves.toBe(404);
@@ -113,6 +114,11 @@ describe('REST life cycle', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await res.text()).trim().split(/\r?\n/);
     expect(lines.length).toBe(1 + predictionIds.length);
+    // The same enum values as the JSON answers.
+    const header = lines[0]!.split(',');
+    const results = lines.slice(1).map((l) => l.split(',')[header.indexOf('result')]);
+    const json = (await body(await srv.call('GET', `/api/v1/items/?item_type=prediction&model_id=${modelId}`))).data.items;
+    expect(results.sort()).toEqual(json.map((i: any) => i.assessments[0].result).sort());
     expect((await srv.call('POST', '/api/v1/targets/model/results')).status).toBe(422);
   });
 
@@ -129,7 +135,7 @@ describe('REST life cycle', () => {
     expect(imported.status).toBe(200);
     const models = (await body(imported)).data;
     expect(models).toHaveLength(1);
-    expect(models[0]).toMatchObject({ name: 'rest-model', algorithm_id: 'pattern-matching', status: 'ready' });
+    expect(models[0]).toMatchObject({ name: 'rest-model', algorithm_id: 'pattern-matching', status: 'READY' });
 
     const junk = new FormData();
     junk.set('models', new Blob(['not a zip']), 'models.zip');

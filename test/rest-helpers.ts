@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
 import { createServer, type Server } from '../src/server.ts';
+import { checkedFetch, createResponseChecker, type ResponseChecker } from './openapi-validator.ts';
 
 export const CLIENT_ID = 'rest-tester';
 export const CLIENT_SECRET = 'rest-tester-secret-0123456789';
@@ -15,7 +16,11 @@ export interface RestServer {
   port: number;
   dir: string;
   token: string;
-  /** A REST call with the bearer token (unless `auth: null`); JSON bodies are serialised. */
+  /** Checks REST answers against the served OpenAPI document (every `call` and `fetch` goes through it). */
+  checker: ResponseChecker;
+  /** fetch on the gateway's URL (a path), its answer checked against the OpenAPI document. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A REST call with the bearer token (unless `auth: null`); JSON bodies are serialised; the answer is checked. */
   call(method: string, path: string, opts?: { json?: unknown; form?: FormData; auth?: string | null }): Promise<Response>;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data: T; errors?: any[] }>;
   stop(opts?: { keepData?: boolean }): Promise<void>;
@@ -42,6 +47,8 @@ export async function startRestServer(env: Record<string, string> = {}, reuse: {
     body: JSON.stringify({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
   });
   const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const checker = await createResponseChecker(await (await fetch(`${url}/api/v1/openapi.json`)).json());
+  const checked = checkedFetch(checker);
   const call: RestServer['call'] = (method, p, opts = {}) => {
     const headers: Record<string, string> = {};
     const auth = opts.auth === undefined ? token : opts.auth;
@@ -51,7 +58,7 @@ export async function startRestServer(env: Record<string, string> = {}, reuse: {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     } else if (opts.form) body = opts.form;
-    return fetch(`${url}${p}`, { method, headers, body });
+    return checked(`${url}${p}`, { method, headers, body });
   };
   return {
     server,
@@ -59,6 +66,8 @@ export async function startRestServer(env: Record<string, string> = {}, reuse: {
     port,
     dir,
     token,
+    checker,
+    fetch: (p, init) => checked(`${url}${p}`, init),
     call,
     async gql(query, variables = {}) {
       const res = await fetch(`${url}/graphql`, {

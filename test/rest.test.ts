@@ -4,6 +4,8 @@ import { newModel } from './model-fixtures.ts';
 
 let srv: RestServer;
 let targetId: string;
+/** The target's REST id (its integer key). */
+let targetKey: number;
 
 const body = async (res: Response) => (await res.json()) as any;
 
@@ -20,6 +22,7 @@ beforeAll(async () => {
   srv = await startRestServer({ UPLOAD_MAX_FILES: '3', UPLOAD_MAX_FILE_BYTES: '50000' });
   const created = await srv.gql(`mutation { createTarget(name: "bolts", preprocessing: [{ name: "crop", active: true, config: "0,0,32,32" }]) { id } }`);
   targetId = created.data.createTarget.id;
+  targetKey = (await srv.server.services.store.targetsByIds([targetId]))[0]!.key;
   await srv.gql(`mutation ($id: ID!) { setDefaultTarget(id: $id) { id } }`, { id: targetId });
 });
 
@@ -45,7 +48,7 @@ describe('REST auth and errors', () => {
     });
     const readToken = (await body(tokenRes)).access_token as string;
     expect((await srv.call('GET', '/api/v1/targets/', { auth: readToken })).status).toBe(200);
-    await expectRestError(await srv.call('POST', `/api/v1/targets/${targetId}`, { auth: readToken }), 403);
+    await expectRestError(await srv.call('POST', `/api/v1/targets/${targetKey}`, { auth: readToken }), 403);
   });
 
   it('answers 404 for unknown paths and 405 with Allow for a known path and another method', async () => {
@@ -57,34 +60,50 @@ describe('REST auth and errors', () => {
 });
 
 describe('REST targets and algorithms', () => {
-  it('lists, reads and sets the default target in the REST shape', async () => {
+  it('lists, reads and sets the default target in the REST shape, by its integer target_id', async () => {
     const list = await body(await srv.call('GET', '/api/v1/targets/'));
     expect(list.data).toContainEqual({
-      target_id: targetId,
+      target_id: targetKey,
       name: 'bolts',
       is_default: true,
       preprocessing: [{ name: 'crop', active: true, config: '0,0,32,32' }],
     });
-    const one = await body(await srv.call('GET', `/api/v1/targets/${targetId}`));
-    expect(one.data.target_id).toBe(targetId);
-    await expectRestError(await srv.call('GET', '/api/v1/targets/no-such-target'), 404);
+    expect(Number.isInteger(targetKey)).toBe(true);
+    const one = await body(await srv.call('GET', `/api/v1/targets/${targetKey}`));
+    expect(one.data.target_id).toBe(targetKey);
+    // The GraphQL id names the same target (links copied from the dashboard).
+    expect((await body(await srv.call('GET', `/api/v1/targets/${targetId}`))).data.target_id).toBe(targetKey);
+    const missing = await expectRestError(await srv.call('GET', '/api/v1/targets/99999'), 404);
+    expect(missing.detail).toBe('Target 99999 does not exist');
 
-    const other = (await srv.gql(`mutation { createTarget(name: "nuts") { id } }`)).data.createTarget.id;
-    const set = await srv.call('POST', `/api/v1/targets/${other}`);
+    const other = (await srv.gql(`mutation { createTarget(name: "nuts") { id restId } }`)).data.createTarget;
+    expect(other.restId).toBe(targetKey + 1);
+    const set = await srv.call('POST', `/api/v1/targets/${other.restId}`);
     expect(set.status).toBe(200);
-    expect((await body(set)).data).toMatchObject({ target_id: other, is_default: true });
-    expect((await body(await srv.call('GET', `/api/v1/targets/${targetId}`))).data.is_default).toBe(false);
-    await srv.call('POST', `/api/v1/targets/${targetId}`);
+    expect((await body(set)).data).toMatchObject({ target_id: other.restId, is_default: true });
+    expect((await body(await srv.call('GET', `/api/v1/targets/${targetKey}`))).data.is_default).toBe(false);
+    await srv.call('POST', `/api/v1/targets/${targetKey}`);
   });
 
   it('lists algorithms with their parameters and reads one by id', async () => {
     const { data } = await body(await srv.call('GET', '/api/v1/algorithms/'));
     expect(data.length).toBeGreaterThan(0);
     const algorithm = data[0];
-    expect(algorithm).toMatchObject({ algorithm_id: expect.any(String), name: expect.any(String), created_at: expect.any(String) });
+    expect(algorithm).toMatchObject({
+      algorithm_id: expect.any(String),
+      name: expect.any(String),
+      created_at: expect.any(String),
+      file_name: expect.any(String),
+      class_name: expect.any(String),
+    });
+    const keys = data.flatMap((a: any) => a.parameters.map((p: any) => p.algorithm_parameter_id));
+    expect(new Set(keys).size).toBe(keys.length);
+    const gql = await srv.gql(`{ algorithms { id parameters { id restId } } }`);
+    const fromGraph = gql.data.algorithms.find((a: any) => a.id === algorithm.algorithm_id).parameters.map((p: any) => p.restId);
+    expect(fromGraph).toEqual(algorithm.parameters.map((p: any) => p.algorithm_parameter_id));
     expect(algorithm.parameters.length).toBeGreaterThan(0);
     expect(algorithm.parameters[0]).toMatchObject({
-      algorithm_parameter_id: expect.any(String),
+      algorithm_parameter_id: expect.any(Number),
       algorithm_id: algorithm.algorithm_id,
       name: expect.any(String),
       data_type: expect.any(String),
@@ -113,7 +132,12 @@ describe('REST items', () => {
     const noTraining = new FormData();
     noTraining.append('files', new Blob([new Uint8Array(await png(1))], { type: 'image/png' }), 'a.png');
     const errors = await expectRestError(await srv.call('POST', '/api/v1/items/', { form: noTraining }), 422);
-    expect(errors.message).toEqual([{ key: 'training', errors: [expect.stringContaining('training')] }]);
+    expect(errors.message).toEqual([{ key: 'training', errors: ['training is required'] }]);
+    const notBool = new FormData();
+    notBool.append('files', new Blob([new Uint8Array(await png(1))], { type: 'image/png' }), 'a.png');
+    notBool.set('training', 'maybe');
+    const bad = await expectRestError(await srv.call('POST', '/api/v1/items/', { form: notBool }), 422);
+    expect(bad.message).toEqual([{ key: 'training', errors: ['training must be true or false, got "maybe"'] }]);
 
     const noFiles = new FormData();
     noFiles.set('training', 'true');
@@ -138,7 +162,7 @@ describe('REST items', () => {
         controller.close();
       },
     });
-    const res = await fetch(`${srv.url}/api/v1/items/`, {
+    const res = await srv.fetch('/api/v1/items/', {
       method: 'POST',
       headers: { authorization: `Bearer ${srv.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
       body: stream,
@@ -157,12 +181,23 @@ describe('REST items', () => {
     expect(page1.data.items).toHaveLength(2);
     const seen = [...page1.data.items, ...page2.data.items].map((i: any) => i.item_id);
     expect(new Set(seen)).toEqual(new Set(itemIds));
-    expect(page1.data.items[0]).toMatchObject({ is_training_data: true, good: true, images: [expect.objectContaining({ width: 32, height: 32 })] });
+    expect(page1.data.items[0]).toMatchObject({
+      is_training_data: true,
+      good: true,
+      status: 'UPLOADED',
+      target_id: targetKey,
+      user_assessment: { result: 'GOOD', annotations: [] },
+      images: [expect.objectContaining({ width: 32, height: 32 })],
+    });
+    expect(page1.data.items[0].user_assessment).not.toHaveProperty('label');
 
     const beyond = await body(await srv.call('GET', '/api/v1/items/?item_type=training&count=2&page=5'));
     expect(beyond.data.items).toEqual([]);
     await expectRestError(await srv.call('GET', '/api/v1/items/'), 422);
-    await expectRestError(await srv.call('GET', '/api/v1/items/?item_type=training&count=0'), 422);
+    const count = await expectRestError(await srv.call('GET', '/api/v1/items/?item_type=training&count=0'), 422);
+    expect(count.message).toEqual([{ key: 'count', errors: ['count must be at least 1'] }]);
+    const type = await expectRestError(await srv.call('GET', '/api/v1/items/'), 422);
+    expect(type.message).toEqual([{ key: 'item_type', errors: ['item_type is required'] }]);
   });
 
   it('reads an item, annotates it (202) and shows the annotations back', async () => {
@@ -181,11 +216,17 @@ describe('REST items', () => {
     const after = await body(await srv.call('GET', `/api/v1/items/${id}?show_assessments=false`));
     expect(after.data.assessments).toBeUndefined();
     expect(after.data.user_assessment.annotations).toEqual([
-      expect.objectContaining({ x_min: 1, x_max: 10, y_min: 2, y_max: 12, label: 1, notes: 'scratch', annotation_id: expect.any(String) }),
+      expect.objectContaining({ x_min: 1, x_max: 10, y_min: 2, y_max: 12, label: 1, notes: 'scratch', annotation_id: expect.any(Number) }),
     ]);
+    const [box] = after.data.user_assessment.annotations;
+    const graph = await srv.gql(`query ($id: ID!) { item(id: $id) { userAssessment { annotations { id restId } } } }`, { id });
+    expect(graph.data.item.userAssessment.annotations[0].restId).toBe(box.annotation_id);
 
     await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: 'nope' } }), 422);
-    await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: [{ x_min: 'a' }] } }), 422);
+    const coordinate = await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: [{ x_min: 'a' }] } }), 422);
+    expect(coordinate.message[0].key).toBe('annotations.0.x_min');
+    const swapped = await expectRestError(await srv.call('PATCH', `/api/v1/items/${id}`, { json: { annotations: [{ x_min: 9, x_max: 2 }] } }), 422);
+    expect(swapped).toMatchObject({ detail: 'annotations.0: x_min (9) is greater than x_max (2)', message: [{ key: 'annotations.0' }] });
     await expectRestError(await srv.call('GET', '/api/v1/items/no-such-item'), 404);
     await expectRestError(await srv.call('PATCH', '/api/v1/items/no-such-item', { json: { annotations: [] } }), 404);
   });
@@ -206,9 +247,10 @@ describe('REST models', () => {
     expect(one.data).toMatchObject({
       model_id: a.id,
       name: 'first',
-      status: 'ready',
+      status: 'READY',
       algorithm_id: algorithm!.id,
-      context_id: targetId,
+      algorithm_type: expect.any(String),
+      context_id: targetKey,
       ok_img_count: 3,
       ng_img_count: 0,
       active: false,
@@ -226,8 +268,15 @@ describe('REST models', () => {
   it('validates the train body with 422 before anything is queued', async () => {
     const [algorithm] = await srv.server.services.store.listAlgorithms();
     const path = `/api/v1/algorithms/${encodeURIComponent(algorithm!.id)}/train`;
-    await expectRestError(await srv.call('POST', path, { json: { item_ids: 'x' } }), 422);
-    await expectRestError(await srv.call('POST', path, { json: { override_params: [{ value: '1' }] } }), 422);
+    expect((await expectRestError(await srv.call('POST', path, { json: { item_ids: 'x' } }), 422)).message[0].key).toBe('item_ids');
+    expect((await expectRestError(await srv.call('POST', path, { json: { override_params: [{ value: '1' }] } }), 422)).message[0].key).toBe(
+      'override_params.0.algorithm_parameter_id',
+    );
+    const unknown = await expectRestError(await srv.call('POST', path, { json: { override_params: [{ algorithm_parameter_id: 99999, value: '1' }] } }), 422);
+    expect(unknown.detail).toContain('no parameter with algorithm_parameter_id 99999');
+    // Engine errors name the REST fields, never the GraphQL arguments.
+    const foreign = await expectRestError(await srv.call('POST', path, { json: { item_ids: ['no-such-item'] } }), 404);
+    expect(JSON.stringify(foreign)).not.toMatch(/itemIds|trainModel|createTarget/);
     await expectRestError(await srv.call('POST', '/api/v1/algorithms/nope/train', { json: {} }), 404);
   });
 });

@@ -331,7 +331,8 @@ describe('migrations and settings', () => {
     expect((await fx.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name')).map((r) => r.name)).toEqual([
       '0001_initial',
       '0002_integer_keys',
-      '0003_scale_out',
+      '0003_webhooks',
+      '0004_scale_out',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);

@@ -22,8 +22,9 @@ async function closedPort(): Promise<number> {
 
 beforeAll(async () => {
   u = await startRestServer({ JWT_SECRET: 'upstream-key-one-0123456789abcdef' });
-  const created = await u.gql(`mutation { createTarget(name: "u-bolts", preprocessing: [{ name: "crop", active: true }]) { id } }`);
-  uTargetId = created.data.createTarget.id;
+  const created = await u.gql(`mutation { createTarget(name: "u-bolts", preprocessing: [{ name: "crop", active: true }]) { restId } }`);
+  // The upstream's REST id of the target (its integer key), as the gateway reads it from there.
+  uTargetId = String(created.data.createTarget.restId);
   const dead = await closedPort();
   g = await startRestServer({
     UPSTREAMS: `u=${u.url},dead=http://127.0.0.1:${dead}`,
@@ -81,7 +82,7 @@ describe('upstreams through GraphQL', () => {
     const ok = await g.call('GET', '/upstream/u/api/v1/targets/');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-upstream')).toBe('u');
-    expect((await ok.json()).data).toEqual([expect.objectContaining({ target_id: uTargetId, name: 'u-bolts' })]);
+    expect((await ok.json()).data).toEqual([expect.objectContaining({ target_id: Number(uTargetId), name: 'u-bolts' })]);
     expect((await g.call('GET', '/upstream/u/api/v1/targets/', { auth: null })).status).toBe(401);
     expect((await g.call('GET', '/upstream/nope/api/v1/targets/')).status).toBe(404);
     expect((await g.call('GET', '/upstream/u/graphql')).status).toBe(404);

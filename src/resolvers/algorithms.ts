@@ -23,6 +23,11 @@ builder.node(Algorithm, {
 builder.objectType(AlgorithmParameter, {
   fields: (t) => ({
     id: t.exposeID('id'),
+    restId: t.int({
+      nullable: true,
+      description: "The integer id the REST API uses (algorithm_parameter_id); null for an upstream's parameter",
+      resolve: (p) => (Number.isInteger(p.key) ? p.key : null),
+    }),
     name: t.exposeString('name'),
     displayName: t.exposeString('displayName', { nullable: true }),
     dataType: t.exposeString('dataType', { description: 'int, float, bool, string or int2 (a pair "a,b")' }),

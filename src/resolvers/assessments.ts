@@ -35,6 +35,7 @@ builder.objectType(Annotation, {
   description: 'A box in pixels of the original image',
   fields: (t) => ({
     id: t.exposeID('id'),
+    restId: t.exposeInt('key', { description: 'The integer id the REST API uses (annotation_id)' }),
     xMin: t.exposeFloat('xMin', { nullable: true }),
     xMax: t.exposeFloat('xMax', { nullable: true }),
     yMin: t.exposeFloat('yMin', { nullable: true }),

@@ -9,6 +9,7 @@ builder.node(Target, {
   id: { resolve: (target) => target.id },
   loadManyWithoutCache: (ids, ctx) => ctx.loaders.target.loadMany(ids).then((r) => r.map((t) => (t instanceof Error ? null : t))),
   fields: (t) => ({
+    restId: t.exposeInt('key', { description: "The integer id the REST API uses (target_id, and a model's context_id)" }),
     name: t.exposeString('name'),
     isDefault: t.exposeBoolean('isDefault'),
     preprocessing: t.field({ type: [PreprocessingType], resolve: (target) => target.preprocessing }),

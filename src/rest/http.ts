@@ -1,4 +1,4 @@
-import { ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode } from '../errors.ts';
 
 /**
  * REST statuses for the contract's error codes. Unlike GraphQL, the REST API answers bad input
@@ -88,3 +88,44 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 }
 
 export const data = (payload: unknown, status = 200) => json({ data: payload }, status);
+
+/**
+ * GraphQL argument names that engine errors carry (`extensions.argument`) or mention, and their
+ * REST spelling: a REST client is told about `item_ids`, never `itemIds`.
+ */
+const GRAPHQL_WORDS = /\b(itemIds|modelIds|modelId|targetId|algorithmId|overrideParams|parameterId|xMin|xMax|yMin|yMax|ignoreOuter|minDetectedArea)\b/g;
+const snake = (word: string) => word.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** `annotations[0].xMin` -> `annotations.0.x_min`; `renames` first (e.g. `{ ids: 'model_ids' }`). */
+export function restKey(argument: string, renames: Record<string, string> = {}): string {
+  if (renames[argument]) return renames[argument];
+  return argument
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .map((part) => renames[part] ?? snake(part))
+    .join('.');
+}
+
+export const restMessage = (message: string) =>
+  message.replace(/\b[a-z]+\[(\d+)\]/g, (m) => m.replace(/\[(\d+)\]/, '.$1')).replace(GRAPHQL_WORDS, snake);
+
+/**
+ * An engine's expected failure (AppError) as the REST answer: the status for its code, the message
+ * and `message[].key` in REST names (`renames` maps the engine's argument names that differ by
+ * more than case, e.g. `{ ids: 'model_ids', file: 'models' }`).
+ */
+export function restFailureOf(err: AppError, renames: Record<string, string> = {}): RestFailure {
+  const ext = err.extensions as { argument?: unknown; file?: unknown; entry?: unknown; retryAfter?: unknown };
+  const detail = restMessage(err.message);
+  let key: string | null = null;
+  if (typeof ext.argument === 'string') key = restKey(ext.argument, renames);
+  else if (typeof ext.file === 'string') key = renames.files ?? 'files';
+  else if (typeof ext.entry === 'string') key = renames.file ?? 'models';
+  const headers: Record<string, string> = {};
+  if (err.code === ErrorCode.RATE_LIMITED && ext.retryAfter != null) headers['retry-after'] = String(ext.retryAfter);
+  return new RestFailure(statusForCode(err.code), detail, {
+    code: err.code,
+    messages: key ? [{ key, errors: [detail] }] : [],
+    headers,
+  });
+}

@@ -1,69 +1,100 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Services } from '../context.ts';
-import { currentLog } from '../logging.ts';
-import { executorOf, graphqlFor, type YogaLike } from './graphql.ts';
-import { RestFailure, errorResponse } from './http.ts';
+import { AppError } from '../errors.ts';
+import { isDiskFull } from '../http/errors.ts';
+import { createLinks } from '../links.ts';
+import { createLoaders } from '../loaders.ts';
+import { currentLog, requestIdOf } from '../logging.ts';
+import { authenticate } from './auth.ts';
+import { RestFailure, errorResponse, restFailureOf } from './http.ts';
+import { parseInput } from './input.ts';
+import { OPENAPI_PATH, createOpenApiDocument } from './openapi.ts';
+import type { Operation } from './operation.ts';
 import { UPSTREAM_PREFIX, proxyUpstream } from './proxy.ts';
 import { compile, match } from './router.ts';
-import { algorithmRoutes } from './routes/algorithms.ts';
-import { itemRoutes } from './routes/items.ts';
-import { modelRoutes } from './routes/models.ts';
-import { targetRoutes } from './routes/targets.ts';
-import { utilRoutes } from './routes/utils.ts';
+import { algorithmOperations } from './routes/algorithms.ts';
+import { itemOperations } from './routes/items.ts';
+import { modelOperations } from './routes/models.ts';
+import { targetOperations } from './routes/targets.ts';
+import { utilOperations } from './routes/utils.ts';
 
 export const REST_PREFIX = '/api/v1/';
 
-const routes = compile([...targetRoutes, ...algorithmRoutes, ...modelRoutes, ...itemRoutes, ...utilRoutes]);
+/** Every operation the REST layer serves, in the order of the original document. */
+export const restOperations: readonly Operation[] = [...targetOperations, ...algorithmOperations, ...modelOperations, ...itemOperations, ...utilOperations];
 
-export type RestHandler = (request: Request, serverContext?: Record<string, unknown>) => Promise<Response | null>;
+/** The OpenAPI document served at /api/v1/openapi.json (and printed to openapi.json). */
+export const openApiDocument = () => createOpenApiDocument(restOperations);
+
+const routes = compile(restOperations);
+
+export type RestHandler = (request: Request) => Promise<Response | null>;
 
 /**
- * spectro-rest-v1 for existing clients. Each call becomes GraphQL operations run through `yoga`
- * with the caller's headers, so auth, limits, masking and logging are the GraphQL ones; the answer
- * is mapped to the REST shapes and `extensions.code` to the REST status. Null: not a REST path
- * (`/api/auth/token` is served by the HTTP routes).
+ * spectro-rest-v1 for existing clients. Each call is matched to its operation, authenticated
+ * (authenticate, before the body is read), validated against the operation's contract (the
+ * schemas the OpenAPI document is made of), then served by one engine call, as GraphQL's
+ * resolvers are. Null: not a REST path (`/api/auth/token` is served by the HTTP routes).
  */
-export function createRestHandler({
-  yoga,
-  services,
-}: {
-  yoga: YogaLike;
-  services: Services;
-}): RestHandler {
-  const execute = executorOf(yoga);
-  return async (request, serverContext = {}) => {
+export function createRestHandler({ services }: { services: Services }): RestHandler {
+  let document: string | null = null;
+  return async (request) => {
     const url = new URL(request.url);
     const isRest = url.pathname.startsWith(REST_PREFIX) || url.pathname === REST_PREFIX.slice(0, -1);
     const isProxy = url.pathname.startsWith(UPSTREAM_PREFIX);
     if (!isRest && !isProxy) return null;
+    let op: Operation | null = null;
     try {
       if (isProxy) return await proxyUpstream(request, url, services);
+      if (url.pathname === OPENAPI_PATH) {
+        document ??= JSON.stringify(openApiDocument());
+        return new Response(document, { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } });
+      }
       const found = match(routes, request.method, url.pathname);
       if (!found) throw new RestFailure(404, `no REST endpoint ${request.method} ${url.pathname}`, { code: 'NOT_FOUND' });
       if ('allowed' in found) {
         throw new RestFailure(405, `${url.pathname} accepts ${found.allowed.join(', ')}`, { headers: { allow: found.allowed.join(', ') } });
       }
-      const gql = graphqlFor(execute, yoga.graphqlEndpoint, request, serverContext);
-      const response = await found.route.handler({ request, url, params: found.params, gql, services });
+      op = found.operation;
+      const principal = await authenticate(request, op.scope, services);
+      const { maxFiles, maxFileBytes } = services.config.upload;
+      const input = await parseInput(request, url, op, found.params, maxFiles * (maxFileBytes + 4096) + 65_536);
+      const baseUrl = (services.config.publicUrl ?? url.origin).replace(/\/+$/, '');
+      const response = await op.handler({
+        request,
+        url,
+        params: input.params,
+        query: input.query,
+        body: input.body,
+        principal,
+        services,
+        loaders: createLoaders(services.store),
+        links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
+      });
       response.headers.set('cache-control', response.headers.get('cache-control') ?? 'no-store');
       return response;
     } catch (err) {
       if (err instanceof RestFailure) return errorResponse(err, url.pathname);
-      currentLog(services.log).error({ err, path: url.pathname }, 'REST call failed');
-      return errorResponse(new RestFailure(500, 'unexpected error; see the gateway log for this request id'), url.pathname);
+      if (err instanceof AppError) return errorResponse(restFailureOf(err, op?.renames), url.pathname);
+      const log = currentLog(services.log);
+      if (isDiskFull(err)) {
+        log.error({ err, path: url.pathname }, 'disk full: a REST request could not store its data');
+        const detail = 'The server has run out of disk space; nothing from this request was stored. Try again once space has been freed.';
+        return errorResponse(new RestFailure(503, detail, { code: 'UNAVAILABLE' }), url.pathname);
+      }
+      log.error({ err, path: url.pathname }, 'REST call failed');
+      const requestId = requestIdOf(request);
+      return errorResponse(new RestFailure(500, 'unexpected error; see the gateway log for this request id', { code: 'INTERNAL_SERVER_ERROR', requestId }), url.pathname);
     }
   };
 }
 
 /** The REST layer as a Yoga plugin (next to the HTTP routes), so `yoga.fetch` serves it too. */
 export function restRoutes(services: Services): Plugin {
-  let handler: RestHandler | null = null;
+  const handler = createRestHandler({ services });
   return {
-    onYogaInit({ yoga }) {
-      handler = createRestHandler({ yoga: yoga as unknown as YogaLike, services });
-    },
-    async onRequest({ request, serverContext, endResponse }) {
-      const response = await handler?.(request, serverContext as Record<string, unknown>);
+    async onRequest({ request, endResponse }) {
+      const response = await handler(request);
       if (response) endResponse(response);
     },
   };

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Services } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { authenticate } from './auth.ts';
 import { RestFailure, statusForCode } from './http.ts';
 import { chunks } from './router.ts';
 
@@ -20,17 +21,8 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
   const client = services.upstreams.get(name);
   if (!client) throw new RestFailure(404, `no upstream named "${name}" is configured`, { code: 'NOT_FOUND' });
 
-  let principal;
-  try {
-    principal = await services.auth.verify(request.headers.get('authorization'));
-  } catch (err) {
-    if (err instanceof AppError) throw new RestFailure(statusForCode(err.code), err.message, { code: err.code });
-    throw err;
-  }
   const reads = request.method === 'GET' || request.method === 'HEAD';
-  if (!reads && principal.scope !== 'all') {
-    throw new RestFailure(403, `scope "${principal.scope}" may not change data on upstream "${name}"; it needs scope "all"`, { code: 'FORBIDDEN' });
-  }
+  await authenticate(request, reads ? 'read' : 'all', services);
   if (!rest.startsWith('/api/v1/')) {
     throw new RestFailure(404, `only the REST API (/api/v1/...) of upstream "${name}" is reachable here`, { code: 'NOT_FOUND' });
   }

@@ -1,55 +1,44 @@
-import type { Services } from '../context.ts';
-import type { Gql } from './graphql.ts';
+import type { Operation } from './operation.ts';
 import { RestFailure, unprocessable } from './http.ts';
 
-export interface RouteContext {
-  request: Request;
-  url: URL;
-  params: Record<string, string>;
-  gql: Gql;
-  services: Services;
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  /** `/api/v1/items/:itemId`; matched without the trailing slash. */
-  path: string;
-  handler: (ctx: RouteContext) => Promise<Response>;
-}
-
-interface Compiled extends Route {
+interface Compiled {
+  operation: Operation;
   regex: RegExp;
   names: string[];
 }
 
-export function compile(routes: Route[]): Compiled[] {
-  return routes.map((route) => {
+/** OpenAPI path templates (`/api/v1/items/{item_id}`) as patterns; a trailing slash is optional. */
+export function compile(operations: readonly Operation[]): Compiled[] {
+  return operations.map((operation) => {
     const names: string[] = [];
-    const source = route.path
+    const source = operation.path
+      .replace(/\/+$/, '')
       .split('/')
       .map((part) => {
-        if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(part.slice(1));
+        const m = /^\{(\w+)\}$/.exec(part);
+        if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(m[1]!);
         return '([^/]+)';
       })
       .join('/');
-    return { ...route, regex: new RegExp(`^${source}$`), names };
+    return { operation, regex: new RegExp(`^${source}$`), names };
   });
 }
 
-/** The route for a request; a known path with another method is a 405 that lists the allowed ones. */
+/** The operation for a request; a known path with another method is a 405 that lists the allowed ones. */
 export function match(
-  routes: Compiled[],
+  routes: readonly Compiled[],
   method: string,
   pathname: string,
-): { route: Compiled; params: Record<string, string> } | { allowed: string[] } | null {
+): { operation: Operation; params: Record<string, string> } | { allowed: string[] } | null {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   const allowed: string[] = [];
+  const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
   for (const route of routes) {
     const m = route.regex.exec(path);
     if (!m) continue;
-    if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
-      allowed.push(route.method);
+    if (route.operation.method !== wanted) {
+      allowed.push(route.operation.method.toUpperCase());
       continue;
     }
     const params: Record<string, string> = {};
@@ -58,7 +47,7 @@ export function match(
     } catch {
       throw unprocessable('path', 'the path has a malformed percent-encoding');
     }
-    return { route, params };
+    return { operation: route.operation, params };
   }
   return allowed.length > 0 ? { allowed: [...new Set(allowed)] } : null;
 }
@@ -88,41 +77,9 @@ export async function jsonBody(request: Request): Promise<Record<string, unknown
   throw unprocessable('body', 'the body must be a JSON object');
 }
 
-/** `?ids=a&ids=b`, `?ids=a,b` and `?ids[]=a` all read as [a, b]. */
-export function queryList(url: URL, name: string): string[] {
-  return [...url.searchParams.getAll(name), ...url.searchParams.getAll(`${name}[]`)]
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
 
-/** A list of id strings (ints accepted, as the REST contract shows some ids as ints). */
-export function idList(value: unknown, key: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
-    throw unprocessable(key, `${key} must be a list of ids`);
-  }
-  return value.map(String);
-}
 
-/** "true"/"false"/"1"/"0" (and missing = `fallback`); anything else is a 422 naming `key`. */
-export function bool(value: FormDataEntryValue | string | boolean | null | undefined, key: string, fallback: boolean | null = null): boolean | null {
-  if (value === null || value === undefined || value === '') return fallback;
-  if (typeof value === 'boolean') return value;
-  if (typeof value !== 'string') throw unprocessable(key, `${key} must be true or false`);
-  const v = value.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw unprocessable(key, `${key} must be true or false, got "${value}"`);
-}
 
-/** A positive integer query parameter within [1, max]. */
-export function positiveInt(url: URL, key: string, fallback: number, max: number): number {
-  const raw = url.searchParams.get(key);
-  if (raw === null || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw unprocessable(key, `${key} must be a whole number from 1 to ${max}, got "${raw}"`);
-  return n;
-}
 
 /** Reads a multipart body after checking its declared size; 415 for any other content type. */
 export async function formBody(request: Request, maxBytes: number): Promise<FormData> {

@@ -1,59 +1,50 @@
-// GraphQL selections for each REST resource and their mapping to spectro-rest-v1's snake_case
-// shapes. Ids stay the gateway's opaque strings (docs/rest.md), enum values become lower case.
+import type { Links } from '../links.ts';
+import type { Loaders } from '../loaders.ts';
+import type {
+  AlgorithmParameterRecord,
+  AlgorithmRecord,
+  AnnotationRecord,
+  ImageRecord,
+  ItemRecord,
+  ModelRecord,
+  TargetRecord,
+} from '../runtime/store/types.ts';
+import type { RestAlgorithm, RestAnnotation, RestImage, RestItem, RestModel, RestTarget } from './contract/schemas.ts';
 
-export const TARGET_FIELDS = /* GraphQL */ `id name isDefault preprocessing { name active config }`;
+// Records in spectro-rest-v1's shapes. Integer ids are the records' stable keys (target_id,
+// context_id, algorithm_parameter_id, annotation_id); enum values are the GraphQL ones (GOOD/BAD,
+// READY...), the same as in the results CSV. A field the original types as a plain string is
+// left out rather than sent as null.
 
-export interface GTarget {
-  id: string;
-  name: string;
-  isDefault: boolean;
-  preprocessing: { name: string; active: boolean | null; config: string | null }[];
+export interface ShapeDeps {
+  loaders: Loaders;
+  links: Links;
 }
 
-export const restTarget = (t: GTarget) => ({
-  target_id: t.id,
+export const restTarget = (t: TargetRecord): RestTarget => ({
+  target_id: t.key,
   name: t.name,
-  is_default: t.isDefault,
   preprocessing: t.preprocessing.map((p) => ({ name: p.name, active: p.active, config: p.config })),
+  is_default: t.isDefault,
 });
 
-export const ALGORITHM_FIELDS = /* GraphQL */ `id name version type attribute description createdAt
-  parameters { id name displayName dataType value rangeLower rangeUpper modelParameter }`;
+/** "Pattern Matching" -> "PatternMatching": the original named the Python class behind an algorithm. */
+const className = (name: string) => name.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase());
 
-export interface GAlgorithm {
-  id: string;
-  name: string;
-  version: string | null;
-  type: string | null;
-  attribute: string | null;
-  description: string | null;
-  createdAt: string;
-  parameters: {
-    id: string;
-    name: string;
-    displayName: string | null;
-    dataType: string;
-    value: string | null;
-    rangeLower: string | null;
-    rangeUpper: string | null;
-    modelParameter: boolean | null;
-  }[];
-}
-
-export const restAlgorithm = (a: GAlgorithm) => ({
+export const restAlgorithm = (a: AlgorithmRecord, params: readonly AlgorithmParameterRecord[]): RestAlgorithm => ({
   algorithm_id: a.id,
   name: a.name,
   version: a.version,
-  type: a.type,
-  attribute: a.attribute,
+  ...(a.type !== null ? { type: a.type } : {}),
+  ...(a.attribute !== null ? { attribute: a.attribute } : {}),
   description: a.description,
-  // The original's Python module/class of the algorithm; nothing here corresponds.
-  file_name: null,
-  class_name: null,
+  // The original's module and class of the algorithm: here the training module and its name.
+  file_name: `${a.id}.ts`,
+  class_name: className(a.name),
   created_at: a.createdAt,
   updated_at: a.createdAt,
-  parameters: a.parameters.map((p) => ({
-    algorithm_parameter_id: p.id,
+  parameters: params.map((p) => ({
+    algorithm_parameter_id: p.key,
     algorithm_id: a.id,
     name: p.name,
     display_name: p.displayName,
@@ -67,129 +58,63 @@ export const restAlgorithm = (a: GAlgorithm) => ({
   })),
 });
 
-export const MODEL_FIELDS = /* GraphQL */ `id name version status statusText progress active
-  algorithm { id type } target { id }
-  okImageCount ngImageCount trainingTime imageUrl createdAt updatedAt
-  stats { accuracy method precision { computed projected } recall { computed projected } }
-  predictParameters { threshold ignoreOuter minDetectedArea }`;
-
-interface Metric {
-  computed: number | null;
-  projected: number | null;
-}
-export interface GModel {
-  id: string;
-  name: string;
-  version: string;
-  status: string;
-  statusText: string | null;
-  progress: number;
-  active: boolean;
-  algorithm: { id: string; type: string | null };
-  target: { id: string };
-  okImageCount: number;
-  ngImageCount: number;
-  trainingTime: number | null;
-  imageUrl: string | null;
-  createdAt: string;
-  updatedAt: string;
-  stats: { accuracy: number | null; method: string | null; precision: Metric; recall: Metric } | null;
-  predictParameters: { threshold: number; ignoreOuter: number; minDetectedArea: number };
+export async function restAlgorithms(algorithms: readonly AlgorithmRecord[], { loaders }: Pick<ShapeDeps, 'loaders'>): Promise<RestAlgorithm[]> {
+  const params = await Promise.all(algorithms.map((a) => loaders.parametersByAlgorithm.load(a.id)));
+  return algorithms.map((a, i) => restAlgorithm(a, params[i]!));
 }
 
 const emptyMetric = { computed: null, projected: null };
 
-export const restModel = (m: GModel) => ({
-  model_id: m.id,
-  name: m.name,
-  version: m.version,
-  status: m.status.toLowerCase(),
-  status_text: m.statusText,
-  progress: m.progress,
-  active: m.active,
-  algorithm_id: m.algorithm.id,
-  algorithm_type: m.algorithm.type,
-  context_id: m.target.id,
-  ok_img_count: m.okImageCount,
-  ng_img_count: m.ngImageCount,
-  training_time: m.trainingTime,
-  image_url: m.imageUrl,
-  stats: {
-    accuracy: m.stats?.accuracy ?? null,
-    precision: m.stats?.precision ?? emptyMetric,
-    recall: m.stats?.recall ?? emptyMetric,
-    method: m.stats?.method ?? null,
-  },
-  precision: m.stats?.precision.computed ?? null,
-  recall: m.stats?.recall.computed ?? null,
-  predict_parameters: {
-    threshold: m.predictParameters.threshold,
-    ignore_outer: m.predictParameters.ignoreOuter,
-    min_detected_area: m.predictParameters.minDetectedArea,
-  },
-  created_at: m.createdAt,
-  updated_at: m.updatedAt,
+export async function restModels(models: readonly ModelRecord[], { loaders, links }: ShapeDeps): Promise<RestModel[]> {
+  const [algorithms, targets] = await Promise.all([
+    Promise.all(models.map((m) => loaders.algorithm.load(m.algorithmId))),
+    Promise.all(models.map((m) => loaders.target.load(m.targetId))),
+  ]);
+  return models.map((m, i) => ({
+    model_id: m.id,
+    name: m.name,
+    version: m.version,
+    status: m.status,
+    status_text: m.statusText,
+    progress: m.progress,
+    active: m.active,
+    algorithm_id: m.algorithmId,
+    algorithm_type: algorithms[i]!.type ?? algorithms[i]!.id,
+    context_id: targets[i]!.key,
+    ok_img_count: m.okImageCount,
+    ng_img_count: m.ngImageCount,
+    training_time: m.trainingTime === null ? null : Math.round(m.trainingTime),
+    image_url: m.imageBlob ? links.blob(m.imageBlob, 'image/png') : null,
+    stats: {
+      accuracy: m.stats?.accuracy ?? null,
+      precision: m.stats?.precision ?? emptyMetric,
+      recall: m.stats?.recall ?? emptyMetric,
+      method: m.stats?.method ?? null,
+    },
+    precision: m.stats?.precision.computed ?? null,
+    recall: m.stats?.recall.computed ?? null,
+    predict_parameters: {
+      threshold: m.predictParameters.threshold,
+      ignore_outer: m.predictParameters.ignoreOuter,
+      min_detected_area: m.predictParameters.minDetectedArea,
+    },
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+  }));
+}
+
+export const restModel = async (m: ModelRecord, deps: ShapeDeps): Promise<RestModel> => (await restModels([m], deps))[0]!;
+
+const restImage = (i: ImageRecord, links: Links): RestImage => ({
+  name: i.name,
+  url: links.image(i),
+  width: i.width,
+  height: i.height,
+  file_size: i.fileSize,
 });
 
-const IMAGE = `name url width height fileSize`;
-const ANNOTATION = `id xMin xMax yMin yMax label notes score createdAt`;
-
-/** `$modelId` narrows assessments; the boolean variables drop parts the caller did not ask for. */
-export const ITEM_FIELDS = /* GraphQL */ `id name status active isTrainingData good createdAt target { id }
-  images { ${IMAGE} }
-  userAssessment @include(if: $withAnnotations) { label result annotations { ${ANNOTATION} } }
-  assessments(modelId: $modelId) @include(if: $withAssessments) {
-    model { id } result label score threshold detectedObjects detectionAccuracy
-    annotations @include(if: $withAnnotations) { ${ANNOTATION} }
-    images { ${IMAGE} }
-  }`;
-export const ITEM_VARIABLES = `$modelId: ID, $withAssessments: Boolean!, $withAnnotations: Boolean!`;
-
-interface GImage {
-  name: string;
-  url: string;
-  width: number;
-  height: number;
-  fileSize: number;
-}
-interface GAnnotation {
-  id: string;
-  xMin: number | null;
-  xMax: number | null;
-  yMin: number | null;
-  yMax: number | null;
-  label: number | null;
-  notes: string | null;
-  score: number | null;
-  createdAt: string;
-}
-export interface GItem {
-  id: string;
-  name: string;
-  status: string | null;
-  active: boolean;
-  isTrainingData: boolean;
-  good: boolean | null;
-  createdAt: string;
-  target: { id: string };
-  images: GImage[];
-  userAssessment?: { label: string | null; result: string | null; annotations: GAnnotation[] } | null;
-  assessments?: {
-    model: { id: string };
-    result: string;
-    label: string | null;
-    score: number;
-    threshold: number;
-    detectedObjects: number;
-    detectionAccuracy: number | null;
-    annotations?: GAnnotation[];
-    images: GImage[];
-  }[];
-}
-
-const restImage = (i: GImage) => ({ name: i.name, url: i.url, width: i.width, height: i.height, file_size: i.fileSize });
-const restAnnotation = (a: GAnnotation) => ({
-  annotation_id: a.id,
+const restAnnotation = (a: AnnotationRecord): RestAnnotation => ({
+  annotation_id: a.key,
   x_min: a.xMin,
   x_max: a.xMax,
   y_min: a.yMin,
@@ -200,39 +125,67 @@ const restAnnotation = (a: GAnnotation) => ({
   created_at: a.createdAt,
 });
 
-export const restItem = (i: GItem) => ({
-  item_id: i.id,
-  name: i.name,
-  status: i.status,
-  active: i.active,
-  is_training_data: i.isTrainingData,
-  good: i.good,
-  target_id: i.target.id,
-  created_at: i.createdAt,
-  images: i.images.map(restImage),
-  ...(i.userAssessment !== undefined
-    ? {
-        user_assessment: {
-          label: i.userAssessment?.label ?? null,
-          result: i.userAssessment?.result?.toLowerCase() ?? null,
-          images: [],
-          annotations: (i.userAssessment?.annotations ?? []).map(restAnnotation),
-        },
-      }
-    : {}),
-  ...(i.assessments !== undefined
-    ? {
-        assessments: i.assessments.map((a) => ({
-          model_id: a.model.id,
-          result: a.result.toLowerCase(),
-          label: a.label,
-          score: a.score,
-          threshold: a.threshold,
-          detected_objects: a.detectedObjects,
-          detection_accuracy: a.detectionAccuracy,
-          annotations: (a.annotations ?? []).map(restAnnotation),
-          images: a.images.map(restImage),
-        })),
-      }
-    : {}),
-});
+export interface ItemView {
+  /** Narrows the assessments to one model (an id). */
+  modelId?: string | null;
+  withAssessments: boolean;
+  withAnnotations: boolean;
+}
+
+const resultOf = (good: boolean | null) => (good === null ? {} : { result: good ? ('GOOD' as const) : ('BAD' as const) });
+
+export async function restItems(items: readonly ItemRecord[], view: ItemView, { loaders, links }: ShapeDeps): Promise<RestItem[]> {
+  const modelId = view.modelId ?? null;
+  const [targets, images, everyAssessment, shown, userBoxes] = await Promise.all([
+    Promise.all(items.map((i) => loaders.target.load(i.targetId))),
+    Promise.all(items.map((i) => loaders.imagesByItem.load(i.id))),
+    Promise.all(items.map((i) => loaders.assessmentsByItem.load({ itemId: i.id, modelId: null }))),
+    view.withAssessments ? Promise.all(items.map((i) => loaders.assessmentsByItem.load({ itemId: i.id, modelId }))) : null,
+    view.withAnnotations ? Promise.all(items.map((i) => loaders.userAnnotationsByItem.load(i.id))) : null,
+  ]);
+  const assessments = shown?.flat() ?? [];
+  const [boxes, heatmaps] = await Promise.all([
+    view.withAnnotations ? Promise.all(assessments.map((a) => loaders.annotationsByAssessment.load(a.id))) : null,
+    Promise.all(assessments.map((a) => loaders.imagesByAssessment.load(a.id))),
+  ]);
+  const boxesOf = new Map(assessments.map((a, i) => [a.id, boxes?.[i] ?? []]));
+  const heatmapsOf = new Map(assessments.map((a, i) => [a.id, heatmaps[i]!]));
+
+  return items.map((item, n): RestItem => ({
+    item_id: item.id,
+    name: item.name,
+    status: item.status === 'PREDICTED' || everyAssessment[n]!.length > 0 ? 'PREDICTED' : 'UPLOADED',
+    active: item.active,
+    is_training_data: item.type === 'TRAINING',
+    good: item.good,
+    target_id: targets[n]!.key,
+    created_at: item.createdAt,
+    images: images[n]!.map((i) => restImage(i, links)),
+    ...(userBoxes
+      ? {
+          user_assessment: {
+            ...(item.userLabel !== null ? { label: item.userLabel } : {}),
+            ...resultOf(item.good),
+            images: [],
+            annotations: userBoxes[n]!.map(restAnnotation),
+          },
+        }
+      : {}),
+    ...(shown
+      ? {
+          assessments: shown[n]!.map((a) => ({
+            model_id: a.modelId,
+            result: a.result,
+            ...(a.label !== null ? { label: a.label } : {}),
+            score: a.score,
+            threshold: a.threshold,
+            detected_objects: a.detectedObjects,
+            detection_accuracy: a.detectionAccuracy === null ? null : Math.round(a.detectionAccuracy),
+            annotations: (boxesOf.get(a.id) ?? []).map(restAnnotation),
+            images: (heatmapsOf.get(a.id) ?? []).map((i) => restImage(i, links)),
+            created_at: a.createdAt,
+          })),
+        }
+      : {}),
+  }));
+}

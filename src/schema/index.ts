@@ -11,6 +11,7 @@ import '../resolvers/predictions.ts';
 import '../resolvers/training.ts';
 import '../resolvers/subscriptions.ts';
 import '../resolvers/upstream.ts';
+import '../resolvers/webhooks.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,67 +1,78 @@
-import { RestFailure, data, unprocessable } from '../http.ts';
-import { idList, jsonBody, type Route } from '../router.ts';
-import { ALGORITHM_FIELDS, MODEL_FIELDS, restAlgorithm, restModel, type GAlgorithm, type GModel } from '../shapes.ts';
+import { AlgorithmWithParameterListWrapper, AlgorithmWithParameterWrapper, HModelWrapper, TrainRequest } from '../contract/schemas.ts';
+import { z } from '../contract/zod.ts';
+import { RestFailure } from '../http.ts';
+import { defineOperation, jsonContent, reply, responses } from '../operation.ts';
+import { algorithmById, defaultTarget, targetByRestId } from '../resolve.ts';
+import { restAlgorithm, restAlgorithms, restModel } from '../shapes.ts';
 
-/** `override_params: [{ algorithm_parameter_id, value }]`; a parameter `name` is accepted instead of the id. */
-function overrideParams(value: unknown): { parameterId?: string; name?: string; value: string }[] | null {
-  if (value === undefined || value === null) return null;
-  const fail = () => unprocessable('override_params', 'override_params must be a list of { algorithm_parameter_id, value }');
-  if (!Array.isArray(value)) throw fail();
-  return value.map((p: unknown) => {
-    if (!p || typeof p !== 'object') throw fail();
-    const { algorithm_parameter_id: id, name, value: v } = p as Record<string, unknown>;
-    if (v === undefined || v === null || typeof v === 'object') throw fail();
-    if (typeof id === 'string' || typeof id === 'number') return { parameterId: String(id), value: String(v) };
-    if (typeof name === 'string') return { name, value: String(v) };
-    throw fail();
-  });
-}
-
-export const algorithmRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v1/algorithms',
-    handler: async ({ gql }) => {
-      const { algorithms } = await gql<{ algorithms: GAlgorithm[] }>(`{ algorithms { ${ALGORITHM_FIELDS} } }`);
-      return data(algorithms.map(restAlgorithm));
+export const algorithmOperations = [
+  defineOperation({
+    operationId: 'getAlgorithms',
+    method: 'get',
+    path: '/api/v1/algorithms/',
+    tag: 'algorithms',
+    summary: 'Get List of Algorithms',
+    description: 'Returns list of available algorithms including parameters that can be used to create a model',
+    scope: 'read',
+    responses: responses('200', 'OK', jsonContent(AlgorithmWithParameterListWrapper), { unprocessable: false }),
+    handler: async (call) => reply(AlgorithmWithParameterListWrapper, { data: await restAlgorithms(await call.services.store.listAlgorithms(), call) }),
+  }),
+  defineOperation({
+    operationId: 'getAlgorithmById',
+    method: 'get',
+    path: '/api/v1/algorithms/{algorithm_id}',
+    tag: 'algorithms',
+    summary: 'Get Algorithm by ID',
+    description: 'Get a single algorithm by ID',
+    scope: 'read',
+    params: z.object({ algorithm_id: z.string() }),
+    responses: responses('200', 'OK', jsonContent(AlgorithmWithParameterWrapper), { unprocessable: false }),
+    handler: async (call) => {
+      const algorithm = await algorithmById(call, call.params.algorithm_id);
+      return reply(AlgorithmWithParameterWrapper, { data: restAlgorithm(algorithm, await call.loaders.parametersByAlgorithm.load(algorithm.id)) });
     },
-  },
-  {
-    method: 'GET',
-    path: '/api/v1/algorithms/:algorithmId',
-    handler: async ({ gql, params }) => {
-      const { algorithm } = await gql<{ algorithm: GAlgorithm | null }>(
-        `query ($id: ID!) { algorithm(id: $id) { ${ALGORITHM_FIELDS} } }`,
-        { id: params.algorithmId },
-      );
-      if (!algorithm) throw new RestFailure(404, `Algorithm "${params.algorithmId}" does not exist`, { code: 'NOT_FOUND' });
-      return data(restAlgorithm(algorithm));
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/v1/algorithms/:algorithmId/train',
-    // Starts training and answers at once with the QUEUED/TRAINING model (poll GET /models/{id}).
-    handler: async ({ gql, params, request }) => {
-      const body = await jsonBody(request);
-      if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') throw unprocessable('name', 'name must be a string');
-      if (body.target_id !== undefined && body.target_id !== null && typeof body.target_id !== 'string' && typeof body.target_id !== 'number') {
-        throw unprocessable('target_id', 'target_id must be an id');
-      }
-      const variables = {
-        algorithmId: params.algorithmId,
+  }),
+  defineOperation({
+    operationId: 'train',
+    method: 'post',
+    path: '/api/v1/algorithms/{algorithm_id}/train',
+    tag: 'algorithms',
+    summary: 'Train',
+    description:
+      "Train a model. Answers at once with the model QUEUED (or TRAINING); GET /api/v1/models/{model_id} shows its progress until READY. Without item_ids, every training item of the target is used (NG-tagged ones pick the threshold and the stats).",
+    scope: 'all',
+    params: z.object({ algorithm_id: z.string() }),
+    body: { json: TrainRequest, required: true },
+    renames: { itemIds: 'item_ids', overrideParams: 'override_params' },
+    responses: responses('200', 'OK', jsonContent(HModelWrapper)),
+    handler: async (call) => {
+      const { body } = call;
+      const algorithm = await algorithmById(call, call.params.algorithm_id);
+      const target = body.target_id !== undefined ? await targetByRestId(call, body.target_id) : await defaultTarget(call);
+      const params = await call.loaders.parametersByAlgorithm.load(algorithm.id);
+      const overrideParams = (body.override_params ?? []).map((o, i) => {
+        const key = `override_params.${i}`;
+        if (o.value === undefined) throw new RestFailure(422, `${key}.value is required`, { code: 'BAD_USER_INPUT', messages: [{ key: `${key}.value`, errors: [`${key}.value is required`] }] });
+        if (o.algorithm_parameter_id !== undefined) {
+          const param = params.find((p) => p.key === o.algorithm_parameter_id);
+          if (!param) {
+            const detail = `algorithm "${algorithm.id}" has no parameter with algorithm_parameter_id ${o.algorithm_parameter_id}`;
+            throw new RestFailure(422, detail, { code: 'BAD_USER_INPUT', messages: [{ key: `${key}.algorithm_parameter_id`, errors: [detail] }] });
+          }
+          return { parameterId: param.id, value: o.value };
+        }
+        if (o.name !== undefined) return { name: o.name, value: o.value };
+        const detail = `${key} needs algorithm_parameter_id (or name)`;
+        throw new RestFailure(422, detail, { code: 'BAD_USER_INPUT', messages: [{ key: `${key}.algorithm_parameter_id`, errors: [detail] }] });
+      });
+      const model = await call.services.training.train({
+        algorithmId: algorithm.id,
         name: body.name ?? null,
-        itemIds: body.item_ids === undefined || body.item_ids === null ? null : idList(body.item_ids, 'item_ids'),
-        overrideParams: overrideParams(body.override_params),
-        targetId: body.target_id === undefined || body.target_id === null ? null : String(body.target_id),
-      };
-      const { trainModel } = await gql<{ trainModel: GModel }>(
-        `mutation ($algorithmId: ID!, $name: String, $itemIds: [ID!], $overrideParams: [OverrideParamInput!], $targetId: ID) {
-          trainModel(algorithmId: $algorithmId, name: $name, itemIds: $itemIds, overrideParams: $overrideParams, targetId: $targetId) { ${MODEL_FIELDS} }
-        }`,
-        variables,
-      );
-      return data(restModel(trainModel));
+        itemIds: body.item_ids ?? null,
+        overrideParams,
+        targetId: target.id,
+      });
+      return reply(HModelWrapper, { data: await restModel(model, call) });
     },
-  },
+  }),
 ];

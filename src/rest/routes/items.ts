@@ -1,138 +1,154 @@
 import { MAX_PAGE } from '../../schema/connection.ts';
-import { RestFailure, data, unprocessable } from '../http.ts';
-import { bool, formBody, isFile, jsonBody, positiveInt, queryList, type Route, type RouteContext } from '../router.ts';
-import { ITEM_FIELDS, ITEM_VARIABLES, restItem, type GItem } from '../shapes.ts';
+import { AddItemRequest, AddItemResponseWrapper, AnnotateItemRequest, GetItemsResponseWrapper, ItemIdsResponse, ItemWrapper } from '../contract/schemas.ts';
+import { ext, queryList, textBool, textId, textInt, z } from '../contract/zod.ts';
+import { RestFailure, unprocessable } from '../http.ts';
+import { defineOperation, jsonContent, reply, responses } from '../operation.ts';
+import { modelByRestRef, targetByRestId } from '../resolve.ts';
+import { restItems } from '../shapes.ts';
+import { AppError, ErrorCode } from '../../errors.ts';
+import type { ItemRecord } from '../../runtime/store/types.ts';
 
-const ITEM_TYPES = { training: 'TRAINING', prediction: 'PREDICTION' } as const;
+const itemType = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .pipe(z.enum(['TRAINING', 'PREDICTION'], { error: (iss) => `must be "prediction" or "training", got ${JSON.stringify(iss.input)}` }))
+  .meta({ override: { type: 'string', enum: ['prediction', 'training'], description: 'prediction or training (case-insensitive)' } });
 
-function itemType(url: URL): 'TRAINING' | 'PREDICTION' {
-  const raw = url.searchParams.get('item_type');
-  const type = raw ? ITEM_TYPES[raw.trim().toLowerCase() as keyof typeof ITEM_TYPES] : undefined;
-  if (!type) throw unprocessable('item_type', `item_type is required: "training" or "prediction"${raw ? `, got "${raw}"` : ''}`);
-  return type;
-}
+const itemId = z.object({ item_id: z.string() });
 
-const LIST_ARGS = `$type: ItemType!, $targetId: ID, $listModelId: ID, $first: Int, $after: String`;
-const LIST_CALL = `items(type: $type, targetId: $targetId, modelId: $listModelId, first: $first, after: $after)`;
-
-/**
- * REST pages are numbered, GraphQL pages are cursors: skip to the page's first record by walking
- * cursors (selecting nothing but the cursor), then read the page itself.
- */
-async function listItems({ gql, url }: RouteContext): Promise<Response> {
-  const type = itemType(url);
-  const count = positiveInt(url, 'count', 20, MAX_PAGE);
-  const page = positiveInt(url, 'page', 1, 1_000_000);
-  const modelId = url.searchParams.get('model_id') || null;
-  const filter = { type, targetId: url.searchParams.get('target_id') || null, listModelId: modelId };
-
-  let after: string | null = null;
-  let skip = (page - 1) * count;
-  while (skip > 0) {
-    const first = Math.min(skip, MAX_PAGE);
-    const hop: { items: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await gql(
-      `query (${LIST_ARGS}) { ${LIST_CALL} { pageInfo { hasNextPage endCursor } } }`,
-      { ...filter, first, after },
-    );
-    skip -= first;
-    after = hop.items.pageInfo.endCursor;
-    if (!hop.items.pageInfo.hasNextPage || !after) break;
-  }
-  const beyondEnd = skip > 0;
-  const result = await gql<{ items: { totalCount: number; edges: { node: GItem }[] } }>(
-    `query (${LIST_ARGS}, ${ITEM_VARIABLES}) { ${LIST_CALL} { totalCount edges { node { ${ITEM_FIELDS} } } } }`,
-    { ...filter, first: beyondEnd ? 0 : count, after, modelId, withAssessments: true, withAnnotations: true },
-  );
-  const total = result.items.totalCount;
-  return data({
-    items: beyondEnd ? [] : result.items.edges.map((e) => restItem(e.node)),
-    current_page: page,
-    end_page: Math.max(1, Math.ceil(total / count)),
-    count_per_page: count,
-    total_count: total,
-  });
-}
-
-async function addItems({ gql, request, services }: RouteContext): Promise<Response> {
-  const { maxFiles, maxFileBytes } = services.config.upload;
-  const form = await formBody(request, maxFiles * (maxFileBytes + 4096) + 65_536);
-  const files = [...form.getAll('files'), ...form.getAll('files[]')].filter(isFile);
-  if (files.length === 0) throw unprocessable('files', 'files is required: one or more image files as multipart parts named "files"');
-  const training = bool(form.get('training'), 'training');
-  if (training === null) throw unprocessable('training', 'training is required: true for training items, false for prediction items');
-  const text = (key: string) => {
-    const v = form.get(key);
-    return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
-  };
-  const { addItems: payload } = await gql<{ addItems: { items: { id: string }[] } }>(
-    `mutation ($files: [File!]!, $training: Boolean!, $good: Boolean, $targetId: ID, $modelId: ID) {
-      addItems(files: $files, training: $training, good: $good, targetId: $targetId, modelId: $modelId) { items { id } }
-    }`,
-    { files: files.map(() => null), training, good: bool(form.get('good'), 'good'), targetId: text('target_id'), modelId: text('model_id') },
-    files.map((file, i) => ({ variable: `files.${i}`, file })),
-  );
-  return data({ item_ids: payload.items.map((i) => i.id) }, 201);
-}
-
-async function getItem({ gql, url, params }: RouteContext): Promise<Response> {
-  const { item } = await gql<{ item: GItem | null }>(`query ($id: ID!, ${ITEM_VARIABLES}) { item(id: $id) { ${ITEM_FIELDS} } }`, {
-    id: params.itemId,
-    modelId: url.searchParams.get('model_id') || null,
-    withAssessments: bool(url.searchParams.get('show_assessments'), 'show_assessments', true),
-    withAnnotations: bool(url.searchParams.get('show_annotations'), 'show_annotations', true),
-  });
-  if (!item) throw new RestFailure(404, `Item "${params.itemId}" does not exist`, { code: 'NOT_FOUND' });
-  return data(restItem(item));
-}
-
-const coord = (a: Record<string, unknown>, key: string, i: number) => {
-  const v = a[key];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw unprocessable(`annotations.${i}.${key}`, `annotations[${i}].${key} must be a number`);
-  return v;
-};
-
-async function annotate({ gql, params, request }: RouteContext): Promise<Response> {
-  const body = await jsonBody(request);
-  if (!Array.isArray(body.annotations)) throw unprocessable('annotations', 'annotations must be a list of boxes (an empty list clears them)');
-  const annotations = body.annotations.map((raw: unknown, i: number) => {
-    if (!raw || typeof raw !== 'object') throw unprocessable(`annotations.${i}`, `annotations[${i}] must be an object`);
-    const a = raw as Record<string, unknown>;
-    const label = coord(a, 'label', i);
-    if (label !== null && !Number.isInteger(label)) throw unprocessable(`annotations.${i}.label`, `annotations[${i}].label must be an integer`);
-    if (a.notes !== undefined && a.notes !== null && typeof a.notes !== 'string') {
-      throw unprocessable(`annotations.${i}.notes`, `annotations[${i}].notes must be a string`);
+async function itemById(call: Parameters<typeof modelByRestRef>[0], id: string): Promise<ItemRecord> {
+  try {
+    return await call.loaders.item.load(id);
+  } catch (err) {
+    if (err instanceof AppError && err.code === ErrorCode.NOT_FOUND) {
+      throw new RestFailure(404, `Item "${id}" does not exist`, { code: 'NOT_FOUND', messages: [{ key: 'item_id', errors: [`Item "${id}" does not exist`] }] });
     }
-    return {
-      xMin: coord(a, 'x_min', i),
-      xMax: coord(a, 'x_max', i),
-      yMin: coord(a, 'y_min', i),
-      yMax: coord(a, 'y_max', i),
-      label,
-      notes: (a.notes as string | undefined) ?? null,
-    };
-  });
-  await gql(`mutation ($id: ID!, $annotations: [AnnotationInput!]!) { annotateItem(id: $id, annotations: $annotations) { id } }`, {
-    id: params.itemId,
-    annotations,
-  });
-  return new Response(null, { status: 202 });
+    throw err;
+  }
 }
 
-export const itemRoutes: Route[] = [
-  { method: 'GET', path: '/api/v1/items', handler: listItems },
-  { method: 'POST', path: '/api/v1/items', handler: addItems },
-  {
-    method: 'DELETE',
-    path: '/api/v1/items',
-    // Not in spectro-rest-v1: the GraphQL deleteItems, for symmetry with DELETE /models.
-    handler: async ({ gql, url }) => {
-      const ids = queryList(url, 'item_ids');
-      if (ids.length === 0) throw unprocessable('item_ids', 'item_ids is required (one or more item ids)');
-      const { deleteItems } = await gql<{ deleteItems: string[] }>(`mutation ($ids: [ID!]!) { deleteItems(ids: $ids) }`, { ids });
-      return data({ item_ids: deleteItems });
+export const itemOperations = [
+  defineOperation({
+    operationId: 'getItemsByType',
+    method: 'get',
+    path: '/api/v1/items/',
+    tag: 'items',
+    summary: 'Get List of Items',
+    description:
+      'Returns items based on given `item_type` (prediction, training), newest first. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20). `model_id` narrows to the items that model judged or was trained on, and their assessments to that model.',
+    scope: 'read',
+    query: z.object({
+      count: textInt(1, MAX_PAGE).optional(),
+      page: textInt(1, 1_000_000).optional(),
+      model_id: z.string().optional(),
+      item_type: itemType,
+      target_id: ext(textId().optional(), 'Only the items of this target'),
+    }),
+    responses: responses('200', 'OK', jsonContent(GetItemsResponseWrapper)),
+    handler: async (call) => {
+      const { count = 20, page = 1, item_type: type, model_id, target_id } = call.query;
+      const model = model_id ? await modelByRestRef(call, model_id) : null;
+      const target = target_id !== undefined ? await targetByRestId(call, target_id) : null;
+      const filter = { type, targetId: target?.id ?? null, modelId: model?.id ?? null };
+      // REST pages are numbered, the store pages by cursor: hop over the earlier pages by id only.
+      let after: string | null = null;
+      let skip = (page - 1) * count;
+      let total = 0;
+      while (skip > 0) {
+        const hop = await call.services.store.listItems(filter, { first: Math.min(skip, MAX_PAGE), after });
+        total = hop.totalCount;
+        skip -= hop.nodes.length;
+        after = hop.endCursor;
+        if (!hop.hasNextPage || !after) break;
+      }
+      const rows = skip > 0 ? null : await call.services.store.listItems(filter, { first: count, after });
+      if (rows) total = rows.totalCount;
+      const items = rows ? await restItems(rows.nodes, { modelId: model?.id, withAssessments: true, withAnnotations: true }, call) : [];
+      return reply(GetItemsResponseWrapper, {
+        data: { items, current_page: page, end_page: Math.max(1, Math.ceil(total / count)), count_per_page: count, total_count: total },
+      });
     },
-  },
-  { method: 'GET', path: '/api/v1/items/:itemId', handler: getItem },
-  { method: 'PATCH', path: '/api/v1/items/:itemId', handler: annotate },
+  }),
+  defineOperation({
+    operationId: 'addItem',
+    method: 'post',
+    path: '/api/v1/items/',
+    tag: 'items',
+    summary: 'Add Item',
+    description:
+      'Add prediction or training item/s, one per file (JPEG, PNG, WebP, TIFF, GIF; each decoded before anything is stored; one bad file fails the whole request). This endpoint also gives you an option to tag an item as Good or Bad. Items go to target_id, else to the target of model_id, else to the default target (created as "default" when there is none).',
+    scope: 'all',
+    body: { multipart: AddItemRequest, required: true },
+    renames: { modelId: 'model_id', targetId: 'target_id' },
+    responses: responses('201', 'CREATED', jsonContent(AddItemResponseWrapper)),
+    handler: async (call) => {
+      const { files = [], training, good, model_id, target_id } = call.body;
+      if (files.length === 0) throw unprocessable('files', 'files is required: one or more pictures as multipart parts named "files"');
+      const target = target_id !== undefined ? await targetByRestId(call, target_id) : null;
+      const model = model_id ? await modelByRestRef(call, model_id) : null;
+      const { items } = await call.services.items.addUploaded({ files, training, good: good ?? null, targetId: target?.id ?? null, modelId: model?.id ?? null });
+      return reply(AddItemResponseWrapper, { data: { item_ids: items.map((i) => i.id) } }, 201);
+    },
+  }),
+  defineOperation({
+    operationId: 'deleteItems',
+    method: 'delete',
+    path: '/api/v1/items/',
+    tag: 'items',
+    summary: 'Delete Items',
+    description: 'Deletes items with their pictures and assessments.',
+    extension: 'The original cannot delete items; the same as GraphQL deleteItems.',
+    scope: 'all',
+    query: z.object({ item_ids: queryList().optional() }),
+    renames: { ids: 'item_ids' },
+    responses: responses('200', 'OK', jsonContent(ItemIdsResponse)),
+    handler: async (call) => {
+      const ids = [...new Set(call.query.item_ids ?? [])];
+      if (ids.length === 0) throw unprocessable('item_ids', 'item_ids is required (one or more item ids)');
+      return reply(ItemIdsResponse, { data: { item_ids: await call.services.items.delete(ids) } });
+    },
+  }),
+  defineOperation({
+    operationId: 'getItemById',
+    method: 'get',
+    path: '/api/v1/items/{item_id}',
+    tag: 'items',
+    summary: 'Get Item by Id',
+    description: 'Get specific item and annotations. show_assessments and show_annotations default to true.',
+    scope: 'read',
+    params: itemId,
+    query: z.object({ show_assessments: textBool().optional(), show_annotations: textBool().optional(), model_id: z.string().optional() }),
+    responses: responses('200', 'OK', jsonContent(ItemWrapper)),
+    handler: async (call) => {
+      const item = await itemById(call, call.params.item_id);
+      const { show_assessments = true, show_annotations = true, model_id } = call.query;
+      const model = model_id ? await modelByRestRef(call, model_id) : null;
+      const [shaped] = await restItems([item], { modelId: model?.id, withAssessments: show_assessments, withAnnotations: show_annotations }, call);
+      return reply(ItemWrapper, { data: shaped });
+    },
+  }),
+  defineOperation({
+    operationId: 'annotate',
+    method: 'patch',
+    path: '/api/v1/items/{item_id}',
+    tag: 'items',
+    summary: 'Annotate an item',
+    description: "Replaces the user's boxes on the item (pixels of the original picture).",
+    scope: 'all',
+    params: itemId,
+    body: { json: AnnotateItemRequest, required: true },
+    responses: responses('202', 'ACCEPTED', null),
+    handler: async (call) => {
+      const item = await itemById(call, call.params.item_id);
+      const { annotations } = call.body;
+      if (annotations !== undefined) {
+        await call.services.items.annotate({
+          itemId: item.id,
+          annotations: annotations.map((a) => ({ xMin: a.x_min, xMax: a.x_max, yMin: a.y_min, yMax: a.y_max, label: a.label, notes: a.notes ?? null })),
+        });
+      }
+      return new Response(null, { status: 202 });
+    },
+  }),
 ];

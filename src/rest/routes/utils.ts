@@ -1,21 +1,12 @@
 import yazl from 'yazl';
 import type { Services } from '../../context.ts';
-import { data, unprocessable } from '../http.ts';
-import { formBody, jsonBody, type Route } from '../router.ts';
+import { License, LicenseHashResponseWrapper, LicenseResponseWrapper } from '../contract/schemas.ts';
+import { z } from '../contract/zod.ts';
+import { unprocessable } from '../http.ts';
+import { defineOperation, jsonContent, reply, responses } from '../operation.ts';
 
-const MAX_LICENSE_BYTES = 1024 * 1024;
+const MAX_LICENSE_BYTES = 64 * 1024;
 
-/** `license_data` as a multipart file or field, or a JSON string. */
-async function licenseFile(request: Request): Promise<Blob & { name: string }> {
-  const type = (request.headers.get('content-type') ?? '').toLowerCase();
-  let value: unknown;
-  if (type.startsWith('multipart/form-data')) value = (await formBody(request, MAX_LICENSE_BYTES)).get('license_data');
-  else value = (await jsonBody(request)).license_data;
-  if (value instanceof File) return value;
-  if (value instanceof Blob) return new File([value], 'license');
-  if (typeof value === 'string' && value !== '') return new File([value], 'license');
-  throw unprocessable('license_data', 'license_data is required: the license file as a multipart part or a JSON string');
-}
 
 function zip(files: Record<string, string>): Promise<Buffer> {
   const archive = new yazl.ZipFile();
@@ -30,11 +21,11 @@ function zip(files: Record<string, string>): Promise<Buffer> {
 }
 
 /** What a support engineer needs first; never secrets (no credentials, keys or tokens). */
-function diagnostics(services: Services, gqlInfo: unknown) {
+async function diagnostics(services: Services) {
   const { config } = services;
   return {
     generated_at: new Date().toISOString(),
-    gateway: gqlInfo,
+    gateway: await gatewayInfo(services),
     process: {
       node: process.version,
       platform: `${process.platform}/${process.arch}`,
@@ -51,39 +42,64 @@ function diagnostics(services: Services, gqlInfo: unknown) {
       upstreams: Object.keys(config.upstreams),
     },
     pubsub: { health: services.pubsub.health(), ...services.pubsub.stats() },
+    mqtt: services.mqtt?.status() ?? null,
     store_stats: services.store.stats,
     upstreams: services.upstreams.list().map((u) => ({ name: u.name, url: u.url, ...u.health() })),
   };
 }
 
-export const utilRoutes: Route[] = [
-  {
-    method: 'POST',
-    path: '/api/v1/utils',
-    // setLicense
-    handler: async ({ gql, request }) => {
-      const file = await licenseFile(request);
-      const { setLicense } = await gql<{ setLicense: { expiresAt: string | null; valid: boolean } }>(
-        `mutation ($file: File!) { setLicense(file: $file) { expiresAt valid } }`,
-        {},
-        [{ variable: 'file', file }],
-      );
-      return data({ license_expiry: setLicense.expiresAt, valid: setLicense.valid });
+
+async function gatewayInfo({ store, license }: Services) {
+  const count = async (type: 'TRAINING' | 'PREDICTION') => (await store.listItems({ type }, { first: 0 })).totalCount;
+  const [nodeHash, current, targets, models, training, prediction] = await Promise.all([
+    license.nodeHash(),
+    license.current(),
+    store.listTargets(),
+    store.listModels({}, { first: 0 }),
+    count('TRAINING'),
+    count('PREDICTION'),
+  ]);
+  return {
+    node_hash: nodeHash,
+    license: current ? { expires_at: current.expiresAt, valid: current.valid } : null,
+    targets: targets.map((t) => ({ target_id: t.key, name: t.name, is_default: t.isDefault })),
+    models: models.totalCount,
+    items: { training, prediction },
+  };
+}
+
+export const utilOperations = [
+  defineOperation({
+    operationId: 'setLicense',
+    method: 'post',
+    path: '/api/v1/utils/',
+    tag: 'utils',
+    summary: 'Set the license',
+    description: 'Installs a license file (docs/license.md), as a multipart file part or a JSON string; 422 says why one is refused.',
+    scope: 'all',
+    body: { multipart: License, json: License, required: true, maxBytes: MAX_LICENSE_BYTES },
+    responses: responses('200', 'OK', jsonContent(LicenseResponseWrapper)),
+    handler: async ({ body, services }) => {
+      const value = body.license_data;
+      const text = typeof value === 'string' ? value : value ? await value.text() : '';
+      if (text === '') throw unprocessable('license_data', 'license_data is required: the license file as a multipart part or a JSON string');
+      if (text.length > MAX_LICENSE_BYTES) throw unprocessable('license_data', `the license file is larger than ${MAX_LICENSE_BYTES} bytes`);
+      const state = await services.license.install(text);
+      return reply(LicenseResponseWrapper, { data: { ...(state.expiresAt ? { license_expiry: state.expiresAt } : {}), valid: state.valid } });
     },
-  },
-  {
-    method: 'POST',
+  }),
+  defineOperation({
+    operationId: 'getLogs',
+    method: 'post',
     path: '/api/v1/utils/debug',
-    // getLogs: logs go to stdout (the deployment collects them); the zip holds the diagnostics.
-    handler: async ({ gql, services }) => {
-      const info = await gql<unknown>(`{
-        nodeHash license { expiresAt valid }
-        targets { id name isDefault }
-        models(first: 0) { totalCount }
-        training: items(type: TRAINING, first: 0) { totalCount }
-        prediction: items(type: PREDICTION, first: 0) { totalCount }
-      }`);
-      const body = await zip({ 'diagnostics.json': JSON.stringify(diagnostics(services, info), null, 2) });
+    tag: 'utils',
+    summary: 'Diagnostics as a zip',
+    description:
+      'A zip holding diagnostics.json: version, process, non-secret configuration, pub/sub state, counts and upstream health. The log itself goes to stdout as JSON lines, where the deployment collects it.',
+    scope: 'all',
+    responses: responses('200', 'ZIP file containing the debug logs', { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } }, { unprocessable: false }),
+    handler: async ({ services }) => {
+      const body = await zip({ 'diagnostics.json': JSON.stringify(await diagnostics(services), null, 2) });
       return new Response(new Uint8Array(body), {
         status: 200,
         headers: {
@@ -93,13 +109,16 @@ export const utilRoutes: Route[] = [
         },
       });
     },
-  },
-  {
-    method: 'POST',
+  }),
+  defineOperation({
+    operationId: 'getHashId',
+    method: 'post',
     path: '/api/v1/utils/node_hash',
-    handler: async ({ gql }) => {
-      const { nodeHash } = await gql<{ nodeHash: string }>(`{ nodeHash }`);
-      return data({ hash_id: nodeHash });
-    },
-  },
+    tag: 'utils',
+    summary: 'Installation hash',
+    description: 'Identifies this installation; a license is issued for it.',
+    scope: 'read',
+    responses: responses('200', 'OK', jsonContent(LicenseHashResponseWrapper), { unprocessable: false }),
+    handler: async ({ services }) => reply(LicenseHashResponseWrapper, { data: { hash_id: await services.license.nodeHash() } }),
+  }),
 ];

@@ -4,6 +4,7 @@ import { currentLog, type Logger } from '../../logging.ts';
 import type { InferenceService } from '../inference/inference.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
 import { createLocalJobs } from '../jobs/local.ts';
+import type { PubSub } from '../pubsub/pubsub.ts';
 import { modelByRef, storeLookup } from '../store/lookup.ts';
 import type { Store } from '../store/store.ts';
 import { ModelStatus, type ModelRecord } from '../store/types.ts';
@@ -28,6 +29,8 @@ export interface ModelsDeps {
   jobs?: JobRunner;
   /** Whether this instance builds exports (ROLE=worker or all). Default true. */
   runs?: boolean;
+  /** Where `modelActivated` goes (webhooks, MQTT); none: not published. */
+  pubsub?: Pick<PubSub, 'publish'>;
 }
 
 /** An export to build: a zip of models, or the CSV of their results. */
@@ -86,8 +89,11 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
         throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can be activated`, { id: ref });
       }
       const activated = await store.activateModel(model.id);
-      // Load the session now, so that the first prediction with "active" does not pay for it.
       const log = currentLog(deps.log);
+      await deps.pubsub
+        ?.publish('modelActivated', activated.id, { modelId: activated.id, targetId: activated.targetId, at: new Date().toISOString() })
+        .catch((err) => log.warn({ err, modelId: activated.id }, 'modelActivated not published'));
+      // Load the session now, so that the first prediction with "active" does not pay for it.
       inference.warmUp(activated).catch((err) => log.warn({ err, modelId: activated.id }, 'warm-up failed'));
       return activated;
     },

@@ -22,6 +22,12 @@ export interface Topics {
     targetId: string;
     at: string;
   };
+  /** A model became its target's active one. Channel key: model id. */
+  modelActivated: {
+    modelId: string;
+    targetId: string;
+    at: string;
+  };
 }
 
 export type TopicName = keyof Topics;
@@ -40,6 +46,7 @@ export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy
 export const topicOverflowPolicy: Record<TopicName, OverflowPolicy> = {
   trainingProgress: OverflowPolicy.DROP_OLDEST,
   predictionResult: OverflowPolicy.ERROR,
+  modelActivated: OverflowPolicy.ERROR,
 };
 
-export const topicNames = ['trainingProgress', 'predictionResult'] as const satisfies readonly TopicName[];
+export const topicNames = ['trainingProgress', 'predictionResult', 'modelActivated'] as const satisfies readonly TopicName[];

@@ -38,7 +38,7 @@ export function storeLookup(store: Store): RecordLookup {
 export async function targetOrDefault(lookup: RecordLookup, targetId: string | null | undefined): Promise<TargetRecord> {
   if (targetId) return lookup.target(targetId);
   const target = await lookup.defaultTarget();
-  if (!target) throw new AppError(ErrorCode.NOT_FOUND, 'there is no default target yet; create one with createTarget');
+  if (!target) throw new AppError(ErrorCode.NOT_FOUND, 'there is no inspection target yet; create one first');
   return target;
 }
 

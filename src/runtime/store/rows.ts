@@ -11,6 +11,8 @@ import type {
   ModelsTable,
   PredictionJobsTable,
   TargetsTable,
+  WebhookDeliveriesTable,
+  WebhooksTable,
 } from './db/schema.ts';
 import type {
   AlgorithmParameterRecord,
@@ -23,6 +25,8 @@ import type {
   ModelRecord,
   PredictionJobRecord,
   TargetRecord,
+  WebhookDeliveryRecord,
+  WebhookRecord,
 } from './types.ts';
 
 /** SQLite answers 1/0, PostgreSQL true/false. */
@@ -165,5 +169,33 @@ export const toClient = (r: Selectable<ClientsTable>): ClientRecord => ({
   secretHash: r.secret_hash,
   scope: r.scope as ClientRecord['scope'],
   name: r.name,
+  createdAt: r.created_at,
+});
+
+export const toWebhook = (r: Selectable<WebhooksTable>): WebhookRecord => ({
+  id: r.id,
+  url: r.url,
+  events: json(r.events, []),
+  targetId: r.target_id,
+  modelId: r.model_id,
+  secret: r.secret,
+  description: r.description,
+  active: flag(r.active),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toDelivery = (r: Selectable<WebhookDeliveriesTable>): WebhookDeliveryRecord => ({
+  id: r.id,
+  webhookId: r.webhook_id,
+  event: r.event as WebhookDeliveryRecord['event'],
+  payload: r.payload,
+  status: r.status as WebhookDeliveryRecord['status'],
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lastAttemptAt: r.last_attempt_at,
+  responseCode: r.response_code,
+  latencyMs: r.latency_ms,
+  error: r.error,
   createdAt: r.created_at,
 });

@@ -22,6 +22,9 @@ import type {
   Preprocessing,
   PredictParameters,
   TargetRecord,
+  WebhookDeliveryRecord,
+  WebhookEvent,
+  WebhookRecord,
 } from './types.ts';
 
 export type { BlobStore, PutOptions } from './blobs.ts';
@@ -125,6 +128,8 @@ export interface AlgorithmDefinition {
 export interface TargetStore {
   listTargets(): Promise<TargetRecord[]>;
   targetsByIds(ids: readonly string[]): Promise<TargetRecord[]>;
+  /** By stable integer key (REST's `target_id`). */
+  targetsByKeys(keys: readonly number[]): Promise<TargetRecord[]>;
   defaultTarget(): Promise<TargetRecord | null>;
   /** The first target created becomes the default one. CONFLICT when the name is taken. */
   createTarget(name: string, preprocessing: Preprocessing[]): Promise<TargetRecord>;
@@ -238,13 +243,65 @@ export interface AccessStore {
   initSetting(key: string, value: string): Promise<string>;
 }
 
+export interface NewWebhook {
+  url: string;
+  events: WebhookEvent[];
+  targetId: string | null;
+  modelId: string | null;
+  secret: string;
+  description: string | null;
+}
+
+export type WebhookPatch = Partial<NewWebhook & { active: boolean }>;
+
+export interface NewDelivery {
+  webhookId: string;
+  event: WebhookEvent;
+  /** Identifies the event: a second insert of the same key for the same webhook is ignored. */
+  eventKey: string;
+  payload: string;
+}
+
+export type DeliveryPatch = Partial<
+  Pick<WebhookDeliveryRecord, 'status' | 'nextAttemptAt' | 'lastAttemptAt' | 'responseCode' | 'latencyMs' | 'error' | 'attempts'>
+>;
+
+/** Webhooks and their deliveries (an outbox: recorded first, sent by the webhooks engine). */
+export interface WebhookStore {
+  createWebhook(webhook: NewWebhook): Promise<WebhookRecord>;
+  /** NOT_FOUND when it does not exist. */
+  updateWebhook(id: string, patch: WebhookPatch): Promise<WebhookRecord>;
+  /** Deletes it with its deliveries; false when it did not exist. */
+  deleteWebhook(id: string): Promise<boolean>;
+  webhooksByIds(ids: readonly string[]): Promise<WebhookRecord[]>;
+  /** Oldest first; `targetId` narrows to the webhooks of that target. */
+  listWebhooks(filter: { targetId?: string | null }): Promise<WebhookRecord[]>;
+  /** Active webhooks that want `event` of this target and model (their own filters null or equal). */
+  webhooksFor(event: WebhookEvent, targetId: string, modelId: string | null): Promise<WebhookRecord[]>;
+  /** Records deliveries, PENDING and due now, in one transaction; returns those that were new. */
+  addDeliveries(deliveries: NewDelivery[]): Promise<WebhookDeliveryRecord[]>;
+  deliveriesByIds(ids: readonly string[]): Promise<WebhookDeliveryRecord[]>;
+  /** Newest first, keyset paged. */
+  listDeliveries(webhookId: string, page: PageArgs): Promise<Page<WebhookDeliveryRecord>>;
+  /** The webhook's oldest PENDING delivery (due or not): deliveries go out in order. */
+  nextPendingDelivery(webhookId: string): Promise<WebhookDeliveryRecord | null>;
+  /** Webhooks that have PENDING deliveries (to resume them after a restart). */
+  webhooksWithPendingDeliveries(): Promise<string[]>;
+  /**
+   * Takes a due PENDING delivery for one attempt: counts the attempt and moves its next attempt to
+   * `leaseUntil`, only if it is still PENDING and due (another instance did not take it first).
+   */
+  claimDelivery(id: string, now: string, leaseUntil: string): Promise<WebhookDeliveryRecord | null>;
+  updateDelivery(id: string, patch: DeliveryPatch): Promise<WebhookDeliveryRecord>;
+}
+
 /**
  * The store every resolver and engine goes through: records on SQLite (embedded, default) or
  * PostgreSQL (DATABASE_URL), with the same queries and migrations on both, plus the blobs.
  * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
  * not grow with the number of rows.
  */
-export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore {
+export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore {
   readonly engine: Engine;
   readonly blobs: BlobStore;
   readonly stats: { reads: number; writes: number };

@@ -226,3 +226,48 @@ export interface Page<T> {
   hasNextPage: boolean;
   endCursor: string | null;
 }
+
+/** What a webhook can be told about (MQTT publishes the same events). */
+export const WebhookEvent = {
+  PREDICTION_RESULT: 'PREDICTION_RESULT',
+  TRAINING_FINISHED: 'TRAINING_FINISHED',
+  MODEL_ACTIVATED: 'MODEL_ACTIVATED',
+} as const;
+export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent];
+
+export interface WebhookRecord {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  /** Only events of this target (null: every target). */
+  targetId: string | null;
+  /** Only events of this model (null: every model). */
+  modelId: string | null;
+  /** HMAC-SHA256 key of X-Spectro-Signature. */
+  secret: string;
+  description: string | null;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const DeliveryStatus = { PENDING: 'PENDING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED' } as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+
+export interface WebhookDeliveryRecord {
+  /** Also the X-Spectro-Delivery header: receivers drop a delivery they have seen. */
+  id: string;
+  webhookId: string;
+  event: WebhookEvent;
+  /** The event's data (JSON text), wrapped into the signed envelope at each attempt. */
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the next attempt may start (while PENDING); pushed forward while one runs (a lease). */
+  nextAttemptAt: string;
+  lastAttemptAt: string | null;
+  responseCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  createdAt: string;
+}

@@ -152,6 +152,35 @@ export interface LicenseTable {
   installed_at: Time;
 }
 
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  events: Json;
+  target_id: string | null;
+  model_id: string | null;
+  secret: string;
+  description: string | null;
+  active: Flag;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event: string;
+  event_key: string;
+  payload: string;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Time;
+  last_attempt_at: string | null;
+  response_code: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  created_at: Time;
+}
+
 /** SQLite only: the last integer key handed out per table (PostgreSQL uses sequences). */
 export interface KeySequencesTable {
   name: string;
@@ -199,6 +228,8 @@ export interface Database {
   clients: ClientsTable;
   license: LicenseTable;
   key_sequences: KeySequencesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   blob_claims: BlobClaimsTable;
   prediction_jobs: PredictionJobsTable;
 }

@@ -18,6 +18,11 @@ export function targetQueries(ctx: StoreContext): TargetStore {
       if (ids.length === 0) return [];
       return (await db.selectFrom('targets').selectAll().where(inList(engine, 'id', ids)).execute()).map(toTarget);
     },
+    async targetsByKeys(keys) {
+      const wanted = [...new Set(keys)].filter((k) => Number.isSafeInteger(k));
+      if (wanted.length === 0) return [];
+      return (await db.selectFrom('targets').selectAll().where('key', 'in', wanted).execute()).map(toTarget);
+    },
     async defaultTarget() {
       const r = await db.selectFrom('targets').selectAll().where('is_default', '=', true).executeTakeFirst();
       return r ? toTarget(r) : null;

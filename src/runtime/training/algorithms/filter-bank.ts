@@ -55,13 +55,13 @@ function derivativeKernels(): Float32Array[] {
 }
 
 /** RGB -> luminance, red-green, yellow-blue (1x1 conv weights [3,3,1,1]). */
-const OPPONENT = [0.299, 0.587, 0.114, 0.5, -0.5, 0, 0.25, 0.25, -0.5];
+export const OPPONENT = [0.299, 0.587, 0.114, 0.5, -0.5, 0, 0.25, 0.25, -0.5];
 
 /**
  * Bank responses of one octave: smoothed opponent channels, and signed + rectified derivatives
  * of luminance (and, more coarsely, of the colour channels). Returns [N, F, h, w] at that octave.
  */
-function octave(g: GraphBuilder, opp: string, c: number): { linear: string; rectified: string; count: number } {
+export function octave(g: GraphBuilder, opp: string, c: number): { linear: string; rectified: string; count: number } {
   const ks = derivativeKernels();
   const [smooth, ...derivs] = ks;
   // smoothing of every channel, derivatives of luminance: weights [c + 5, c, 5, 5]
@@ -91,7 +91,7 @@ function octave(g: GraphBuilder, opp: string, c: number): { linear: string; rect
  * Pools [N, F, H/s, W/s] (an octave at scale s) onto the feature grid (stride STRIDE of the input)
  * with a window twice the cell, so neighbouring descriptors overlap.
  */
-function toGrid(g: GraphBuilder, x: string, scale: number, stride: number, pool: 'AveragePool' | 'MaxPool' = 'AveragePool'): string {
+export function toGrid(g: GraphBuilder, x: string, scale: number, stride: number, pool: 'AveragePool' | 'MaxPool' = 'AveragePool'): string {
   const step = stride / scale;
   const extra = pool === 'AveragePool' ? { count_include_pad: 0 } : {};
   if (step < 1) {

@@ -2,7 +2,8 @@ import type { Migration } from 'kysely';
 import type { Engine } from '../sql.ts';
 import { initial } from './0001-initial.ts';
 import { integerKeys } from './0002-integer-keys.ts';
-import { scaleOut } from './0003-scale-out.ts';
+import { webhooks } from './0003-webhooks.ts';
+import { scaleOut } from './0004-scale-out.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -12,6 +13,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_integer_keys': integerKeys(engine),
-    '0003_scale_out': scaleOut(engine),
+    '0003_webhooks': webhooks(engine),
+    '0004_scale_out': scaleOut(engine),
   };
 }
