@@ -29,6 +29,13 @@ export interface Config {
   /** JWT signing secret; generated once and persisted in the store when unset. */
   jwtSecret: string | null;
   tokenTtlSeconds: number;
+  /** How long a dashboard session lasts without use (SESSION_TTL: seconds, or 12h / 7d); each use slides it. */
+  sessionTtlSeconds: number;
+  /** Lifetime of the access tokens a session hands its page (SESSION_TOKEN_TTL_SECONDS); short, as the page renews them. */
+  sessionTokenTtlSeconds: number;
+  /** Name and password of the admin the first start creates (ADMIN_NAME, ADMIN_PASSWORD); a random password is printed once when unset. */
+  adminName: string;
+  adminPassword: string | null;
   /** Origin the gateway is reached at from outside (image and download URLs); default: the request's. */
   publicUrl: string | null;
   signedUrlTtlSeconds: number;
@@ -109,6 +116,14 @@ const int = (v: string | undefined, d: number, name = 'a numeric setting') => {
   return n;
 };
 
+/** Seconds, or a number with a unit: 90s, 30m, 12h, 7d. */
+const duration = (v: string | undefined, d: number, name: string) => {
+  if (v === undefined || v === '') return d;
+  const m = /^(\d+)\s*([smhd]?)$/i.exec(v.trim());
+  if (!m || Number(m[1]) <= 0) throw new ConfigError(`${name} must be a duration such as 3600, 12h or 7d, got "${v}"`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
+};
+
 const flag = (v: string | undefined, d: boolean) => (v === undefined || v === '' ? d : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
 
 const oneOf = <T extends string>(v: string | undefined, allowed: readonly T[], d: T, name: string): T => {
@@ -135,6 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
     jwtSecret: env.JWT_SECRET ?? null,
     tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 3600, 'TOKEN_TTL_SECONDS'),
+    sessionTtlSeconds: duration(env.SESSION_TTL, 7 * 86_400, 'SESSION_TTL'),
+    sessionTokenTtlSeconds: Math.max(10, int(env.SESSION_TOKEN_TTL_SECONDS, 600, 'SESSION_TOKEN_TTL_SECONDS')),
+    adminName: env.ADMIN_NAME || 'admin',
+    adminPassword: env.ADMIN_PASSWORD || null,
     publicUrl: env.PUBLIC_URL ?? null,
     signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600, 'SIGNED_URL_TTL_SECONDS'),
     redisUrl: env.REDIS_URL || null,

@@ -3,7 +3,9 @@ import { AppError } from './errors.ts';
 import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
+import type { Accounts } from './runtime/auth/accounts.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
+import { queueCookie, readCookie, sessionCookie } from './http/session-cookie.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
@@ -29,6 +31,8 @@ export interface Services {
   log: Logger;
   store: Store;
   auth: Auth;
+  /** People (dashboard sign-in, roles, sessions) and API client administration. */
+  accounts: Accounts;
   urls: UrlSigner;
   pubsub: PubSub;
   /** Background work (training, background predictions, exports, sweeps): BullMQ with REDIS_URL, else in this process. */
@@ -66,6 +70,8 @@ export interface Context {
   baseUrl: string;
   /** Signed image and download links for answers. */
   links: Links;
+  /** The dashboard session cookie of the request, and a way to set or clear it on the response. */
+  session: { token: string | null; set(token: string | null, maxAgeSeconds: number): void; userAgent: string | null };
 }
 
 export interface ContextInit {
@@ -106,6 +112,11 @@ export function createContextFactory(services: Services): (initial: ContextInit)
       loaders: createLoaders(services.store),
       baseUrl,
       links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
+      session: {
+        token: readCookie(initial.request),
+        userAgent: initial.request.headers.get('user-agent'),
+        set: (token, maxAge) => queueCookie(initial.request, sessionCookie(initial.request, services.config.publicUrl, token, maxAge)),
+      },
     };
   };
 }

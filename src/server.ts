@@ -11,8 +11,10 @@ import { limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
+import { sessionCookies } from './http/session-cookie.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
+import { createAccounts } from './runtime/auth/accounts.ts';
 import { createAuth } from './runtime/auth/auth.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
@@ -116,6 +118,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     });
     const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
     const auth = await createAuth({ store, config });
+    const accounts = createAccounts({ store, auth, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
@@ -138,7 +141,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return { config, log, store, auth, accounts, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -158,6 +161,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   // Deliveries a previous process left pending go out again (in order, after their backoff).
   await services.webhooks.resume();
   const bootstrapCredentials = await auth.bootstrap();
+  // The first start of an empty installation also makes the first person (an admin) to sign in with.
+  const bootstrapAdmin = await services.accounts.bootstrapAdmin();
 
   const { upload } = config;
   const subscriptions = openSubscriptions();
@@ -179,6 +184,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       ...obs.plugins,
       requestLogging(log),
       ...(config.role === 'worker' ? [workerRoutesOnly()] : []),
+      sessionCookies(),
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
@@ -270,7 +276,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     return { ...(await listen()), metricsPort };
   };
 
-  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws, subscriptions, metrics: obs.metrics };
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials, bootstrapAdmin, ws, subscriptions, metrics: obs.metrics };
 }
 
 export type Server = Awaited<ReturnType<typeof createServer>>;

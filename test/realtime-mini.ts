@@ -19,7 +19,7 @@ export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUr
     async verify(header: string | null | undefined): Promise<Principal> {
       const m = /^Bearer ok(?::(\w+))?:(\d+(?:\.\d+)?)$/.exec(header ?? '');
       if (!m) throw new AppError(ErrorCode.UNAUTHENTICATED, 'bad token');
-      return { clientId: m[1] ?? 'c', scope: 'all', expiresAt: Date.now() / 1000 + Number(m[2]) };
+      return { clientId: m[1] ?? 'c', scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin'] as const), expiresAt: Date.now() / 1000 + Number(m[2]), user: null };
     },
   };
   /** How often the subscription field's `resolve` ran (one per event per distinct execution). */

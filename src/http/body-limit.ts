@@ -52,8 +52,9 @@ export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
     async onRequestParse({ request }) {
       if (!request.body || !isMultipart(request)) return;
       const principal = await auth.verify(request.headers.get('authorization'));
-      if (principal.scope !== 'all') {
-        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
+      // Judging pictures (operators) is the least an upload is for; each mutation checks its own scope after.
+      if (!principal.scopes.has('predict')) {
+        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "predict"`);
       }
     },
   };

@@ -108,7 +108,9 @@ builder.mutationFields((t) => ({
   addItems: t.field({
     type: AddItemsPayload,
     description:
-      'Uploads pictures, one item per file, all or nothing. Target: targetId, else the target of modelId, else the default one (created as "default" when there is none).',
+      'Uploads pictures, one item per file, all or nothing. Target: targetId, else the target of modelId, else the default one (created as "default" when there is none). Training pictures need scope train, pictures to judge scope predict.',
+    skipTypeScopes: true,
+    authScopes: (_root, args) => (args.training ? { writer: true } : { predict: true }),
     args: {
       files: t.arg({ type: ['File'], required: true }),
       training: t.arg.boolean({ required: true }),

@@ -77,12 +77,18 @@ const download = (ctx: Context, file: PreparedFile): DownloadShape => ({
 builder.mutationFields((t) => ({
   predict: t.field({
     type: [Assessment],
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Judges the items now; returns when every assessment is stored (in itemIds order)',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.predict(args.modelId, distinctIds(args.itemIds, 'itemIds')),
   }),
   predictImages: t.field({
     type: [Assessment],
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: "Uploads pictures as PREDICTION items of the model's target and judges them in one request",
     args: { modelId: t.arg.id({ required: true }), files: t.arg({ type: ['File'], required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -93,12 +99,18 @@ builder.mutationFields((t) => ({
   }),
   requestPrediction: t.field({
     type: PredictionJob,
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Judges the items in the background (as the REST predict); each result is stored, then published on predictionResults',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.request(args.modelId, distinctIds(args.itemIds, 'itemIds')),
   }),
   cancelPredictionJob: t.field({
     type: PredictionJob,
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Stops a queued or running background prediction; what was judged stays. CONFLICT once it has ended',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.cancelJob(args.id),

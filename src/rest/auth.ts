@@ -19,7 +19,8 @@ export async function authenticate(request: Request, scope: RestScope, services:
     if (err instanceof AppError) throw restFailureOf(err);
     throw err;
   }
-  if (scope === 'all' && principal.scope !== 'all') {
+  // REST's writes are the engineer's (scope train); `all` tokens have it.
+  if (scope === 'all' && !principal.scopes.has('train')) {
     throw new RestFailure(403, `scope "${principal.scope}" may not do this; it needs scope "all"`, { code: 'FORBIDDEN' });
   }
   return principal;

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
 import type { Context } from '../context.ts';
 import { AppError, ErrorCode } from '../errors.ts';
@@ -9,17 +9,26 @@ import { AppError, ErrorCode } from '../errors.ts';
  * The one Pothos builder. Conventions every schema file relies on:
  * - fields are NON-NULL by default (`defaultFieldNullability: false`); say `nullable: true`
  *   where the contract has no `!`. Arguments stay optional unless `required: true`.
- * - scopes: `authenticated` (any valid token) and `writer` (token with scope `all`). Query and
- *   Subscription fields require `authenticated`, Mutation fields `writer` (set on the root types
- *   in schema/root.ts); a failure throws UNAUTHENTICATED (no/invalid token) or FORBIDDEN.
+ * - scopes (runtime/auth/scopes.ts): `authenticated` (any valid token), `predict` (judge pictures),
+ *   `writer` (scope `train`: every ordinary change) and `admin` (people, clients, license,
+ *   webhooks). Query and Subscription fields require `authenticated`, Mutation fields `writer`
+ *   (set on the root types in schema/root.ts) unless a field says otherwise; a failure throws
+ *   UNAUTHENTICATED (no/invalid token) or FORBIDDEN.
  * - ids are the store's raw ids (see resolvers/node.ts for how `node(id)` finds the type), so
  *   the relay plugin's global-id encoding is the identity.
  * - connections return `{ edges, pageInfo, totalCount }`; build them with `connectionFromPage`
  *   (schema/connection.ts).
  */
+/** The first auth scope a failure names (`writer`, `predict`, `admin`…). */
+function failedScope(failure: AuthFailure): string | null {
+  if ('scope' in failure) return failure.scope;
+  if ('failures' in failure) for (const f of failure.failures) if (failedScope(f)) return failedScope(f);
+  return null;
+}
+
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; writer: boolean };
+  AuthScopes: { authenticated: boolean; predict: boolean; writer: boolean; admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
@@ -36,13 +45,17 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.principal !== null,
-      writer: ctx.principal?.scope === 'all',
+      predict: ctx.principal?.scopes.has('predict') ?? false,
+      writer: ctx.principal?.scopes.has('train') ?? false,
+      admin: ctx.principal?.scopes.has('admin') ?? false,
     }),
-    unauthorizedError: (_parent, ctx) => {
+    unauthorizedError: (_parent, ctx, _info, result) => {
       if (ctx.principal === null) {
         return ctx.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
       }
-      return new AppError(ErrorCode.FORBIDDEN, `scope "${ctx.principal.scope}" may not do this; it needs scope "all"`);
+      const needed = ({ writer: 'train', predict: 'predict', admin: 'admin' } as Record<string, string>)[failedScope(result.failure) ?? 'writer'] ?? 'train';
+      const who = ctx.principal.user ? `role "${ctx.principal.user.role}"` : `scope "${ctx.principal.scope}"`;
+      return new AppError(ErrorCode.FORBIDDEN, `${who} may not do this; it needs scope "${needed}"`, { requiredScope: needed });
     },
   },
   relay: {

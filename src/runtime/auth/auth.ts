@@ -4,13 +4,28 @@ import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
 import { Scope } from '../store/types.ts';
+import { parseScopes, scopeClaim, type ScopeName } from './scopes.ts';
 import { DUMMY_HASH, hashSecret, verifySecret } from './secret-hash.ts';
 
 export interface Principal {
+  /** The token's subject: an API client's id, or `user:<id>` for a person. */
   clientId: string;
-  scope: Scope;
+  /** The scope claim as the token has it (`all`, or a list such as `read predict`). */
+  scope: string;
+  /** What the claim grants (see scopes.ts). */
+  scopes: ReadonlySet<ScopeName>;
   /** epoch seconds */
   expiresAt: number;
+  /** The person and browser session behind a dashboard token; null for API clients. */
+  user: { id: string; name: string; role: string; sessionId: string } | null;
+}
+
+export interface UserTokenSubject {
+  id: string;
+  name: string;
+  role: string;
+  scopes: readonly ScopeName[];
+  sessionId: string;
 }
 
 export interface Auth {
@@ -24,7 +39,12 @@ export interface Auth {
    * to print once; null otherwise.
    */
   bootstrap(): Promise<{ clientId: string; clientSecret: string } | null>;
-  createClient(scope: Scope, name?: string | null): Promise<{ clientId: string; clientSecret: string }>;
+  /** `scope`: a scope claim (`all`, `read`, `read predict`…). BAD_USER_INPUT when it names an unknown scope. */
+  createClient(scope: string, name?: string | null): Promise<{ clientId: string; clientSecret: string }>;
+  /** A new secret for the client (the old one stops working); NOT_FOUND when there is none. */
+  rotateClientSecret(clientId: string): Promise<{ clientId: string; clientSecret: string }>;
+  /** A short token for a signed-in person (SESSION_TOKEN_TTL_SECONDS). */
+  issueUserToken(user: UserTokenSubject): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }>;
 }
 
 export const TOKEN_ISSUER = 'spectro-gateway';
@@ -34,7 +54,6 @@ const CLOCK_TOLERANCE_S = 5;
 const BAD_CREDENTIALS = 'invalid client credentials';
 
 const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message);
-const isScope = (s: unknown): s is Scope => s === Scope.READ || s === Scope.ALL;
 
 /** HS256 wants at least 256 bits of key; a shorter configured secret is stretched by hashing. */
 function keyFrom(secret: string): Uint8Array {
@@ -55,12 +74,26 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
   const key = await signingKey(store, config);
   const ttl = config.tokenTtlSeconds;
 
-  const createClient = async (scope: Scope, name: string | null = null) => {
-    if (!isScope(scope)) throw badInput(`scope must be "read" or "all"`, { argument: 'scope' });
+  const createClient = async (scope: string, name: string | null = null) => {
+    const scopes = parseScopes(scope);
+    if (!scopes) throw badInput(`scope must be "all" or a list of read, predict, train, admin; got "${scope}"`, { argument: 'scope' });
     const clientId = `spc_${randomBytes(12).toString('hex')}`;
     const clientSecret = randomBytes(32).toString('base64url');
-    await store.createClient({ clientId, secretHash: await hashSecret(clientSecret), scope, name, createdAt: new Date(now()).toISOString() });
+    await store.createClient({ clientId, secretHash: await hashSecret(clientSecret), scope: scopeClaim(scopes) as Scope, name, createdAt: new Date(now()).toISOString() });
     return { clientId, clientSecret };
+  };
+
+  const sign = (claims: Record<string, unknown>, subject: string, lifetime: number) => {
+    const iat = Math.floor(now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + lifetime)
+      .setJti(randomUUID())
+      .sign(key);
   };
 
   return {
@@ -71,17 +104,14 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
       const client = await store.clientById(clientId);
       const ok = await verifySecret(clientSecret, client?.secretHash ?? DUMMY_HASH);
       if (!client || !ok) throw unauthenticated(BAD_CREDENTIALS);
-      const iat = Math.floor(now() / 1000);
-      const accessToken = await new SignJWT({ scope: client.scope })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuer(TOKEN_ISSUER)
-        .setAudience(TOKEN_AUDIENCE)
-        .setSubject(client.clientId)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + ttl)
-        .setJti(randomUUID())
-        .sign(key);
+      const accessToken = await sign({ scope: client.scope }, client.clientId, ttl);
       return { accessToken, tokenType: 'Bearer', expiresIn: ttl };
+    },
+
+    async issueUserToken(user) {
+      const lifetime = config.sessionTokenTtlSeconds;
+      const claims = { scope: scopeClaim(user.scopes), name: user.name, role: user.role, sid: user.sessionId };
+      return { accessToken: await sign(claims, `user:${user.id}`, lifetime), tokenType: 'Bearer', expiresIn: lifetime };
     },
 
     async verify(authorization) {
@@ -99,8 +129,15 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
           currentDate: new Date(now()),
           requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         });
-        if (!isScope(payload.scope) || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
-        return { clientId: payload.sub, scope: payload.scope, expiresAt: payload.exp! };
+        const scopes = parseScopes(payload.scope);
+        if (!scopes || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
+        let user: Principal['user'] = null;
+        if (payload.sub.startsWith('user:')) {
+          const { name, role, sid } = payload;
+          if (typeof name !== 'string' || typeof role !== 'string' || typeof sid !== 'string') throw unauthenticated('the token is invalid');
+          user = { id: payload.sub.slice(5), name, role, sessionId: sid };
+        }
+        return { clientId: payload.sub, scope: payload.scope as string, scopes, expiresAt: payload.exp!, user };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof joseErrors.JWTExpired) throw unauthenticated('the token has expired');
@@ -128,5 +165,11 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
     },
 
     createClient,
+
+    async rotateClientSecret(clientId) {
+      const clientSecret = randomBytes(32).toString('base64url');
+      await store.updateClient(clientId, { secretHash: await hashSecret(clientSecret) });
+      return { clientId, clientSecret };
+    },
   };
 }

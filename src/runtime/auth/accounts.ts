@@ -1,0 +1,199 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Config } from '../../config.ts';
+import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
+import type { Store } from '../store/store.ts';
+import type { ClientRecord, UserRecord, UserSessionRecord } from '../store/types.ts';
+import type { Auth, Principal } from './auth.ts';
+import { isRole, parseScopes, ROLE_SCOPES, ROLES, type Role, type ScopeName } from './scopes.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifySecret } from './secret-hash.ts';
+
+/** What a signed-in page gets: a short access token and who it is; the session token goes in the cookie only. */
+export interface SignedIn {
+  sessionToken: string;
+  /** When the session ends unless used again (each use slides it). */
+  sessionExpiresAt: string;
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  user: UserRecord;
+}
+
+export interface ApiClient {
+  clientId: string;
+  name: string | null;
+  scopes: ScopeName[];
+  createdAt: string;
+}
+
+/** People (dashboard sign-in, roles, sessions) and the administration of API clients. */
+export interface Accounts {
+  /** BAD_USER_INPUT for a bad name, role or a password under 8 characters; CONFLICT for a taken name. */
+  createUser(input: { name: string; role: string; password?: string | null }): Promise<{ user: UserRecord; password: string | null }>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Disabling or changing the role signs the user out everywhere. The last enabled admin stays one. */
+  updateUser(id: string, patch: { role?: string | null; disabled?: boolean | null; password?: string | null }): Promise<UserRecord>;
+  deleteUser(id: string): Promise<void>;
+  /** Signs the user out of every browser; answers how many sessions ended. */
+  revokeSessions(userId: string): Promise<number>;
+  sessionsOf(userId: string): Promise<UserSessionRecord[]>;
+  /** UNAUTHENTICATED, one message for unknown name, wrong password and disabled user. */
+  signIn(name: string, password: string, userAgent: string | null): Promise<SignedIn>;
+  /** A fresh access token for a live session, sliding its expiry; UNAUTHENTICATED when it has ended. */
+  refresh(sessionToken: string): Promise<SignedIn>;
+  signOut(sessionToken: string): Promise<void>;
+  /** The person a principal stands for (null for API clients). */
+  userOf(principal: Principal): Promise<UserRecord | null>;
+  changeOwnPassword(principal: Principal, current: string, next: string): Promise<void>;
+  /** With no user at all, creates the first admin (ADMIN_NAME / ADMIN_PASSWORD); answers a generated password to print once. */
+  bootstrapAdmin(): Promise<{ name: string; password: string } | null>;
+  listClients(): Promise<ApiClient[]>;
+  createClient(scopes: string, name: string | null): Promise<{ client: ApiClient; clientSecret: string }>;
+  rotateClientSecret(clientId: string): Promise<{ client: ApiClient; clientSecret: string }>;
+  revokeClient(clientId: string): Promise<void>;
+}
+
+const BAD_SIGN_IN = 'wrong name or password';
+const NAME = /^[A-Za-z0-9][\w.@-]{0,63}$/;
+const MIN_PASSWORD = 8;
+
+const unauthenticated = (m: string) => new AppError(ErrorCode.UNAUTHENTICATED, m);
+/** Only the hash of a session token is stored (see migration 0006). */
+export const sessionId = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+const toApiClient = (c: ClientRecord): ApiClient => ({
+  clientId: c.clientId,
+  name: c.name,
+  scopes: [...(parseScopes(c.scope) ?? [])],
+  createdAt: c.createdAt,
+});
+
+export function createAccounts(deps: { store: Store; auth: Auth; config: Config; now?: () => number }): Accounts {
+  const { store, auth, config } = deps;
+  const now = deps.now ?? Date.now;
+  const expiry = () => new Date(now() + config.sessionTtlSeconds * 1000).toISOString();
+
+  const checkPassword = (password: string) => {
+    if (password.length < MIN_PASSWORD) throw badInput(`the password must have at least ${MIN_PASSWORD} characters`, { argument: 'password' });
+  };
+  const checkRole = (role: string): Role => {
+    if (!isRole(role)) throw badInput(`role must be one of ${ROLES.join(', ')}; got "${role}"`, { argument: 'role' });
+    return role;
+  };
+  const existing = async (id: string) => (await store.userById(id)) ?? Promise.reject(notFound('User', id));
+  /** Refuses a change that would leave no enabled admin to manage people. */
+  const keepAnAdmin = async (user: UserRecord) => {
+    if (user.role === 'admin' && !user.disabled && (await store.countUsers('admin')) <= 1) {
+      throw new AppError(ErrorCode.CONFLICT, `"${user.name}" is the last admin; make someone else admin first`);
+    }
+  };
+
+  const tokenFor = async (user: UserRecord, session: { id: string; expiresAt: string }, sessionToken: string): Promise<SignedIn> => {
+    const role = checkRole(user.role);
+    const token = await auth.issueUserToken({ id: user.id, name: user.name, role, scopes: ROLE_SCOPES[role], sessionId: session.id });
+    return { sessionToken, sessionExpiresAt: session.expiresAt, ...token, user };
+  };
+
+  return {
+    async createUser({ name, role, password }) {
+      const n = name.trim();
+      if (!NAME.test(n)) throw badInput('a name is 1 to 64 letters, digits and . _ @ -, starting with a letter or digit', { argument: 'name' });
+      checkRole(role);
+      const generated = password ? null : randomBytes(12).toString('base64url');
+      const plain = password ?? generated!;
+      checkPassword(plain);
+      const user = await store.createUser({ name: n, role, passwordHash: await hashPassword(plain) });
+      return { user, password: generated };
+    },
+    listUsers: () => store.listUsers(),
+    async updateUser(id, patch) {
+      const user = await existing(id);
+      if (patch.role != null) checkRole(patch.role);
+      if (patch.password != null) checkPassword(patch.password);
+      const demoted = patch.role != null && patch.role !== 'admin';
+      if (demoted || patch.disabled === true) await keepAnAdmin(user);
+      const updated = await store.updateUser(id, {
+        ...(patch.role != null ? { role: patch.role } : {}),
+        ...(patch.disabled != null ? { disabled: patch.disabled } : {}),
+        ...(patch.password != null ? { passwordHash: await hashPassword(patch.password) } : {}),
+      });
+      // A session holds what the person may do until its next refresh: end it when that changes.
+      if ((patch.role != null && patch.role !== user.role) || patch.disabled === true || patch.password != null) {
+        await store.revokeUserSessions(id);
+      }
+      return updated;
+    },
+    async deleteUser(id) {
+      await keepAnAdmin(await existing(id));
+      await store.deleteUser(id);
+    },
+    async revokeSessions(userId) {
+      await existing(userId);
+      return store.revokeUserSessions(userId);
+    },
+    sessionsOf: (userId) => store.sessionsOfUser(userId),
+
+    async signIn(name, password, userAgent) {
+      if (typeof name !== 'string' || typeof password !== 'string' || !name || !password) throw unauthenticated(BAD_SIGN_IN);
+      const user = await store.userByName(name.trim());
+      // Verified against a dummy for unknown names, so timing does not tell which names exist.
+      const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!user || !ok || user.disabled) throw unauthenticated(BAD_SIGN_IN);
+      const sessionToken = randomBytes(32).toString('base64url');
+      const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
+      return tokenFor(user, session, sessionToken);
+    },
+    async refresh(sessionToken) {
+      const ended = unauthenticated('the session has ended; sign in again');
+      if (!sessionToken) throw ended;
+      const session = await store.liveSession(sessionId(sessionToken));
+      if (!session) throw ended;
+      const user = await store.userById(session.userId);
+      if (!user || user.disabled) throw ended;
+      const expiresAt = expiry();
+      await store.renewSession(session.id, expiresAt);
+      return tokenFor(user, { id: session.id, expiresAt }, sessionToken);
+    },
+    async signOut(sessionToken) {
+      if (sessionToken) await store.revokeSession(sessionId(sessionToken));
+    },
+    async userOf(principal) {
+      return principal.user ? store.userById(principal.user.id) : null;
+    },
+    async changeOwnPassword(principal, current, next) {
+      const user = principal.user ? await store.userById(principal.user.id) : null;
+      if (!user) throw new AppError(ErrorCode.FORBIDDEN, 'only a signed-in person has a password to change');
+      if (!user.passwordHash || !(await verifySecret(current, user.passwordHash))) throw badInput('the current password is wrong', { argument: 'currentPassword' });
+      checkPassword(next);
+      await store.updateUser(user.id, { passwordHash: await hashPassword(next) });
+      // Every other browser signs in again with the new password.
+      for (const s of await store.sessionsOfUser(user.id)) if (s.id !== principal.user!.sessionId) await store.revokeSession(s.id);
+    },
+    async bootstrapAdmin() {
+      if ((await store.countUsers()) > 0) return null;
+      try {
+        const { user, password } = await this.createUser({ name: config.adminName, role: 'admin', password: config.adminPassword });
+        return password ? { name: user.name, password } : null;
+      } catch (err) {
+        // Another instance on the same database made it first.
+        if (err instanceof AppError && err.code === ErrorCode.CONFLICT) return null;
+        throw err;
+      }
+    },
+
+    listClients: async () => (await store.listClients()).map(toApiClient),
+    async createClient(scopes, name) {
+      const { clientId, clientSecret } = await auth.createClient(scopes, name);
+      return { client: toApiClient((await store.clientById(clientId))!), clientSecret };
+    },
+    async rotateClientSecret(clientId) {
+      const { clientSecret } = await auth.rotateClientSecret(clientId);
+      return { client: toApiClient((await store.clientById(clientId))!), clientSecret };
+    },
+    async revokeClient(clientId) {
+      if (config.clientId && clientId === config.clientId) {
+        throw new AppError(ErrorCode.CONFLICT, `"${clientId}" is the bootstrap client of SPECTRO_CLIENT_ID; it would come back at the next start`);
+      }
+      await store.deleteClient(clientId);
+    },
+  };
+}
