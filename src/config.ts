@@ -35,6 +35,8 @@ export interface Config {
   sessionTokenTtlSeconds: number;
   /** Name and password of the admin the first start creates (ADMIN_NAME, ADMIN_PASSWORD); a random password is printed once when unset. */
   adminName: string;
+  /** scrypt cost of password hashes as log2(N) (PASSWORD_SCRYPT_LOG2_N, 14..20; 17 = 128 MiB per hash). */
+  passwordScryptLog2N: number;
   adminPassword: string | null;
   /** Origin the gateway is reached at from outside (image and download URLs); default: the request's. */
   publicUrl: string | null;
@@ -116,6 +118,11 @@ const int = (v: string | undefined, d: number, name = 'a numeric setting') => {
   return n;
 };
 
+const range = (n: number, lo: number, hi: number, name: string) => {
+  if (n < lo || n > hi) throw new ConfigError(`${name} must be between ${lo} and ${hi}, got ${n}`);
+  return n;
+};
+
 /** Seconds, or a number with a unit: 90s, 30m, 12h, 7d. */
 const duration = (v: string | undefined, d: number, name: string) => {
   if (v === undefined || v === '') return d;
@@ -153,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: duration(env.SESSION_TTL, 7 * 86_400, 'SESSION_TTL'),
     sessionTokenTtlSeconds: Math.max(10, int(env.SESSION_TOKEN_TTL_SECONDS, 600, 'SESSION_TOKEN_TTL_SECONDS')),
     adminName: env.ADMIN_NAME || 'admin',
+    passwordScryptLog2N: range(int(env.PASSWORD_SCRYPT_LOG2_N, 17, 'PASSWORD_SCRYPT_LOG2_N'), 14, 20, 'PASSWORD_SCRYPT_LOG2_N'),
     adminPassword: env.ADMIN_PASSWORD || null,
     publicUrl: env.PUBLIC_URL ?? null,
     signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600, 'SIGNED_URL_TTL_SECONDS'),

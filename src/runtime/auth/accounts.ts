@@ -101,7 +101,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       const generated = password ? null : randomBytes(12).toString('base64url');
       const plain = password ?? generated!;
       checkPassword(plain);
-      const user = await store.createUser({ name: n, role, passwordHash: await hashPassword(plain) });
+      const user = await store.createUser({ name: n, role, passwordHash: await hashPassword(plain, config.passwordScryptLog2N) });
       return { user, password: generated };
     },
     listUsers: () => store.listUsers(),
@@ -114,7 +114,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       const updated = await store.updateUser(id, {
         ...(patch.role != null ? { role: patch.role } : {}),
         ...(patch.disabled != null ? { disabled: patch.disabled } : {}),
-        ...(patch.password != null ? { passwordHash: await hashPassword(patch.password) } : {}),
+        ...(patch.password != null ? { passwordHash: await hashPassword(patch.password, config.passwordScryptLog2N) } : {}),
       });
       // A session holds what the person may do until its next refresh: end it when that changes.
       if ((patch.role != null && patch.role !== user.role) || patch.disabled === true || patch.password != null) {
@@ -164,7 +164,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       if (!user) throw new AppError(ErrorCode.FORBIDDEN, 'only a signed-in person has a password to change');
       if (!user.passwordHash || !(await verifySecret(current, user.passwordHash))) throw badInput('the current password is wrong', { argument: 'currentPassword' });
       checkPassword(next);
-      await store.updateUser(user.id, { passwordHash: await hashPassword(next) });
+      await store.updateUser(user.id, { passwordHash: await hashPassword(next, config.passwordScryptLog2N) });
       // Every other browser signs in again with the new password.
       for (const s of await store.sessionsOfUser(user.id)) if (s.id !== principal.user!.sessionId) await store.revokeSession(s.id);
     },

@@ -16,6 +16,8 @@ const derive = (secret: string, salt: Buffer, o: ScryptOptions) =>
  * thread pool, so a sign-in never blocks the event loop.
  */
 const PASSWORD_PARAMS = { N: 1 << 17, r: 8, p: 1 } as const;
+/** The smallest cost PASSWORD_SCRYPT_LOG2_N may ask for (16 MiB); below, passwords fall to a GPU. */
+export const MIN_PASSWORD_LOG2_N = 14;
 
 /** `scrypt$N$r$p$salt$hash` (base64url), so the cost can be raised later without breaking old hashes. */
 export async function hashSecret(secret: string, params: { N: number; r: number; p: number } = PARAMS): Promise<string> {
@@ -24,7 +26,9 @@ export async function hashSecret(secret: string, params: { N: number; r: number;
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-export const hashPassword = (password: string) => hashSecret(password, PASSWORD_PARAMS);
+/** `log2N`: PASSWORD_SCRYPT_LOG2_N (default 17); stored in each hash, so a change applies to new passwords only. */
+export const hashPassword = (password: string, log2N = 17) =>
+  hashSecret(password, { ...PASSWORD_PARAMS, N: 2 ** Math.max(MIN_PASSWORD_LOG2_N, Math.min(20, log2N)) });
 /** A password hash no password matches, verified against for unknown names so both failures take as long. */
 export const DUMMY_PASSWORD_HASH = `scrypt$${PASSWORD_PARAMS.N}$${PASSWORD_PARAMS.r}$${PASSWORD_PARAMS.p}$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(KEYLEN).toString('base64url')}`;
 
