@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateImage, toPng } from '../bench/synthetic.ts';
+import { startServer, type TestServer } from './predict-server.ts';
+
+/**
+ * The operator flows of the dashboard in a real browser (Debian's chromium), through the
+ * gateway's real port: sign in, stay signed in across token expiry, upload, train with
+ * progress, activate, live results, threshold preview, role limits, a phone-width layout.
+ * Screenshots go to test-results/dashboard/ (CI keeps them as artifacts).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+const SHOTS = path.resolve(import.meta.dirname, '../test-results/dashboard');
+const ADMIN_PASSWORD = 'admin-password-for-tests';
+// The shortest access tokens the gateway allows: the page must renew them several times here.
+const TOKEN_TTL_S = 10;
+
+const png = async (seed: number, defect = false) => ({
+  name: `${defect ? 'ng' : 'ok'}-${seed}.png`,
+  mimeType: 'image/png',
+  buffer: await toPng(generateImage('plate', { seed, size: 96, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null })),
+});
+
+describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, () => {
+  let ts: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    ts = await startServer({ ADMIN_PASSWORD, SESSION_TOKEN_TTL_SECONDS: String(TOKEN_TTL_S) });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Confirmations (activate, delete) are accepted, as an operator would.
+    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'line 2' : undefined));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.stop();
+  });
+
+  async function signIn(p: Page, name: string, password: string) {
+    await p.goto(`${ts.url}/`);
+    await p.locator('#signin-form').waitFor();
+    await p.fill('#signin-form input[name=name]', name);
+    await p.fill('#signin-form input[name=password]', password);
+    await p.click('#signin-form button[type=submit]');
+  }
+
+  it('signs a person in; the header shows the connection and who it is; empty states say what to do', async () => {
+    await signIn(page, 'admin', 'wrong-password');
+    await expect.poll(() => page.textContent('#signin-error')).toBe('Wrong name or password.');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.locator('#app').waitFor();
+    expect(await page.textContent('#who')).toBe('admin · admin');
+    // Live while the training feed is connected, though no model is active.
+    await expect.poll(() => page.getAttribute('#live', 'data-state')).toBe('live');
+    expect(await page.textContent('#live')).toBe('live');
+    expect(await page.textContent('#feed-summary')).toBe('Train a model, then activate it to judge pictures.');
+    expect(await page.isDisabled('#train-button')).toBe(true);
+    expect(await page.textContent('#train-reason')).toBe('Add OK pictures (good parts) first: a model learns what good looks like.');
+    // The cookie is out of reach of page scripts.
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'spectro_session', httpOnly: true, sameSite: 'Strict' });
+  });
+
+  it('refuses a .txt by name, adds OK and NG pictures, trains with live progress and activates after confirmation', async () => {
+    await page.setInputFiles('#add-ok', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }]);
+    await expect.poll(() => page.textContent('#notices')).toContain('Not added as OK pictures: notes.txt');
+
+    await page.setInputFiles('#add-ok', await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((s) => png(s))));
+    await expect.poll(() => page.textContent('#training-count')).toBe('8 OK · 0 NG');
+    await page.setInputFiles('#add-ng', await Promise.all([101, 102, 103].map((s) => png(s, true))));
+    await expect.poll(() => page.textContent('#training-count')).toBe('8 OK · 3 NG');
+    expect(await page.isDisabled('#train-button')).toBe(false);
+    expect(await page.textContent('#train-reason')).toBe('');
+
+    await page.selectOption('#train-algorithm', 'pattern-matching');
+    await page.fill('#train-name', 'plates');
+    await page.click('#train-button');
+    await page.locator('#models .model .progress:not([hidden])').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'training.png') });
+    await page.locator('#models .model .pill.s-READY').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.textContent('#feed-summary')).toBe('Activate a READY model to judge pictures.');
+
+    await page.click('#models .model button:text("Activate")');
+    await page.locator('#models .model .pill.active:not([hidden])').waitFor();
+    await expect.poll(() => page.textContent('#feed-summary')).toBe('Waiting for results…');
+  }, 180_000);
+
+  it('judges pictures into the live results, and stays signed in across token expiry (the cookie renews)', async () => {
+    await page.setInputFiles('#predict-files', [await png(201), await png(202, true)]);
+    await expect.poll(() => page.locator('#feed .result').count(), { timeout: 30_000 }).toBe(2);
+
+    // Two renewals: past the lifetime of the token the page signed in with.
+    for (let i = 0; i < 2; i++) {
+      await page.waitForResponse(async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('"RefreshSession"') && r.status() === 200, { timeout: TOKEN_TTL_S * 2000 });
+    }
+    expect(await page.isVisible('#signin')).toBe(false);
+    // A picture judged elsewhere (the line) arrives on the live feed that outlived its first token.
+    const judged = await ts.upload(
+      'mutation($m: ID!, $f: [File!]!) { predictImages(modelId: $m, files: $f) { id } }',
+      { m: 'active', f: [null] },
+      { 'f.0': { name: 'from-line.png', body: (await png(203)).buffer, type: 'image/png' } },
+    );
+    expect(judged.errors).toBeUndefined();
+    await expect.poll(() => page.locator('#feed .result .name:text("from-line.png")').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getAttribute('#live', 'data-state')).toBe('live');
+
+    // A reload (a wall screen after a power cut) comes straight back in with the cookie.
+    await page.reload();
+    await page.locator('#app').waitFor();
+    expect(await page.isVisible('#signin')).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'results.png') });
+  }, 60_000);
+
+  it('previews a threshold on the labelled pictures before saving it', async () => {
+    await page.click('#models .model button:text("Threshold…")');
+    await page.locator('#tune-effect div').first().waitFor({ timeout: 30_000 });
+    const cells = () => page.locator('#tune-effect b').allTextContents();
+    // Everything above 0 is BAD: every OK picture rejected, every NG one caught.
+    await page.locator('#tune-slider').fill('0');
+    expect(await cells()).toEqual(['0 / 8', '8 / 8', '3 / 3', '0 / 3']);
+    const max = Number(await page.getAttribute('#tune-slider', 'max'));
+    await page.locator('#tune-slider').fill(String(max));
+    expect(await cells()).toEqual(['8 / 8', '0 / 8', '0 / 3', '3 / 3']);
+    await page.click('#tune-save');
+    await expect.poll(() => page.textContent('#tune-saved')).toMatch(/^Saved: /);
+    const { data } = await ts.gql('{ model(id: "active") { predictParameters { threshold } } }');
+    expect(data.model.predictParameters.threshold).toBeCloseTo(max, 3);
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
+  it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
+    await page.click('#open-admin');
+    await page.fill('#add-user input[name=name]', 'vic');
+    await page.selectOption('#add-user select[name=role]', 'VIEWER');
+    await page.fill('#add-user input[name=password]', 'viewer-password');
+    await page.click('#add-user button[type=submit]');
+    await expect.poll(() => page.locator('#users tr').allTextContents()).toContainEqual(expect.stringContaining('vic'));
+    await page.keyboard.press('Escape');
+
+    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const viewer = await viewerContext.newPage();
+    await signIn(viewer, 'vic', 'viewer-password');
+    await viewer.locator('#app').waitFor();
+    expect(await viewer.textContent('#who')).toBe('vic · viewer');
+    expect(await viewer.isVisible('#training-card')).toBe(false);
+    expect(await viewer.isVisible('#predict-btn')).toBe(false);
+    expect(await viewer.isVisible('#open-admin')).toBe(false);
+    expect(await viewer.locator('#models .model button').count()).toBe(0);
+    await expect.poll(() => viewer.locator('#feed .result').count()).toBeGreaterThan(0);
+
+    // Sign-out ends the session: a reload asks to sign in again.
+    await viewer.click('#sign-out');
+    await viewer.locator('#signin-form').waitFor();
+    await viewer.reload();
+    await viewer.locator('#signin-form').waitFor();
+    expect(await viewer.isVisible('#app')).toBe(false);
+    await viewerContext.close();
+  }, 60_000);
+
+  it('fits a 390 px wide phone without sideways scrolling', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, storageState: await context.storageState() });
+    const p = await phone.newPage();
+    await p.goto(`${ts.url}/`);
+    await p.locator('#app').waitFor();
+    await expect.poll(() => p.locator('#feed .result').count()).toBeGreaterThan(0);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    for (const id of ['#sign-out', '#live', '#target-select']) {
+      const box = (await p.locator(id).boundingBox())!;
+      expect(box.x + box.width, id).toBeLessThanOrEqual(390);
+    }
+    await p.screenshot({ path: path.join(SHOTS, 'phone.png') });
+    await phone.close();
+    expect(errors).toEqual([]);
+  }, 30_000);
+});
