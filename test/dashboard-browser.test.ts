@@ -119,6 +119,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.reload();
     await page.locator('#app').waitFor();
     expect(await page.isVisible('#signin')).toBe(false);
+    await expect.poll(() => page.locator('#feed .result').count()).toBe(3);
+    // Every thumbnail drawn (its picture loaded from a signed link), for the screenshot.
+    await expect.poll(() => page.$$eval('#feed canvas', (cs) => cs.every((c) => (c as HTMLCanvasElement).style.width !== ''))).toBe(true);
+    await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(SHOTS, 'results.png') });
   }, 60_000);
 
@@ -175,6 +179,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await p.locator('#app').waitFor();
     await expect.poll(() => p.locator('#feed .result').count()).toBeGreaterThan(0);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The results come first on a phone, right under a header of at most two rows.
+    const header = (await p.locator('header.bar').boundingBox())!;
+    expect(header.height).toBeLessThan(110);
+    expect((await p.locator('#feed-col').boundingBox())!.y).toBeLessThan((await p.locator('#models').boundingBox())!.y);
     for (const id of ['#sign-out', '#live', '#target-select']) {
       const box = (await p.locator(id).boundingBox())!;
       expect(box.x + box.width, id).toBeLessThanOrEqual(390);
