@@ -8,7 +8,8 @@ import { startServer, type TestServer } from './predict-server.ts';
 /**
  * The operator flows of the dashboard in a real browser (Debian's chromium), through the
  * gateway's real port: sign in, stay signed in across token expiry, upload, train with
- * progress, activate, live results, threshold preview, role limits, a phone-width layout.
+ * progress, activate, live results, threshold preview, review into training pictures and
+ * retrain, role limits, sign-out, a phone-width layout.
  * Screenshots go to test-results/dashboard/ (CI keeps them as artifacts).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,6 +18,8 @@ const SHOTS = path.resolve(import.meta.dirname, '../test-results/dashboard');
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 // The shortest access tokens the gateway allows: the page must renew them several times here.
 const TOKEN_TTL_S = 10;
+// How long a page may take to show what the gateway answered (the test machine may be busy).
+const WAIT = { timeout: 20_000 };
 
 const png = async (seed: number, defect = false) => ({
   name: `${defect ? 'ng' : 'ok'}-${seed}.png`,
@@ -56,15 +59,15 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
 
   it('signs a person in; the header shows the connection and who it is; empty states say what to do', async () => {
     await signIn(page, 'admin', 'wrong-password');
-    await expect.poll(() => page.textContent('#signin-error')).toBe('Wrong name or password.');
+    await expect.poll(() => page.textContent('#signin-error'), WAIT).toBe('Wrong name or password.');
     await signIn(page, 'admin', ADMIN_PASSWORD);
     await page.locator('#app').waitFor();
     expect(await page.textContent('#who')).toBe('admin · admin');
     // Live while the training feed is connected, though no model is active.
-    await expect.poll(() => page.getAttribute('#live', 'data-state')).toBe('live');
+    await expect.poll(() => page.getAttribute('#live', 'data-state'), WAIT).toBe('live');
     expect(await page.textContent('#live')).toBe('live');
-    expect(await page.textContent('#feed-summary')).toBe('Train a model, then activate it to judge pictures.');
-    expect(await page.isDisabled('#train-button')).toBe(true);
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Train a model, then activate it to judge pictures.');
+    await expect.poll(() => page.isDisabled('#train-button'), WAIT).toBe(true);
     expect(await page.textContent('#train-reason')).toBe('Add OK pictures (good parts) first: a model learns what good looks like.');
     // The cookie is out of reach of page scripts.
     expect(await page.evaluate(() => document.cookie)).toBe('');
@@ -74,12 +77,12 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
 
   it('refuses a .txt by name, adds OK and NG pictures, trains with live progress and activates after confirmation', async () => {
     await page.setInputFiles('#add-ok', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }]);
-    await expect.poll(() => page.textContent('#notices')).toContain('Not added as OK pictures: notes.txt');
+    await expect.poll(() => page.textContent('#notices'), WAIT).toContain('Not added as OK pictures: notes.txt');
 
     await page.setInputFiles('#add-ok', await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((s) => png(s))));
-    await expect.poll(() => page.textContent('#training-count')).toBe('8 OK · 0 NG');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 0 NG');
     await page.setInputFiles('#add-ng', await Promise.all([101, 102, 103].map((s) => png(s, true))));
-    await expect.poll(() => page.textContent('#training-count')).toBe('8 OK · 3 NG');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 3 NG');
     expect(await page.isDisabled('#train-button')).toBe(false);
     expect(await page.textContent('#train-reason')).toBe('');
 
@@ -89,11 +92,11 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.locator('#models .model .progress:not([hidden])').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'training.png') });
     await page.locator('#models .model .pill.s-READY').waitFor({ timeout: 120_000 });
-    await expect.poll(() => page.textContent('#feed-summary')).toBe('Activate a READY model to judge pictures.');
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Activate a READY model to judge pictures.');
 
     await page.click('#models .model button:text("Activate")');
     await page.locator('#models .model .pill.active:not([hidden])').waitFor();
-    await expect.poll(() => page.textContent('#feed-summary')).toBe('Waiting for results…');
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Waiting for results…');
   }, 180_000);
 
   it('judges pictures into the live results, and stays signed in across token expiry (the cookie renews)', async () => {
@@ -113,15 +116,15 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     );
     expect(judged.errors).toBeUndefined();
     await expect.poll(() => page.locator('#feed .result .name:text("from-line.png")').count(), { timeout: 20_000 }).toBe(1);
-    await expect.poll(() => page.getAttribute('#live', 'data-state')).toBe('live');
+    await expect.poll(() => page.getAttribute('#live', 'data-state'), WAIT).toBe('live');
 
     // A reload (a wall screen after a power cut) comes straight back in with the cookie.
     await page.reload();
     await page.locator('#app').waitFor();
     expect(await page.isVisible('#signin')).toBe(false);
-    await expect.poll(() => page.locator('#feed .result').count()).toBe(3);
+    await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBe(3);
     // Every thumbnail drawn (its picture loaded from a signed link), for the screenshot.
-    await expect.poll(() => page.$$eval('#feed canvas', (cs) => cs.every((c) => (c as HTMLCanvasElement).style.width !== ''))).toBe(true);
+    await expect.poll(() => page.$$eval('#feed canvas', (cs) => cs.every((c) => (c as HTMLCanvasElement).style.width !== '')), WAIT).toBe(true);
     await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(SHOTS, 'results.png') });
   }, 60_000);
@@ -137,11 +140,27 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.locator('#tune-slider').fill(String(max));
     expect(await cells()).toEqual(['8 / 8', '0 / 8', '0 / 3', '3 / 3']);
     await page.click('#tune-save');
-    await expect.poll(() => page.textContent('#tune-saved')).toMatch(/^Saved: /);
+    await expect.poll(() => page.textContent('#tune-saved'), WAIT).toMatch(/^Saved: /);
     const { data } = await ts.gql('{ model(id: "active") { predictParameters { threshold } } }');
     expect(data.model.predictParameters.threshold).toBeCloseTo(max, 3);
     await page.keyboard.press('Escape');
   }, 60_000);
+
+  it('reviews a result into the training pictures (a correction), then retrains from there', async () => {
+    const card = page.locator('#feed .result', { has: page.locator('.name:text("ok-201.png")') });
+    expect(await card.locator('.badge').textContent()).toBe('GOOD');
+    await card.locator('.review button:text("NG")').click();
+    await expect.poll(() => card.locator('.review').textContent(), WAIT).toBe('Added to training as NG (corrected)');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 4 NG');
+    const { data } = await ts.gql('{ items(type: TRAINING, first: 50) { edges { node { name good images { url } } } } }');
+    const added = data.items.edges.map((e: { node: { name: string; good: boolean } }) => e.node).filter((n: { name: string }) => n.name === 'ok-201.png');
+    expect(added).toMatchObject([{ name: 'ok-201.png', good: false, images: [{ url: expect.any(String) }] }]);
+
+    await page.click('#retrain');
+    await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
+    await page.locator('#models .model:not(.is-active) .pill.s-READY').waitFor({ timeout: 120_000 });
+    expect(await page.locator('#models .model:not(.is-active) .model-sub').textContent()).toContain('8 OK / 4 NG');
+  }, 180_000);
 
   it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
     await page.click('#open-admin');
@@ -149,7 +168,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.selectOption('#add-user select[name=role]', 'VIEWER');
     await page.fill('#add-user input[name=password]', 'viewer-password');
     await page.click('#add-user button[type=submit]');
-    await expect.poll(() => page.locator('#users tr').allTextContents()).toContainEqual(expect.stringContaining('vic'));
+    await expect.poll(() => page.locator('#users tr').allTextContents(), WAIT).toContainEqual(expect.stringContaining('vic'));
     await page.keyboard.press('Escape');
 
     const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
@@ -161,7 +180,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     expect(await viewer.isVisible('#predict-btn')).toBe(false);
     expect(await viewer.isVisible('#open-admin')).toBe(false);
     expect(await viewer.locator('#models .model button').count()).toBe(0);
-    await expect.poll(() => viewer.locator('#feed .result').count()).toBeGreaterThan(0);
+    await expect.poll(() => viewer.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
 
     // Sign-out ends the session: a reload asks to sign in again.
     await viewer.click('#sign-out');
@@ -177,7 +196,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     const p = await phone.newPage();
     await p.goto(`${ts.url}/`);
     await p.locator('#app').waitFor();
-    await expect.poll(() => p.locator('#feed .result').count()).toBeGreaterThan(0);
+    await expect.poll(() => p.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     // The results come first on a phone, right under a header of at most two rows.
     const header = (await p.locator('header.bar').boundingBox())!;

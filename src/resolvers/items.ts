@@ -130,6 +130,17 @@ builder.mutationFields((t) => ({
       return { items };
     },
   }),
+  addToTraining: t.field({
+    type: [Item],
+    description:
+      'Reviewed pictures become training pictures of their target, labelled OK (good: true) or NG, sharing the stored files; the reviewed items stay. Then train again.',
+    args: { itemIds: t.arg.idList({ required: true }), good: t.arg.boolean({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const items = await ctx.services.items.addToTraining({ itemIds: args.itemIds, good: args.good });
+      for (const item of items) ctx.loaders.item.prime(item.id, item);
+      return items;
+    },
+  }),
   annotateItem: t.field({
     type: Item,
     description: "Replaces the user's boxes of an item; good/label also set its OK/NG label when given",
