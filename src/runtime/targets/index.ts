@@ -1,10 +1,11 @@
-import { AppError, ErrorCode } from '../../errors.ts';
-import { storeLookup } from '../store/lookup.ts';
+import { AppError, ErrorCode, badInput } from '../../errors.ts';
+import { validateRegions } from '../images/regions.ts';
+import { effectiveRegions, modelByRef, storeLookup } from '../store/lookup.ts';
 import { validName } from '../store/names.ts';
 import type { Store } from '../store/store.ts';
 import type { TargetsService } from './targets.ts';
 
-export type { TargetsService } from './targets.ts';
+export type { RegionOwner, RegionsOf, TargetsService } from './targets.ts';
 
 /** The target created for the first upload or import when nobody made one. */
 export const DEFAULT_TARGET_NAME = 'default';
@@ -37,6 +38,24 @@ export function createTargetsService({ store }: { store: Store }): TargetsServic
         if (!made) throw err;
         return made;
       }
+    },
+    async setRegions(owner, input) {
+      if (!owner.targetId === !owner.modelId) {
+        throw badInput('give either targetId or modelId: the regions belong to a target or to one of its models', { argument: 'targetId' });
+      }
+      if (owner.targetId) {
+        if (input === null) throw badInput('a target\'s regions are a list (empty: the whole picture is judged)', { argument: 'regions' });
+        const target = await lookup.target(owner.targetId);
+        const regions = validateRegions(input);
+        await store.setRegions({ kind: 'target', id: target.id }, regions);
+        return { target, model: null, regions, inherited: false };
+      }
+      const model = await modelByRef(lookup, owner.modelId!);
+      const regions = input === null ? null : validateRegions(input);
+      await store.setRegions({ kind: 'model', id: model.id }, regions);
+      const [target, sets] = await Promise.all([lookup.target(model.targetId), store.regionSetsByOwners([model.id, model.targetId])]);
+      const now = effectiveRegions(sets, model);
+      return { target, model, regions: now.regions, inherited: now.source === 'target' };
     },
   };
 }
