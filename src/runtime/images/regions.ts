@@ -11,7 +11,8 @@ export const MAX_REGION_LABEL = 100;
 /** A region as callers hand it in (GraphQL, REST, an archive's manifest): not yet checked. */
 export interface RegionInput {
   mode: string;
-  points: readonly (readonly [number, number])[];
+  /** [x, y] pairs (checked here: anything else is refused). */
+  points: readonly (readonly number[])[];
   sensitivity?: number | null;
   label?: string | null;
 }
@@ -19,9 +20,9 @@ export interface RegionInput {
 const inUnit = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
 
 /** Twice the signed area (shoelace); 0 for points on one line. */
-function doubleArea(points: readonly (readonly [number, number])[]): number {
+function doubleArea(points: readonly (readonly number[])[]): number {
   let a = 0;
-  for (let i = 0, j = points.length - 1; i < points.length; j = i++) a += points[j]![0] * points[i]![1] - points[i]![0] * points[j]![1];
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) a += points[j]![0]! * points[i]![1]! - points[i]![0]! * points[j]![1]!;
   return a;
 }
 
@@ -57,7 +58,7 @@ export function validateRegions(input: readonly RegionInput[], argument = 'regio
     if (label !== null && (typeof label !== 'string' || label.length > MAX_REGION_LABEL)) {
       throw fail('.label', `at most ${MAX_REGION_LABEL} characters`);
     }
-    return { mode, points: points.map((p) => [p[0], p[1]] as [number, number]), sensitivity, label };
+    return { mode, points: points.map((p) => [p[0]!, p[1]!] as [number, number]), sensitivity, label };
   });
 }
 

@@ -24,6 +24,8 @@ export interface TargetsService {
    * with its target's again. Exactly one owner; BAD_USER_INPUT naming the region that is wrong.
    */
   setRegions(owner: RegionOwner, regions: readonly RegionInput[] | null): Promise<RegionsOf>;
+  /** What a target, or a model ("active" accepted), judges with now. Exactly one owner. */
+  regionsOf(owner: RegionOwner): Promise<RegionsOf>;
 }
 
 export interface RegionOwner {
