@@ -4,7 +4,7 @@ import { rasteriseRegions, validateRegions } from '../src/runtime/images/regions
 import { maskMap } from '../src/runtime/inference/regions.ts';
 import { readModelArchive } from '../src/runtime/models/archive.ts';
 import type { Region } from '../src/runtime/store/types.ts';
-import { partPng } from './inference-fixtures.ts';
+import { createGoldenModel, partPng } from './inference-fixtures.ts';
 import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 import { ENGINES } from './store-engines.ts';
 
@@ -211,6 +211,17 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const now = await ts.gql(`query($id: ID!) { target(id: $id) { regions { mode points { x y } } } }`, { id: targetId });
     expect(now.data.target.regions).toEqual(kept);
+  });
+
+  it("goes with its model when the model is deleted", async () => {
+    const { store } = ts.server.services;
+    const other = await createGoldenModel(store, targetId);
+    await ok({ modelId: other.id }, [{ mode: 'EXCLUDE', points: WHOLE }]);
+    expect((await store.regionSetsByOwners([other.id])).map((r) => r.ownerKind)).toEqual(['model']);
+    const del = await ts.gql(`mutation($ids: [ID!]!) { deleteModels(ids: $ids) }`, { ids: [other.id] });
+    expect(del.data.deleteModels).toEqual([other.id]);
+    expect(await store.regionSetsByOwners([other.id])).toEqual([]);
+    expect((await setRegions({ modelId: other.id }, [])).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('is changed only with scope "all"', async () => {

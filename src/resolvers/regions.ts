@@ -1,6 +1,7 @@
 import { builder } from '../schema/builder.ts';
 import { Model } from '../schema/models.ts';
-import { REGIONS_LIMIT, RegionInput, RegionType, SetRegionsPayload } from '../schema/regions.ts';
+import { MAX_REGIONS } from '../runtime/images/regions.ts';
+import { RegionInput, RegionType, SetRegionsPayload } from '../schema/regions.ts';
 import { Target } from '../schema/targets.ts';
 import { effectiveRegions } from '../runtime/store/lookup.ts';
 import type { Context } from '../context.ts';
@@ -53,7 +54,7 @@ const payload = (ctx: Context, answer: RegionsOf) => {
 builder.mutationFields((t) => ({
   setRegions: t.field({
     type: SetRegionsPayload,
-    description: `Replaces the regions of interest of a target or of a model (give one of targetId, modelId; "active" accepted), at most ${REGIONS_LIMIT}. A model's regions override its target's; an empty list judges the whole picture. Applies to predictions from now on`,
+    description: `Replaces the regions of interest of a target or of a model (give one of targetId, modelId; "active" accepted), at most ${MAX_REGIONS}. A model's regions override its target's; an empty list judges the whole picture. Applies to predictions from now on`,
     args: {
       targetId: t.arg.id(),
       modelId: t.arg.id(),

@@ -1,4 +1,4 @@
-import { MAX_REGION_POINTS, MAX_REGIONS, MAX_SENSITIVITY, MIN_SENSITIVITY } from '../runtime/images/regions.ts';
+import { MAX_REGION_LABEL, MAX_REGION_POINTS, MAX_SENSITIVITY, MIN_SENSITIVITY } from '../runtime/images/regions.ts';
 import { RegionMode as RegionModeValues, type Region } from '../runtime/store/types.ts';
 import type { RegionsOf } from '../runtime/targets/targets.ts';
 import { builder } from './builder.ts';
@@ -40,11 +40,8 @@ export const RegionInput = builder.inputType('RegionInput', {
     mode: t.field({ type: RegionMode, required: true }),
     points: t.field({ type: [RegionPointInput], required: true, description: `3..${MAX_REGION_POINTS} vertices, in order; the polygon closes itself` }),
     sensitivity: t.float({ description: `${MIN_SENSITIVITY}..${MAX_SENSITIVITY}, default 1; only INCLUDE regions take one` }),
-    label: t.string({ description: 'A name for people (at most 100 characters)' }),
+    label: t.string({ description: `A name for people (at most ${MAX_REGION_LABEL} characters)` }),
   }),
 });
 
 export const SetRegionsPayload = builder.objectRef<RegionsOf>('SetRegionsPayload');
-
-/** At most MAX_REGIONS regions per target or model (documented on the mutation). */
-export const REGIONS_LIMIT = MAX_REGIONS;

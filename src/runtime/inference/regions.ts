@@ -71,9 +71,32 @@ export function maskMap(map: Float32Array, gain: Float32Array, threshold: number
     judged[n++] = v;
     if (v > score) score = v;
   }
-  const sorted = judged.subarray(0, n).sort();
   const below = threshold - Math.max(Math.abs(threshold), 1) * 1e-6;
-  const fill = Math.min(n > 0 ? sorted[n >> 1]! : below, below);
+  const fill = Math.min(n > 0 ? select(judged, n, n >> 1) : below, below);
   for (let i = 0; i < map.length; i++) if (gain[i] === 0) out[i] = fill;
   return { map: out, score: n > 0 ? score : fill };
+}
+
+/** The k-th smallest of a[0..n) (quickselect, reorders a): a full sort cost 90 ms at 1024 x 1024. */
+function select(a: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
