@@ -137,6 +137,36 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
     expect((await predict(await partPng({ defect: { x: 20, y: 20, size: 14 } }))).result).toBe('BAD');
   });
 
+  it('applies to background predictions (requestPrediction) the same way', async () => {
+    await ok({ targetId }, [{ mode: 'EXCLUDE', points: AROUND_DEFECT }]);
+    const { store, pubsub } = ts.server.services;
+    const pngs = [await partPng({ defect: { x: 90, y: 90, size: 14 } }), await partPng({ defect: { x: 20, y: 20, size: 14 } })];
+    const items = await store.addItems(
+      await Promise.all(
+        pngs.map(async (png, i) => ({
+          name: `bg${i}.png`,
+          targetId,
+          type: 'PREDICTION' as const,
+          good: null,
+          images: [{ name: `bg${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
+        })),
+      ),
+    );
+    const events = pubsub.subscribe('predictionResult', modelId);
+    await events.ready;
+    const ids = items.map((i) => i.id);
+    const job = await ts.gql(`mutation($ids: [ID!]!) { requestPrediction(modelId: "active", itemIds: $ids) { id } }`, { ids });
+    expect(job.errors).toBeUndefined();
+    const results = new Map<string, string>();
+    for (let n = 0; n < ids.length; n++) {
+      const ev = (await events.next()).value!;
+      const [a] = await store.assessmentsByIds([ev.assessmentId]);
+      results.set(ev.itemId, `${a!.result} ${a!.detectedObjects}`);
+    }
+    await events.return();
+    expect(ids.map((id) => results.get(id))).toEqual(['GOOD 0', 'BAD 1']);
+  });
+
   it('judges only included area: a defect inside an include region BAD with its box there, outside GOOD', async () => {
     await ok({ targetId }, [{ mode: 'INCLUDE', points: AROUND_DEFECT }]);
     const inside = await predict(await partPng({ defect: { x: 90, y: 90, size: 14 } }));
