@@ -29,9 +29,10 @@ builder.objectFields(Target, (t) => ({
   }),
 }));
 
+/** The model's own set and its target's, batched with every other model of the request. */
 const modelRegions = async (model: { id: string; targetId: string }, ctx: Context) => {
-  const sets = (await ctx.loaders.regionSet.loadMany([model.id, model.targetId])).filter((s) => s !== null && !(s instanceof Error));
-  return effectiveRegions(sets as Exclude<(typeof sets)[number], Error | null>[], model);
+  const [own, target] = await Promise.all([ctx.loaders.regionSet.load(model.id), ctx.loaders.regionSet.load(model.targetId)]);
+  return effectiveRegions([own, target].filter((s) => s !== null), model);
 };
 
 builder.objectFields(Model, (t) => ({
