@@ -95,6 +95,8 @@ export type ModelPatch = Partial<
   Pick<
     ModelRecord,
     | 'name'
+    | 'version'
+    | 'algorithmId'
     | 'status'
     | 'statusText'
     | 'progress'
