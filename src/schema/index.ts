@@ -13,6 +13,7 @@ import '../resolvers/subscriptions.ts';
 import '../resolvers/upstream.ts';
 import '../resolvers/webhooks.ts';
 import '../resolvers/users.ts';
+import '../resolvers/regions.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });

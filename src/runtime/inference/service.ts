@@ -12,6 +12,7 @@ import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
+import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
@@ -68,6 +69,8 @@ export class OnnxInferenceService implements InferenceService {
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
   private readonly metrics: InferenceMetrics | null;
+  /** Regions of interest, applied to each map before it is judged (see regions.ts). */
+  private readonly regions: RegionMasks;
   private closed = false;
 
   constructor(deps: ServiceDeps) {
@@ -77,6 +80,7 @@ export class OnnxInferenceService implements InferenceService {
     this.config = deps.config;
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
+    this.regions = new RegionMasks(deps.store);
     this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type !== 'batch') return;
@@ -135,13 +139,14 @@ export class OnnxInferenceService implements InferenceService {
       if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
       await this.load(model);
       const firstImage = await this.firstImages(itemIds);
+      const regions = await this.regions.planFor(model);
       let stored = 0;
       await mapLimit(itemIds, Math.max(8, this.config.maxBatchSize * 2), async (itemId) => {
         const image = firstImage.get(itemId);
         if (!image) return opts.onError(itemId, 'the item no longer exists or has no picture');
         let judged: { row: NewAssessment; out: WorkerOutput };
         try {
-          judged = await this.judgeImage(model, itemId, image);
+          judged = await this.judgeImage(model, itemId, image, regions);
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
         }
@@ -181,8 +186,8 @@ export class OnnxInferenceService implements InferenceService {
   }
 
   /** One picture through the model, judged, as the row to store. */
-  private async judgeImage(model: ModelRecord, itemId: string, image: ImageRecord): Promise<{ row: NewAssessment; out: WorkerOutput }> {
-    const out = await this.inferImage(model, image);
+  private async judgeImage(model: ModelRecord, itemId: string, image: ImageRecord, regions: RegionPlan | null): Promise<{ row: NewAssessment; out: WorkerOutput }> {
+    const out = this.regions.apply(await this.inferImage(model, image), regions, model.predictParameters.threshold);
     const j = judge(out, model.predictParameters);
     this.metrics?.pictures.inc({ model: model.id, result: j.result });
     const size = overlaySize(out.width, out.height);
@@ -208,9 +213,10 @@ export class OnnxInferenceService implements InferenceService {
     await this.load(model);
     const firstImage = await this.firstImages(itemIds);
     for (const id of itemIds) if (!firstImage.has(id)) throw notFound('Item (with an image)', id);
+    const regions = await this.regions.planFor(model);
 
     const window = Math.max(8, this.config.maxBatchSize * 2);
-    const judged = await mapLimit(itemIds, window, (itemId) => this.judgeImage(model, itemId, firstImage.get(itemId)!));
+    const judged = await mapLimit(itemIds, window, (itemId) => this.judgeImage(model, itemId, firstImage.get(itemId)!, regions));
     // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
     records.forEach((r, i) => {
@@ -302,9 +308,10 @@ export class OnnxInferenceService implements InferenceService {
     const spec = this.specOf(model);
     let out: Pick<WorkerOutput, 'map' | 'mapWidth' | 'mapHeight'> | undefined = this.maps.get(assessment.id);
     if (!out) {
-      // Evicted or from before a restart: the model is deterministic, so run it again.
+      // Evicted or from before a restart: the model is deterministic, so run it again (masked
+      // by the regions it has now: they may have changed since the picture was judged).
       await this.load(model);
-      out = await this.inferImage(model, image);
+      out = this.regions.apply(await this.inferImage(model, image), await this.regions.planFor(model), model.predictParameters.threshold);
     }
     const { png } = await renderHeatmap({
       image: await this.store.blobs.get(image.blob),

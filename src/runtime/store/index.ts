@@ -21,6 +21,7 @@ import { fileObjects, type FileObjects } from './objects-files.ts';
 import { s3Objects, type S3Options } from './objects-s3.ts';
 import { userQueries } from './domains/users.ts';
 import { webhookQueries } from './domains/webhooks.ts';
+import { regionQueries } from './domains/regions.ts';
 import type { Store } from './store.ts';
 
 export type { Store } from './store.ts';
@@ -183,6 +184,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlob
     ...predictionJobQueries(ctx),
     ...webhookQueries(ctx),
     ...userQueries(ctx),
+    ...regionQueries(ctx),
     sweepBlobs,
     async ping() {
       try {

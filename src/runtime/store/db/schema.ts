@@ -235,6 +235,14 @@ export interface PredictionJobsTable {
   finished_at: Time | null;
 }
 
+export interface RegionSetsTable {
+  owner_id: string;
+  target_id: string | null;
+  model_id: string | null;
+  regions: Json;
+  updated_at: Time;
+}
+
 export interface Database {
   settings: SettingsTable;
   targets: TargetsTable;
@@ -254,6 +262,7 @@ export interface Database {
   prediction_jobs: PredictionJobsTable;
   users: UsersTable;
   user_sessions: UserSessionsTable;
+  region_sets: RegionSetsTable;
 }
 
 /** Tables whose rows carry a stable integer key. */

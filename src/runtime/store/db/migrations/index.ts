@@ -5,6 +5,7 @@ import { integerKeys } from './0002-integer-keys.ts';
 import { webhooks } from './0003-webhooks.ts';
 import { scaleOut } from './0004-scale-out.ts';
 import { users } from './0006-users.ts';
+import { regions } from './0007-regions.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -18,5 +19,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0004_scale_out': scaleOut(engine),
     // 0005 is the security work's; 0006 follows it whichever merges first (names sort in order).
     '0006_users': users(engine),
+    '0007_regions': regions(engine),
   };
 }
