@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { ClientRecord, UserRecord, UserSessionRecord } from '../store/types.ts';
 import type { Auth, Principal } from './auth.ts';
 import { isRole, parseScopes, ROLE_SCOPES, ROLES, type Role, type ScopeName } from './scopes.ts';
-import { DUMMY_PASSWORD_HASH, hashPassword, verifySecret } from './secret-hash.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword as hashScrypt, verifySecret as verifyScrypt } from './secret-hash.ts';
 
 /** What a signed-in page gets: a short access token and who it is; the session token goes in the cookie only. */
 export interface SignedIn {
@@ -53,6 +53,11 @@ export interface Accounts {
 }
 
 const BAD_SIGN_IN = 'wrong name or password';
+/**
+ * Password hashes at once per process. Each takes 128 MiB and a thread of libuv's pool (which
+ * file reads share): a burst of sign-ins waits here instead of starving everything else.
+ */
+const HASHES_AT_ONCE = 2;
 const NAME = /^[A-Za-z0-9][\w.@-]{0,63}$/;
 const MIN_PASSWORD = 8;
 
@@ -67,8 +72,29 @@ const toApiClient = (c: ClientRecord): ApiClient => ({
   createdAt: c.createdAt,
 });
 
+/** Runs `fn` when fewer than `limit` are running; the others wait in arrival order. */
+function gate(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    // A finished run hands its slot straight to the next waiter, so none can slip in between.
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
 export function createAccounts(deps: { store: Store; auth: Auth; config: Config; now?: () => number }): Accounts {
   const { store, auth, config } = deps;
+  const hashing = gate(HASHES_AT_ONCE);
+  const hashPassword = (password: string) => hashing(() => hashScrypt(password, config.passwordScryptLog2N));
+  const verifySecret = (password: string, hash: string) => hashing(() => verifyScrypt(password, hash));
   const now = deps.now ?? Date.now;
   const expiry = () => new Date(now() + config.sessionTtlSeconds * 1000).toISOString();
 
@@ -101,7 +127,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       const generated = password ? null : randomBytes(12).toString('base64url');
       const plain = password ?? generated!;
       checkPassword(plain);
-      const user = await store.createUser({ name: n, role, passwordHash: await hashPassword(plain, config.passwordScryptLog2N) });
+      const user = await store.createUser({ name: n, role, passwordHash: await hashPassword(plain) });
       return { user, password: generated };
     },
     listUsers: () => store.listUsers(),
@@ -114,7 +140,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       const updated = await store.updateUser(id, {
         ...(patch.role != null ? { role: patch.role } : {}),
         ...(patch.disabled != null ? { disabled: patch.disabled } : {}),
-        ...(patch.password != null ? { passwordHash: await hashPassword(patch.password, config.passwordScryptLog2N) } : {}),
+        ...(patch.password != null ? { passwordHash: await hashPassword(patch.password) } : {}),
       });
       // A session holds what the person may do until its next refresh: end it when that changes.
       if ((patch.role != null && patch.role !== user.role) || patch.disabled === true || patch.password != null) {
@@ -164,7 +190,7 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       if (!user) throw new AppError(ErrorCode.FORBIDDEN, 'only a signed-in person has a password to change');
       if (!user.passwordHash || !(await verifySecret(current, user.passwordHash))) throw badInput('the current password is wrong', { argument: 'currentPassword' });
       checkPassword(next);
-      await store.updateUser(user.id, { passwordHash: await hashPassword(next, config.passwordScryptLog2N) });
+      await store.updateUser(user.id, { passwordHash: await hashPassword(next) });
       // Every other browser signs in again with the new password.
       for (const s of await store.sessionsOfUser(user.id)) if (s.id !== principal.user!.sessionId) await store.revokeSession(s.id);
     },
