@@ -35,6 +35,8 @@ export interface Config {
   sessionTokenTtlSeconds: number;
   /** Name and password of the admin the first start creates (ADMIN_NAME, ADMIN_PASSWORD); a random password is printed once when unset. */
   adminName: string;
+  /** OpenID Connect single sign-on for the dashboard (OIDC_ISSUER, OIDC_CLIENT_ID…); null: passwords only. */
+  oidc: OidcConfig | null;
   /** scrypt cost of password hashes as log2(N) (PASSWORD_SCRYPT_LOG2_N, 14..20; 17 = 128 MiB per hash). */
   passwordScryptLog2N: number;
   adminPassword: string | null;
@@ -108,6 +110,19 @@ export interface OpsConfig {
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | null;
+  scopes: string;
+  nameClaim: string;
+  roleClaim: string | null;
+  /** The role of a person's account made at their first single sign-on, when no role claim says otherwise. */
+  defaultRole: string;
+  /** The label of the dashboard's button. */
+  label: string;
+}
+
 /** A bad setting stops the start with a message naming it, rather than running half-configured. */
 export class ConfigError extends Error {}
 
@@ -160,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: duration(env.SESSION_TTL, 7 * 86_400, 'SESSION_TTL'),
     sessionTokenTtlSeconds: Math.max(10, int(env.SESSION_TOKEN_TTL_SECONDS, 600, 'SESSION_TOKEN_TTL_SECONDS')),
     adminName: env.ADMIN_NAME || 'admin',
+    oidc: oidcConfig(env),
     passwordScryptLog2N: range(int(env.PASSWORD_SCRYPT_LOG2_N, 17, 'PASSWORD_SCRYPT_LOG2_N'), 14, 20, 'PASSWORD_SCRYPT_LOG2_N'),
     adminPassword: env.ADMIN_PASSWORD || null,
     publicUrl: env.PUBLIC_URL ?? null,
@@ -194,6 +210,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000, 'UPSTREAM_TIMEOUT_MS'),
     ops: loadOpsConfig(env),
     integration: loadIntegrationConfig(env),
+  };
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | null {
+  const issuer = env.OIDC_ISSUER?.trim();
+  if (!issuer) return null;
+  if (!/^https?:\/\//.test(issuer) || !URL.canParse(issuer)) throw new ConfigError(`OIDC_ISSUER must be an http(s) URL, got "${issuer}"`);
+  if (!env.OIDC_CLIENT_ID) throw new ConfigError('OIDC_CLIENT_ID is required with OIDC_ISSUER');
+  const defaultRole = env.OIDC_DEFAULT_ROLE || 'viewer';
+  if (!['viewer', 'operator', 'engineer', 'admin'].includes(defaultRole)) throw new ConfigError(`OIDC_DEFAULT_ROLE must be viewer, operator, engineer or admin, got "${defaultRole}"`);
+  return {
+    issuer,
+    clientId: env.OIDC_CLIENT_ID,
+    clientSecret: env.OIDC_CLIENT_SECRET || null,
+    scopes: env.OIDC_SCOPES || 'openid profile email',
+    nameClaim: env.OIDC_NAME_CLAIM || 'preferred_username',
+    roleClaim: env.OIDC_ROLE_CLAIM || null,
+    defaultRole,
+    label: env.OIDC_LABEL || 'single sign-on',
   };
 }
 

@@ -73,7 +73,26 @@ builder.objectType(ApiClientSecret, {
   }),
 });
 
+const SignInOptions = builder.objectRef<{ singleSignOn: string | null }>('SignInOptions').implement({
+  description: 'How people may sign in to the dashboard',
+  fields: (t) => ({
+    passwords: t.boolean({ resolve: () => true }),
+    singleSignOnUrl: t.string({
+      nullable: true,
+      description: 'Where the browser starts a single sign-on (OpenID Connect), or null when none is configured',
+      resolve: (o) => o.singleSignOn,
+    }),
+    singleSignOnLabel: t.string({ nullable: true, description: 'What to call it on the sign-in button (OIDC_LABEL)', resolve: (_o, _a, ctx) => ctx.services.config.oidc?.label ?? null }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  signInOptions: t.field({
+    type: SignInOptions,
+    description: 'How people may sign in; asked before signing in, so it needs no token',
+    skipTypeScopes: true,
+    resolve: (_root, _args, ctx) => ({ singleSignOn: ctx.services.config.oidc ? '/auth/oidc/login' : null }),
+  }),
   me: t.field({
     type: Viewer,
     description: 'Who the token belongs to and what it may do',

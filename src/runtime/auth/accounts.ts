@@ -38,6 +38,12 @@ export interface Accounts {
   sessionsOf(userId: string): Promise<UserSessionRecord[]>;
   /** UNAUTHENTICATED, one message for unknown name, wrong password and disabled user. */
   signIn(name: string, password: string, userAgent: string | null): Promise<SignedIn>;
+  /**
+   * A person the identity provider vouched for (single sign-on): their account (by name) is made
+   * at the first sign-in, without a password, with the role claim's role or OIDC_DEFAULT_ROLE; a
+   * valid role claim also updates the role at each sign-in. UNAUTHENTICATED for a disabled account.
+   */
+  signInExternal(identity: { name: string; role: string | null }, userAgent: string | null): Promise<SignedIn>;
   /** A fresh access token for a live session, sliding its expiry; UNAUTHENTICATED when it has ended. */
   refresh(sessionToken: string): Promise<SignedIn>;
   signOut(sessionToken: string): Promise<void>;
@@ -164,6 +170,25 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       // Verified against a dummy for unknown names, so timing does not tell which names exist.
       const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !ok || user.disabled) throw unauthenticated(BAD_SIGN_IN);
+      const sessionToken = randomBytes(32).toString('base64url');
+      const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
+      return tokenFor(user, session, sessionToken);
+    },
+    async signInExternal(identity, userAgent) {
+      const claimed = identity.role && isRole(identity.role) ? identity.role : null;
+      let user = await store.userByName(identity.name);
+      if (!user) {
+        try {
+          user = await store.createUser({ name: identity.name, role: claimed ?? config.oidc?.defaultRole ?? 'viewer', passwordHash: null });
+        } catch (err) {
+          // Two first sign-ins at once: the other made it.
+          if (!(err instanceof AppError && err.code === ErrorCode.CONFLICT)) throw err;
+          user = (await store.userByName(identity.name))!;
+        }
+      } else if (claimed && claimed !== user.role) {
+        user = await store.updateUser(user.id, { role: claimed });
+      }
+      if (user.disabled) throw unauthenticated(`the account "${user.name}" is disabled`);
       const sessionToken = randomBytes(32).toString('base64url');
       const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
       return tokenFor(user, session, sessionToken);
