@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeToTensor, tensorSize } from '../images/tensor.ts';
+import { decodeTiles, stitchTiles } from '../images/tiles.ts';
 import { epochMs } from '../telemetry/clock.ts';
 import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
@@ -109,6 +110,22 @@ async function calibrate(modelId: string, spec: InputSpec, max: number): Promise
   return rates.find(([, r]) => r >= 0.9 * top)![0];
 }
 
+/** A picture cut into tiles (InputSpec.tiling): all tiles through the batcher, maps stitched. */
+async function inferTiled(msg: Extract<ToWorker, { type: 'infer' }>, l: Loaded, receivedAt: number): Promise<[FromWorker, ArrayBuffer[]]> {
+  const spec = l.spec as InputSpec & { tiling: NonNullable<InputSpec['tiling']> };
+  const pic = await decodeTiles(msg.path, spec, msg.knownSize ?? undefined);
+  const decodedAt = epochMs();
+  const per = tensorSize(spec);
+  const outs = await l.batcher.submitMany(pic.tiles.map((_, i) => pic.data.subarray(i * per, (i + 1) * per)));
+  const stitched = stitchTiles(outs, pic.tiles, spec, spec.tiling.merge ?? 'max');
+  const first = outs[0]!.batch;
+  const last = outs.at(-1)!.batch;
+  const runMs = [...new Set(outs.map((o) => o.batch))].reduce<number | null>((sum, b) => (b.runMs === null || sum === null ? null : sum + b.runMs), 0);
+  const batch: BatchTiming = { size: outs.length, startedAt: first.startedAt, endedAt: last.endedAt, runMs };
+  const output = { ...stitched, width: pic.width, height: pic.height };
+  return [{ type: 'output', id: msg.id, output, timing: { receivedAt, decodedAt, batch } }, [output.map.buffer as ArrayBuffer]];
+}
+
 async function unload(modelId: string): Promise<void> {
   const l = models.get(modelId);
   if (!l) return;
@@ -134,6 +151,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'infer': {
       const receivedAt = epochMs();
       const l = model(msg.modelId);
+      if (l.spec.tiling) return post(...(await inferTiled(msg, l, receivedAt)));
       const decoded = await decodeToTensor(msg.path, l.spec, undefined, 0, msg.knownSize ?? undefined);
       const decodedAt = epochMs();
       const { batch, ...out } = await l.batcher.submit(decoded.data);
