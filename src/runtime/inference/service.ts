@@ -77,7 +77,7 @@ export class OnnxInferenceService implements InferenceService {
     this.config = deps.config;
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type !== 'batch') return;
         this.batches.push(m.size);
