@@ -8,6 +8,7 @@ import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.
 import type { InputSpec } from '../onnx/contract.ts';
 import type { InferenceMetrics } from '../telemetry/metrics.ts';
 import { inSpan, recordError, recordSpan, tracer, tracing } from '../telemetry/tracing.ts';
+import { Admission, type AdmissionState } from './admission.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
@@ -68,6 +69,8 @@ export class OnnxInferenceService implements InferenceService {
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
   private readonly metrics: InferenceMetrics | null;
+  /** Per model: pictures admitted into the pipeline (admission.ts). */
+  private readonly admissions = new Map<string, Admission>();
   private closed = false;
 
   constructor(deps: ServiceDeps) {
@@ -136,14 +139,18 @@ export class OnnxInferenceService implements InferenceService {
       await this.load(model);
       const firstImage = await this.firstImages(itemIds);
       let stored = 0;
+      const admission = this.admissionOf(model.id);
       await mapLimit(itemIds, Math.max(8, this.config.maxBatchSize * 2), async (itemId) => {
         const image = firstImage.get(itemId);
         if (!image) return opts.onError(itemId, 'the item no longer exists or has no picture');
         let judged: { row: NewAssessment; out: WorkerOutput };
+        const release = await admission.acquire('background');
         try {
           judged = await this.judgeImage(model, itemId, image);
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
+        } finally {
+          release();
         }
         judged.row.jobId = opts.jobId;
         const [record] = await this.writes.submit([judged.row]).catch((err) => {
@@ -205,12 +212,34 @@ export class OnnxInferenceService implements InferenceService {
 
   private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
     if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
-    await this.load(model);
-    const firstImage = await this.firstImages(itemIds);
-    for (const id of itemIds) if (!firstImage.has(id)) throw notFound('Item (with an image)', id);
-
-    const window = Math.max(8, this.config.maxBatchSize * 2);
-    const judged = await mapLimit(itemIds, window, (itemId) => this.judgeImage(model, itemId, firstImage.get(itemId)!));
+    const admission = this.admissionOf(model.id);
+    const admitted = admission.admit(itemIds.length);
+    let judged: { row: NewAssessment; out: WorkerOutput }[];
+    try {
+      await this.load(model);
+      const firstImage = await this.firstImages(itemIds);
+      for (const id of itemIds) if (!firstImage.has(id)) throw notFound('Item (with an image)', id);
+      const window = Math.max(8, this.config.maxBatchSize * 2);
+      // The call fails whole: once one picture fails (or is refused), the rest are not started.
+      let failed = false;
+      judged = await mapLimit(itemIds, window, async (itemId) => {
+        if (failed) throw new Error('an earlier picture of this call failed');
+        const release = await admission.acquire('sync').catch((err) => {
+          failed = true;
+          throw err;
+        });
+        try {
+          return await this.judgeImage(model, itemId, firstImage.get(itemId)!);
+        } catch (err) {
+          failed = true;
+          throw err;
+        } finally {
+          release();
+        }
+      });
+    } finally {
+      admitted();
+    }
     // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
     records.forEach((r, i) => {
@@ -219,6 +248,31 @@ export class OnnxInferenceService implements InferenceService {
     });
     await Promise.all(records.map((r) => this.publish(model, r)));
     return records;
+  }
+
+  admission(): Record<string, AdmissionState> {
+    return Object.fromEntries([...this.admissions].map(([id, a]) => [id, a.state()]));
+  }
+
+  private admissionOf(modelId: string): Admission {
+    let a = this.admissions.get(modelId);
+    if (!a) {
+      const { maxBatchSize, decodeThreads, predictQueueDepth, predictQueueDeadlineMs } = this.config;
+      const m = this.metrics;
+      a = new Admission(
+        modelId,
+        // Enough pictures in the worker threads to fill a batch while the last one runs, and to
+        // keep every decode thread busy; more would only queue there, out of this queue's sight.
+        { concurrency: Math.max(8, 2 * maxBatchSize + 2 * decodeThreads), depth: predictQueueDepth, deadlineMs: predictQueueDeadlineMs },
+        {
+          onDepth: (n) => m?.admissionDepth.set({ model: modelId }, n),
+          onWait: (s) => m?.admissionWait.observe({ model: modelId }, s),
+          onReject: (reason) => m?.admissionRejects.inc({ model: modelId, reason }),
+        },
+      );
+      this.admissions.set(modelId, a);
+    }
+    return a;
   }
 
   async renderImage(image: ImageRecord): Promise<{ body: Buffer; contentType: string } | null> {
