@@ -100,6 +100,17 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
     expect(await ts.server.services.store.assessmentsByItemIds(itemIds)).toEqual([]);
   });
 
+  it('an upload-and-predict refused by the queue leaves none of its pictures behind', async () => {
+    const { store } = ts.server.services;
+    const target = (await store.defaultTarget())!;
+    const before = (await store.listItems({ targetId: target.id }, { first: 1 })).totalCount;
+    const png = await partPng();
+    const files = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`files.${i}`, { name: `u${i}.png`, body: png, type: 'image/png' }]));
+    const res = await ts.upload(`mutation($files: [File!]!) { predictImages(modelId: "active", files: $files) { result } }`, { files: Array(21).fill(null) }, files);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', reason: 'QUEUE_FULL' });
+    expect((await store.listItems({ targetId: target.id }, { first: 1 })).totalCount).toBe(before);
+  });
+
   it('refuses pictures that waited past PREDICT_QUEUE_DEADLINE_MS while the others are judged; readiness and metrics count them', async () => {
     const results = await Promise.all(itemIds.slice(0, 20).map((id) => ts.gql(PREDICT, { ids: [id] })));
     const ok = results.filter((r) => !r.errors);
@@ -107,13 +118,13 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
     expect(ok.length).toBeGreaterThanOrEqual(8);
     expect(late.length).toBeGreaterThan(0);
     expect(ok.length + late.length).toBe(20);
-    for (const r of late) expect(r.errors[0].extensions.code).toBe('UNAVAILABLE');
+    for (const r of late) expect(r.errors![0].extensions.code).toBe('UNAVAILABLE');
 
     const ready = (await (await fetch(`${ts.url}/readiness`)).json()) as { predictQueues: Record<string, any> };
-    expect(ready.predictQueues[modelId]).toMatchObject({ active: 0, waiting: 0, admitted: 0, depth: 20, concurrency: 8, rejected: { queueFull: 1, deadline: late.length } });
+    expect(ready.predictQueues[modelId]).toMatchObject({ active: 0, waiting: 0, admitted: 0, depth: 20, concurrency: 8, rejected: { queueFull: 2, deadline: late.length } });
     const m = await scrape(ts.url);
     expect(m.get('spectro_inference_admission_rejects_total', { model: modelId, reason: 'deadline' })).toBe(late.length);
-    expect(m.get('spectro_inference_admission_rejects_total', { model: modelId, reason: 'queue_full' })).toBe(1);
+    expect(m.get('spectro_inference_admission_rejects_total', { model: modelId, reason: 'queue_full' })).toBe(2);
     expect(m.get('spectro_inference_admission_queue_depth', { model: modelId })).toBe(0);
     expect(m.get('spectro_inference_admission_wait_seconds_count', { model: modelId })).toBe(ok.length);
   });
