@@ -6,6 +6,11 @@ import type { S3Options } from './runtime/store/index.ts';
 export interface Config {
   port: number;
   host: string;
+  /**
+   * Several gateway processes listen on the same PORT (REUSE_PORT, Linux SO_REUSEPORT): the kernel
+   * spreads new connections over them, so HTTP and GraphQL work is not one event loop's.
+   */
+  reusePort: boolean;
   dataDir: string;
   /** `postgres://…`: records on PostgreSQL; null (unset): the embedded SQLite file under dataDir. */
   databaseUrl: string | null;
@@ -131,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
+    reusePort: flag(env.REUSE_PORT, false),
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
     s3: s3Options(env),
