@@ -63,7 +63,7 @@ export class Admission {
 
   constructor(modelId: string, options: AdmissionOptions, hooks: AdmissionHooks = {}) {
     this.modelId = modelId;
-    this.options = options;
+    this.options = { ...options };
     this.hooks = hooks;
   }
 
@@ -121,6 +121,21 @@ export class Admission {
       queue.push(w);
       if (kind === 'sync') this.hooks.onDepth?.(this.sync.length);
     });
+  }
+
+  /**
+   * Pictures let into the pipeline at once, once the model's batch cap is known (on load). More
+   * only queue in the worker threads, where no deadline reaches them.
+   */
+  setConcurrency(n: number): void {
+    this.options.concurrency = Math.max(1, n);
+    while (this.active < this.options.concurrency) {
+      const next = this.sync.shift() ?? this.background.shift();
+      if (!next) break;
+      this.hooks.onDepth?.(this.sync.length);
+      this.active++;
+      next.grant();
+    }
   }
 
   state(): AdmissionState {

@@ -283,9 +283,8 @@ export class OnnxInferenceService implements InferenceService {
       const m = this.metrics;
       a = new Admission(
         modelId,
-        // Enough pictures in the worker threads to fill a batch while the last one runs, and to
-        // keep every decode thread busy; more would only queue there, out of this queue's sight.
-        { concurrency: Math.max(8, 2 * maxBatchSize + 2 * decodeThreads), depth: predictQueueDepth, deadlineMs: predictQueueDeadlineMs },
+        // Until the model is loaded its batch cap is not known: MAX_BATCH_SIZE stands in.
+        { concurrency: pipelineWindow(maxBatchSize, decodeThreads), depth: predictQueueDepth, deadlineMs: predictQueueDeadlineMs },
         {
           onDepth: (n) => m?.admissionDepth.set({ model: modelId }, n),
           onWait: (s) => m?.admissionWait.observe({ model: modelId }, s),
@@ -437,6 +436,7 @@ export class OnnxInferenceService implements InferenceService {
         }
         throw err;
       }
+      this.admissionOf(model.id).setConcurrency(pipelineWindow(shape.batchCap, this.config.decodeThreads));
       this.log.info(
         { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch, batchCap: shape.batchCap },
         'inference: session loaded',
@@ -456,6 +456,13 @@ export class OnnxInferenceService implements InferenceService {
     return loading;
   }
 }
+
+/**
+ * Pictures of one model let into the worker threads at once: enough to fill a batch while the
+ * last one runs (2 x the batch cap) and to keep every decode thread busy (2 each); more would only
+ * queue there, out of the admission queue's sight (and its deadline's).
+ */
+export const pipelineWindow = (batchCap: number, decodeThreads: number): number => Math.max(4, 2 * batchCap + 2 * decodeThreads);
 
 /** Maps with at most `limit` calls in flight; answers in input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
