@@ -17,6 +17,7 @@
  *   npm run bench:predict -- [--algorithm pattern-matching] [--seconds 5] [--size 256]
  *                            [--input-size 128] [--provider cpu|cuda] [--images 48]
  *                            [--camera 2448x2048,4096x3000|none] [--multi 4] [--tile-long-side 1224] [--tile-batch 1]
+ *                            [--rate 10] (open-loop requests/s on the first camera size: p50/p99)
  *                            [--quick]   (2 s windows, batching on only, 16 pictures: a shared machine)
  */
 import { fork } from 'node:child_process';
@@ -278,6 +279,26 @@ async function main() {
           const row: Record<string, unknown> = { jpegKB: w.jpegKB, b_minimalPipeline: bCamera[w.label] };
           for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
           row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
+          if (w === camera[0]) {
+            // Open loop: one request every 1/rate s whatever the answers do (a line's camera),
+            // so queueing shows in the tail; the goal is p99 <= 2 x p50.
+            const rate = Number(flag('rate', '10'));
+            const n = Math.max(20, Math.round(rate * seconds * 2));
+            const lat: number[] = [];
+            const t0 = performance.now();
+            await Promise.all(
+              Array.from({ length: n }, async (_, i) => {
+                await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i * 1000) / rate - performance.now())));
+                const s0 = performance.now();
+                await predictIds([w.items[i % w.items.length]!]);
+                lat.push(performance.now() - s0);
+              }),
+            );
+            lat.sort((a, b) => a - b);
+            const p50 = percentile(lat, 50);
+            const p99 = percentile(lat, 99);
+            row[`steady_${rate}_per_s`] = { requests: n, p50Ms: round(p50), p99Ms: round(p99), ratio_p99_over_p50: round(p99 / p50), goal_p99_at_most_2x_p50: p99 <= 2 * p50 };
+          }
           if (w === camera[0] && tiledModel) {
             await predictIds([w.items[0]!], tiledModel.id);
             row.tiled = { tiling, tilesPerPicture: tilesPer[w.label], b_minimalPipeline: bCamera[`${w.label}_tiled`], c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id) };
