@@ -144,6 +144,8 @@ describe('inference runtime', () => {
     });
     const items = await fx.addItems(await Promise.all(Array.from({ length: 12 }, (_, i) => partPng({ defect: { x: 8 * i, y: 8, size: 8 } }))));
     await inference.warmUp(fx.model);
+    // One picture first: the decode pool's threads are started (they load sharp) before the burst.
+    await inference.predict(fx.model, [items[0]!.id]);
     const before = inference.batchSizes().length;
     const results = await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
     expect(results.map((r) => r[0]!.itemId)).toEqual(items.map((i) => i.id));

@@ -14,6 +14,7 @@ import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
+import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
@@ -78,6 +79,8 @@ export class OnnxInferenceService implements InferenceService {
   private readonly metrics: InferenceMetrics | null;
   /** Per model: pictures admitted into the pipeline (admission.ts). */
   private readonly admissions = new Map<string, Admission>();
+  /** Regions of interest, applied to each map before it is judged (see regions.ts). */
+  private readonly regions: RegionMasks;
   private closed = false;
 
   constructor(deps: ServiceDeps) {
@@ -87,6 +90,7 @@ export class OnnxInferenceService implements InferenceService {
     this.config = deps.config;
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
+    this.regions = new RegionMasks(deps.store);
     this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type !== 'batch') return;
@@ -145,6 +149,7 @@ export class OnnxInferenceService implements InferenceService {
       if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
       await this.load(model);
       const pictures = await this.itemImages(itemIds);
+      const regions = await this.regions.planFor(model);
       let stored = 0;
       const admission = this.admissionOf(model.id);
       // Each item is stored and published as soon as all its pictures are judged.
@@ -153,7 +158,7 @@ export class OnnxInferenceService implements InferenceService {
         if (!images) return opts.onError(itemId, 'the item no longer exists or has no picture');
         let judged: JudgedItem;
         try {
-          judged = await this.judgeItem(model, itemId, images, () => admission.acquire('background'));
+          judged = await this.judgeItem(model, itemId, images, regions, () => admission.acquire('background'));
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
         }
@@ -205,12 +210,18 @@ export class OnnxInferenceService implements InferenceService {
    * admission slot, so an item's pictures run side by side), judged one by one and together
    * (item-verdict.ts), as the row to store.
    */
-  private async judgeItem(model: ModelRecord, itemId: string, images: readonly ImageRecord[], slot: () => Promise<Release>): Promise<JudgedItem> {
+  private async judgeItem(
+    model: ModelRecord,
+    itemId: string,
+    images: readonly ImageRecord[],
+    regions: RegionPlan | null,
+    slot: () => Promise<Release>,
+  ): Promise<JudgedItem> {
     const parts = await Promise.all(
       images.map(async (image, index) => {
         const release = await slot();
         try {
-          const out = await this.inferImage(model, image);
+          const out = this.regions.apply(await this.inferImage(model, image), regions, model.predictParameters.threshold);
           const judgement = judge(out, model.predictParameters);
           this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
           return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
@@ -249,6 +260,7 @@ export class OnnxInferenceService implements InferenceService {
     let judged: JudgedItem[];
     try {
       await this.load(model);
+      const regions = await this.regions.planFor(model);
       const window = Math.max(8, this.config.maxBatchSize * 2);
       // The call fails whole: once one picture fails (or is refused), the rest are not started.
       let failed = false;
@@ -257,7 +269,7 @@ export class OnnxInferenceService implements InferenceService {
         return admission.acquire('sync');
       };
       judged = await mapLimit(itemIds, window, (itemId) =>
-        this.judgeItem(model, itemId, pictures.get(itemId)!, slot).catch((err) => {
+        this.judgeItem(model, itemId, pictures.get(itemId)!, regions, slot).catch((err) => {
           failed = true;
           throw err;
         }),
@@ -377,9 +389,10 @@ export class OnnxInferenceService implements InferenceService {
     const spec = this.specOf(model);
     let out: Pick<WorkerOutput, 'map' | 'mapWidth' | 'mapHeight'> | undefined = this.maps.get(`${assessment.id}/${image.name}`);
     if (!out) {
-      // Evicted or from before a restart: the model is deterministic, so run it again.
+      // Evicted or from before a restart: the model is deterministic, so run it again (masked
+      // by the regions it has now: they may have changed since the picture was judged).
       await this.load(model);
-      out = await this.inferImage(model, image);
+      out = this.regions.apply(await this.inferImage(model, image), await this.regions.planFor(model), model.predictParameters.threshold);
     }
     const { png } = await renderHeatmap({
       image: await this.store.blobs.get(image.blob),

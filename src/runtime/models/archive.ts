@@ -8,6 +8,8 @@ import sharp from 'sharp';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { badInput } from '../../errors.ts';
+import { validateRegions } from '../images/regions.ts';
+import { effectiveRegions } from '../store/lookup.ts';
 import type { Store } from '../store/store.ts';
 import type { AlgorithmRecord, ModelRecord } from '../store/types.ts';
 import { ARCHIVE_FORMAT_VERSION, OnnxIO, type InputSpec, type ModelManifest } from '../onnx/contract.ts';
@@ -54,6 +56,7 @@ export async function writeModelArchive(
   algorithms: ReadonlyMap<string, AlgorithmRecord>,
 ): Promise<{ key: string; size: number }> {
   const zip = new yazl.ZipFile();
+  const regionSets = await store.regionSetsByOwners([...new Set(models.flatMap((m) => [m.id, m.targetId]))]);
   for (const m of models) {
     const spec = parseInputSpec(m.inputSpec);
     if (!m.onnxBlob || !spec || m.status !== 'READY') {
@@ -76,6 +79,9 @@ export async function writeModelArchive(
       createdAt: m.createdAt,
       checksums,
     };
+    // What it judges with travels along, so that it judges the same wherever it is imported.
+    const regions = effectiveRegions(regionSets, m);
+    if (regions.source === 'model' || regions.regions.length > 0) manifest.regions = regions.regions;
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), `${m.id}/${MANIFEST}`);
     // Already-compressed float weights gain little from deflate; store them to save CPU. Each
     // blob is opened only when the zip reaches it.
@@ -137,6 +143,7 @@ export async function readModelArchive(bytes: Buffer, limits: ArchiveLimits = de
       throw badInput(`${folder}/${MANIFEST} is invalid: ${describeIssues(parsed.error)}`, { entry: `${folder}/${MANIFEST}` });
     }
     const manifest = parsed.data as ModelManifest;
+    if (manifest.regions) validateRegions(manifest.regions, `${folder}/${MANIFEST}: regions`);
     const onnx = entries.get(MODEL_FILE);
     if (!onnx) throw badInput(`model folder "${folder}" has no ${MODEL_FILE}`, { entry: `${folder}/` });
     for (const [file, data] of entries) {
@@ -347,6 +354,7 @@ export async function importModelArchive(deps: ImportDeps, bytes: Buffer, target
         statusText: `imported from ${m.algorithm.name} ${m.algorithm.version}`.trim(),
       });
       created[created.length - 1] = updated;
+      if (m.regions) await store.setRegions({ kind: 'model', id: model.id }, validateRegions(m.regions));
       held = [];
     }
   } catch (err) {

@@ -60,6 +60,20 @@ export interface ModelManifest {
   ngImageCount: number;
   trainingTime: number | null;
   createdAt: string;
+  /**
+   * The regions of interest the model judges with (docs/regions.md), when it had its own or its
+   * target had some; absent: the importing target's apply. Optional within format version 1:
+   * older archives have none, and older servers ignore it.
+   */
+  regions?: ManifestRegion[];
   /** sha256 hex of every other file in the model's folder, by file name. */
   checksums: Record<string, string>;
+}
+
+/** A region of interest as an archive carries it (the store's `Region`; checked on import). */
+export interface ManifestRegion {
+  mode: 'INCLUDE' | 'EXCLUDE';
+  points: [number, number][];
+  sensitivity: number;
+  label: string | null;
 }

@@ -51,6 +51,17 @@ export const manifestSchema = z.object({
   trainingTime: z.number().min(0).nullable(),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'createdAt must be an ISO-8601 date'),
   checksums: z.record(z.string(), sha256),
+  // The shape only; ranges and counts are checked on import (images/regions.ts), with its messages.
+  regions: z
+    .array(
+      z.object({
+        mode: z.enum(['INCLUDE', 'EXCLUDE']),
+        points: z.array(z.tuple([z.number(), z.number()])),
+        sensitivity: z.number(),
+        label: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 /** The model's input spec, or null when the record carries none (not trained yet) or a bad one. */

@@ -3,6 +3,7 @@ import { channelsOf } from '../images/tensor.ts';
 import { optionalNum, pair } from './algorithms/params.ts';
 import type { TrainInput, TrainOutput } from './algorithms/types.ts';
 import { runPerImage } from './ort.ts';
+import { pseudoDefects } from './synthetic-defects.ts';
 import { anomalyRange, chooseThreshold, computeStats, median } from './threshold.ts';
 
 export type Report = (fraction: number, stage?: string) => void;
@@ -58,6 +59,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
 
   const k = Math.min(ok.length, learner.folds ?? 4);
   const okScores = new Array<number>(ok.length).fill(0);
+  const pseudoScores: number[] = [];
   const mapMedians: number[] = [];
   const parts = folds(ok.length, k);
   const derive = learner.derive;
@@ -76,9 +78,16 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     const foldModel = derive ? derive(model!, held) : await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
     checkAborted(signal);
     const heldIdx = [...held];
-    const out = await runPerImage(learner.build(foldModel), heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
+    const foldBytes = learner.build(foldModel);
+    const out = await runPerImage(foldBytes, heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
     heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
     for (const m of out.anomaly_map!) mapMedians.push(median(m));
+    if (input.probes) {
+      // pseudo-defects made from the held-out pictures, judged by the model that never saw them
+      const fake = pseudoDefects(heldIdx.map((i) => ok[i]!), { channels: dims[0], height: dims[1], width: dims[2] }, heldIdx.length * input.probes, 17 + f);
+      const scored = await runPerImage(foldBytes, fake.map((p) => p.tensor), dims, ['score']);
+      pseudoScores.push(...scored.score!.map((s) => s[0]!));
+    }
     await yieldToLoop();
     checkAborted(signal);
   }
@@ -120,6 +129,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     details: {
       okHeldOutScores: okScores.map(round4),
       ngScores: ngScores.map(round4),
+      ...(input.probes ? { pseudoScores: pseudoScores.map(round4) } : {}),
       thresholdRule: override !== null ? 'user' : choice.rule,
     },
   };

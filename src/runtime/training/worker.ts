@@ -31,6 +31,8 @@ export interface WorkerResult {
   /** PNG of the model's representative picture (mean OK image). */
   picture: Uint8Array;
   details: Record<string, unknown>;
+  /** The automatic choice's pick and reason (absent when an algorithm was named). */
+  chosen?: { id: string; version: string; why: string };
 }
 
 /**
@@ -92,6 +94,7 @@ export default async function train(task: WorkerTask): Promise<WorkerResult> {
       stats: result.stats,
       picture,
       details: result.details,
+      ...(result.chosen ? { chosen: result.chosen } : {}),
     };
   } finally {
     port.close();

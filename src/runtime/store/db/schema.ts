@@ -215,6 +215,14 @@ export interface PredictionJobsTable {
   finished_at: Time | null;
 }
 
+export interface RegionSetsTable {
+  owner_id: string;
+  target_id: string | null;
+  model_id: string | null;
+  regions: Json;
+  updated_at: Time;
+}
+
 export interface Database {
   settings: SettingsTable;
   targets: TargetsTable;
@@ -232,6 +240,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   blob_claims: BlobClaimsTable;
   prediction_jobs: PredictionJobsTable;
+  region_sets: RegionSetsTable;
 }
 
 /** Tables whose rows carry a stable integer key. */

@@ -19,6 +19,8 @@ function columnsOf(patch: ModelPatch): Updatable {
   };
   const jsonOrNull = (v: unknown) => (v === undefined ? undefined : v == null ? null : JSON.stringify(v));
   set('name', patch.name);
+  set('version', patch.version);
+  set('algorithm_id', patch.algorithmId);
   set('status', patch.status);
   set('status_text', patch.statusText);
   set('progress', patch.progress);

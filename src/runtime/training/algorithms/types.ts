@@ -20,6 +20,11 @@ export interface TrainInput {
   params: ParamValues;
   progress: ProgressFn;
   signal: AbortSignal;
+  /**
+   * Pseudo-defects per held-out OK picture scored by each fold's model (details.pseudoScores):
+   * how the automatic choice compares candidates without NG pictures. 0 or absent: none.
+   */
+  probes?: number;
 }
 
 export interface TrainOutput {
@@ -31,6 +36,8 @@ export interface TrainOutput {
   representative: Float32Array;
   /** Small numbers worth keeping (held-out scores summary, memory-bank size...). */
   details: Record<string, unknown>;
+  /** Set by the automatic choice: the algorithm that was kept, and why (in words). */
+  chosen?: { id: string; version: string; why: string };
 }
 
 export interface Algorithm {
