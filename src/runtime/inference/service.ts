@@ -221,8 +221,11 @@ export class OnnxInferenceService implements InferenceService {
       images.map(async (image, index) => {
         const release = await slot();
         try {
-          const out = this.regions.apply(await this.inferImage(model, image), regions, model.predictParameters.threshold);
+          const inferred = await this.inferImage(model, image);
+          const t0 = performance.now();
+          const out = this.regions.apply(inferred, regions, model.predictParameters.threshold);
           const judgement = judge(out, model.predictParameters);
+          this.metrics?.postprocess.observe({ model: model.id }, (performance.now() - t0) / 1000);
           this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
           return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
         } finally {
