@@ -259,6 +259,7 @@ export class OnnxInferenceService implements InferenceService {
     const admission = this.admissionOf(model.id);
     const pictures = await this.itemImages(itemIds);
     for (const id of itemIds) if (!pictures.has(id)) throw notFound('Item (with an image)', id);
+    const regions = await this.regions.planFor(model);
     const admitted = admission.admit(itemIds.reduce((n, id) => n + pictures.get(id)!.length, 0));
     let judged: JudgedItem[];
     try {
