@@ -66,13 +66,22 @@ export function stages(before: Series[], after: Series[], pictures: number, mode
     return n > 0 ? round((1000 * d(`${name}_sum`, m)) / n) : null;
   };
   const batches = d('spectro_inference_batch_size_count', m);
+  const meanOf = (name: string, labels: Record<string, string>) => {
+    const n = d(`${name}_count`, labels);
+    return n > 0 ? round((1000 * d(`${name}_sum`, labels)) / n) : null;
+  };
   return {
     serverCpuMsPerPicture: pictures > 0 ? round((1000 * d('process_cpu_seconds_total')) / pictures) : null,
+    /** Request to response head on the server (everything below happens inside it). */
+    httpRequestMs: meanOf('spectro_http_request_duration_seconds', { method: 'POST', route: '/graphql' }),
+    imagesLookupMs: meanOf('spectro_store_operation_duration_seconds', { operation: 'imagesByOwners' }),
     decodeMs: mean('spectro_inference_decode_seconds'),
     admissionWaitMs: mean('spectro_inference_admission_wait_seconds'),
     batchWaitMs: mean('spectro_inference_queue_wait_seconds'),
     runMsPerBatch: mean('spectro_inference_run_seconds'),
     meanBatchSize: batches > 0 ? round(d('spectro_inference_batch_size_sum', m) / batches) : null,
+    postprocessMs: mean('spectro_inference_postprocess_seconds'),
+    storeCommitMs: meanOf('spectro_store_operation_duration_seconds', { operation: 'addAssessments' }),
   };
 }
 

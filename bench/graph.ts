@@ -5,7 +5,9 @@
  * machine falls on both alike. Each server is its own process on port 0; the load generator
  * (undici, `--concurrency` requests at a time) runs here. JSON on stdout.
  *
- *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32]
+ *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32] [--profile DIR]
+ *
+ * `--profile DIR` writes the gateway process's V8 CPU profile (.cpuprofile) into DIR.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -108,8 +110,9 @@ async function main() {
     await store.close();
 
     const start = async (mode: '--serve' | '--serve-minimal') => {
+      const profile = flag('profile', '');
       const child = fork(fileURLToPath(import.meta.url), [mode], {
-        execArgv: [],
+        execArgv: profile && mode === '--serve' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
         env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

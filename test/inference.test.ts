@@ -83,6 +83,22 @@ describe('inference runtime', () => {
     expect(b!.score).toBeCloseTo(a!.score, 6);
   });
 
+  it('a picture the decode pool cannot read fails its prediction with the reason; the pool goes on with the next', async () => {
+    const [good] = await fx.addItems([await partPng()]);
+    const broken = Buffer.concat([(await partPng()).subarray(0, 200), Buffer.alloc(200)]);
+    const [bad] = await fx.store.addItems([
+      { name: 'broken', targetId: fx.target.id, type: 'PREDICTION', good: null, images: [{ name: 'broken.png', blob: await fx.store.blobs.put(broken), width: 128, height: 128, fileSize: broken.byteLength, contentType: 'image/png' }] },
+    ]);
+    await expect(inference.predict(fx.model, [bad!.id])).rejects.toThrow(/png|read|corrupt|truncated|input/i);
+    const errors: string[] = [];
+    const stored = await inference.predictEach(fx.model, [bad!.id, good!.id], { jobId: 'job-broken', onError: (_id, m) => void errors.push(m) });
+    expect(stored).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^the picture could not be judged: /);
+    const [again] = await inference.predict(fx.model, [good!.id]);
+    expect(again!.result).toBe('GOOD');
+  });
+
   it('renders the heatmap overlay only when asked for, at the size it declares', async () => {
     const [bad] = await fx.addItems([await partPng({ defect: { x: 40, y: 40, size: 20 } })]);
     const [a] = await inference.predict(fx.model, [bad!.id]);
@@ -144,6 +160,8 @@ describe('inference runtime', () => {
     });
     const items = await fx.addItems(await Promise.all(Array.from({ length: 12 }, (_, i) => partPng({ defect: { x: 8 * i, y: 8, size: 8 } }))));
     await inference.warmUp(fx.model);
+    // One picture first: the decode pool's threads are started (they load sharp) before the burst.
+    await inference.predict(fx.model, [items[0]!.id]);
     const before = inference.batchSizes().length;
     const results = await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
     expect(results.map((r) => r[0]!.itemId)).toEqual(items.map((i) => i.id));

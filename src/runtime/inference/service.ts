@@ -77,10 +77,10 @@ export class OnnxInferenceService implements InferenceService {
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
   private readonly metrics: InferenceMetrics | null;
-  /** Regions of interest, applied to each map before it is judged (see regions.ts). */
-  private readonly regions: RegionMasks;
   /** Per model: pictures admitted into the pipeline (admission.ts). */
   private readonly admissions = new Map<string, Admission>();
+  /** Regions of interest, applied to each map before it is judged (see regions.ts). */
+  private readonly regions: RegionMasks;
   private closed = false;
 
   constructor(deps: ServiceDeps) {
@@ -158,7 +158,7 @@ export class OnnxInferenceService implements InferenceService {
         if (!images) return opts.onError(itemId, 'the item no longer exists or has no picture');
         let judged: JudgedItem;
         try {
-          judged = await this.judgeItem(model, itemId, images, () => admission.acquire('background'), regions);
+          judged = await this.judgeItem(model, itemId, images, regions, () => admission.acquire('background'));
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
         }
@@ -214,15 +214,18 @@ export class OnnxInferenceService implements InferenceService {
     model: ModelRecord,
     itemId: string,
     images: readonly ImageRecord[],
-    slot: () => Promise<Release>,
     regions: RegionPlan | null,
+    slot: () => Promise<Release>,
   ): Promise<JudgedItem> {
     const parts = await Promise.all(
       images.map(async (image, index) => {
         const release = await slot();
         try {
-          const out = this.regions.apply(await this.inferImage(model, image), regions, model.predictParameters.threshold);
+          const inferred = await this.inferImage(model, image);
+          const t0 = performance.now();
+          const out = this.regions.apply(inferred, regions, model.predictParameters.threshold);
           const judgement = judge(out, model.predictParameters);
+          this.metrics?.postprocess.observe({ model: model.id }, (performance.now() - t0) / 1000);
           this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
           return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
         } finally {
@@ -261,6 +264,7 @@ export class OnnxInferenceService implements InferenceService {
     let judged: JudgedItem[];
     try {
       await this.load(model);
+      const regions = await this.regions.planFor(model);
       const window = Math.max(8, this.config.maxBatchSize * 2);
       // The call fails whole: once one picture fails (or is refused), the rest are not started.
       let failed = false;
@@ -269,7 +273,7 @@ export class OnnxInferenceService implements InferenceService {
         return admission.acquire('sync');
       };
       judged = await mapLimit(itemIds, window, (itemId) =>
-        this.judgeItem(model, itemId, pictures.get(itemId)!, slot, regions).catch((err) => {
+        this.judgeItem(model, itemId, pictures.get(itemId)!, regions, slot).catch((err) => {
           failed = true;
           throw err;
         }),

@@ -80,6 +80,13 @@ export function createMetrics(registry: Registry = new Registry()) {
         buckets: [1, 2, 4, 8, 16, 32, 64, 128],
         registers,
       }),
+      postprocess: new Histogram({
+        name: 'spectro_inference_postprocess_seconds',
+        help: 'Judging one picture from its anomaly map on the main thread: regions, boxes, verdict',
+        labelNames: ['model'] as const,
+        buckets: seconds,
+        registers,
+      }),
       admissionDepth: new Gauge({
         name: 'spectro_inference_admission_queue_depth',
         help: 'Pictures of synchronous predictions waiting for their turn, by model (admission queue)',
