@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { ModelRecord, Region } from '../store/types.ts';
 import { CostLru } from './lru.ts';
 import type { MapInput } from './postprocess.ts';
+import { select } from './select.ts';
 
 /** Masks are a float per map cell: 64 MiB holds a few hundred of them at 256 x 256. */
 const MASK_CACHE_BYTES = 64 * 1024 * 1024;
@@ -75,28 +76,4 @@ export function maskMap(map: Float32Array, gain: Float32Array, threshold: number
   const fill = Math.min(n > 0 ? select(judged, n, n >> 1) : below, below);
   for (let i = 0; i < map.length; i++) if (gain[i] === 0) out[i] = fill;
   return { map: out, score: n > 0 ? score : fill };
-}
-
-/** The k-th smallest of a[0..n) (quickselect, reorders a): a full sort cost 90 ms at 1024 x 1024. */
-function select(a: Float32Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i++] = a[j]!;
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k]!;
 }

@@ -74,4 +74,6 @@ export type FromSession =
 
 export interface WorkerData {
   provider: Provider;
+  /** Threads of the pipeline worker's decode pool. */
+  decodeThreads: number;
 }

@@ -16,6 +16,22 @@ export const OnnxIO = {
 export const ColorMode = { GRAY: 'gray', RGB: 'rgb' } as const;
 export type ColorMode = (typeof ColorMode)[keyof typeof ColorMode];
 
+/**
+ * Inference on tiles of a large picture (optional; absent = the whole picture is stretched to
+ * width x height). The picture is first resized, aspect kept, so its long side is `longSide`
+ * pixels (never upscaled; a side that would end up shorter than the input is stretched to it), then
+ * cut into width x height tiles overlapping by at least `overlap` pixels (tiles spread evenly,
+ * the last flush with the edge). All tiles run through the model in batches; their anomaly maps
+ * are stitched into one map over the whole picture (overlapping cells combined by `merge`,
+ * default "max"), and the picture's score is the highest tile score. Boxes and the heatmap are
+ * in the original picture's pixels, as without tiling.
+ */
+export interface TilingSpec {
+  longSide: number;
+  overlap: number;
+  merge?: 'max' | 'mean';
+}
+
 /** How raw pictures become the model's input tensor. Stored in the model and the manifest. */
 export interface InputSpec {
   width: number;
@@ -25,6 +41,8 @@ export interface InputSpec {
   resize: 'fill';
   /** Colour scale of the heatmap: map values at or below lo are blue, at or above hi red. */
   anomalyRange: [number, number];
+  /** Tiled inference of large pictures (see TilingSpec); absent: whole-picture resize. */
+  tiling?: TilingSpec;
 }
 
 export const ARCHIVE_FORMAT_VERSION = 1;

@@ -3,15 +3,28 @@ import { ARCHIVE_FORMAT_VERSION, type InputSpec } from './contract.ts';
 
 const dim = z.number().int().min(1).max(8192);
 
-export const inputSpecSchema = z.object({
-  width: dim,
-  height: dim,
-  color: z.enum(['gray', 'rgb']),
-  resize: z.literal('fill'),
-  anomalyRange: z
-    .tuple([z.number(), z.number()])
-    .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
+export const tilingSchema = z.object({
+  longSide: z.number().int().min(1).max(65536),
+  overlap: z.number().int().min(0),
+  merge: z.enum(['max', 'mean']).optional(),
 });
+
+export const inputSpecSchema = z
+  .object({
+    width: dim,
+    height: dim,
+    color: z.enum(['gray', 'rgb']),
+    resize: z.literal('fill'),
+    anomalyRange: z
+      .tuple([z.number(), z.number()])
+      .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
+    tiling: tilingSchema.optional(),
+  })
+  // Tiles at least one pixel apart: an overlap of a whole tile would never move on.
+  .refine((s) => !s.tiling || s.tiling.overlap < Math.min(s.width, s.height), {
+    message: 'tiling.overlap must be smaller than the input width and height',
+    path: ['tiling', 'overlap'],
+  });
 
 export const predictParametersSchema = z.object({
   threshold: z.number().refine(Number.isFinite, 'threshold must be a finite number'),

@@ -73,20 +73,30 @@ function detrended(t: Float32Array, spec: InputSpec): Float32Array {
   return out.map((v) => (v - mean) / sd);
 }
 
-/** Mean correlation of neighbouring pairs of OK pictures (up to 12 pairs), -1..1. */
-export function alignment(ok: readonly Float32Array[], spec: InputSpec): number {
-  const pics = ok.slice(0, 13).map((t) => detrended(t, spec));
+/**
+ * Mean correlation of pairs of OK pictures (neighbours in upload order, up to 12 pairs), -1..1.
+ * Tiled pictures (`groups`: the picture of each tensor) pair the same tile of two pictures.
+ */
+export function alignment(ok: readonly Float32Array[], spec: InputSpec, groups?: readonly number[]): number {
+  const byPicture: Float32Array[][] = [];
+  ok.forEach((t, i) => (byPicture[groups?.[i] ?? i] ??= []).push(t));
+  const pairs: [Float32Array, Float32Array][] = [];
+  for (let p = 0; p + 1 < byPicture.length && pairs.length < 12; p++) {
+    const a = byPicture[p]!;
+    const b = byPicture[p + 1]!;
+    // the middle tile (tiles are in row order), or the picture itself
+    const t = Math.min(a.length, b.length) >> 1;
+    pairs.push([a[t]!, b[t]!]);
+  }
   let sum = 0;
-  let pairs = 0;
-  for (let i = 0; i + 1 < pics.length; i++) {
-    const a = pics[i]!;
-    const b = pics[i + 1]!;
+  for (const [x, y] of pairs) {
+    const a = detrended(x, spec);
+    const b = detrended(y, spec);
     let s = 0;
     for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
     sum += s / a.length;
-    pairs++;
   }
-  return pairs ? sum / pairs : 0;
+  return pairs.length ? sum / pairs.length : 0;
 }
 
 interface Judged {
@@ -103,7 +113,7 @@ export const auto: Algorithm = {
   definition: autoDefinition,
   inputSpec,
   async train(input: TrainInput) {
-    const a = alignment(input.ok, input.spec);
+    const a = alignment(input.ok, input.spec, input.okGroups);
     const aligned = a >= ALIGNED_CORRELATION;
     const candidates = aligned ? [alignedPatch, patchSample] : [patchSample];
     const judged: Judged[] = [];

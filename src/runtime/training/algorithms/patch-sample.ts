@@ -172,7 +172,9 @@ export const patchSample: Algorithm = {
   async train(input) {
     const spec = input.spec;
     const octaves = octavesOf(num(input.params, 'model_type', 0));
-    const perImage = num(input.params, 'num_features', 150);
+    // per picture, not per tile: a tiled picture's tiles share its budget
+    const pictures = input.okGroups ? new Set(input.okGroups).size : input.ok.length;
+    const perImage = (num(input.params, 'num_features', 150) * pictures) / input.ok.length;
     const { h, w } = gridOf(spec);
     const cells = h * w;
     let dims: number[] = [];
@@ -191,7 +193,7 @@ export const patchSample: Algorithm = {
         for (let o = 0; o < octaves; o++) {
           const span = (f: number) => report((o + 0.8 * f) / (octaves + 1), `memory bank, scale ${o + 1}/${octaves}`);
           span(0);
-          scales.push(await memory(items.map((it) => it[o]!), dims[o]!, cells, perImage * items.length, span, signal));
+          scales.push(await memory(items.map((it) => it[o]!), dims[o]!, cells, Math.round(perImage * items.length), span, signal));
           checkAborted(signal);
         }
         report(octaves / (octaves + 1), 'calibration');

@@ -16,6 +16,13 @@ export interface TrainInput {
   ok: Float32Array[];
   /** Input tensors of the NG images (may be empty). */
   ng: Float32Array[];
+  /**
+   * Tiled pictures (spec.tiling): the picture each tensor of `ok` / `ng` was cut from. Held-out
+   * folds keep a picture's tiles together and a picture scores the highest of its tiles.
+   * Absent: one tensor per picture.
+   */
+  okGroups?: number[];
+  ngGroups?: number[];
   spec: InputSpec;
   params: ParamValues;
   progress: ProgressFn;
