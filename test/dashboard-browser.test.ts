@@ -139,6 +139,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     const max = Number(await page.getAttribute('#tune-slider', 'max'));
     await page.locator('#tune-slider').fill(String(max));
     expect(await cells()).toEqual(['8 / 8', '0 / 8', '0 / 3', '3 / 3']);
+    // Measuring judged the training pictures without results: the live feed has only the three.
+    expect(await page.locator('#feed .result').count()).toBe(3);
+    const stored = await ts.gql('{ items(type: TRAINING, first: 50) { edges { node { assessments { id } } } } }');
+    expect(stored.data.items.edges.flatMap((e: { node: { assessments: unknown[] } }) => e.node.assessments)).toEqual([]);
     await page.click('#tune-save');
     await expect.poll(() => page.textContent('#tune-saved'), WAIT).toMatch(/^Saved: /);
     const { data } = await ts.gql('{ model(id: "active") { predictParameters { threshold } } }');
@@ -160,6 +164,24 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
     await page.locator('#models .model:not(.is-active) .pill.s-READY').waitFor({ timeout: 120_000 });
     expect(await page.locator('#models .model:not(.is-active) .model-sub').textContent()).toContain('8 OK / 4 NG');
+
+    // Two READY models: compared on the same labelled pictures (8 OK, 4 NG now), nothing stored.
+    const before = await page.locator('#feed .result').count();
+    await page.click('#open-compare');
+    await page.click('#compare-run');
+    await expect.poll(() => page.locator('#compare-out .card').count(), WAIT).toBe(2);
+    for (const card of await page.locator('#compare-out .card').all()) {
+      expect(await card.locator('p').textContent()).toMatch(/^AUROC (0|1)\.\d{3} · threshold /);
+      const rows = await card.locator('tbody tr').allTextContents();
+      expect(rows).toHaveLength(2);
+      const cells = await card.locator('td.num').allTextContents();
+      // Every labelled picture lands in exactly one cell: 8 OK in the first row, 4 NG in the second.
+      expect(Number(cells[0]) + Number(cells[1])).toBe(8);
+      expect(Number(cells[2]) + Number(cells[3])).toBe(4);
+    }
+    expect(await page.locator('#feed .result').count()).toBe(before);
+    await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
+    await page.keyboard.press('Escape');
   }, 180_000);
 
   it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
@@ -189,6 +211,22 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await viewer.locator('#signin-form').waitFor();
     expect(await viewer.isVisible('#app')).toBe(false);
     await viewerContext.close();
+  }, 60_000);
+
+  it('creates a target and switches between targets, each with its own models and pictures', async () => {
+    // The prompt for the name is answered "line 2" (the dialog handler above).
+    await page.click('#new-target');
+    await expect.poll(() => page.locator('#target-select option:checked').textContent(), WAIT).toBe('line 2');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('0 OK · 0 NG');
+    expect(await page.locator('#models .model').count()).toBe(0);
+    expect(await page.isVisible('#models-empty')).toBe(true);
+    expect(await page.isDisabled('#train-button')).toBe(true);
+    expect(await page.textContent('#feed-summary')).toBe('Train a model, then activate it to judge pictures.');
+
+    const defaultId = await page.locator('#target-select option', { hasText: 'default' }).getAttribute('value');
+    await page.selectOption('#target-select', defaultId!);
+    await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
+    await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
   }, 60_000);
 
   it('fits a 390 px wide phone without sideways scrolling', async () => {

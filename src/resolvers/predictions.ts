@@ -1,6 +1,7 @@
 import type { Context } from '../context.ts';
 import type { PreparedFile } from '../runtime/models/models.ts';
-import { Assessment } from '../schema/assessments.ts';
+import { Assessment, AssessmentResult } from '../schema/assessments.ts';
+import { Item } from '../schema/items.ts';
 import { builder } from '../schema/builder.ts';
 import { Model } from '../schema/models.ts';
 import { Download, PredictionJob, PredictionJobCounts, PredictionJobError, PredictionJobStatus, type DownloadShape } from '../schema/predictions.ts';
@@ -73,6 +74,27 @@ const download = (ctx: Context, file: PreparedFile): DownloadShape => ({
   url: ctx.links.blob(file.key, file.contentType, file.filename),
   expiresAt: ctx.links.expiresAt(),
 });
+
+const ItemScore = builder.objectRef<{ itemId: string; score: number; threshold: number; result: 'GOOD' | 'BAD' }>('ItemScore').implement({
+  description: "An item's verdict measured without storing an assessment",
+  fields: (t) => ({
+    item: t.field({ type: Item, resolve: (s, _args, ctx) => ctx.loaders.item.load(s.itemId) }),
+    score: t.exposeFloat('score'),
+    threshold: t.exposeFloat('threshold'),
+    result: t.field({ type: AssessmentResult, resolve: (s) => s.result }),
+  }),
+});
+
+builder.queryField('scoreItems', (t) =>
+  t.field({
+    type: [ItemScore],
+    description:
+      'Judges the items with the model now, storing and publishing nothing (no result reaches the line): the threshold preview and model comparison on labelled pictures. In itemIds order',
+    authScopes: { predict: true },
+    args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.predictions.score(args.modelId, args.itemIds),
+  }),
+);
 
 builder.mutationFields((t) => ({
   predict: t.field({
