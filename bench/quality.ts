@@ -67,6 +67,8 @@ interface Cell {
   trainSeconds: number;
   msPerPicture: number;
   detectedByKind?: Record<string, string>;
+  /** The automatic choice's pick. */
+  chosen?: string;
 }
 
 async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
@@ -145,6 +147,7 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
     trainSeconds: round3(trainSeconds),
     msPerPicture: round3(msPerPicture),
   };
+  if (out.chosen) cell.chosen = out.chosen.id;
   if (args.verbose) cell.detectedByKind = Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, `${v.found}/${v.total}`]));
   return cell;
 }
