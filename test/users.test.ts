@@ -5,6 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import type { AppError } from '../src/errors.ts';
+import { createAccounts } from '../src/runtime/auth/accounts.ts';
 import { hashPassword, verifySecret } from '../src/runtime/auth/secret-hash.ts';
 import { codesOf, dataOf, startGateway, type Gateway, type GraphResult } from './graph-helpers.ts';
 import { ENGINES } from './store-engines.ts';
@@ -150,6 +152,31 @@ describe.each(ENGINES)('people and sessions (%s)', (engine) => {
     // Client tokens of the old vocabulary keep working: `all` may do everything, `read` only read.
     expect(dataOf(await gw.gql(ME, {}, await gw.token('all'))).me.scopes).toEqual(['READ', 'PREDICT', 'TRAIN', 'ADMIN']);
     expect(dataOf(await gw.gql(ME, {}, await gw.token('read'))).me.scopes).toEqual(['READ']);
+  });
+});
+
+describe('guessing passwords', () => {
+  it('a name that failed five times in a row waits, longer at each further failure; a right password then clears it', async () => {
+    let clock = Date.parse('2026-12-01T08:00:00Z');
+    const gw = await startGateway({ adminPassword: ADMIN_PASSWORD });
+    try {
+      const { store, auth, config } = gw.server.services;
+      const accounts = createAccounts({ store, auth, config, now: () => clock });
+      const attempt = (password: string) => accounts.signIn('admin', password, null).then(() => 'ok', (err: AppError) => err.code);
+      for (let i = 0; i < 5; i++) expect(await attempt('guess')).toBe('UNAUTHENTICATED');
+      // Refused before any hash is computed, even with the right password.
+      expect(await attempt(ADMIN_PASSWORD)).toBe('RATE_LIMITED');
+      clock += 1000;
+      expect(await attempt('guess')).toBe('UNAUTHENTICATED');
+      clock += 1000;
+      expect(await attempt(ADMIN_PASSWORD)).toBe('RATE_LIMITED');
+      await expect(accounts.signIn('admin', ADMIN_PASSWORD, null)).rejects.toThrow(/too many failed sign-ins for "admin"; try again in 1 s/);
+      clock += 1000;
+      expect(await attempt(ADMIN_PASSWORD)).toBe('ok');
+      expect(await attempt('guess')).toBe('UNAUTHENTICATED');
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -64,6 +64,11 @@ const BAD_SIGN_IN = 'wrong name or password';
  * file reads share): a burst of sign-ins waits here instead of starving everything else.
  */
 const HASHES_AT_ONCE = 2;
+/** Failed sign-ins of a name before it must wait; the wait doubles per further failure, up to a minute. */
+const FREE_FAILURES = 5;
+const MAX_WAIT_MS = 60_000;
+/** Failures older than this are forgotten. */
+const FAILURE_MEMORY_MS = 15 * 60_000;
 const NAME = /^[A-Za-z0-9][\w.@-]{0,63}$/;
 const MIN_PASSWORD = 8;
 
@@ -99,6 +104,26 @@ function gate(limit: number) {
 export function createAccounts(deps: { store: Store; auth: Auth; config: Config; now?: () => number }): Accounts {
   const { store, auth, config } = deps;
   const hashing = gate(HASHES_AT_ONCE);
+  // Per name, in this process: guessing a password gets slow fast, a mistyped one costs nothing.
+  const failures = new Map<string, { count: number; last: number; notBefore: number }>();
+  const throttle = (name: string) => {
+    const f = failures.get(name);
+    if (!f) return;
+    if (now() - f.last > FAILURE_MEMORY_MS) failures.delete(name);
+    else if (now() < f.notBefore) {
+      const s = Math.ceil((f.notBefore - now()) / 1000);
+      throw new AppError(ErrorCode.RATE_LIMITED, `too many failed sign-ins for "${name}"; try again in ${s} s`, { retryAfterSeconds: s });
+    }
+  };
+  const failed = (name: string) => {
+    const f = failures.get(name) ?? { count: 0, last: 0, notBefore: 0 };
+    f.count++;
+    f.last = now();
+    if (f.count >= FREE_FAILURES) f.notBefore = f.last + Math.min(MAX_WAIT_MS, 1000 * 2 ** (f.count - FREE_FAILURES));
+    failures.set(name, f);
+    // Bounded: the oldest names go first.
+    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+  };
   const hashPassword = (password: string) => hashing(() => hashScrypt(password, config.passwordScryptLog2N));
   const verifySecret = (password: string, hash: string) => hashing(() => verifyScrypt(password, hash));
   const now = deps.now ?? Date.now;
@@ -166,10 +191,16 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
 
     async signIn(name, password, userAgent) {
       if (typeof name !== 'string' || typeof password !== 'string' || !name || !password) throw unauthenticated(BAD_SIGN_IN);
+      const key = name.trim().toLowerCase();
+      throttle(key);
       const user = await store.userByName(name.trim());
       // Verified against a dummy for unknown names, so timing does not tell which names exist.
       const ok = await verifySecret(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!user || !ok || user.disabled) throw unauthenticated(BAD_SIGN_IN);
+      if (!user || !ok || user.disabled) {
+        failed(key);
+        throw unauthenticated(BAD_SIGN_IN);
+      }
+      failures.delete(key);
       const sessionToken = randomBytes(32).toString('base64url');
       const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
       return tokenFor(user, session, sessionToken);
