@@ -6,7 +6,7 @@ import { createLinks } from '../links.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentLog, requestIdOf } from '../logging.ts';
 import { authenticate } from './auth.ts';
-import { RestFailure, errorResponse, restFailureOf } from './http.ts';
+import { RestFailure, errorResponse, restFailureOf, unprocessable } from './http.ts';
 import { parseInput } from './input.ts';
 import { OPENAPI_PATH, createOpenApiDocument } from './openapi.ts';
 import type { Operation } from './operation.ts';
@@ -57,6 +57,7 @@ export function createRestHandler({ services }: { services: Services }): RestHan
       }
       op = found.operation;
       const principal = await authenticate(request, op.scope, services);
+      if (found.malformed) throw unprocessable('path', 'the path has a malformed percent-encoding');
       const { maxFiles, maxFileBytes } = services.config.upload;
       const input = await parseInput(request, url, op, found.params, maxFiles * (maxFileBytes + 4096) + 65_536);
       const baseUrl = (services.config.publicUrl ?? url.origin).replace(/\/+$/, '');
