@@ -1,9 +1,11 @@
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
+import { clientAddress } from './http/client-address.ts';
 import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
+import type { RateLimits } from './runtime/limits/rate-limit.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
@@ -29,6 +31,8 @@ export interface Services {
   log: Logger;
   store: Store;
   auth: Auth;
+  /** Rate-limit counters (shared through Redis when REDIS_URL is set). */
+  limits: RateLimits;
   urls: UrlSigner;
   pubsub: PubSub;
   /** Background work (training, background predictions, exports, sweeps): BullMQ with REDIS_URL, else in this process. */
@@ -66,6 +70,8 @@ export interface Context {
   baseUrl: string;
   /** Signed image and download links for answers. */
   links: Links;
+  /** The caller's address (per-source limits; http/client-address.ts). */
+  source: string;
 }
 
 export interface ContextInit {
@@ -106,6 +112,7 @@ export function createContextFactory(services: Services): (initial: ContextInit)
       loaders: createLoaders(services.store),
       baseUrl,
       links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
+      source: clientAddress(initial),
     };
   };
 }

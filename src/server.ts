@@ -14,6 +14,7 @@ import { httpRoutes } from './http/routes.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
 import { createAuth } from './runtime/auth/auth.ts';
+import { createRateLimits } from './runtime/limits/rate-limit.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
 import { createItemsService } from './runtime/items/index.ts';
@@ -115,7 +116,9 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
       log,
     });
     const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
-    const auth = await createAuth({ store, config });
+    // Rate-limit counters, shared through Redis when REDIS_URL is set (docs/security.md).
+    const limits = keep(createRateLimits({ redisUrl: config.redisUrl, prefix: config.redisPrefix }));
+    const auth = keep(await createAuth({ store, config, limits }));
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
@@ -138,7 +141,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return { config, log, store, auth, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -241,6 +244,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],
+        ['auth', services.auth],
+        ['limits', services.limits],
         ['store', services.store],
       ] as const) {
         try {

@@ -51,14 +51,14 @@ describe('bootstrap and client secrets', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-boot-'));
     const s = await createStore({ dataDir: d });
     try {
-      const env = { DATA_DIR: d, SPECTRO_CLIENT_ID: 'ops', SPECTRO_CLIENT_SECRET: 'first-secret' };
+      const env = { DATA_DIR: d, SPECTRO_CLIENT_ID: 'ops', SPECTRO_CLIENT_SECRET: 'first-secret-0123456789' };
       const a1 = await createAuth({ store: s, config: loadConfig(env) });
       expect(await a1.bootstrap()).toBeNull();
-      await a1.issueToken('ops', 'first-secret');
-      const a2 = await createAuth({ store: s, config: loadConfig({ ...env, SPECTRO_CLIENT_SECRET: 'second-secret' }) });
+      await a1.issueToken('ops', 'first-secret-0123456789');
+      const a2 = await createAuth({ store: s, config: loadConfig({ ...env, SPECTRO_CLIENT_SECRET: 'second-secret-0123456789' }) });
       await a2.bootstrap();
-      expect((await refusal(a2.issueToken('ops', 'first-secret'))).code).toBe('UNAUTHENTICATED');
-      await a2.issueToken('ops', 'second-secret');
+      expect((await refusal(a2.issueToken('ops', 'first-secret-0123456789'))).code).toBe('UNAUTHENTICATED');
+      await a2.issueToken('ops', 'second-secret-0123456789');
       expect(await s.countClients()).toBe(1);
     } finally {
       await s.close();
@@ -137,7 +137,7 @@ describe('tokens', () => {
     const t = await auth.issueToken(admin.clientId, admin.clientSecret);
     const again = await createAuth({ store, config: loadConfig({ DATA_DIR: dir }), now });
     expect((await again.verify(t.accessToken)).clientId).toBe(admin.clientId);
-    const configured = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, JWT_SECRET: 'configured-secret' }), now });
+    const configured = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, JWT_SECRET: 'configured-secret-0123456789abcdefghij' }), now });
     expect((await refusal(configured.verify(t.accessToken))).code).toBe('UNAUTHENTICATED');
   });
 });

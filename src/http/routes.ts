@@ -5,6 +5,7 @@ import { currentLog } from '../logging.ts';
 import { checkReadiness } from '../observability/readiness.ts';
 import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
 import { serveFile } from './files.ts';
+import { clientAddress } from './client-address.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
 
 const json = (status: number, body: unknown) =>
@@ -22,10 +23,10 @@ async function readiness(services: Services): Promise<Response> {
  */
 export function httpRoutes(services: Services): Plugin {
   return {
-    async onRequest({ request, url, endResponse }) {
+    async onRequest({ request, url, endResponse, serverContext }) {
       let route: (() => Promise<Response>) | null = null;
       if (url.pathname === '/readiness') route = () => readiness(services);
-      else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services);
+      else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services, clientAddress(serverContext));
       else if (url.pathname.startsWith(FILES_PREFIX)) route = () => serveFile(request, url, services);
       else if (DASHBOARD_PATHS.has(url.pathname)) route = async () => serveDashboard(request, services.config);
       if (!route) return;

@@ -4,7 +4,9 @@ import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
 import { Scope } from '../store/types.ts';
-import { DUMMY_HASH, hashSecret, verifySecret } from './secret-hash.ts';
+import { requireStrongSecret } from '../../config-security.ts';
+import { createRateLimits, type RateLimits } from '../limits/rate-limit.ts';
+import { DUMMY_HASH, createSecretHasher } from './secret-hash.ts';
 
 export interface Principal {
   clientId: string;
@@ -15,7 +17,11 @@ export interface Principal {
 
 export interface Auth {
   /** OAuth2 client credentials. UNAUTHENTICATED (one message for unknown client and wrong secret). */
-  issueToken(clientId: string, clientSecret: string): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }>;
+  issueToken(
+    clientId: string,
+    clientSecret: string,
+    opts?: { source?: string | null },
+  ): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }>;
   /** Accepts "Bearer <jwt>" or the bare JWT. UNAUTHENTICATED when missing, malformed, expired or forged. */
   verify(authorization: string | null | undefined): Promise<Principal>;
   /**
@@ -25,6 +31,8 @@ export interface Auth {
    */
   bootstrap(): Promise<{ clientId: string; clientSecret: string } | null>;
   createClient(scope: Scope, name?: string | null): Promise<{ clientId: string; clientSecret: string }>;
+  /** Ends the hashing thread (and the limiter's Redis connection when auth made it). */
+  close(): Promise<void>;
 }
 
 export const TOKEN_ISSUER = 'spectro-gateway';
@@ -43,17 +51,37 @@ function keyFrom(secret: string): Uint8Array {
 }
 
 async function signingKey(store: Store, config: Config): Promise<Uint8Array> {
-  if (config.jwtSecret) return keyFrom(config.jwtSecret);
+  if (config.jwtSecret) {
+    // Anyone who guesses it signs tokens of any scope for any client.
+    requireStrongSecret('JWT_SECRET', config.jwtSecret, 32);
+    return keyFrom(config.jwtSecret);
+  }
   // Instances starting at once on one database agree on the key: the first one stored wins.
   return keyFrom(await store.initSetting(JWT_KEY_SETTING, randomBytes(32).toString('base64url')));
 }
 
-/** `now` returns epoch milliseconds (Date.now by default). */
-export async function createAuth(deps: { store: Store; config: Config; now?: () => number }): Promise<Auth> {
+const rateLimited = (retryAfter: number) =>
+  new AppError(ErrorCode.RATE_LIMITED, `too many token requests; try again in ${retryAfter} s`, { retryAfter });
+
+/**
+ * `now` returns epoch milliseconds (Date.now by default). `limits`: the shared rate-limit counters
+ * (Redis when configured); without them, counters of this process.
+ */
+export async function createAuth(deps: { store: Store; config: Config; now?: () => number; limits?: RateLimits }): Promise<Auth> {
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
   const key = await signingKey(store, config);
   const ttl = config.tokenTtlSeconds;
+  const sec = config.security;
+  const ownLimits = deps.limits ? null : createRateLimits({ redisUrl: null, prefix: config.redisPrefix });
+  const limits = deps.limits ?? ownLimits!;
+  // Every attempt is counted before its hash runs (so a burst of concurrent guesses is counted at
+  // once) and given back when it succeeds: the budgets only ever run out on failures.
+  const perClient = limits.limiter('token-client', sec.tokenRatePerClient, sec.tokenRateWindowSeconds);
+  const perSource = limits.limiter('token-source', sec.tokenRatePerSource, sec.tokenRateWindowSeconds);
+  const hasher = createSecretHasher({ threads: sec.hashThreads, queue: sec.hashQueue });
+  const hashSecret = (s: string) => hasher.hash(s);
+  const verifySecret = (s: string, stored: string) => hasher.verify(s, stored);
 
   const createClient = async (scope: Scope, name: string | null = null) => {
     if (!isScope(scope)) throw badInput(`scope must be "read" or "all"`, { argument: 'scope' });
@@ -64,13 +92,19 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
   };
 
   return {
-    async issueToken(clientId, clientSecret) {
+    async issueToken(clientId, clientSecret, opts = {}) {
       if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || !clientId || !clientSecret) {
         throw unauthenticated(BAD_CREDENTIALS);
       }
+      const source = opts.source || 'unknown';
+      const bySource = await perSource.consume(source);
+      if (!bySource.ok) throw rateLimited(bySource.retryAfterSeconds);
+      const byClient = await perClient.consume(clientId);
+      if (!byClient.ok) throw rateLimited(byClient.retryAfterSeconds);
       const client = await store.clientById(clientId);
       const ok = await verifySecret(clientSecret, client?.secretHash ?? DUMMY_HASH);
       if (!client || !ok) throw unauthenticated(BAD_CREDENTIALS);
+      await Promise.all([perSource.reward(source), perClient.reward(clientId)]);
       const iat = Math.floor(now() / 1000);
       const accessToken = await new SignJWT({ scope: client.scope })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -115,6 +149,8 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
         if (!clientId || !clientSecret) {
           throw new Error('SPECTRO_CLIENT_ID and SPECTRO_CLIENT_SECRET must be set together');
         }
+        // The bootstrap client has every scope: a short or trivial secret is refused at start.
+        requireStrongSecret('SPECTRO_CLIENT_SECRET', clientSecret);
         const existing = await store.clientById(clientId);
         if (existing && existing.scope === Scope.ALL && (await verifySecret(clientSecret, existing.secretHash))) return null;
         const secretHash = await hashSecret(clientSecret);
@@ -128,5 +164,10 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
     },
 
     createClient,
+
+    async close() {
+      await hasher.close();
+      await ownLimits?.close();
+    },
   };
 }

@@ -1,0 +1,71 @@
+import { ConfigError } from './config.ts';
+
+/**
+ * Security controls (docs/security.md): every budget in one place, each with a default that is
+ * safe without any setting. Read from the environment by loadSecurityConfig.
+ */
+export interface SecurityConfig {
+  /** Token attempts per client id per window (TOKEN_RATE_PER_CLIENT); successful ones are given back. */
+  tokenRatePerClient: number;
+  /** Token attempts per source address per window (TOKEN_RATE_PER_SOURCE); successful ones are given back. */
+  tokenRatePerSource: number;
+  /** The token limits' window (TOKEN_RATE_WINDOW_SECONDS). */
+  tokenRateWindowSeconds: number;
+  /** Secret hashes waiting for the hashing thread before new ones get 429 (AUTH_HASH_QUEUE). */
+  hashQueue: number;
+  /** Threads that hash client secrets, apart from libuv's pool (AUTH_HASH_THREADS). */
+  hashThreads: number;
+  /** A model's check at import: wall-clock budget (MODEL_VERIFY_TIMEOUT_MS) and memory budget (MODEL_VERIFY_MEMORY_MB). */
+  modelVerifyTimeoutMs: number;
+  modelVerifyMemoryMb: number;
+  /** Largest width x height a model may declare as its input (MODEL_MAX_INPUT_PIXELS). */
+  modelMaxInputPixels: number;
+  /** One prediction run's deadline (INFERENCE_RUN_TIMEOUT_MS; 0: none). */
+  inferenceRunTimeoutMs: number;
+  /** WebSocket budgets: sockets per source address and per client, operations per socket, pings per minute. */
+  wsMaxConnectionsPerSource: number;
+  wsMaxConnectionsPerClient: number;
+  wsMaxSubscriptionsPerSocket: number;
+  wsMaxPingsPerMinute: number;
+  /** GraphQL operations per client per minute (GRAPHQL_RATE_PER_CLIENT; 0: unlimited). */
+  graphqlRatePerClient: number;
+  /** Uploaded files per client per minute (UPLOAD_RATE_PER_CLIENT; 0: unlimited). */
+  uploadRatePerClient: number;
+}
+
+const count = (env: NodeJS.ProcessEnv, name: string, d: number, min = 0): number => {
+  const v = env[name];
+  if (v === undefined || v === '') return d;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${v}"`);
+  return n;
+};
+
+export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
+  return {
+    tokenRatePerClient: count(env, 'TOKEN_RATE_PER_CLIENT', 10, 1),
+    tokenRatePerSource: count(env, 'TOKEN_RATE_PER_SOURCE', 30, 1),
+    tokenRateWindowSeconds: count(env, 'TOKEN_RATE_WINDOW_SECONDS', 60, 1),
+    hashQueue: count(env, 'AUTH_HASH_QUEUE', 8, 0),
+    hashThreads: count(env, 'AUTH_HASH_THREADS', 1, 1),
+    modelVerifyTimeoutMs: count(env, 'MODEL_VERIFY_TIMEOUT_MS', 20_000, 100),
+    modelVerifyMemoryMb: count(env, 'MODEL_VERIFY_MEMORY_MB', 1024, 64),
+    modelMaxInputPixels: count(env, 'MODEL_MAX_INPUT_PIXELS', 4096 * 4096, 1),
+    inferenceRunTimeoutMs: count(env, 'INFERENCE_RUN_TIMEOUT_MS', 30_000, 0),
+    wsMaxConnectionsPerSource: count(env, 'WS_MAX_CONNECTIONS_PER_SOURCE', 50, 1),
+    wsMaxConnectionsPerClient: count(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 20, 1),
+    wsMaxSubscriptionsPerSocket: count(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
+    wsMaxPingsPerMinute: count(env, 'WS_MAX_PINGS_PER_MINUTE', 60, 1),
+    graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),
+    uploadRatePerClient: count(env, 'UPLOAD_RATE_PER_CLIENT', 0, 0),
+  };
+}
+
+/** Secrets shorter than this, or made of one repeated character, are refused at start. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** Throws ConfigError naming `name` when `secret` is too weak to guard the gateway. */
+export function requireStrongSecret(name: string, secret: string, min = MIN_SECRET_LENGTH): void {
+  if (secret.length < min) throw new ConfigError(`${name} is ${secret.length} characters; at least ${min} random characters are required`);
+  if (new Set(secret).size < 6) throw new ConfigError(`${name} is too easy to guess (it has fewer than 6 different characters); use a long random secret`);
+}
