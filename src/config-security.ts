@@ -20,6 +20,10 @@ export interface SecurityConfig {
   modelVerifyMemoryMb: number;
   /** Largest width x height a model may declare as its input (MODEL_MAX_INPUT_PIXELS). */
   modelMaxInputPixels: number;
+  /** Model archive imports: the archive, one unpacked model.onnx, everything unpacked (IMPORT_MAX_*_BYTES). */
+  importMaxArchiveBytes: number;
+  importMaxModelBytes: number;
+  importMaxUnpackedBytes: number;
   /** One prediction run's deadline (INFERENCE_RUN_TIMEOUT_MS; 0: none). */
   inferenceRunTimeoutMs: number;
   /** WebSocket budgets: sockets per source address and per client, operations per socket, pings per minute. */
@@ -50,7 +54,10 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     hashThreads: count(env, 'AUTH_HASH_THREADS', 1, 1),
     modelVerifyTimeoutMs: count(env, 'MODEL_VERIFY_TIMEOUT_MS', 20_000, 100),
     modelVerifyMemoryMb: count(env, 'MODEL_VERIFY_MEMORY_MB', 1024, 64),
-    modelMaxInputPixels: count(env, 'MODEL_MAX_INPUT_PIXELS', 4096 * 4096, 1),
+    modelMaxInputPixels: count(env, 'MODEL_MAX_INPUT_PIXELS', 2048 * 2048, 1),
+    importMaxArchiveBytes: count(env, 'IMPORT_MAX_ARCHIVE_BYTES', 512 * 1024 * 1024, 1),
+    importMaxModelBytes: count(env, 'IMPORT_MAX_MODEL_BYTES', 256 * 1024 * 1024, 1),
+    importMaxUnpackedBytes: count(env, 'IMPORT_MAX_UNPACKED_BYTES', 1024 * 1024 * 1024, 1),
     inferenceRunTimeoutMs: count(env, 'INFERENCE_RUN_TIMEOUT_MS', 30_000, 0),
     wsMaxConnectionsPerSource: count(env, 'WS_MAX_CONNECTIONS_PER_SOURCE', 50, 1),
     wsMaxConnectionsPerClient: count(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 20, 1),

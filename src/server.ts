@@ -23,6 +23,7 @@ import type { JobRunner } from './runtime/jobs/jobs.ts';
 import { createLocalJobs } from './runtime/jobs/local.ts';
 import { scheduleSweeps } from './runtime/jobs/sweeps.ts';
 import { createLicenseService } from './runtime/license/license.ts';
+import { defaultArchiveLimits } from './runtime/models/archive.ts';
 import { createModelsService } from './runtime/models/index.ts';
 import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
@@ -100,6 +101,18 @@ function createJobs(config: Config, log: Logger): JobRunner {
   return config.redisUrl ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError }) : createLocalJobs({ onError });
 }
 
+/** The bounds of model imports (docs/security.md). */
+const importBounds = ({ security: s }: Config) => ({
+  importLimits: {
+    ...defaultArchiveLimits,
+    maxArchiveBytes: s.importMaxArchiveBytes,
+    maxModelBytes: s.importMaxModelBytes,
+    maxTotalBytes: s.importMaxUnpackedBytes,
+    maxInputPixels: s.modelMaxInputPixels,
+  },
+  verifyBudget: { timeoutMs: s.modelVerifyTimeoutMs, memoryMb: s.modelVerifyMemoryMb },
+});
+
 /** Builds every engine (closing the ones already built when a later one fails). */
 async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
@@ -132,7 +145,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
-    const models = keep(createModelsService({ store, targets, training, inference, log, pubsub, jobs, runs }));
+    const models = keep(createModelsService({ store, targets, training, inference, log, pubsub, jobs, runs, ...importBounds(config) }));
     const predictions = keep(createPredictionsService({ store, items, inference, log, jobs, runs }));
     const sweeps = keep(scheduleSweeps({ jobs, store, runs, intervalMs: config.blobSweepIntervalMs, minAgeMs: config.blobSweepMinAgeMs, log }));
     // Results pushed to the line: one watcher of the engines' events feeds webhooks and MQTT.

@@ -157,6 +157,11 @@ export interface ModelStore {
   /** The active models of many targets (targets without one are absent). */
   activeModelsByTargetIds(targetIds: readonly string[]): Promise<ModelRecord[]>;
   createModel(model: NewModel): Promise<ModelRecord>;
+  /**
+   * Creates complete models (e.g. from an imported archive) in one transaction: all of them or,
+   * should anything fail or the process die half-way, none. Releases the blobs' holds once written.
+   */
+  createModels(models: readonly { model: NewModel; patch: ModelPatch }[]): Promise<ModelRecord[]>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Makes the model its target's only active one. */
   activateModel(id: string): Promise<ModelRecord>;
