@@ -105,3 +105,42 @@ export function memoryBombOnnx(mib: number): Uint8Array {
     return g.op('ReduceMax', [g.op('Add', [big, g.scalar(1)])], { axes: [0, 1, 2, 3], keepdims: 0 });
   });
 }
+
+/**
+ * Attack 4: a model that passes the import check (a blank picture: zero trips) but loops for
+ * ~1e12 trips on any real picture (trip count = max pixel x 1e12).
+ */
+export function hangsOnRealPicturesOnnx(): Uint8Array {
+  let loopOut = '';
+  let trips = '';
+  const bytes = contractGraph((g) => {
+    const brightest = g.op('ReduceMax', ['images'], { axes: [0, 1, 2, 3], keepdims: 0 });
+    trips = g.op('Cast', [g.op('Mul', [brightest, g.scalar(1e12)])], { to: onnx.TensorProto.DataType.INT64 });
+    loopOut = g.fresh('loop_out');
+    return loopOut;
+  });
+  const model = decodeModel(bytes);
+  const graph = model.graph!;
+  graph.initializer!.push({ name: 'cond_init', dataType: T.BOOL, dims: [], int32Data: [1] }, { name: 'v0', dataType: T.FLOAT, dims: [], floatData: [0] });
+  const scalarInfo = (name: string, elemType: number) => ({ name, type: { tensorType: { elemType, shape: { dim: [] } } } });
+  const body = {
+    name: 'body',
+    input: [scalarInfo('i', T.INT64), scalarInfo('c_in', T.BOOL), scalarInfo('v_in', T.FLOAT)],
+    output: [scalarInfo('c_out', T.BOOL), scalarInfo('v_out', T.FLOAT)],
+    initializer: [{ name: 'one', dataType: T.FLOAT, dims: [], floatData: [1] }],
+    node: [
+      { opType: 'Identity', input: ['c_in'], output: ['c_out'], name: 'keep_going' },
+      { opType: 'Add', input: ['v_in', 'one'], output: ['v_out'], name: 'count' },
+    ],
+  };
+  // After the node that computes the trip count (graph order is topological).
+  const at = graph.node!.findIndex((n) => n.output?.includes(trips)) + 1;
+  graph.node!.splice(at, 0, {
+    opType: 'Loop',
+    input: [trips, 'cond_init', 'v0'],
+    output: [loopOut],
+    name: 'loops_on_real_pictures',
+    attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: body }],
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

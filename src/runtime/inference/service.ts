@@ -15,7 +15,7 @@ import { judge } from './postprocess.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
-import type { FromWorker, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
+import { DEADLINE_MESSAGE, type FromWorker, type ToWorker, type WorkerData, type WorkerOutput } from './worker-protocol.ts';
 
 interface Loaded {
   modelId: string;
@@ -43,6 +43,10 @@ export interface ServiceDeps {
 /** Failures after which the picture is tried once more (the worker lost the model's session). */
 const RELOAD = /is not loaded|was unloaded|thread stopped/;
 
+/** A run past its deadline (or of a model that had one) is the model's fault, told as UNAVAILABLE. */
+const deadlineError = (err: unknown) =>
+  err instanceof Error && !(err instanceof AppError) && DEADLINE_MESSAGE.test(err.message) ? new AppError(ErrorCode.UNAVAILABLE, err.message) : err;
+
 const outputOf = (m: FromWorker): WorkerOutput => {
   if (m.type !== 'output') throw new Error(`inference worker answered ${m.type}`);
   return m.output;
@@ -69,6 +73,8 @@ export class OnnxInferenceService implements InferenceService {
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
   private readonly metrics: InferenceMetrics | null;
   private closed = false;
+  /** Threads given up in a native run that never ends: only a hard exit ends this process (main.ts). */
+  stuckThreads = 0;
 
   constructor(deps: ServiceDeps) {
     this.provider = deps.provider;
@@ -77,8 +83,16 @@ export class OnnxInferenceService implements InferenceService {
     this.config = deps.config;
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
       onEvent: (m) => {
+        if (m.type === 'stuck') {
+          this.stuckThreads++;
+          this.log.error(
+            { modelId: m.modelId, deadlineMs: m.deadlineMs },
+            'inference: a run passed its deadline; the model is refused and its thread given up (it keeps a CPU busy until the gateway restarts)',
+          );
+          return;
+        }
         if (m.type !== 'batch') return;
         this.batches.push(m.size);
         if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
@@ -123,7 +137,9 @@ export class OnnxInferenceService implements InferenceService {
   async warmUp(model: ModelRecord): Promise<void> {
     const loaded = await this.load(model);
     const tensor = new Float32Array(tensorSize(loaded.spec));
-    await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]);
+    await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]).catch((err: unknown) => {
+      throw deadlineError(err);
+    });
   }
 
   predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
@@ -238,7 +254,8 @@ export class OnnxInferenceService implements InferenceService {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.worker.close();
+    // With a thread stuck in a model's run the worker never finishes terminating: no long wait.
+    await this.worker.close(this.stuckThreads > 0 ? 500 : undefined);
   }
 
   /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
@@ -288,7 +305,7 @@ export class OnnxInferenceService implements InferenceService {
     } catch (err) {
       if (!RELOAD.test((err as Error).message)) this.metrics?.failures.inc({ model: modelId });
       if (span) recordError(span, err);
-      throw err;
+      throw deadlineError(err);
     } finally {
       span?.end();
     }
@@ -359,7 +376,7 @@ export class OnnxInferenceService implements InferenceService {
         if ((err as { contract?: boolean }).contract) {
           throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" does not follow the ONNX contract: ${(err as Error).message}`);
         }
-        throw err;
+        throw deadlineError(err);
       }
       this.log.info(
         { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch, batchCap: shape.batchCap },
