@@ -7,7 +7,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
-import { limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
+import { limitMultipartParts, limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -187,7 +187,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     multipart: true,
     // Whole multipart bodies: every file at its limit, plus room for the operations part
     // (other bodies: limitOperationBodies).
-    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, 2 ** 31) + 1024 * 1024,
+    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, config.security.uploadMaxRequestBytes) + 1024 * 1024,
     logging: yogaLogger(log),
     maskedErrors: maskedErrors(log),
     context: createContextFactory(services),
@@ -200,6 +200,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       limitOperationBodies(),
       uploadsNeedWriter(auth),
+      limitMultipartParts(upload),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
       useSharedSubscriptionExecution(),

@@ -58,3 +58,54 @@ export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
     },
   };
 }
+
+/** The per-request bounds of a multipart upload (UPLOAD_MAX_FILES, UPLOAD_MAX_FILE_BYTES). */
+export interface MultipartLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+}
+
+/**
+ * Per-file and count limits applied while the multipart body is parsed (busboy's limits, through
+ * the Fetch ponyfill's `formData` options): the 20 MiB per-file limit used to apply only after the
+ * whole body (up to ~2 GiB) had been buffered. A part past a limit stops the parse at once: 413.
+ */
+const SLACK_BYTES = 1024 * 1024;
+
+export function limitMultipartParts(limits: MultipartLimits): Plugin {
+  // A file a little over the limit is parsed whole, so that the upload's own check refuses it by
+  // name; one far over it stops the parse at this slack.
+  const formDataLimits = {
+    fileSize: limits.maxFileBytes + SLACK_BYTES,
+    files: limits.maxFiles,
+    // `operations` and `map`; their size is the operation body's limit.
+    fields: 8,
+    fieldSize: MAX_OPERATION_BODY_BYTES,
+    parts: limits.maxFiles + 8,
+    fieldNameSize: 200,
+  };
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (!request.body || !isMultipart(request) || !requestParser) return;
+      setRequestParser(async (req) => {
+        const formData = req.formData.bind(req) as (opts?: unknown) => Promise<FormData>;
+        Object.defineProperty(req, 'formData', { value: () => formData({ formDataLimits }), configurable: true });
+        try {
+          return await requestParser(req);
+        } catch (err) {
+          const m = /(File size|Files|Fields|Parts) limit exceeded: (\d+)/i.exec((err as Error)?.message ?? '');
+          if (!m) throw err;
+          const what = m[1]!.toLowerCase();
+          throw new AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            what === 'file size'
+              ? `a file is larger than ${limits.maxFileBytes} bytes (UPLOAD_MAX_FILE_BYTES); the upload was stopped there`
+              : what === 'files' || what === 'parts'
+                ? `the request carries more than ${limits.maxFiles} files (UPLOAD_MAX_FILES)`
+                : `the multipart request's ${what} limit (${m[2]}) is exceeded`,
+          );
+        }
+      });
+    },
+  };
+}

@@ -59,7 +59,7 @@ export function createRestHandler({ services }: { services: Services }): RestHan
       const principal = await authenticate(request, op.scope, services);
       if (found.malformed) throw unprocessable('path', 'the path has a malformed percent-encoding');
       const { maxFiles, maxFileBytes } = services.config.upload;
-      const input = await parseInput(request, url, op, found.params, maxFiles * (maxFileBytes + 4096) + 65_536);
+      const input = await parseInput(request, url, op, found.params, Math.min(maxFiles * (maxFileBytes + 4096), services.config.security.uploadMaxRequestBytes) + 65_536);
       const baseUrl = (services.config.publicUrl ?? url.origin).replace(/\/+$/, '');
       const response = await op.handler({
         request,
