@@ -31,6 +31,7 @@ export interface SecurityConfig {
   wsMaxConnectionsPerClient: number;
   wsMaxSubscriptionsPerSocket: number;
   wsMaxPingsPerMinute: number;
+  wsMaxSubscribesPerMinute: number;
   /** Largest multipart request, all files together (UPLOAD_MAX_REQUEST_BYTES). */
   uploadMaxRequestBytes: number;
   /** GraphQL operations per client per minute (GRAPHQL_RATE_PER_CLIENT; 0: unlimited). */
@@ -65,6 +66,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     wsMaxConnectionsPerClient: count(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 20, 1),
     wsMaxSubscriptionsPerSocket: count(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
     wsMaxPingsPerMinute: count(env, 'WS_MAX_PINGS_PER_MINUTE', 60, 1),
+    wsMaxSubscribesPerMinute: count(env, 'WS_MAX_SUBSCRIBES_PER_MINUTE', 600, 1),
     uploadMaxRequestBytes: count(env, 'UPLOAD_MAX_REQUEST_BYTES', 256 * 1024 * 1024, 1024),
     graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),
     uploadRatePerClient: count(env, 'UPLOAD_RATE_PER_CLIENT', 0, 0),

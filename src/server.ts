@@ -101,6 +101,15 @@ function createJobs(config: Config, log: Logger): JobRunner {
   return config.redisUrl ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError }) : createLocalJobs({ onError });
 }
 
+/** Per-address, per-client and per-socket budgets of graphql-ws (docs/security.md). */
+const wsBudgets = ({ security: s }: Config) => ({
+  maxConnectionsPerSource: s.wsMaxConnectionsPerSource,
+  maxConnectionsPerClient: s.wsMaxConnectionsPerClient,
+  maxSubscriptionsPerSocket: s.wsMaxSubscriptionsPerSocket,
+  maxPingsPerMinute: s.wsMaxPingsPerMinute,
+  maxSubscribesPerMinute: s.wsMaxSubscribesPerMinute,
+});
+
 /** The bounds of model imports (docs/security.md). */
 const importBounds = ({ security: s }: Config) => ({
   importLimits: {
@@ -214,6 +223,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     yoga,
     services,
     onSlowConsumer: () => obs.metrics.subscriptions.slowConsumerCloses.inc({ reason: 'socket_buffer' }),
+    ...wsBudgets(config),
   });
 
   // In-flight HTTP requests, so that stop() can wait for them.
