@@ -5,6 +5,7 @@ import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
+import type { AuditService } from './runtime/audit/audit.ts';
 import type { RateLimits } from './runtime/limits/rate-limit.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
@@ -31,6 +32,8 @@ export interface Services {
   log: Logger;
   store: Store;
   auth: Auth;
+  /** The audit trail of security-relevant actions (docs/security.md). */
+  audit: AuditService;
   /** Rate-limit counters (shared through Redis when REDIS_URL is set). */
   limits: RateLimits;
   urls: UrlSigner;

@@ -8,6 +8,7 @@ import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
 import { limitMultipartParts, limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
+import { auditMutations } from './http/audit-plugin.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -15,6 +16,7 @@ import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
 import { createAuth } from './runtime/auth/auth.ts';
 import { createRateLimits } from './runtime/limits/rate-limit.ts';
+import { createAuditService } from './runtime/audit/audit.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
 import { createItemsService } from './runtime/items/index.ts';
@@ -141,6 +143,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     // Rate-limit counters, shared through Redis when REDIS_URL is set (docs/security.md).
     const limits = keep(createRateLimits({ redisUrl: config.redisUrl, prefix: config.redisPrefix }));
     const auth = keep(await createAuth({ store, config, limits }));
+    const audit = createAuditService({ store, log });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
@@ -163,7 +166,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return { config, log, store, auth, audit, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -212,6 +215,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       limitMultipartParts(upload),
       EnvelopArmorPlugin(queryLimits),
       errorCodes(),
+      auditMutations(),
       useSharedSubscriptionExecution(),
       subscriptions.plugin,
     ],

@@ -72,7 +72,7 @@ describe('tokens', () => {
     const t = await auth.issueToken(admin.clientId, admin.clientSecret);
     expect(t).toMatchObject({ tokenType: 'Bearer', expiresIn: 60 });
     const p = await auth.verify(`Bearer ${t.accessToken}`);
-    expect(p).toEqual({ clientId: admin.clientId, scope: 'all', expiresAt: Math.floor(clock / 1000) + 60 });
+    expect(p).toEqual({ clientId: admin.clientId, scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin']), expiresAt: Math.floor(clock / 1000) + 60 });
     expect(await auth.verify(t.accessToken)).toEqual(p);
     expect(await auth.verify(`bearer  ${t.accessToken}`)).toEqual(p);
   });
@@ -89,7 +89,7 @@ describe('tokens', () => {
     const reader = await auth.createClient('read', 'dashboard');
     const t = await auth.issueToken(reader.clientId, reader.clientSecret);
     expect((await auth.verify(t.accessToken)).scope).toBe('read');
-    expect((await refusal(auth.createClient('admin' as never))).code).toBe('BAD_USER_INPUT');
+    expect((await refusal(auth.createClient('root' as never))).code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses an expired token once the small clock tolerance has passed', async () => {

@@ -333,6 +333,7 @@ describe('migrations and settings', () => {
       '0002_integer_keys',
       '0003_webhooks',
       '0004_scale_out',
+      '0005_security',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);

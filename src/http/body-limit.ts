@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { AppError, ErrorCode } from '../errors.ts';
 import type { Auth } from '../runtime/auth/auth.ts';
+import { hasAllScopes } from '../runtime/auth/scopes.ts';
 
 /** Largest GraphQL body that is not a multipart upload: queries with their variables. */
 export const MAX_OPERATION_BODY_BYTES = 1024 * 1024;
@@ -52,7 +53,7 @@ export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
     async onRequestParse({ request }) {
       if (!request.body || !isMultipart(request)) return;
       const principal = await auth.verify(request.headers.get('authorization'));
-      if (principal.scope !== 'all') {
+      if (!hasAllScopes(principal)) {
         throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
       }
     },

@@ -4,6 +4,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
 import type { Context } from '../context.ts';
 import { AppError, ErrorCode } from '../errors.ts';
+import { hasAllScopes, hasScope } from '../runtime/auth/scopes.ts';
 
 /**
  * The one Pothos builder. Conventions every schema file relies on:
@@ -19,7 +20,7 @@ import { AppError, ErrorCode } from '../errors.ts';
  */
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; writer: boolean };
+  AuthScopes: { authenticated: boolean; writer: boolean; predict: boolean; train: boolean; admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
@@ -36,13 +37,17 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.principal !== null,
-      writer: ctx.principal?.scope === 'all',
+      // Writes without a finer scope of their own need every scope (`all`, the old spelling).
+      writer: hasAllScopes(ctx.principal),
+      predict: hasScope(ctx.principal, 'predict'),
+      train: hasScope(ctx.principal, 'train'),
+      admin: hasScope(ctx.principal, 'admin'),
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.principal === null) {
         return ctx.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
       }
-      return new AppError(ErrorCode.FORBIDDEN, `scope "${ctx.principal.scope}" may not do this; it needs scope "all"`);
+      return new AppError(ErrorCode.FORBIDDEN, `scope "${ctx.principal.scope}" may not do this; it needs a wider scope ("all" does everything)`);
     },
   },
   relay: {

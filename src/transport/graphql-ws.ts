@@ -33,6 +33,8 @@ export interface GraphqlWsOptions {
   maxPingsPerMinute?: number;
   /** Subscribe messages one socket may send per minute, failing ones included; past it: closed (4429). */
   maxSubscribesPerMinute?: number;
+  /** How often open sockets' tokens are checked again (a revoked client's sockets close, 4403). */
+  recheckMs?: number;
 }
 
 export interface GraphqlWsTransport {
@@ -260,6 +262,19 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
     options.keepAliveMs ?? 12_000,
   );
 
+  // A revoked client's sockets close within recheckMs: each token is verified again (which reads
+  // the client's record, see auth.verify), not only at connection_init and on pings.
+  const recheck = setInterval(() => {
+    for (const ctx of contexts) {
+      const auth = ctx.extra.auth;
+      if (!auth) continue;
+      services.auth.verify(auth.authorization).catch((err: Error) => {
+        if (contexts.has(ctx)) closeForbidden(ctx, `Forbidden: ${err.message}`.slice(0, 120));
+      });
+    }
+  }, options.recheckMs ?? 2000);
+  recheck.unref();
+
   return {
     get clients() {
       return wss.clients.size;
@@ -267,6 +282,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
     async close() {
       if (closing) return;
       closing = true;
+      clearInterval(recheck);
       httpServer.off('upgrade', onUpgrade);
       // End every operation: its loop ends and graphql-ws sends `complete` to the client.
       await Promise.all(

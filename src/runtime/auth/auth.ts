@@ -3,14 +3,18 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
-import { Scope } from '../store/types.ts';
+import { Scope, type ClientRecord } from '../store/types.ts';
+import { parseScopes, scopeText, type GrantedScope } from './scopes.ts';
 import { requireStrongSecret } from '../../config-security.ts';
 import { createRateLimits, type RateLimits } from '../limits/rate-limit.ts';
 import { DUMMY_HASH, createSecretHasher } from './secret-hash.ts';
 
 export interface Principal {
   clientId: string;
+  /** As the client holds it: `all`, or space-separated names (`read predict`). */
   scope: Scope;
+  /** What that grants (`all` expanded). */
+  scopes: ReadonlySet<GrantedScope>;
   /** epoch seconds */
   expiresAt: number;
 }
@@ -31,9 +35,37 @@ export interface Auth {
    */
   bootstrap(): Promise<{ clientId: string; clientSecret: string } | null>;
   createClient(scope: Scope, name?: string | null): Promise<{ clientId: string; clientSecret: string }>;
+  /** Every API client (no secrets). */
+  listClients(): Promise<ApiClient[]>;
+  /** Revokes the client: its tokens are refused at once, here and (within CLIENT_CHECK_MS) on other instances. */
+  revokeClient(clientId: string): Promise<ApiClient>;
+  /** A new secret for the client (the old one stops working; tokens already issued stay valid until they expire). */
+  rotateSecret(clientId: string): Promise<{ client: ApiClient; clientSecret: string }>;
   /** Ends the hashing thread (and the limiter's Redis connection when auth made it). */
   close(): Promise<void>;
 }
+
+/** An API client as admins see it. */
+export interface ApiClient {
+  clientId: string;
+  name: string | null;
+  scope: Scope;
+  createdAt: string;
+  revokedAt: string | null;
+  rotatedAt: string | null;
+}
+
+const apiClient = (c: ClientRecord): ApiClient => ({
+  clientId: c.clientId,
+  name: c.name,
+  scope: c.scope,
+  createdAt: c.createdAt,
+  revokedAt: c.revokedAt ?? null,
+  rotatedAt: c.rotatedAt ?? null,
+});
+
+/** How long a client's record (live or revoked) is trusted before it is read again. */
+export const CLIENT_CHECK_MS = 1000;
 
 export const TOKEN_ISSUER = 'spectro-gateway';
 export const TOKEN_AUDIENCE = 'spectro-gateway';
@@ -42,7 +74,6 @@ const CLOCK_TOLERANCE_S = 5;
 const BAD_CREDENTIALS = 'invalid client credentials';
 
 const unauthenticated = (message: string) => new AppError(ErrorCode.UNAUTHENTICATED, message);
-const isScope = (s: unknown): s is Scope => s === Scope.READ || s === Scope.ALL;
 
 /** HS256 wants at least 256 bits of key; a shorter configured secret is stretched by hashing. */
 function keyFrom(secret: string): Uint8Array {
@@ -84,11 +115,26 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
   const verifySecret = (s: string, stored: string) => hasher.verify(s, stored);
 
   const createClient = async (scope: Scope, name: string | null = null) => {
-    if (!isScope(scope)) throw badInput(`scope must be "read" or "all"`, { argument: 'scope' });
+    const scopes = parseScopes(scope);
+    if (!scopes) throw badInput(`scope must be one or more of "read", "predict", "train", "admin" (or "all"), got "${scope}"`, { argument: 'scope' });
     const clientId = `spc_${randomBytes(12).toString('hex')}`;
     const clientSecret = randomBytes(32).toString('base64url');
-    await store.createClient({ clientId, secretHash: await hashSecret(clientSecret), scope, name, createdAt: new Date(now()).toISOString() });
+    const text = scope === Scope.ALL || scope === Scope.READ ? scope : scopeText(scopes);
+    await store.createClient({ clientId, secretHash: await hashSecret(clientSecret), scope: text, name, createdAt: new Date(now()).toISOString() });
     return { clientId, clientSecret };
+  };
+
+  // Tokens are checked against the live client on every request: a revoked (or deleted) client's
+  // tokens stop working. The record is cached for CLIENT_CHECK_MS; a revocation here clears it.
+  const live = new Map<string, { at: number; client: Promise<ClientRecord | null> }>();
+  const clientNow = (clientId: string) => {
+    const hit = live.get(clientId);
+    if (hit && now() - hit.at < CLIENT_CHECK_MS) return hit.client;
+    const client = store.clientById(clientId);
+    live.set(clientId, { at: now(), client });
+    if (live.size > 10_000) live.delete(live.keys().next().value!);
+    client.catch(() => live.delete(clientId));
+    return client;
   };
 
   return {
@@ -103,7 +149,7 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
       if (!byClient.ok) throw rateLimited(byClient.retryAfterSeconds);
       const client = await store.clientById(clientId);
       const ok = await verifySecret(clientSecret, client?.secretHash ?? DUMMY_HASH);
-      if (!client || !ok) throw unauthenticated(BAD_CREDENTIALS);
+      if (!client || !ok || client.revokedAt) throw unauthenticated(BAD_CREDENTIALS);
       await Promise.all([perSource.reward(source), perClient.reward(clientId)]);
       const iat = Math.floor(now() / 1000);
       const accessToken = await new SignJWT({ scope: client.scope })
@@ -133,8 +179,12 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
           currentDate: new Date(now()),
           requiredClaims: ['sub', 'exp', 'iat', 'jti'],
         });
-        if (!isScope(payload.scope) || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
-        return { clientId: payload.sub, scope: payload.scope, expiresAt: payload.exp! };
+        const scopes = parseScopes(payload.scope);
+        if (!scopes || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
+        const client = await clientNow(payload.sub);
+        if (!client) throw unauthenticated("the token's client does not exist");
+        if (client.revokedAt) throw unauthenticated("the token's client has been revoked");
+        return { clientId: payload.sub, scope: payload.scope as Scope, scopes, expiresAt: payload.exp! };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof joseErrors.JWTExpired) throw unauthenticated('the token has expired');
@@ -164,6 +214,23 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
     },
 
     createClient,
+
+    async listClients() {
+      return (await store.listClients()).map(apiClient);
+    },
+
+    async revokeClient(clientId) {
+      const client = await store.revokeClient(clientId, new Date(now()).toISOString());
+      live.delete(clientId);
+      return apiClient(client);
+    },
+
+    async rotateSecret(clientId) {
+      const clientSecret = randomBytes(32).toString('base64url');
+      const client = await store.rotateClientSecret(clientId, await hashSecret(clientSecret), new Date(now()).toISOString());
+      live.delete(clientId);
+      return { client: apiClient(client), clientSecret };
+    },
 
     async close() {
       await hasher.close();

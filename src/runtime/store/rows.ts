@@ -6,6 +6,7 @@ import type {
   AlgorithmsTable,
   AnnotationsTable,
   AssessmentsTable,
+  AuditEventsTable,
   ClientsTable,
   ImagesTable,
   ItemsTable,
@@ -20,6 +21,7 @@ import type {
   AlgorithmRecord,
   AnnotationRecord,
   AssessmentRecord,
+  AuditEventRecord,
   ClientRecord,
   ImageRecord,
   ItemRecord,
@@ -181,6 +183,21 @@ export const toClient = (r: Selectable<ClientsTable>): ClientRecord => ({
   scope: r.scope as ClientRecord['scope'],
   name: r.name,
   createdAt: r.created_at,
+  revokedAt: r.revoked_at ?? null,
+  rotatedAt: r.rotated_at ?? null,
+});
+
+export const toAuditEvent = (r: Selectable<AuditEventsTable>): AuditEventRecord => ({
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  actorKind: r.actor_kind as AuditEventRecord['actorKind'],
+  action: r.action,
+  targetType: r.target_type,
+  targetIds: (tolerantJson(r.target_ids) as string[] | undefined) ?? [],
+  outcome: r.outcome as AuditEventRecord['outcome'],
+  detail: r.detail,
+  source: r.source,
 });
 
 export const toWebhook = (r: Selectable<WebhooksTable>): WebhookRecord => ({

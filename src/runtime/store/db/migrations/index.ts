@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { integerKeys } from './0002-integer-keys.ts';
 import { webhooks } from './0003-webhooks.ts';
 import { scaleOut } from './0004-scale-out.ts';
+import { security } from './0005-security.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -15,5 +16,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0002_integer_keys': integerKeys(engine),
     '0003_webhooks': webhooks(engine),
     '0004_scale_out': scaleOut(engine),
+    '0005_security': security(engine),
   };
 }
