@@ -34,6 +34,10 @@ export interface SecurityConfig {
   wsMaxSubscribesPerMinute: number;
   /** Largest multipart request, all files together (UPLOAD_MAX_REQUEST_BYTES). */
   uploadMaxRequestBytes: number;
+  /** Browser origins allowed to call the API (CORS_ORIGINS, comma-separated); none: same-origin only. */
+  corsOrigins: string[];
+  /** Schema introspection (GRAPHQL_INTROSPECTION; default on, documented). */
+  introspection: boolean;
   /** GraphQL operations per client per minute (GRAPHQL_RATE_PER_CLIENT; 0: unlimited). */
   graphqlRatePerClient: number;
   /** Uploaded files per client per minute (UPLOAD_RATE_PER_CLIENT; 0: unlimited). */
@@ -68,6 +72,8 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     wsMaxPingsPerMinute: count(env, 'WS_MAX_PINGS_PER_MINUTE', 60, 1),
     wsMaxSubscribesPerMinute: count(env, 'WS_MAX_SUBSCRIBES_PER_MINUTE', 600, 1),
     uploadMaxRequestBytes: count(env, 'UPLOAD_MAX_REQUEST_BYTES', 256 * 1024 * 1024, 1024),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
+    introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
     graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),
     uploadRatePerClient: count(env, 'UPLOAD_RATE_PER_CLIENT', 0, 0),
   };

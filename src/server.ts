@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
 import { limitMultipartParts, limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
 import { auditMutations } from './http/audit-plugin.ts';
+import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -187,8 +188,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   await services.webhooks.resume();
   const bootstrapCredentials = await auth.bootstrap();
 
-  const { upload } = config;
+  const { upload, security } = config;
   const subscriptions = openSubscriptions();
+  const budgets = clientBudgets(services.limits, { operationsPerMinute: security.graphqlRatePerClient, uploadsPerMinute: security.uploadRatePerClient });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -196,6 +198,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     // GraphiQL with its scripts, styles and editor workers inlined: no CDN, works offline.
     renderGraphiQL,
     landingPage: false,
+    cors: corsOptions(security.corsOrigins),
     multipart: true,
     // Whole multipart bodies: every file at its limit, plus room for the operations part
     // (other bodies: limitOperationBodies).
@@ -205,15 +208,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     context: createContextFactory(services),
     plugins: [
       ...obs.plugins,
+      securityHeaders(),
       requestLogging(log),
       ...(config.role === 'worker' ? [workerRoutesOnly()] : []),
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       limitOperationBodies(),
-      uploadsNeedWriter(auth),
+      uploadsNeedWriter(auth, budgets.upload),
       limitMultipartParts(upload),
       EnvelopArmorPlugin(queryLimits),
+      introspection(security.introspection),
+      budgets.plugin(),
       errorCodes(),
       auditMutations(),
       useSharedSubscriptionExecution(),

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { AppError, ErrorCode } from '../errors.ts';
-import type { Auth } from '../runtime/auth/auth.ts';
+import type { Auth, Principal } from '../runtime/auth/auth.ts';
 import { hasAllScopes } from '../runtime/auth/scopes.ts';
 
 /** Largest GraphQL body that is not a multipart upload: queries with their variables. */
@@ -48,7 +48,7 @@ export function limitOperationBodies(limit = MAX_OPERATION_BODY_BYTES): Plugin {
  * token, and every operation that takes a File is a mutation, which needs scope `all`. So the
  * token is checked first: anybody else is refused before the body is read.
  */
-export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
+export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>, onUpload?: (principal: Principal) => Promise<void>): Plugin {
   return {
     async onRequestParse({ request }) {
       if (!request.body || !isMultipart(request)) return;
@@ -56,6 +56,7 @@ export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
       if (!hasAllScopes(principal)) {
         throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
       }
+      await onUpload?.(principal);
     },
   };
 }
