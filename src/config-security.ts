@@ -34,6 +34,12 @@ export interface SecurityConfig {
   wsMaxSubscribesPerMinute: number;
   /** Largest multipart request, all files together (UPLOAD_MAX_REQUEST_BYTES). */
   uploadMaxRequestBytes: number;
+  /** The JWT key before the current JWT_SECRET: still accepted until its tokens expire (JWT_PREVIOUS_SECRET). */
+  jwtPreviousSecret: string | null;
+  /** Tokens of an external issuer (JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE); null: none accepted. */
+  jwksUrl: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string;
   /** Browser origins allowed to call the API (CORS_ORIGINS, comma-separated); none: same-origin only. */
   corsOrigins: string[];
   /** Schema introspection (GRAPHQL_INTROSPECTION; default on, documented). */
@@ -50,6 +56,13 @@ const count = (env: NodeJS.ProcessEnv, name: string, d: number, min = 0): number
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${v}"`);
   return n;
+};
+
+const url = (env: NodeJS.ProcessEnv, name: string): string | null => {
+  const v = env[name]?.trim();
+  if (!v) return null;
+  if (!URL.canParse(v) || !/^https?:/.test(v)) throw new ConfigError(`${name} must be an http(s) URL, got "${v}"`);
+  return v;
 };
 
 export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
@@ -72,6 +85,10 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     wsMaxPingsPerMinute: count(env, 'WS_MAX_PINGS_PER_MINUTE', 60, 1),
     wsMaxSubscribesPerMinute: count(env, 'WS_MAX_SUBSCRIBES_PER_MINUTE', 600, 1),
     uploadMaxRequestBytes: count(env, 'UPLOAD_MAX_REQUEST_BYTES', 256 * 1024 * 1024, 1024),
+    jwtPreviousSecret: env.JWT_PREVIOUS_SECRET || null,
+    jwksUrl: url(env, 'JWT_JWKS_URL'),
+    jwtIssuer: env.JWT_ISSUER || null,
+    jwtAudience: env.JWT_AUDIENCE || 'spectro-gateway',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
     graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),

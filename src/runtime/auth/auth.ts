@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
@@ -91,6 +91,29 @@ async function signingKey(store: Store, config: Config): Promise<Uint8Array> {
   return keyFrom(await store.initSetting(JWT_KEY_SETTING, randomBytes(32).toString('base64url')));
 }
 
+/**
+ * Tokens of the plant's own identity provider (JWT_JWKS_URL): signed with a key it publishes,
+ * from JWT_ISSUER for JWT_AUDIENCE; scopes from `scope` (or `scp`) in this gateway's vocabulary.
+ * Their clients are the provider's, not this store's: revocation is the provider's too.
+ */
+function externalVerifier(sec: Config['security']) {
+  const jwks = createRemoteJWKSet(new URL(sec.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  return async (token: string, nowMs: number): Promise<Principal> => {
+    const { payload } = await jwtVerify(token, jwks, {
+      algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+      ...(sec.jwtIssuer ? { issuer: sec.jwtIssuer } : {}),
+      audience: sec.jwtAudience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      currentDate: new Date(nowMs),
+      requiredClaims: ['sub', 'exp'],
+    });
+    const raw = payload.scope ?? (Array.isArray(payload.scp) ? payload.scp.join(' ') : payload.scp);
+    const scopes = parseScopes(raw);
+    if (!scopes || typeof payload.sub !== 'string') throw unauthenticated('the token carries no scope this gateway knows');
+    return { clientId: payload.sub, scope: scopeText(scopes), scopes, expiresAt: payload.exp! };
+  };
+}
+
 const rateLimited = (retryAfter: number) =>
   new AppError(ErrorCode.RATE_LIMITED, `too many token requests; try again in ${retryAfter} s`, { retryAfter });
 
@@ -102,6 +125,13 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
   const key = await signingKey(store, config);
+  // Key ids: tokens name the key that signed them, so the key can rotate without logging everyone
+  // out: JWT_PREVIOUS_SECRET (the old JWT_SECRET) is still accepted until its tokens expire.
+  const kidOf = (k: Uint8Array) => createHash('sha256').update(k).digest('base64url').slice(0, 16);
+  const kid = kidOf(key);
+  const previous = config.security.jwtPreviousSecret ? keyFrom(config.security.jwtPreviousSecret) : null;
+  const keys = new Map<string, Uint8Array>([[kid, key], ...(previous ? [[kidOf(previous), previous] as [string, Uint8Array]] : [])]);
+  const external = config.security.jwksUrl ? externalVerifier(config.security) : null;
   const ttl = config.tokenTtlSeconds;
   const sec = config.security;
   const ownLimits = deps.limits ? null : createRateLimits({ redisUrl: null, prefix: config.redisPrefix });
@@ -153,7 +183,7 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
       await Promise.all([perSource.reward(source), perClient.reward(clientId)]);
       const iat = Math.floor(now() / 1000);
       const accessToken = await new SignJWT({ scope: client.scope })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid })
         .setIssuer(TOKEN_ISSUER)
         .setAudience(TOKEN_AUDIENCE)
         .setSubject(client.clientId)
@@ -171,14 +201,35 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
       const token = m ? m[1]! : header;
       if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw unauthenticated('the token is malformed');
       try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: TOKEN_ISSUER,
-          audience: TOKEN_AUDIENCE,
-          clockTolerance: CLOCK_TOLERANCE_S,
-          currentDate: new Date(now()),
-          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-        });
+        let headerKid: string | undefined;
+        let alg: string | undefined;
+        try {
+          ({ kid: headerKid, alg } = decodeProtectedHeader(token));
+        } catch {
+          throw unauthenticated('the token is malformed');
+        }
+        // Another issuer's token (JWT_JWKS_URL): verified with its published keys.
+        if (external && alg !== 'HS256') return await external(token, now());
+        // Tokens from before key ids: the current key, then the previous one.
+        const candidates = headerKid !== undefined ? [keys.get(headerKid)].filter((k): k is Uint8Array => !!k) : [...keys.values()];
+        if (candidates.length === 0) throw unauthenticated('the token is invalid');
+        let verified: Awaited<ReturnType<typeof jwtVerify>> | null = null;
+        for (const [i, k] of candidates.entries()) {
+          try {
+            verified = await jwtVerify(token, k, {
+              algorithms: ['HS256'],
+              issuer: TOKEN_ISSUER,
+              audience: TOKEN_AUDIENCE,
+              clockTolerance: CLOCK_TOLERANCE_S,
+              currentDate: new Date(now()),
+              requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+            });
+            break;
+          } catch (err) {
+            if (!(err instanceof joseErrors.JWSSignatureVerificationFailed) || i === candidates.length - 1) throw err;
+          }
+        }
+        const { payload } = verified!;
         const scopes = parseScopes(payload.scope);
         if (!scopes || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
         const client = await clientNow(payload.sub);
