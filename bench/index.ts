@@ -3,7 +3,7 @@
  * or loads the next), then one JSON summary of the figures that have targets, each next to the
  * baseline measured in the same run.
  *
- *   npm run bench -- [--only predict,realtime,quality,store,scale] [--provider cpu|cuda]
+ *   npm run bench -- [--only predict,graph,realtime,quality,store,scale] [--provider cpu|cuda] [--quick]
  *
  * The full reports of each benchmark are printed as they finish (stderr), the summary last
  * (stdout).
@@ -18,7 +18,8 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const only = new Set(flag('only', 'predict,realtime,quality,store,scale').split(','));
+const only = new Set(flag('only', 'predict,graph,realtime,quality,store,scale').split(','));
+const quick = args.includes('--quick');
 const provider = flag('provider', 'cpu');
 
 /** Runs one benchmark script and returns every JSON value it printed on stdout. */
@@ -68,7 +69,7 @@ type Json = Record<string, any>;
 const summary: Json = { node: process.version, provider };
 
 if (only.has('predict')) {
-  const [p] = (await run('predict.ts', ['--provider', provider])) as Json[];
+  const [p] = (await run('predict.ts', ['--provider', provider, ...(quick ? ['--quick'] : [])])) as Json[];
   summary.predict = {
     imagesPerSecond: {
       a_rawSessionRun: p?.a_rawRun,
@@ -79,6 +80,31 @@ if (only.has('predict')) {
     ratio_c32_over_b: p?.ratio_c32_over_b,
     ratio_c32_over_a: p?.ratio_c32_over_a,
     goal: 'ratio_c32_over_b >= 0.8 on CPU',
+    camera: Object.fromEntries(
+      Object.entries((p?.camera ?? {}) as Record<string, Json>).map(([size, r]) => [
+        size,
+        {
+          c1: r.c1?.picturesPerSecond,
+          c32: r.c32?.picturesPerSecond,
+          b_minimalPipeline: r.b_minimalPipeline,
+          a_rawRun_atBatchUsed: r.a_rawRun_atBatchUsed,
+          ratio_c32_over_b: r.ratio_c32_over_b,
+          ratio_c32_over_a: r.ratio_c32_over_a,
+          p50Ms_c1: r.c1?.p50Ms,
+          p99Ms_c1: r.c1?.p99Ms,
+        },
+      ]),
+    ),
+    cameraGoal: '5 MP JPEG c32 >= 1.0x (b) and >= 0.7x (a) at the batch size used',
+  };
+}
+if (only.has('graph')) {
+  const [g] = (await run('graph.ts', quick ? ['--seconds', '2'] : [])) as Json[];
+  summary.graph = {
+    gatewayPerSecond: g?.gatewayPerSecond,
+    minimalYogaPerSecond: g?.minimalYogaPerSecond,
+    ratio_gateway_over_minimal: g?.ratio_gateway_over_minimal,
+    goal: 'ratio >= 0.5 (dashboard nested read, concurrency 32)',
   };
 }
 if (only.has('realtime')) {

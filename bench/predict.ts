@@ -8,8 +8,17 @@
  *      concurrency 1, 8 and 32, with micro-batching on and off.
  * Ratios (c)/(b) and (c)/(a) are printed for concurrency 32 with batching on.
  *
+ * Camera-size workloads (`--camera 2448x2048,4096x3000`, on by default): JPEGs generated in code
+ * (bench/camera.ts), one picture per request at each concurrency, items of `--multi` pictures at
+ * concurrency 8, and the same model with tiling (InputSpec.tiling, `--tile-long-side`); each next
+ * to its own (b) (read, sharp decode + resize, run, one after another) and (a) at the batch size
+ * the server used, with p50/p99 latency and the server's time per stage (from its /metrics).
+ *
  *   npm run bench:predict -- [--algorithm pattern-matching] [--seconds 5] [--size 256]
  *                            [--input-size 128] [--provider cpu|cuda] [--images 48]
+ *                            [--camera 2448x2048,4096x3000|none] [--multi 4] [--tile-long-side 1224] [--tile-batch 1]
+ *                            [--rate 10] (open-loop requests/s on the first camera size: p50/p99)
+ *                            [--quick]   (2 s windows, batching on only, 16 pictures: a shared machine)
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +36,9 @@ import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
+import { cameraJpeg, parseMetrics, parseSize, percentile, round, stages, type Series } from './camera.ts';
+import { decodeTiles } from '../src/runtime/images/tiles.ts';
+import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 const args = process.argv.slice(2);
@@ -52,15 +64,20 @@ async function serve() {
 }
 
 async function main() {
-  const seconds = Number(flag('seconds', '5'));
+  const quick = args.includes('--quick');
+  const seconds = Number(flag('seconds', quick ? '2' : '5'));
   const size = Number(flag('size', '256'));
   const inputSize = flag('input-size', '128');
   const provider = flag('provider', 'cpu') as 'cpu' | 'cuda';
-  const count = Number(flag('images', '48'));
+  const count = Number(flag('images', quick ? '16' : '48'));
+  const cameraSizes = flag('camera', '2448x2048,4096x3000') === 'none' ? [] : flag('camera', '2448x2048,4096x3000').split(',').map(parseSize);
+  const multi = Number(flag('multi', '4'));
+  const tileLongSide = Number(flag('tile-long-side', '1224'));
+  const cameraCount = quick ? 4 : 8;
   const maxBatch = Number(flag('max-batch', String(loadConfig({}).maxBatchSize)));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-bench-predict-'));
   const log = { info() {}, warn() {}, error() {}, debug() {} };
-  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length };
+  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, loadAverage1mAtStart: round(os.loadavg()[0]!) };
 
   try {
     // ---- prepare: train a model on synthetic aligned parts, store prediction items, write files
@@ -111,6 +128,37 @@ async function main() {
       fs.writeFileSync(f, p);
       return f;
     });
+    // Camera-size workloads: items of one JPEG each, items of `multi` JPEGs, and a second model
+    // (the same graph) that cuts pictures into tiles.
+    const camera: CameraWorkload[] = [];
+    for (const [w, h] of cameraSizes) {
+      const jpgs = await Promise.all(Array.from({ length: cameraCount }, (_, i) => cameraJpeg(w, h, 7000 + i, i % 2 === 1)));
+      const blobs = await Promise.all(jpgs.map((j) => store.blobs.put(j)));
+      const image = (i: number, k = 0) => ({ name: `cam-${i}-${k}.jpg`, blob: blobs[i]!, width: w, height: h, fileSize: jpgs[i]!.byteLength, contentType: 'image/jpeg' });
+      const single = await store.addItems(jpgs.map((_, i) => ({ name: `cam-${w}x${h}-${i}`, targetId: target.id, type: 'PREDICTION' as const, good: null, images: [image(i)] })));
+      const multiItems = await store.addItems(
+        jpgs.map((_, i) => ({
+          name: `cam-${w}x${h}-multi-${i}`,
+          targetId: target.id,
+          type: 'PREDICTION' as const,
+          good: null,
+          images: Array.from({ length: multi }, (_, k) => image((i + k) % jpgs.length, k)),
+        })),
+      );
+      const files = jpgs.map((j, i) => {
+        const f = path.join(root, `cam-${w}x${h}-${i}.jpg`);
+        fs.writeFileSync(f, j);
+        return f;
+      });
+      camera.push({ label: `${w}x${h}`, items: single.map((i) => i.id), multiItems: multiItems.map((i) => i.id), files, jpegKB: round(jpgs.reduce((n, j) => n + j.byteLength, 0) / jpgs.length / 1024) });
+    }
+    const tiling: TilingSpec = { longSide: tileLongSide, overlap: 16 };
+    const tiledModel = camera.length > 0
+      ? await store.updateModel((await store.createModel({ ...model, name: 'bench-tiled', status: 'READY', trainItemIds: [] })).id, {
+          onnxBlob: model.onnxBlob,
+          inputSpec: { ...spec, tiling },
+        })
+      : null;
     const onnx = await store.blobs.get(model.onnxBlob!);
     await pubsub.close();
     await store.close();
@@ -137,9 +185,39 @@ async function main() {
       return 1;
     });
 
+    // (b) on camera-size JPEGs, whole-picture resize and tiled: the hand-written loop.
+    const bCamera: Record<string, number> = {};
+    for (const w of camera) {
+      bCamera[w.label] = await timed(seconds, async (i) => {
+        const bytes = await fs.promises.readFile(w.files[i % w.files.length]!);
+        await run(await toTensor(bytes, spec), 1);
+        return 1;
+      });
+    }
+    const tiledSpec = { ...spec, tiling } as InputSpec & { tiling: TilingSpec };
+    const tilesPer: Record<string, number> = {};
+    // The tiles' batch size: what calibration keeps on this provider (on a 2-core CPU batch 1 runs
+    // fastest per picture; on a GPU the largest batch).
+    const tileBatch = Number(flag('tile-batch', provider === 'cuda' ? String(maxBatch) : '1'));
+    for (const w of camera.slice(0, 1)) {
+      const per = tensorSize(spec);
+      bCamera[`${w.label}_tiled`] = await timed(seconds, async (i) => {
+        const pic = await decodeTiles(await fs.promises.readFile(w.files[i % w.files.length]!), tiledSpec);
+        tilesPer[w.label] = pic.tiles.length;
+        for (let k = 0; k < pic.tiles.length; k += tileBatch) {
+          const n = Math.min(tileBatch, pic.tiles.length - k);
+          await run(pic.data.subarray(k * per, (k + n) * per), n);
+        }
+        return 1;
+      });
+    }
+    out.b_camera = bCamera;
+    out.tilesPerPicture = tilesPer;
+
     // ---- (c) end-to-end over HTTP, batching on and off
     const c_: Record<string, number> = {};
-    const batchings = flag('batching', 'on,off').split(',') as ('on' | 'off')[];
+    const cCamera: Record<string, unknown> = {};
+    const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];
     for (const batching of batchings) {
       const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
         execArgv: [],
@@ -186,6 +264,50 @@ async function main() {
           return 1;
         }, concurrency);
       }
+      if (batching === 'on') {
+        const metrics = async (): Promise<Series[]> => parseMetrics(await (await pool.request({ path: '/metrics', method: 'GET' })).body.text());
+        const predictIds = (ids: string[], modelRef = 'active') =>
+          post({ query: `mutation($ids: [ID!]!) { predict(modelId: "${modelRef}", itemIds: $ids) { id result score } }`, variables: { ids } }, token);
+        const measure = async (ids: string[], concurrency: number, picturesPer: number, modelRef = 'active', modelId = model.id) => {
+          const before = await metrics();
+          const r = await loadTest(seconds, (i) => predictIds([ids[i % ids.length]!], modelRef), concurrency);
+          const pictures = r.requests * picturesPer;
+          return { picturesPerSecond: round(r.perSecond * picturesPer), p50Ms: r.p50Ms, p99Ms: r.p99Ms, stages: stages(before, await metrics(), pictures, modelId) };
+        };
+        for (const w of camera) {
+          for (let i = 0; i < 2; i++) await predictIds([w.items[i]!]); // warm-up
+          const row: Record<string, unknown> = { jpegKB: w.jpegKB, b_minimalPipeline: bCamera[w.label] };
+          for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
+          row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
+          if (w === camera[0]) {
+            // Open loop: one request every 1/rate s whatever the answers do (a line's camera),
+            // so queueing shows in the tail; the goal is p99 <= 2 x p50.
+            const rate = Number(flag('rate', '10'));
+            const n = Math.max(20, Math.round(rate * seconds * 2));
+            const lat: number[] = [];
+            const t0 = performance.now();
+            await Promise.all(
+              Array.from({ length: n }, async (_, i) => {
+                await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i * 1000) / rate - performance.now())));
+                const s0 = performance.now();
+                await predictIds([w.items[i % w.items.length]!]);
+                lat.push(performance.now() - s0);
+              }),
+            );
+            lat.sort((a, b) => a - b);
+            const p50 = percentile(lat, 50);
+            const p99 = percentile(lat, 99);
+            row[`steady_${rate}_per_s`] = { requests: n, p50Ms: round(p50), p99Ms: round(p99), ratio_p99_over_p50: round(p99 / p50), goal_p99_at_most_2x_p50: p99 <= 2 * p50 };
+          }
+          if (w === camera[0] && tiledModel) {
+            await predictIds([w.items[0]!], tiledModel.id);
+            row.tiled = { tiling, tilesPerPicture: tilesPer[w.label], b_minimalPipeline: bCamera[`${w.label}_tiled`], c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id) };
+          }
+          const c32 = row.c32 as { picturesPerSecond: number; stages: { meanBatchSize: number | null } } | undefined;
+          if (c32) row.ratio_c32_over_b = round(c32.picturesPerSecond / bCamera[w.label]!);
+          cCamera[w.label] = row;
+        }
+      }
       await pool.close();
       child.send('stop');
       await new Promise((r) => child.once('exit', r));
@@ -197,6 +319,20 @@ async function main() {
       await run(await toTensor(bytes, spec), 1);
       return 1;
     });
+    // (a) at the batch size the server ran at concurrency 32 on camera pictures.
+    for (const [label, row] of Object.entries(cCamera) as [string, any][]) {
+      const used = Math.max(1, Math.round(row.c32?.stages?.meanBatchSize ?? 1));
+      const data = new Float32Array(used * tensorSize(spec));
+      for (let k = 0; k < used; k++) data.set(tensors[k % count]!, k * tensorSize(spec));
+      const a = await timed(seconds, async () => {
+        await run(data, used);
+        return used;
+      });
+      row.a_rawRun_atBatchUsed = { batch: used, imagesPerSecond: a };
+      if (row.c32) row.ratio_c32_over_a = round(row.c32.picturesPerSecond / a);
+      row.goal_c32_at_least_1_0_of_b_and_0_7_of_a = row.c32 ? row.ratio_c32_over_b >= 1 && row.ratio_c32_over_a >= 0.7 : null;
+    }
+    out.camera = cCamera;
     await session.release();
     out.b_minimalPipeline_runs = [out.b_minimalPipeline, bAfter];
     out.b_minimalPipeline = round(((out.b_minimalPipeline as number) + bAfter) / 2);
@@ -230,6 +366,34 @@ async function timed(seconds: number, step: (i: number) => Promise<number>, conc
   return round(images / ((performance.now() - t0) / 1000));
 }
 
-function round(x: number) {
-  return Math.round(x * 100) / 100;
+/** `step` back to back from `concurrency` loops for `seconds`: requests/s and latency percentiles. */
+async function loadTest(seconds: number, step: (i: number) => Promise<unknown>, concurrency: number) {
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        await step(next++);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    perSecond: round(latencies.length / ((performance.now() - t0) / 1000)),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+  };
+}
+
+interface CameraWorkload {
+  label: string;
+  items: string[];
+  multiItems: string[];
+  files: string[];
+  jpegKB: number;
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { S3Options } from './runtime/store/index.ts';
 import { loadSecurityConfig, type SecurityConfig } from './config-security.ts';
@@ -6,6 +7,11 @@ import { loadSecurityConfig, type SecurityConfig } from './config-security.ts';
 export interface Config {
   port: number;
   host: string;
+  /**
+   * Several gateway processes listen on the same PORT (REUSE_PORT, Linux SO_REUSEPORT): the kernel
+   * spreads new connections over them, so HTTP and GraphQL work is not one event loop's.
+   */
+  reusePort: boolean;
   dataDir: string;
   /** `postgres://…`: records on PostgreSQL; null (unset): the embedded SQLite file under dataDir. */
   databaseUrl: string | null;
@@ -46,6 +52,15 @@ export interface Config {
   batchCalibration: boolean;
   /** Memory bound of the cached onnxruntime sessions, by model file size. */
   sessionCacheBytes: number;
+  /** Threads decoding pictures (DECODE_THREADS; default: the machine's cores). */
+  decodeThreads: number;
+  /**
+   * Admission of synchronous predictions per model: pictures admitted at once (PREDICT_QUEUE_DEPTH;
+   * more are refused UNAVAILABLE / 429) and the longest a picture may wait for its turn
+   * (PREDICT_QUEUE_DEADLINE_MS; later ones are refused the same way).
+   */
+  predictQueueDepth: number;
+  predictQueueDeadlineMs: number;
   trainingConcurrency: number;
   /** A job of an instance that died is taken over after at most twice this (TRAINING_LEASE_MS). */
   trainingLeaseMs: number;
@@ -124,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env.PORT, 4000, 'PORT'),
     host: env.HOST ?? '0.0.0.0',
+    reusePort: flag(env.REUSE_PORT, false),
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
     s3: s3Options(env),
@@ -148,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batching: !['off', 'false', '0', 'no'].includes((env.BATCHING ?? '').toLowerCase()),
     batchCalibration: !['off', 'false', '0', 'no'].includes((env.BATCH_CALIBRATION ?? '').toLowerCase()),
     sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024, 'SESSION_CACHE_BYTES'),
+    decodeThreads: Math.max(1, int(env.DECODE_THREADS, os.availableParallelism(), 'DECODE_THREADS')),
+    predictQueueDepth: Math.max(1, int(env.PREDICT_QUEUE_DEPTH, 256, 'PREDICT_QUEUE_DEPTH')),
+    predictQueueDeadlineMs: Math.max(1, int(env.PREDICT_QUEUE_DEADLINE_MS, 10_000, 'PREDICT_QUEUE_DEADLINE_MS')),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1, 'TRAINING_CONCURRENCY'),
     trainingLeaseMs: int(env.TRAINING_LEASE_MS, 30_000, 'TRAINING_LEASE_MS'),
     upload: {

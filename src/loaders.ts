@@ -11,6 +11,7 @@ import type {
   ItemType,
   ModelRecord,
   Page,
+  RegionSetRecord,
   TargetRecord,
 } from './runtime/store/types.ts';
 
@@ -53,6 +54,8 @@ export interface Loaders {
   activeModel: DataLoader<string, ModelRecord | null>;
   /** The one key is `DEFAULT_TARGET`; null when there is no target yet. */
   defaultTarget: DataLoader<typeof DEFAULT_TARGET, TargetRecord | null>;
+  /** The regions a target or model has of its own, by owner id; null when it has none. */
+  regionSet: DataLoader<string, RegionSetRecord | null>;
 }
 
 export const DEFAULT_TARGET = 'default';
@@ -143,5 +146,13 @@ export function createLoaders(store: Store): Loaders {
       return targetIds.map((id) => active.get(id) ?? null);
     }),
     defaultTarget: new DataLoader((keys) => store.defaultTarget().then((t) => keys.map(() => t))),
+    regionSet: new DataLoader(
+      async (ids) => {
+        const sets = new Map((await store.regionSetsByOwners(ids)).map((s) => [s.ownerId, s]));
+        return ids.map((id) => sets.get(id) ?? null);
+      },
+      // Batched but not cached: setRegions earlier in the request may have changed them.
+      { cache: false },
+    ),
   };
 }

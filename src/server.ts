@@ -294,7 +294,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   const listen = () =>
     new Promise<{ url: string; port: number }>((resolve, reject) => {
       httpServer.once('error', reject);
-      httpServer.listen(config.port, config.host, () => {
+      httpServer.listen({ port: config.port, host: config.host, reusePort: config.reusePort }, () => {
         httpServer.off('error', reject);
         const { port, address } = httpServer.address() as AddressInfo;
         const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;

@@ -92,9 +92,9 @@ export async function allGone(pids: number[], ms: number): Promise<void> {
  * Starts `command` (default: `npm start`) in the repository with a data directory and port, in a
  * process group of its own, and resolves when it logs "listening".
  */
-export async function spawnGateway(opts: { command?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+export async function spawnGateway(opts: { command?: string[]; dataDir?: string; env?: Record<string, string>; port?: number } = {}): Promise<GatewayProcess> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const [cmd, ...args] = opts.command ?? ['npm', 'start'];
   const child = spawn(cmd!, args, {
     cwd: path.resolve(import.meta.dirname, '..'),

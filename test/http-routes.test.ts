@@ -70,6 +70,8 @@ describe('health and readiness', () => {
       status: 'ready',
       checks: { store: 'up', pubsub: 'up', inference: 'up', disk: 'up' },
       disk: { freeBytes: expect.any(Number), minFreeBytes: g.config.ops.minFreeDiskBytes },
+      // No model has been used yet: no admission queue to show.
+      predictQueues: {},
     });
   });
 });

@@ -45,6 +45,60 @@ describe('inference runtime', () => {
     await events.return();
   });
 
+  it('judges every picture of an item: BAD when any is, boxes naming their picture, one heatmap per picture; background jobs too', async () => {
+    const pictures = [await partPng(), await partPng({ defect: { x: 80, y: 20, size: 16 } }), await partPng()];
+    const [item] = await fx.store.addItems([
+      {
+        name: 'three sides',
+        targetId: fx.target.id,
+        type: 'PREDICTION',
+        good: null,
+        images: await Promise.all(
+          pictures.map(async (png, i) => ({ name: `side-${i}.png`, blob: await fx.store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' })),
+        ),
+      },
+    ]);
+    const [a] = await inference.predict(fx.model, [item!.id]);
+    expect([a!.result, a!.detectedObjects]).toEqual(['BAD', 1]);
+    const [box] = await fx.store.annotationsByOwners('assessment', [a!.id]);
+    expect(box!.notes).toBe('picture 2: side-1.png');
+    expect(box!.xMin!).toBeLessThanOrEqual(80);
+    expect(box!.xMax!).toBeGreaterThanOrEqual(96);
+    const heatmaps = await fx.store.imagesByOwners('assessment', [a!.id]);
+    expect(heatmaps.map((h) => h.name).sort()).toEqual(['heatmap-2.png', 'heatmap-3.png', 'heatmap.png']);
+    // The defect's picture is red at the defect; the clean first picture is not.
+    const red = async (name: string) => {
+      const png = await inference.renderImage(heatmaps.find((h) => h.name === name)!);
+      const { data, info } = await sharp(png!.body).raw().toBuffer({ resolveWithObject: true });
+      const p = (28 * info.width + 88) * info.channels;
+      return data[p]! - data[p + 2]!;
+    };
+    expect(await red('heatmap-2.png')).toBeGreaterThan(0);
+    expect(await red('heatmap.png')).toBeLessThan(0);
+    // A background job judges the item the same way.
+    const errors: string[] = [];
+    expect(await inference.predictEach(fx.model, [item!.id], { jobId: 'job-multi', onError: (_id, m) => void errors.push(m) })).toBe(1);
+    const [b] = await fx.store.assessmentsByJob('job-multi');
+    expect([b!.result, b!.detectedObjects, errors]).toEqual(['BAD', 1, []]);
+    expect(b!.score).toBeCloseTo(a!.score, 6);
+  });
+
+  it('a picture the decode pool cannot read fails its prediction with the reason; the pool goes on with the next', async () => {
+    const [good] = await fx.addItems([await partPng()]);
+    const broken = Buffer.concat([(await partPng()).subarray(0, 200), Buffer.alloc(200)]);
+    const [bad] = await fx.store.addItems([
+      { name: 'broken', targetId: fx.target.id, type: 'PREDICTION', good: null, images: [{ name: 'broken.png', blob: await fx.store.blobs.put(broken), width: 128, height: 128, fileSize: broken.byteLength, contentType: 'image/png' }] },
+    ]);
+    await expect(inference.predict(fx.model, [bad!.id])).rejects.toThrow(/png|read|corrupt|truncated|input/i);
+    const errors: string[] = [];
+    const stored = await inference.predictEach(fx.model, [bad!.id, good!.id], { jobId: 'job-broken', onError: (_id, m) => void errors.push(m) });
+    expect(stored).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^the picture could not be judged: /);
+    const [again] = await inference.predict(fx.model, [good!.id]);
+    expect(again!.result).toBe('GOOD');
+  });
+
   it('renders the heatmap overlay only when asked for, at the size it declares', async () => {
     const [bad] = await fx.addItems([await partPng({ defect: { x: 40, y: 40, size: 20 } })]);
     const [a] = await inference.predict(fx.model, [bad!.id]);
@@ -106,6 +160,8 @@ describe('inference runtime', () => {
     });
     const items = await fx.addItems(await Promise.all(Array.from({ length: 12 }, (_, i) => partPng({ defect: { x: 8 * i, y: 8, size: 8 } }))));
     await inference.warmUp(fx.model);
+    // One picture first: the decode pool's threads are started (they load sharp) before the burst.
+    await inference.predict(fx.model, [items[0]!.id]);
     const before = inference.batchSizes().length;
     const results = await Promise.all(items.map((it) => inference.predict(fx.model, [it.id])));
     expect(results.map((r) => r[0]!.itemId)).toEqual(items.map((i) => i.id));

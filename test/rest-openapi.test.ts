@@ -184,6 +184,25 @@ describe('a client generated from the document alone', () => {
     expect((await api.models.getModels({ algorithm_id: 'pattern-matching' })).data.data!.map((m) => m.model_id)).toEqual([model.model_id]);
     expect((await api.models.activateModel(model.model_id)).data.data!.active).toBe(true);
 
+    // Regions of interest (an extension): the target's, a model's own over them, and back.
+    const square: [number, number][] = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]];
+    const tid = String(target.target_id);
+    expect((await api.targets.setTargetRegions(tid, { regions: [{ mode: 'EXCLUDE', points: square, label: 'clamp' }] })).data.data).toEqual({
+      target_id: target.target_id,
+      model_id: null,
+      inherited: false,
+      regions: [{ mode: 'EXCLUDE', points: square, sensitivity: 1, label: 'clamp' }],
+    });
+    expect((await api.targets.getTargetRegions(tid)).data.data!.regions).toHaveLength(1);
+    expect((await api.models.setModelRegions('active', { regions: [] })).data.data).toMatchObject({ model_id: model.model_id, inherited: false, regions: [] });
+    expect((await api.models.resetModelRegions('active')).data.data).toMatchObject({ inherited: true, regions: [{ mode: 'EXCLUDE' }] });
+    expect((await api.models.getModelRegions(model.model_id)).data.data!.inherited).toBe(true);
+    await expect(api.targets.setTargetRegions(tid, { regions: [{ mode: 'INCLUDE', points: square.slice(0, 2) }] })).rejects.toMatchObject({
+      status: 422,
+      error: { errors: { status: 422, detail: 'regions.0.points: a polygon needs at least 3 points, got 2' } },
+    });
+    await api.targets.setTargetRegions(tid, { regions: [] });
+
     // Prediction items, judged in the background by the active model.
     const fresh = (await api.items.addItem({ files: [await picture(60), await picture(61, true)], training: false, model_id: 'active' })).data.data!.item_ids!;
     const results = srv.server.services.pubsub.subscribe('predictionResult', model.model_id);

@@ -52,6 +52,27 @@ describe('trainModel / cancelTraining over GraphQL', () => {
     expect(pm.parameters.find((p) => p.name === 'threshold')!.modelParameter).toBe(true);
   });
 
+  it('trains without a named algorithm: the automatic choice keeps one and says which and why', async () => {
+    const r = await gw.gql<{ trainModel: { id: string; algorithm: { id: string } } }>(
+      'mutation ($t: ID) { trainModel(targetId: $t, overrideParams: [{ name: "input_size", value: "64" }]) { id algorithm { id } } }',
+      { t: targetId },
+      token,
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.trainModel.algorithm.id).toBe('auto');
+    const id = r.data!.trainModel.id;
+    expect((await waitReady(id)).status).toBe('READY');
+    const m = await gw.gql<{ model: { statusText: string; algorithm: { id: string }; stats: { method: string } } }>(
+      'query ($id: ID!) { model(id: $id) { statusText algorithm { id } stats { method } } }',
+      { id },
+      token,
+    );
+    // plate pictures are of an aligned part: both candidates were trained and one kept
+    expect(['aligned-patch', 'patch-sample']).toContain(m.data!.model.algorithm.id);
+    expect(m.data!.model.statusText).toMatch(/^automatic choice: .*look aligned.*Aligned Patch Inspection [\d.]+.*Patch Sample Inspection [\d.]+/);
+    expect(m.data!.model.stats.method).toContain(m.data!.model.statusText);
+  });
+
   it('trains a model that judges a defective part BAD with a box on it and a clean one GOOD', async () => {
     const r = await gw.gql<{ trainModel: { id: string; status: string } }>(
       'mutation ($t: ID) { trainModel(algorithmId: "pattern-matching", targetId: $t, overrideParams: [{ name: "input_size", value: "96" }]) { id status } }',

@@ -477,6 +477,43 @@ export interface Preprocessing {
   config?: string | null;
   name: string;
 }
+/** A region of interest (docs/regions.md) */
+export interface Region {
+  label: string | null;
+  mode: "INCLUDE" | "EXCLUDE";
+  points: number[][];
+  sensitivity: number;
+}
+/** A region of interest to set */
+export interface RegionInput {
+  label?: string | null;
+  mode: "INCLUDE" | "EXCLUDE";
+  /** 3..200 vertices in order; the polygon closes itself */
+  points: number[][];
+  /** 0.1..10, default 1; INCLUDE regions only */
+  sensitivity?: number | null;
+}
+export interface RegionsBody {
+  /** At most 32; empty: the whole picture is judged */
+  regions: RegionInput[];
+}
+export interface RegionsWrapper {
+  data: {
+    /** True when the model has none of its own and judges with its target's */
+    inherited: boolean;
+    /** The model, when the regions are a model's */
+    model_id: string | null;
+    /** What the owner judges with: a model's own regions, else its target's */
+    regions: Region[];
+    /**
+     * The target (its target_id), or the model's target
+     * @format int32
+     * @min -2147483648
+     * @max 2147483647
+     */
+    target_id: number;
+  };
+}
 export interface RequestAnnotation {
   /**
    * @format int32
@@ -710,6 +747,33 @@ export declare class Api<
       },
       params?: RequestParams,
     ) => Promise<HttpResponse<string, BaseError>>;
+    /**
+     * @description The include/exclude polygons of the target, which its models judge with unless they have their own. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags targets
+     * @name GetTargetRegions
+     * @summary Regions of interest of a target
+     * @request GET:/api/v1/targets/{target_id}/regions
+     * @secure
+     */
+    getTargetRegions: (
+      targetId: string,
+      params?: RequestParams,
+    ) => Promise<HttpResponse<RegionsWrapper, BaseError>>;
+    /**
+     * @description Replaces the target's regions (422 naming the region that is wrong). Applies to predictions from now on. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags targets
+     * @name SetTargetRegions
+     * @summary Set the regions of interest of a target
+     * @request POST:/api/v1/targets/{target_id}/regions
+     * @secure
+     */
+    setTargetRegions: (
+      targetId: string,
+      data: RegionsBody,
+      params?: RequestParams,
+    ) => Promise<HttpResponse<RegionsWrapper, BaseError>>;
   };
   algorithms: {
     /**
@@ -849,6 +913,46 @@ export declare class Api<
       data: Predict,
       params?: RequestParams,
     ) => Promise<HttpResponse<PredictItemsResponseWrapper, BaseError>>;
+    /**
+     * @description The model's own regions, else its target's (`inherited`). Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name GetModelRegions
+     * @summary Regions of interest a model judges with
+     * @request GET:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    getModelRegions: (
+      modelId: string,
+      params?: RequestParams,
+    ) => Promise<HttpResponse<RegionsWrapper, BaseError>>;
+    /**
+     * @description Replaces the model's own regions, which override its target's; an empty list judges the whole picture. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name SetModelRegions
+     * @summary Set a model's own regions of interest
+     * @request POST:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    setModelRegions: (
+      modelId: string,
+      data: RegionsBody,
+      params?: RequestParams,
+    ) => Promise<HttpResponse<RegionsWrapper, BaseError>>;
+    /**
+     * @description The model judges with its target's regions again. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name ResetModelRegions
+     * @summary Drop a model's own regions of interest
+     * @request DELETE:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    resetModelRegions: (
+      modelId: string,
+      params?: RequestParams,
+    ) => Promise<HttpResponse<RegionsWrapper, BaseError>>;
   };
   items: {
     /**

@@ -295,6 +295,42 @@ export class Api extends HttpClient {
         secure: true,
         ...params,
       }),
+    /**
+     * @description The include/exclude polygons of the target, which its models judge with unless they have their own. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags targets
+     * @name GetTargetRegions
+     * @summary Regions of interest of a target
+     * @request GET:/api/v1/targets/{target_id}/regions
+     * @secure
+     */
+    getTargetRegions: (targetId, params = {}) =>
+      this.request({
+        path: `/api/v1/targets/${targetId}/regions`,
+        method: "GET",
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+    /**
+     * @description Replaces the target's regions (422 naming the region that is wrong). Applies to predictions from now on. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags targets
+     * @name SetTargetRegions
+     * @summary Set the regions of interest of a target
+     * @request POST:/api/v1/targets/{target_id}/regions
+     * @secure
+     */
+    setTargetRegions: (targetId, data, params = {}) =>
+      this.request({
+        path: `/api/v1/targets/${targetId}/regions`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
   };
   algorithms = {
     /**
@@ -475,6 +511,59 @@ export class Api extends HttpClient {
         body: data,
         secure: true,
         type: "application/json",
+        format: "json",
+        ...params,
+      }),
+    /**
+     * @description The model's own regions, else its target's (`inherited`). Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name GetModelRegions
+     * @summary Regions of interest a model judges with
+     * @request GET:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    getModelRegions: (modelId, params = {}) =>
+      this.request({
+        path: `/api/v1/models/${modelId}/regions`,
+        method: "GET",
+        secure: true,
+        format: "json",
+        ...params,
+      }),
+    /**
+     * @description Replaces the model's own regions, which override its target's; an empty list judges the whole picture. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name SetModelRegions
+     * @summary Set a model's own regions of interest
+     * @request POST:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    setModelRegions: (modelId, data, params = {}) =>
+      this.request({
+        path: `/api/v1/models/${modelId}/regions`,
+        method: "POST",
+        body: data,
+        secure: true,
+        type: "application/json",
+        format: "json",
+        ...params,
+      }),
+    /**
+     * @description The model judges with its target's regions again. Extension: Regions of interest are not in the original API; GraphQL setRegions / Target.regions / Model.regions do the same.
+     *
+     * @tags models
+     * @name ResetModelRegions
+     * @summary Drop a model's own regions of interest
+     * @request DELETE:/api/v1/models/{model_id}/regions
+     * @secure
+     */
+    resetModelRegions: (modelId, params = {}) =>
+      this.request({
+        path: `/api/v1/models/${modelId}/regions`,
+        method: "DELETE",
+        secure: true,
         format: "json",
         ...params,
       }),

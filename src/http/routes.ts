@@ -13,8 +13,8 @@ const json = (status: number, body: unknown) =>
 
 /** 200 when the instance can take traffic (see observability/readiness.ts), 503 with what is down otherwise. */
 async function readiness(services: Services): Promise<Response> {
-  const { ready, checks, disk } = await checkReadiness(services);
-  return json(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks, disk });
+  const { ready, checks, disk, predictQueues } = await checkReadiness(services);
+  return json(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks, disk, predictQueues });
 }
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Services } from '../context.ts';
+import type { AdmissionState } from '../runtime/inference/inference.ts';
 
 export type CheckState = 'up' | 'down';
 
@@ -7,6 +8,8 @@ export interface Readiness {
   ready: boolean;
   checks: { store: CheckState; pubsub: CheckState; inference: CheckState; disk: CheckState };
   disk: { freeBytes: number | null; minFreeBytes: number };
+  /** Each loaded model's admission queue (detail; a full queue refuses requests, it does not make the instance unready). */
+  predictQueues: Record<string, AdmissionState>;
 }
 
 /** `check()` within `ms`, else false: a dependency that hangs counts as down, the probe answers in time. */
@@ -50,5 +53,6 @@ export async function checkReadiness(services: Pick<Services, 'store' | 'pubsub'
     ready: store && pubsub && inference && disk,
     checks: { store: state(store), pubsub: state(pubsub), inference: state(inference), disk: state(disk) },
     disk: { freeBytes: free, minFreeBytes: minFreeDiskBytes },
+    predictQueues: services.inference.admission(),
   };
 }

@@ -9,7 +9,10 @@ builder.mutationFields((t) => ({
     description:
       'Starts training a model from the target\'s training items (default: all of them; NG-labelled ones set the threshold and the stats). Answers at once with the model QUEUED; follow it with the trainingProgress subscription.',
     args: {
-      algorithmId: t.arg.id({ required: true }),
+      algorithmId: t.arg.id({
+        description:
+          'Default: "auto", the automatic choice (trains the algorithms that fit the pictures and keeps the one that separates held-out OK pictures from pseudo-defects and NG pictures best; the model\'s statusText and stats say which and why)',
+      }),
       name: t.arg.string(),
       itemIds: t.arg.idList(),
       overrideParams: t.arg({ type: [OverrideParamInput] }),
@@ -25,7 +28,7 @@ builder.mutationFields((t) => ({
         }
       }
       const model = await training.train({
-        algorithmId: args.algorithmId,
+        algorithmId: args.algorithmId ?? 'auto',
         name: args.name ?? null,
         itemIds: args.itemIds ?? null,
         overrideParams: args.overrideParams ?? null,

@@ -122,8 +122,12 @@ export function restFailureOf(err: AppError, renames: Record<string, string> = {
   else if (typeof ext.file === 'string') key = renames.files ?? 'files';
   else if (typeof ext.entry === 'string') key = renames.file ?? 'models';
   const headers: Record<string, string> = {};
-  if (err.code === ErrorCode.RATE_LIMITED && ext.retryAfter != null) headers['retry-after'] = String(ext.retryAfter);
-  return new RestFailure(statusForCode(err.code), detail, {
+  // A model's admission queue full or past its deadline (runtime/inference/admission.ts): the
+  // GraphQL code stays UNAVAILABLE, REST clients get 429 and when to come back.
+  const reason = (ext as { reason?: unknown }).reason;
+  const overloaded = err.code === ErrorCode.UNAVAILABLE && (reason === 'QUEUE_FULL' || reason === 'QUEUE_DEADLINE');
+  if ((err.code === ErrorCode.RATE_LIMITED || overloaded) && ext.retryAfter != null) headers['retry-after'] = String(ext.retryAfter);
+  return new RestFailure(overloaded ? 429 : statusForCode(err.code), detail, {
     code: err.code,
     messages: key ? [{ key, errors: [detail] }] : [],
     headers,

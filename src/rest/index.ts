@@ -17,13 +17,14 @@ import { compile, match } from './router.ts';
 import { algorithmOperations } from './routes/algorithms.ts';
 import { itemOperations } from './routes/items.ts';
 import { modelOperations } from './routes/models.ts';
+import { regionOperations } from './routes/regions.ts';
 import { targetOperations } from './routes/targets.ts';
 import { utilOperations } from './routes/utils.ts';
 
 export const REST_PREFIX = '/api/v1/';
 
 /** Every operation the REST layer serves, in the order of the original document. */
-export const restOperations: readonly Operation[] = [...targetOperations, ...algorithmOperations, ...modelOperations, ...itemOperations, ...utilOperations];
+export const restOperations: readonly Operation[] = [...targetOperations, ...algorithmOperations, ...modelOperations, ...itemOperations, ...utilOperations, ...regionOperations];
 
 /** The OpenAPI document served at /api/v1/openapi.json (and printed to openapi.json). */
 export const openApiDocument = () => createOpenApiDocument(restOperations);

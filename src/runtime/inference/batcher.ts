@@ -53,6 +53,23 @@ export class MicroBatcher<I, O> {
     });
   }
 
+  /**
+   * Several inputs at once (the tiles of one picture): queued together before the batcher looks
+   * at the queue, so they form full batches rather than a lone first run and the rest.
+   */
+  submitMany(inputs: readonly I[]): Promise<O[]> {
+    if (this.closed) return Promise.reject(new Error('the model was unloaded'));
+    if (!this.options.enabled || this.options.maxBatchSize <= 1) return Promise.all(inputs.map((x) => this.submit(x)));
+    const all = inputs.map(
+      (input) =>
+        new Promise<O>((resolve, reject) => {
+          this.queue.push({ input, resolve, reject, at: performance.now() });
+        }),
+    );
+    this.pump();
+    return Promise.all(all);
+  }
+
   /** Items waiting plus runs in flight: an idle batcher can be dropped. */
   get busy(): boolean {
     return this.queue.length > 0 || this.inflight > 0;

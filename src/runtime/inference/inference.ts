@@ -1,4 +1,7 @@
 import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
+import type { AdmissionState } from './admission.ts';
+
+export type { AdmissionState } from './admission.ts';
 
 /**
  * Runs trained models. Sessions are cached per model with a memory bound; concurrent requests
@@ -36,6 +39,13 @@ export interface InferenceService {
    * they are not running (they start on first use, and again after a crash).
    */
   ping(timeoutMs: number): Promise<boolean>;
+  /**
+   * Each model's admission queue (PREDICT_QUEUE_DEPTH, PREDICT_QUEUE_DEADLINE_MS): pictures in
+   * the pipeline, waiting, and refused so far. A synchronous `predict` beyond the depth, or whose
+   * picture waits past the deadline, fails with UNAVAILABLE (reason QUEUE_FULL / QUEUE_DEADLINE,
+   * `retryAfter` seconds).
+   */
+  admission(): Record<string, AdmissionState>;
   /** Sizes of the batches `session.run` actually ran, newest last (bounded). */
   batchSizes(): readonly number[];
   /** Inference threads given up inside a run that never ended (INFERENCE_RUN_TIMEOUT_MS); the process must exit hard. */

@@ -1,3 +1,4 @@
+import { select } from './select.ts';
 import type { AssessmentResult, PredictParameters } from '../store/types.ts';
 
 export interface Box {
@@ -109,12 +110,15 @@ export function judge(input: MapInput, params: PredictParameters): Judgement {
     const seeds: number[] = [];
     for (let p = 0; p < map.length; p++) if (map[p]! >= t && inside(p)) seeds.push(p);
     seeds.sort((a, b) => map[b]! - map[a]!);
-    const sorted = Float32Array.from(map).sort();
-    const base = Math.min(sorted[sorted.length >> 1]!, t);
+    // The median by quickselect: a full sort of a tiled picture's stitched map (a million cells)
+    // cost hundreds of milliseconds of the main thread.
+    const copy = Float32Array.from(map);
+    const base = Math.min(select(copy, copy.length, copy.length >> 1), t);
     const low = base + REGION_LOW * (t - base);
     const seen = new Uint8Array(w * h);
     const mark = new Uint8Array(w * h);
     const stack = new Int32Array(w * h);
+    const keep = new Uint8Array(w * h);
     const cellArea = sx * sy;
     /** Cells 8-connected to `start` with values >= level (inside the window, not in `done`). */
     const flood = (start: number, level: number, done: Uint8Array, keep?: Uint8Array): number[] => {
@@ -151,9 +155,11 @@ export function judge(input: MapInput, params: PredictParameters): Judgement {
       let cells = component;
       if (level > low) {
         // components are disjoint, so `mark` never needs clearing
-        const keep = new Uint8Array(w * h);
         for (const p of component) keep[p] = 1;
         cells = flood(seed, level, mark, keep);
+        // One buffer for every region (a new one each cost a map's size per region: on a tiled
+        // picture's stitched map, hundreds of milliseconds): cleared where this region set it.
+        for (const p of component) keep[p] = 0;
       }
       let x0 = w, x1 = -1, y0 = h, y1 = -1;
       for (const p of cells) {

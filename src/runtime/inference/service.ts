@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, notFound } from '../../errors.ts';
-import { HEATMAP_NAME, overlaySize, renderHeatmap } from '../images/heatmap.ts';
+import { overlaySize, renderHeatmap } from '../images/heatmap.ts';
 import { tensorSize } from '../images/tensor.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { NewAssessment, Store } from '../store/store.ts';
@@ -8,10 +8,13 @@ import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.
 import type { InputSpec } from '../onnx/contract.ts';
 import type { InferenceMetrics } from '../telemetry/metrics.ts';
 import { inSpan, recordError, recordSpan, tracer, tracing } from '../telemetry/tracing.ts';
+import { Admission, type AdmissionState, type Release } from './admission.ts';
+import { heatmapName, isHeatmapName, itemVerdict, type PictureVerdict } from './item-verdict.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
+import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
@@ -24,6 +27,12 @@ interface Loaded {
   shape: ModelShape;
   /** Size of model.onnx: the cache's cost of this session. */
   bytes: number;
+}
+
+/** An item judged: the assessment row to store and each picture's anomaly map (by heatmap name). */
+interface JudgedItem {
+  row: NewAssessment;
+  maps: { name: string; out: WorkerOutput }[];
 }
 
 const BATCH_LOG_SIZE = 1000;
@@ -72,6 +81,10 @@ export class OnnxInferenceService implements InferenceService {
   private readonly rendering = new Map<string, Promise<Buffer>>();
   private readonly writes: GroupCommit<NewAssessment, AssessmentRecord>;
   private readonly metrics: InferenceMetrics | null;
+  /** Per model: pictures admitted into the pipeline (admission.ts). */
+  private readonly admissions = new Map<string, Admission>();
+  /** Regions of interest, applied to each map before it is judged (see regions.ts). */
+  private readonly regions: RegionMasks;
   private closed = false;
   /** Threads given up in a native run that never ends: only a hard exit ends this process (main.ts). */
   stuckThreads = 0;
@@ -83,7 +96,8 @@ export class OnnxInferenceService implements InferenceService {
     this.config = deps.config;
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
+    this.regions = new RegionMasks(deps.store);
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type === 'stuck') {
           this.stuckThreads++;
@@ -150,14 +164,17 @@ export class OnnxInferenceService implements InferenceService {
     return inSpan('inference.predict_each', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, async () => {
       if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
       await this.load(model);
-      const firstImage = await this.firstImages(itemIds);
+      const pictures = await this.itemImages(itemIds);
+      const regions = await this.regions.planFor(model);
       let stored = 0;
+      const admission = this.admissionOf(model.id);
+      // Each item is stored and published as soon as all its pictures are judged.
       await mapLimit(itemIds, Math.max(8, this.config.maxBatchSize * 2), async (itemId) => {
-        const image = firstImage.get(itemId);
-        if (!image) return opts.onError(itemId, 'the item no longer exists or has no picture');
-        let judged: { row: NewAssessment; out: WorkerOutput };
+        const images = pictures.get(itemId);
+        if (!images) return opts.onError(itemId, 'the item no longer exists or has no picture');
+        let judged: JudgedItem;
         try {
-          judged = await this.judgeImage(model, itemId, image);
+          judged = await this.judgeItem(model, itemId, images, regions, () => admission.acquire('background'));
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
         }
@@ -168,7 +185,7 @@ export class OnnxInferenceService implements InferenceService {
           throw err;
         });
         if (!record) return opts.onError(itemId, 'the item was deleted while it was judged');
-        this.maps.set(record.id, judged.out, judged.out.map.byteLength + 64);
+        this.keepMaps(record.id, judged);
         stored++;
         await this.publish(model, record);
       });
@@ -180,14 +197,17 @@ export class OnnxInferenceService implements InferenceService {
     for (const r of await this.store.assessmentsByJob(jobId)) await this.publish(model, r);
   }
 
-  private async firstImages(itemIds: readonly string[]): Promise<Map<string, ImageRecord>> {
+  /** Every picture of each item, in the item's order. */
+  private async itemImages(itemIds: readonly string[]): Promise<Map<string, ImageRecord[]>> {
     const images = await this.store.imagesByOwners('item', itemIds);
-    const firstImage = new Map<string, ImageRecord>();
+    const byItem = new Map<string, ImageRecord[]>();
     for (const img of images) {
-      const cur = firstImage.get(img.ownerId);
-      if (!cur || img.position < cur.position) firstImage.set(img.ownerId, img);
+      const list = byItem.get(img.ownerId);
+      if (list) list.push(img);
+      else byItem.set(img.ownerId, [img]);
     }
-    return firstImage;
+    for (const list of byItem.values()) list.sort((a, b) => a.position - b.position);
+    return byItem;
   }
 
   private publish(model: ModelRecord, r: AssessmentRecord): Promise<void> {
@@ -196,49 +216,120 @@ export class OnnxInferenceService implements InferenceService {
       .catch((err) => this.log.warn({ err, assessmentId: r.id }, 'inference: could not publish predictionResult'));
   }
 
-  /** One picture through the model, judged, as the row to store. */
-  private async judgeImage(model: ModelRecord, itemId: string, image: ImageRecord): Promise<{ row: NewAssessment; out: WorkerOutput }> {
-    const out = await this.inferImage(model, image);
-    const j = judge(out, model.predictParameters);
-    this.metrics?.pictures.inc({ model: model.id, result: j.result });
-    const size = overlaySize(out.width, out.height);
+  /** Anomaly maps of a stored assessment's pictures, so their heatmaps draw without a run. */
+  private keepMaps(assessmentId: string, judged: JudgedItem): void {
+    for (const { name, out } of judged.maps) this.maps.set(`${assessmentId}/${name}`, out, out.map.byteLength + 64);
+  }
+
+  /**
+   * Every picture of an item through the model (each in the pipeline as soon as it gets its
+   * admission slot, so an item's pictures run side by side), judged one by one and together
+   * (item-verdict.ts), as the row to store.
+   */
+  private async judgeItem(
+    model: ModelRecord,
+    itemId: string,
+    images: readonly ImageRecord[],
+    regions: RegionPlan | null,
+    slot: () => Promise<Release>,
+  ): Promise<JudgedItem> {
+    const parts = await Promise.all(
+      images.map(async (image, index) => {
+        const release = await slot();
+        try {
+          const inferred = await this.inferImage(model, image);
+          const t0 = performance.now();
+          const out = this.regions.apply(inferred, regions, model.predictParameters.threshold);
+          const judgement = judge(out, model.predictParameters);
+          this.metrics?.postprocess.observe({ model: model.id }, (performance.now() - t0) / 1000);
+          this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
+          return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
+        } finally {
+          release();
+        }
+      }),
+    );
+    const v = itemVerdict(parts.map((p) => p.verdict));
     const row: NewAssessment = {
       itemId,
       modelId: model.id,
-      result: j.result,
+      result: v.result,
       label: null,
-      score: j.score,
-      threshold: j.threshold,
-      detectedObjects: j.detectedObjects,
-      detectionAccuracy: j.detectionAccuracy,
-      annotations: j.boxes.map((b) => ({ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax, label: 1, notes: null, score: b.score })),
-      // The overlay is drawn on first request (renderImage): the row points at the original
+      score: v.score,
+      threshold: v.threshold,
+      detectedObjects: v.detectedObjects,
+      detectionAccuracy: v.detectionAccuracy,
+      annotations: v.boxes.map((b) => ({ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax, label: 1, notes: b.notes, score: b.score })),
+      // The overlays are drawn on first request (renderImage): each row points at its original
       // picture, from which (with the model) the overlay can always be drawn again.
-      images: [{ name: HEATMAP_NAME, blob: image.blob, width: size.width, height: size.height, fileSize: 0, contentType: 'image/png' }],
+      images: parts.map(({ image, index, out }) => {
+        const size = overlaySize(out.width, out.height);
+        return { name: heatmapName(index), blob: image.blob, width: size.width, height: size.height, fileSize: 0, contentType: 'image/png' };
+      }),
     };
-    return { row, out };
+    return { row, maps: parts.map(({ index, out }) => ({ name: heatmapName(index), out })) };
   }
 
   private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
     if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
-    await this.load(model);
-    const firstImage = await this.firstImages(itemIds);
-    for (const id of itemIds) if (!firstImage.has(id)) throw notFound('Item (with an image)', id);
-
-    const window = Math.max(8, this.config.maxBatchSize * 2);
-    const judged = await mapLimit(itemIds, window, (itemId) => this.judgeImage(model, itemId, firstImage.get(itemId)!));
+    const admission = this.admissionOf(model.id);
+    const pictures = await this.itemImages(itemIds);
+    for (const id of itemIds) if (!pictures.has(id)) throw notFound('Item (with an image)', id);
+    const regions = await this.regions.planFor(model);
+    const admitted = admission.admit(itemIds.reduce((n, id) => n + pictures.get(id)!.length, 0));
+    let judged: JudgedItem[];
+    try {
+      await this.load(model);
+      const regions = await this.regions.planFor(model);
+      const window = Math.max(8, this.config.maxBatchSize * 2);
+      // The call fails whole: once one picture fails (or is refused), the rest are not started.
+      let failed = false;
+      const slot = async () => {
+        if (failed) throw new Error('an earlier picture of this call failed');
+        return admission.acquire('sync');
+      };
+      judged = await mapLimit(itemIds, window, (itemId) =>
+        this.judgeItem(model, itemId, pictures.get(itemId)!, regions, slot).catch((err) => {
+          failed = true;
+          throw err;
+        }),
+      );
+    } finally {
+      admitted();
+    }
     // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
-    records.forEach((r, i) => {
-      const out = judged[i]!.out;
-      this.maps.set(r.id, out, out.map.byteLength + 64);
-    });
+    records.forEach((r, i) => this.keepMaps(r.id, judged[i]!));
     await Promise.all(records.map((r) => this.publish(model, r)));
     return records;
   }
 
+  admission(): Record<string, AdmissionState> {
+    return Object.fromEntries([...this.admissions].map(([id, a]) => [id, a.state()]));
+  }
+
+  private admissionOf(modelId: string): Admission {
+    let a = this.admissions.get(modelId);
+    if (!a) {
+      const { maxBatchSize, decodeThreads, predictQueueDepth, predictQueueDeadlineMs } = this.config;
+      const m = this.metrics;
+      a = new Admission(
+        modelId,
+        // Until the model is loaded its batch cap is not known: MAX_BATCH_SIZE stands in.
+        { concurrency: pipelineWindow(maxBatchSize, decodeThreads), depth: predictQueueDepth, deadlineMs: predictQueueDeadlineMs },
+        {
+          onDepth: (n) => m?.admissionDepth.set({ model: modelId }, n),
+          onWait: (s) => m?.admissionWait.observe({ model: modelId }, s),
+          onReject: (reason) => m?.admissionRejects.inc({ model: modelId, reason }),
+        },
+      );
+      this.admissions.set(modelId, a);
+    }
+    return a;
+  }
+
   async renderImage(image: ImageRecord): Promise<{ body: Buffer; contentType: string } | null> {
-    if (image.ownerKind !== 'assessment' || image.name !== HEATMAP_NAME) return null;
+    if (image.ownerKind !== 'assessment' || !isHeatmapName(image.name)) return null;
     const key = image.id;
     const cached = this.pngs.get(key);
     if (cached) return { body: cached, contentType: 'image/png' };
@@ -317,11 +408,12 @@ export class OnnxInferenceService implements InferenceService {
     const [model] = await this.store.modelsByIds([assessment.modelId]);
     if (!model) throw notFound('Model', assessment.modelId);
     const spec = this.specOf(model);
-    let out: Pick<WorkerOutput, 'map' | 'mapWidth' | 'mapHeight'> | undefined = this.maps.get(assessment.id);
+    let out: Pick<WorkerOutput, 'map' | 'mapWidth' | 'mapHeight'> | undefined = this.maps.get(`${assessment.id}/${image.name}`);
     if (!out) {
-      // Evicted or from before a restart: the model is deterministic, so run it again.
+      // Evicted or from before a restart: the model is deterministic, so run it again (masked
+      // by the regions it has now: they may have changed since the picture was judged).
       await this.load(model);
-      out = await this.inferImage(model, image);
+      out = this.regions.apply(await this.inferImage(model, image), await this.regions.planFor(model), model.predictParameters.threshold);
     }
     const { png } = await renderHeatmap({
       image: await this.store.blobs.get(image.blob),
@@ -378,6 +470,7 @@ export class OnnxInferenceService implements InferenceService {
         }
         throw deadlineError(err);
       }
+      this.admissionOf(model.id).setConcurrency(pipelineWindow(shape.batchCap, this.config.decodeThreads));
       this.log.info(
         { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch, batchCap: shape.batchCap },
         'inference: session loaded',
@@ -397,6 +490,13 @@ export class OnnxInferenceService implements InferenceService {
     return loading;
   }
 }
+
+/**
+ * Pictures of one model let into the worker threads at once: enough to fill a batch while the
+ * last one runs (2 x the batch cap) and to keep every decode thread busy (2 each); more would only
+ * queue there, out of the admission queue's sight (and its deadline's).
+ */
+export const pipelineWindow = (batchCap: number, decodeThreads: number): number => Math.max(4, 2 * batchCap + 2 * decodeThreads);
 
 /** Maps with at most `limit` calls in flight; answers in input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {

@@ -76,6 +76,8 @@ export type FromSession =
 
 export interface WorkerData {
   provider: Provider;
+  /** Threads of the pipeline worker's decode pool. */
+  decodeThreads: number;
   /** A session.run's deadline (INFERENCE_RUN_TIMEOUT_MS); 0: none. */
   runTimeoutMs?: number;
 }

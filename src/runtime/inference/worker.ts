@@ -1,16 +1,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeToTensor, tensorSize } from '../images/tensor.ts';
+import { Piscina } from 'piscina';
+import { tensorSize } from '../images/tensor.ts';
+import { stitchTiles } from '../images/tiles.ts';
 import { epochMs } from '../telemetry/clock.ts';
 import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
+import type { DecodedPicture, DecodeTask } from './decode-task.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
 /**
- * The pipeline worker: decodes pictures (sharp's pipeline set-up costs about a millisecond of
- * the calling thread, so not on the main one) and micro-batches them per model; the batches run
- * in the session worker, so decoding goes on while a batch runs.
+ * The pipeline worker: has pictures decoded by its pool of decode threads (sharp's pipeline
+ * set-up costs about a millisecond of the calling thread and the float conversion more, so not on
+ * the main one, and on as many cores as there are) and micro-batches them per model; the batches
+ * run in the session worker, so decoding goes on while a batch runs.
  */
 
 type ModelOutput = Omit<WorkerOutput, 'width' | 'height'> & { batch: BatchTiming };
@@ -25,6 +29,15 @@ const port = parentPort!;
 const models = new Map<string, Loaded>();
 const trace = process.env.SPECTRO_TRACE_BATCHES === '1';
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const { decodeThreads } = workerData as WorkerData;
+const decoders = new Piscina<DecodeTask, DecodedPicture>({
+  filename: new URL('./decode-task.ts', import.meta.url).href,
+  minThreads: decodeThreads,
+  maxThreads: decodeThreads,
+  // A thread starts the next picture's sharp pipeline while libvips works on the last one.
+  concurrentTasksPerWorker: 2,
+  idleTimeout: 60_000,
+});
 const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, {
   onExit: (reason) => {
     // Its sessions are gone: everything loaded must be loaded again.
@@ -45,10 +58,10 @@ const hung = new Map<string, string>();
  * past its deadline (a model that loops on real pictures) costs its thread: the session worker
  * is given up, a fresh one serves the other models, and this model is refused from then on.
  */
-async function runSession(modelId: string, data: Float32Array<ArrayBuffer>, n: number): Promise<Extract<FromSession, { type: 'ran' }>> {
+async function runSession(modelId: string, data: Float32Array, n: number): Promise<Extract<FromSession, { type: 'ran' }>> {
   const refused = hung.get(modelId);
   if (refused) throw new Error(refused);
-  const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
+  const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
   let timer: NodeJS.Timeout | undefined;
   const deadline =
     runTimeoutMs > 0
@@ -74,8 +87,11 @@ async function runSession(modelId: string, data: Float32Array<ArrayBuffer>, n: n
 async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
   const per = tensorSize(l.spec);
   const n = inputs.length;
-  const data = new Float32Array(n * per);
-  inputs.forEach((x, i) => data.set(x, i * per));
+  // A lone picture whose tensor is its whole buffer (as the decode pool hands it over) goes to
+  // the session worker as is; a batch is gathered into one buffer.
+  const lone = n === 1 && inputs[0]!.byteOffset === 0 && inputs[0]!.buffer.byteLength === per * 4;
+  const data = lone ? inputs[0]! : new Float32Array(n * per);
+  if (!lone) inputs.forEach((x, i) => data.set(x, i * per));
   const startedAt = epochMs();
   let runMs: number | null = null;
   try {
@@ -144,6 +160,19 @@ async function calibrate(modelId: string, spec: InputSpec, max: number): Promise
   return rates.find(([, r]) => r >= 0.9 * top)![0];
 }
 
+/** A picture cut into tiles (InputSpec.tiling): all tiles through the batcher, maps stitched. */
+async function inferTiled(id: number, l: Loaded, pic: DecodedPicture, at: { receivedAt: number; decodedAt: number }): Promise<[FromWorker, ArrayBuffer[]]> {
+  const per = tensorSize(l.spec);
+  const tiles = pic.tiles!;
+  const outs = await l.batcher.submitMany(tiles.map((_, i) => pic.data.subarray(i * per, (i + 1) * per)));
+  const stitched = stitchTiles(outs, tiles, l.spec, l.spec.tiling?.merge ?? 'max');
+  const runs = [...new Set(outs.map((o) => o.batch))];
+  const runMs = runs.reduce<number | null>((sum, b) => (b.runMs === null || sum === null ? null : sum + b.runMs), 0);
+  const batch: BatchTiming = { size: outs.length, startedAt: runs[0]!.startedAt, endedAt: Math.max(...runs.map((b) => b.endedAt)), runMs };
+  const output = { ...stitched, width: pic.width, height: pic.height };
+  return [{ type: 'output', id, output, timing: { ...at, batch } }, [output.map.buffer as ArrayBuffer]];
+}
+
 async function unload(modelId: string): Promise<void> {
   const l = models.get(modelId);
   if (!l) return;
@@ -169,8 +198,9 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'infer': {
       const receivedAt = epochMs();
       const l = model(msg.modelId);
-      const decoded = await decodeToTensor(msg.path, l.spec, undefined, 0, msg.knownSize ?? undefined);
+      const decoded = await decoders.run({ path: msg.path, spec: l.spec, knownSize: msg.knownSize });
       const decodedAt = epochMs();
+      if (decoded.tiles) return post(...(await inferTiled(msg.id, l, decoded, { receivedAt, decodedAt })));
       const { batch, ...out } = await l.batcher.submit(decoded.data);
       const output = { ...out, width: decoded.width, height: decoded.height };
       return post({ type: 'output', id: msg.id, output, timing: { receivedAt, decodedAt, batch } }, [output.map.buffer as ArrayBuffer]);

@@ -8,6 +8,8 @@ import sharp from 'sharp';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { badInput } from '../../errors.ts';
+import { validateRegions } from '../images/regions.ts';
+import { effectiveRegions } from '../store/lookup.ts';
 import type { ModelPatch, NewModel, Store } from '../store/store.ts';
 import type { AlgorithmRecord, ModelRecord } from '../store/types.ts';
 import { ARCHIVE_FORMAT_VERSION, type ModelManifest } from '../onnx/contract.ts';
@@ -64,6 +66,7 @@ export async function writeModelArchive(
   algorithms: ReadonlyMap<string, AlgorithmRecord>,
 ): Promise<{ key: string; size: number }> {
   const zip = new yazl.ZipFile();
+  const regionSets = await store.regionSetsByOwners([...new Set(models.flatMap((m) => [m.id, m.targetId]))]);
   for (const m of models) {
     const spec = parseInputSpec(m.inputSpec);
     if (!m.onnxBlob || !spec || m.status !== 'READY') {
@@ -86,6 +89,9 @@ export async function writeModelArchive(
       createdAt: m.createdAt,
       checksums,
     };
+    // What it judges with travels along, so that it judges the same wherever it is imported.
+    const regions = effectiveRegions(regionSets, m);
+    if (regions.source === 'model' || regions.regions.length > 0) manifest.regions = regions.regions;
     zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), `${m.id}/${MANIFEST}`);
     // Already-compressed float weights gain little from deflate; store them to save CPU. Each
     // blob is opened only when the zip reaches it.
@@ -192,6 +198,7 @@ export async function unpackModelArchive(zipPath: string, outDir: string, limits
         { entry: `${folder}/${MANIFEST}` },
       );
     }
+    if (manifest.regions) validateRegions(manifest.regions, `${folder}/${MANIFEST}: regions`);
     const onnx = entries.get(MODEL_FILE);
     if (!onnx) throw badInput(`model folder "${folder}" has no ${MODEL_FILE}`, { entry: `${folder}/` });
     for (const [file, data] of entries) {
@@ -358,7 +365,7 @@ export async function importModelArchive(deps: ImportDeps, source: Buffer | stri
       return EXTERNAL_ALGORITHM_ID;
     };
 
-    const rows: { model: NewModel; patch: ModelPatch }[] = [];
+    const rows: { model: NewModel; patch: ModelPatch; regions: ReturnType<typeof validateRegions> | null }[] = [];
     for (const a of archived) {
       const m = a.manifest;
       const onnxBlob = (await store.blobs.putFile(a.onnx.path, { hold: true })).key;
@@ -388,6 +395,7 @@ export async function importModelArchive(deps: ImportDeps, source: Buffer | stri
           stage: null,
           statusText: `imported from ${m.algorithm.name} ${m.algorithm.version}`.trim(),
         },
+        regions: m.regions ? validateRegions(m.regions) : null,
       });
     }
     const created = await store.createModels(rows);

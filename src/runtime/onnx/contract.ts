@@ -16,6 +16,22 @@ export const OnnxIO = {
 export const ColorMode = { GRAY: 'gray', RGB: 'rgb' } as const;
 export type ColorMode = (typeof ColorMode)[keyof typeof ColorMode];
 
+/**
+ * Inference on tiles of a large picture (optional; absent = the whole picture is stretched to
+ * width x height). The picture is first resized, aspect kept, so its long side is `longSide`
+ * pixels (never upscaled; a side that would end up shorter than the input is stretched to it), then
+ * cut into width x height tiles overlapping by at least `overlap` pixels (tiles spread evenly,
+ * the last flush with the edge). All tiles run through the model in batches; their anomaly maps
+ * are stitched into one map over the whole picture (overlapping cells combined by `merge`,
+ * default "max"), and the picture's score is the highest tile score. Boxes and the heatmap are
+ * in the original picture's pixels, as without tiling.
+ */
+export interface TilingSpec {
+  longSide: number;
+  overlap: number;
+  merge?: 'max' | 'mean';
+}
+
 /** How raw pictures become the model's input tensor. Stored in the model and the manifest. */
 export interface InputSpec {
   width: number;
@@ -25,6 +41,8 @@ export interface InputSpec {
   resize: 'fill';
   /** Colour scale of the heatmap: map values at or below lo are blue, at or above hi red. */
   anomalyRange: [number, number];
+  /** Tiled inference of large pictures (see TilingSpec); absent: whole-picture resize. */
+  tiling?: TilingSpec;
 }
 
 export const ARCHIVE_FORMAT_VERSION = 1;
@@ -42,6 +60,20 @@ export interface ModelManifest {
   ngImageCount: number;
   trainingTime: number | null;
   createdAt: string;
+  /**
+   * The regions of interest the model judges with (docs/regions.md), when it had its own or its
+   * target had some; absent: the importing target's apply. Optional within format version 1:
+   * older archives have none, and older servers ignore it.
+   */
+  regions?: ManifestRegion[];
   /** sha256 hex of every other file in the model's folder, by file name. */
   checksums: Record<string, string>;
+}
+
+/** A region of interest as an archive carries it (the store's `Region`; checked on import). */
+export interface ManifestRegion {
+  mode: 'INCLUDE' | 'EXCLUDE';
+  points: [number, number][];
+  sensitivity: number;
+  label: string | null;
 }

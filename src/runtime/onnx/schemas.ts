@@ -7,15 +7,28 @@ export const MAX_MANIFEST_PARAMETERS = 200;
 
 const dim = z.number().int().min(1).max(8192);
 
-export const inputSpecSchema = z.object({
-  width: dim,
-  height: dim,
-  color: z.enum(['gray', 'rgb']),
-  resize: z.literal('fill'),
-  anomalyRange: z
-    .tuple([z.number(), z.number()])
-    .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
+export const tilingSchema = z.object({
+  longSide: z.number().int().min(1).max(65536),
+  overlap: z.number().int().min(0),
+  merge: z.enum(['max', 'mean']).optional(),
 });
+
+export const inputSpecSchema = z
+  .object({
+    width: dim,
+    height: dim,
+    color: z.enum(['gray', 'rgb']),
+    resize: z.literal('fill'),
+    anomalyRange: z
+      .tuple([z.number(), z.number()])
+      .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
+    tiling: tilingSchema.optional(),
+  })
+  // Tiles at least one pixel apart: an overlap of a whole tile would never move on.
+  .refine((s) => !s.tiling || s.tiling.overlap < Math.min(s.width, s.height), {
+    message: 'tiling.overlap must be smaller than the input width and height',
+    path: ['tiling', 'overlap'],
+  });
 
 export const predictParametersSchema = z.object({
   threshold: z.number().refine(Number.isFinite, 'threshold must be a finite number'),
@@ -44,6 +57,17 @@ export const manifestSchema = z.object({
   trainingTime: z.number().min(0).nullable(),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'createdAt must be an ISO-8601 date'),
   checksums: z.record(z.string().max(100), sha256).refine((r) => Object.keys(r).length <= 3, 'checksums names at most the folder\'s files'),
+  // The shape only; ranges and counts are checked on import (images/regions.ts), with its messages.
+  regions: z
+    .array(
+      z.object({
+        mode: z.enum(['INCLUDE', 'EXCLUDE']),
+        points: z.array(z.tuple([z.number(), z.number()])),
+        sensitivity: z.number(),
+        label: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 /** The model's input spec, or null when the record carries none (not trained yet) or a bad one. */

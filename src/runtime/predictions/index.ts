@@ -23,7 +23,7 @@ const ATTEMPTS = { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } 
 
 export interface PredictionsDeps {
   store: Store;
-  items: Pick<ItemsService, 'addUploaded'>;
+  items: Pick<ItemsService, 'addUploaded' | 'delete'>;
   inference: Pick<InferenceService, 'predict' | 'predictEach' | 'republish'>;
   log: Logger;
   /** Where background jobs run (default: in this process, closed with the service). */
@@ -135,7 +135,14 @@ export function createPredictionsService(deps: PredictionsDeps): PredictionsServ
     async predictUploaded(modelRef, files) {
       const model = await readyModel(modelRef);
       const { items: added } = await items.addUploaded({ files, training: false, targetId: model.targetId });
-      const assessments = await inference.predict(model, added.map((i) => i.id));
+      const ids = added.map((i) => i.id);
+      const assessments = await inference.predict(model, ids).catch(async (err) => {
+        // Refused by the model's admission queue: the request did nothing, so its pictures go too
+        // (the client sends them again after Retry-After).
+        const reason = err instanceof AppError ? (err.extensions as { reason?: unknown }).reason : undefined;
+        if (reason === 'QUEUE_FULL' || reason === 'QUEUE_DEADLINE') await items.delete(ids).catch(() => {});
+        throw err;
+      });
       return { items: added, assessments };
     },
 

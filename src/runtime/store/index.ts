@@ -20,6 +20,7 @@ import { guardedBlobs, type GuardedBlobs } from './guarded-blobs.ts';
 import { fileObjects, type FileObjects } from './objects-files.ts';
 import { s3Objects, type S3Options } from './objects-s3.ts';
 import { webhookQueries } from './domains/webhooks.ts';
+import { regionQueries } from './domains/regions.ts';
 import type { Store } from './store.ts';
 
 export type { Store } from './store.ts';
@@ -181,6 +182,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlob
     ...accessQueries(ctx),
     ...predictionJobQueries(ctx),
     ...webhookQueries(ctx),
+    ...regionQueries(ctx),
     sweepBlobs,
     async ping() {
       try {

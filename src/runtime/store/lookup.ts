@@ -1,6 +1,6 @@
 import { AppError, ErrorCode, notFound } from '../../errors.ts';
 import type { Store } from './store.ts';
-import type { ModelRecord, TargetRecord } from './types.ts';
+import type { ModelRecord, Region, RegionSetRecord, TargetRecord } from './types.ts';
 
 /**
  * What "the default target" and the model id `"active"` mean, in one place for every engine and
@@ -57,4 +57,18 @@ export function requireReady(model: ModelRecord, argument = 'modelId'): ModelRec
     throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can predict`, { argument, id: model.id });
   }
   return model;
+}
+
+/** The regions a model judges with, and whose they are. */
+export interface EffectiveRegions {
+  regions: Region[];
+  /** 'model': its own set (possibly empty: the whole picture); 'target': its target's (none: []). */
+  source: 'model' | 'target';
+}
+
+/** A model's own regions override its target's (`sets`: those of the model and its target). */
+export function effectiveRegions(sets: readonly RegionSetRecord[], model: Pick<ModelRecord, 'id' | 'targetId'>): EffectiveRegions {
+  const own = sets.find((s) => s.ownerId === model.id);
+  if (own) return { regions: own.regions, source: 'model' };
+  return { regions: sets.find((s) => s.ownerId === model.targetId)?.regions ?? [], source: 'target' };
 }

@@ -22,6 +22,8 @@ import type {
   PredictionJobStatus,
   Preprocessing,
   PredictParameters,
+  Region,
+  RegionSetRecord,
   TargetRecord,
   WebhookDeliveryRecord,
   WebhookEvent,
@@ -94,6 +96,8 @@ export type ModelPatch = Partial<
   Pick<
     ModelRecord,
     | 'name'
+    | 'version'
+    | 'algorithmId'
     | 'status'
     | 'statusText'
     | 'progress'
@@ -162,7 +166,7 @@ export interface ModelStore {
    * Creates complete models (e.g. from an imported archive) in one transaction: all of them or,
    * should anything fail or the process die half-way, none. Releases the blobs' holds once written.
    */
-  createModels(models: readonly { model: NewModel; patch: ModelPatch }[]): Promise<ModelRecord[]>;
+  createModels(models: readonly { model: NewModel; patch: ModelPatch; regions?: Region[] | null }[]): Promise<ModelRecord[]>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Makes the model its target's only active one. */
   activateModel(id: string): Promise<ModelRecord>;
@@ -319,13 +323,24 @@ export interface WebhookStore {
   updateDelivery(id: string, patch: DeliveryPatch): Promise<WebhookDeliveryRecord>;
 }
 
+/** Regions of interest of targets and models (see `Region`), one set per owner. */
+export interface RegionStore {
+  /** The sets these targets and models have of their own; owners without one are absent. */
+  regionSetsByOwners(ownerIds: readonly string[]): Promise<RegionSetRecord[]>;
+  /**
+   * Replaces the owner's regions; null removes its set (a model then judges with its target's).
+   * NOT_FOUND when the owner does not exist.
+   */
+  setRegions(owner: { kind: 'target' | 'model'; id: string }, regions: Region[] | null): Promise<RegionSetRecord | null>;
+}
+
 /**
  * The store every resolver and engine goes through: records on SQLite (embedded, default) or
  * PostgreSQL (DATABASE_URL), with the same queries and migrations on both, plus the blobs.
  * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
  * not grow with the number of rows.
  */
-export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore {
+export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore, RegionStore {
   readonly engine: Engine;
   readonly blobs: BlobStore;
   readonly stats: { reads: number; writes: number };

@@ -296,3 +296,29 @@ export interface WebhookDeliveryRecord {
   error: string | null;
   createdAt: string;
 }
+
+/**
+ * Regions of interest: polygons in coordinates normalised to the picture (0..1, x to the right,
+ * y down), so they hold whatever size the picture is judged at (resized, tiled).
+ * INCLUDE: only included area is judged once any INCLUDE region exists; `sensitivity` multiplies
+ * the anomaly map inside it (later regions over earlier ones where they overlap).
+ * EXCLUDE: never judged, whatever the order; its sensitivity is always 1.
+ */
+export const RegionMode = { INCLUDE: 'INCLUDE', EXCLUDE: 'EXCLUDE' } as const;
+export type RegionMode = (typeof RegionMode)[keyof typeof RegionMode];
+
+export interface Region {
+  mode: RegionMode;
+  /** Vertices [x, y] in 0..1, in order (either direction); the polygon closes itself. */
+  points: [number, number][];
+  sensitivity: number;
+  label: string | null;
+}
+
+/** The regions a target or a model has of its own. */
+export interface RegionSetRecord {
+  ownerKind: 'target' | 'model';
+  ownerId: string;
+  regions: Region[];
+  updatedAt: string;
+}

@@ -80,6 +80,32 @@ export function createMetrics(registry: Registry = new Registry()) {
         buckets: [1, 2, 4, 8, 16, 32, 64, 128],
         registers,
       }),
+      postprocess: new Histogram({
+        name: 'spectro_inference_postprocess_seconds',
+        help: 'Judging one picture from its anomaly map on the main thread: regions, boxes, verdict',
+        labelNames: ['model'] as const,
+        buckets: seconds,
+        registers,
+      }),
+      admissionDepth: new Gauge({
+        name: 'spectro_inference_admission_queue_depth',
+        help: 'Pictures of synchronous predictions waiting for their turn, by model (admission queue)',
+        labelNames: ['model'] as const,
+        registers,
+      }),
+      admissionWait: new Histogram({
+        name: 'spectro_inference_admission_wait_seconds',
+        help: 'Time a picture waited in the admission queue before it was handed to the pipeline',
+        labelNames: ['model'] as const,
+        buckets: seconds,
+        registers,
+      }),
+      admissionRejects: new Counter({
+        name: 'spectro_inference_admission_rejects_total',
+        help: 'Synchronous predictions refused (UNAVAILABLE / 429): queue_full or deadline',
+        labelNames: ['model', 'reason'] as const,
+        registers,
+      }),
       failures: new Counter({
         name: 'spectro_inference_failures_total',
         help: 'Pictures whose inference failed, by model',

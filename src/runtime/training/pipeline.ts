@@ -3,6 +3,7 @@ import { channelsOf } from '../images/tensor.ts';
 import { optionalNum, pair } from './algorithms/params.ts';
 import type { TrainInput, TrainOutput } from './algorithms/types.ts';
 import { runPerImage } from './ort.ts';
+import { pseudoDefects } from './synthetic-defects.ts';
 import { anomalyRange, chooseThreshold, computeStats, median } from './threshold.ts';
 
 export type Report = (fraction: number, stage?: string) => void;
@@ -56,10 +57,17 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const items = learner.prepare ? await learner.prepare(ok, span(0.02, 0.25, 'features'), signal) : (ok as unknown as F[]);
   checkAborted(signal);
 
-  const k = Math.min(ok.length, learner.folds ?? 4);
+  // Tiles of one picture stay in one fold (a neighbour tile shares pixels with it).
+  const okGroups = input.okGroups ?? ok.map((_, i) => i);
+  const pictures = Math.max(...okGroups) + 1;
+  const k = Math.min(pictures, learner.folds ?? 4);
   const okScores = new Array<number>(ok.length).fill(0);
+  const pseudoScores: number[] = [];
   const mapMedians: number[] = [];
-  const parts = folds(ok.length, k);
+  const parts = folds(pictures, k).map((fold) => {
+    const inFold = new Set(fold);
+    return okGroups.flatMap((g, i) => (inFold.has(g) ? [i] : []));
+  });
   const derive = learner.derive;
   let model: M | null = null;
   if (derive) {
@@ -76,9 +84,16 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     const foldModel = derive ? derive(model!, held) : await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
     checkAborted(signal);
     const heldIdx = [...held];
-    const out = await runPerImage(learner.build(foldModel), heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
+    const foldBytes = learner.build(foldModel);
+    const out = await runPerImage(foldBytes, heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
     heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
     for (const m of out.anomaly_map!) mapMedians.push(median(m));
+    if (input.probes) {
+      // pseudo-defects made from the held-out pictures, judged by the model that never saw them
+      const fake = pseudoDefects(heldIdx.map((i) => ok[i]!), { channels: dims[0], height: dims[1], width: dims[2] }, heldIdx.length * input.probes, 17 + f);
+      const scored = await runPerImage(foldBytes, fake.map((p) => p.tensor), dims, ['score']);
+      pseudoScores.push(...scored.score!.map((s) => s[0]!));
+    }
     await yieldToLoop();
     checkAborted(signal);
   }
@@ -91,18 +106,22 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   }
   progress(0.9, 'threshold');
   const onnx = learner.build(model);
-  const ngScores = ng.length ? (await runPerImage(onnx, ng, dims, ['score'])).score!.map((s) => s[0]!) : [];
+  const ngTileScores = ng.length ? (await runPerImage(onnx, ng, dims, ['score'])).score!.map((s) => s[0]!) : [];
   checkAborted(signal);
+  // a tiled picture scores the highest of its tiles, as in prediction
+  const okPictureScores = perPicture(okScores, okGroups);
+  const ngScores = perPicture(ngTileScores, input.ngGroups ?? ngTileScores.map((_, i) => i));
 
   const override = optionalNum(params, 'threshold');
-  const choice = chooseThreshold(okScores, ngScores, learner.kStd ?? 3);
+  const choice = chooseThreshold(okPictureScores, ngScores, learner.kStd ?? 3);
   const threshold = override ?? choice.threshold;
   const method =
-    `held-out scores: ${k === ok.length ? 'leave-one-out' : `${k}-fold`} cross-validation over ${ok.length} OK pictures` +
+    `held-out scores: ${k === pictures ? 'leave-one-out' : `${k}-fold`} cross-validation over ${pictures} OK pictures` +
+    (spec.tiling ? ` (${ok.length} tiles, a picture scoring its highest tile)` : '') +
     (derive ? ' (fold models derived from the final one without their pictures)' : '') +
     (ng.length ? `, ${ng.length} NG pictures scored by the final model (they also set the threshold, so computed figures are optimistic)` : '') +
     `; threshold: ${override !== null ? 'set by the user' : choice.rule}`;
-  const stats = computeStats(okScores, ngScores, threshold, method);
+  const stats = computeStats(okPictureScores, ngScores, threshold, method);
   const range: [number, number] = params.anomaly_range ? pair(params, 'anomaly_range', [0, 1]) : anomalyRange(median(mapMedians), threshold);
   const inputSpec: InputSpec = { ...spec, anomalyRange: range };
 
@@ -118,11 +137,22 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     representative,
     model,
     details: {
-      okHeldOutScores: okScores.map(round4),
+      okHeldOutScores: okPictureScores.map(round4),
       ngScores: ngScores.map(round4),
+      ...(input.probes ? { pseudoScores: pseudoScores.map(round4) } : {}),
       thresholdRule: override !== null ? 'user' : choice.rule,
     },
   };
 }
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** The highest score of each picture's tensors (groups[i]: the picture of tensor i). */
+function perPicture(scores: readonly number[], groups: readonly number[]): number[] {
+  const out: number[] = [];
+  scores.forEach((s, i) => {
+    const g = groups[i]!;
+    out[g] = out[g] === undefined ? s : Math.max(out[g]!, s);
+  });
+  return out.filter((v) => v !== undefined);
+}

@@ -148,7 +148,9 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
     try {
       written = await updates.finish(model.id, {
         status: ModelStatus.READY,
-        statusText: null,
+        // the automatic choice says which algorithm it kept and why
+        statusText: result.chosen?.why ?? null,
+        ...(result.chosen ? { algorithmId: result.chosen.id, version: result.chosen.version } : {}),
         progress: 1,
         stage: 'done',
         onnxBlob,

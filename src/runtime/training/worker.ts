@@ -1,9 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import sharp from 'sharp';
 import type { InputSpec } from '../onnx/contract.ts';
-import { channelsOf, toTensor } from '../images/tensor.ts';
+import { channelsOf } from '../images/tensor.ts';
 import type { ModelStats } from '../store/types.ts';
 import { algorithmById } from './algorithms/index.ts';
+import { num } from './algorithms/params.ts';
+import { tilingFor, trainingTensors } from './tiling.ts';
 
 /** What the service sends to a worker thread for one job. */
 export interface WorkerTask {
@@ -31,6 +33,8 @@ export interface WorkerResult {
   /** PNG of the model's representative picture (mean OK image). */
   picture: Uint8Array;
   details: Record<string, unknown>;
+  /** The automatic choice's pick and reason (absent when an algorithm was named). */
+  chosen?: { id: string; version: string; why: string };
 }
 
 /**
@@ -58,26 +62,34 @@ export default async function train(task: WorkerTask): Promise<WorkerResult> {
   try {
     const algorithm = algorithmById(task.algorithmId);
     if (!algorithm) throw new Error(`unknown algorithm "${task.algorithmId}"`);
-    const spec = algorithm.inputSpec(task.params);
+    const base = algorithm.inputSpec(task.params);
     send(0, 'loading');
+    const tiling = await tilingFor(task.ok, base, num(task.params, 'tile_long_side', 0));
+    const spec: InputSpec = tiling ? { ...base, tiling } : base;
+    if (tiling) send(0.01, 'loading', `camera-size pictures: judged in ${spec.width}x${spec.height} tiles of a copy with a long side of ${tiling.longSide} px`);
     const decode = async (bytes: Uint8Array[], offset: number) => {
-      const out: Float32Array[] = [];
+      const tensors: Float32Array[] = [];
+      const groups: number[] = [];
       for (const [i, b] of bytes.entries()) {
         if (stopped()) throw stop();
         try {
-          out.push(await toTensor(b, spec));
+          for (const t of await trainingTensors(b, spec)) {
+            tensors.push(t);
+            groups.push(i);
+          }
         } catch (e) {
           throw new Error(`picture ${offset + i + 1} could not be decoded: ${(e as Error).message}`);
         }
       }
-      return out;
+      return { tensors, groups };
     };
     const ok = await decode(task.ok, 0);
     const ng = await decode(task.ng, task.ok.length);
     send(0.05, 'features');
     const result = await algorithm.train({
-      ok,
-      ng,
+      ok: ok.tensors,
+      ng: ng.tensors,
+      ...(tiling ? { okGroups: ok.groups, ngGroups: ng.groups } : {}),
       spec,
       params: task.params,
       signal,
@@ -92,6 +104,7 @@ export default async function train(task: WorkerTask): Promise<WorkerResult> {
       stats: result.stats,
       picture,
       details: result.details,
+      ...(result.chosen ? { chosen: result.chosen } : {}),
     };
   } finally {
     port.close();

@@ -230,6 +230,14 @@ export interface PredictionJobsTable {
   finished_at: Time | null;
 }
 
+export interface RegionSetsTable {
+  owner_id: string;
+  target_id: string | null;
+  model_id: string | null;
+  regions: Json;
+  updated_at: Time;
+}
+
 export interface Database {
   settings: SettingsTable;
   targets: TargetsTable;
@@ -247,6 +255,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   blob_claims: BlobClaimsTable;
   prediction_jobs: PredictionJobsTable;
+  region_sets: RegionSetsTable;
   audit_events: AuditEventsTable;
 }
 

@@ -19,6 +19,8 @@ function columnsOf(patch: ModelPatch): Updatable {
   };
   const jsonOrNull = (v: unknown) => (v === undefined ? undefined : v == null ? null : JSON.stringify(v));
   set('name', patch.name);
+  set('version', patch.version);
+  set('algorithm_id', patch.algorithmId);
   set('status', patch.status);
   set('status_text', patch.statusText);
   set('progress', patch.progress);
@@ -95,7 +97,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         await requireAll(trx, engine, 'algorithms', 'Algorithm', [...new Set(list.map((m) => m.model.algorithmId))]);
         await requireAll(trx, engine, 'targets', 'Target', [...new Set(list.map((m) => m.model.targetId))]);
         const out = [];
-        for (const { model: m, patch } of list) {
+        for (const { model: m, patch, regions } of list) {
           const t = ctx.iso();
           const r = await trx
             .insertInto('models')
@@ -119,6 +121,13 @@ export function modelQueries(ctx: StoreContext): ModelStore {
             } as never)
             .returningAll()
             .executeTakeFirstOrThrow();
+          // The model's own regions of interest (an imported manifest's), in the same transaction.
+          if (regions) {
+            await trx
+              .insertInto('region_sets')
+              .values({ owner_id: r.id, target_id: null, model_id: r.id, regions: JSON.stringify(regions), updated_at: t })
+              .execute();
+          }
           out.push(toModel(r));
         }
         return out;

@@ -33,6 +33,14 @@ export const commonParameters = (): ParameterDefinition[] => [
   // empty = from the data: typical OK level .. twice the threshold's distance above it
   param('anomaly_range', DataType.FLOAT2, null, ['0,0', '1000000,1000000'], 'Heatmap colour range (empty: from data)'),
   param('input_size', DataType.INT, '128', ['32', '512'], 'Model input size (pixels, square)'),
+  // 0 = automatic (tiling.ts in training): camera-size pictures are judged in tiles
+  param(
+    'tile_long_side',
+    DataType.INT,
+    '0',
+    ['0', '16384'],
+    'Tiles: long side (pixels) of the copy of each picture cut into input-size tiles; 0: automatic (pictures over 3x the input size are cut from a copy 4x the input size); at most the input size: whole pictures, shrunk',
+  ),
 ];
 
 function parseNumbers(raw: string, type: string): number[] | null {

@@ -16,10 +16,22 @@ export interface TrainInput {
   ok: Float32Array[];
   /** Input tensors of the NG images (may be empty). */
   ng: Float32Array[];
+  /**
+   * Tiled pictures (spec.tiling): the picture each tensor of `ok` / `ng` was cut from. Held-out
+   * folds keep a picture's tiles together and a picture scores the highest of its tiles.
+   * Absent: one tensor per picture.
+   */
+  okGroups?: number[];
+  ngGroups?: number[];
   spec: InputSpec;
   params: ParamValues;
   progress: ProgressFn;
   signal: AbortSignal;
+  /**
+   * Pseudo-defects per held-out OK picture scored by each fold's model (details.pseudoScores):
+   * how the automatic choice compares candidates without NG pictures. 0 or absent: none.
+   */
+  probes?: number;
 }
 
 export interface TrainOutput {
@@ -31,6 +43,8 @@ export interface TrainOutput {
   representative: Float32Array;
   /** Small numbers worth keeping (held-out scores summary, memory-bank size...). */
   details: Record<string, unknown>;
+  /** Set by the automatic choice: the algorithm that was kept, and why (in words). */
+  chosen?: { id: string; version: string; why: string };
 }
 
 export interface Algorithm {

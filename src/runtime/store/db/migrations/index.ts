@@ -5,6 +5,7 @@ import { integerKeys } from './0002-integer-keys.ts';
 import { webhooks } from './0003-webhooks.ts';
 import { scaleOut } from './0004-scale-out.ts';
 import { security } from './0005-security.ts';
+import { regions } from './0007-regions.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -17,5 +18,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0003_webhooks': webhooks(engine),
     '0004_scale_out': scaleOut(engine),
     '0005_security': security(engine),
+    '0007_regions': regions(engine),
   };
 }

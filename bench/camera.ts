@@ -1,0 +1,95 @@
+/**
+ * Camera-size pictures for bench/predict.ts: JPEGs of a line camera's size generated in code (a
+ * synthetic aligned part scaled up, with sensor-like noise so the JPEG is as costly to decode
+ * as a photograph's), and the helpers that turn a server's /metrics into time per stage.
+ */
+import sharp from 'sharp';
+import { ALL_DEFECTS, generateImage } from './synthetic.ts';
+
+/** `WxH` -> [W, H]. */
+export function parseSize(s: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(s.trim());
+  if (!m) throw new Error(`a camera size is WIDTHxHEIGHT, got "${s}"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** A width x height JPEG (quality 90) of a synthetic part, with a defect when asked. */
+export async function cameraJpeg(width: number, height: number, seed: number, defect: boolean): Promise<Buffer> {
+  const img = generateImage('plate', { seed, size: 512, defect: defect ? ALL_DEFECTS[seed % ALL_DEFECTS.length]! : null });
+  const { data } = await sharp(Buffer.from(img.rgb), { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // Sensor noise (+-6 grey levels, a cheap LCG): without it the JPEG of an upscaled drawing is a
+  // fraction of a real picture's size and decodes several times faster.
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < data.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const v = data[i]! + ((x >>> 24) % 13) - 6;
+    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+export interface Series {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export function parseMetrics(text: string): Series[] {
+  const out: Series[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+const total = (s: Series[], name: string, labels: Record<string, string> = {}) =>
+  s.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((n, x) => n + x.value, 0);
+
+/**
+ * Where the server's time went between two scrapes, per picture: server CPU (process user +
+ * system), decode (decode pool), admission wait, micro-batch wait, session.run per batch, and the
+ * mean batch size. Times in ms.
+ */
+export function stages(before: Series[], after: Series[], pictures: number, modelId: string) {
+  const d = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
+  const m = { model: modelId };
+  const mean = (name: string) => {
+    const n = d(`${name}_count`, m);
+    return n > 0 ? round((1000 * d(`${name}_sum`, m)) / n) : null;
+  };
+  const batches = d('spectro_inference_batch_size_count', m);
+  const meanOf = (name: string, labels: Record<string, string>) => {
+    const n = d(`${name}_count`, labels);
+    return n > 0 ? round((1000 * d(`${name}_sum`, labels)) / n) : null;
+  };
+  return {
+    serverCpuMsPerPicture: pictures > 0 ? round((1000 * d('process_cpu_seconds_total')) / pictures) : null,
+    /** Request to response head on the server (everything below happens inside it). */
+    httpRequestMs: meanOf('spectro_http_request_duration_seconds', { method: 'POST', route: '/graphql' }),
+    imagesLookupMs: meanOf('spectro_store_operation_duration_seconds', { operation: 'imagesByOwners' }),
+    decodeMs: mean('spectro_inference_decode_seconds'),
+    admissionWaitMs: mean('spectro_inference_admission_wait_seconds'),
+    batchWaitMs: mean('spectro_inference_queue_wait_seconds'),
+    runMsPerBatch: mean('spectro_inference_run_seconds'),
+    meanBatchSize: batches > 0 ? round(d('spectro_inference_batch_size_sum', m) / batches) : null,
+    postprocessMs: mean('spectro_inference_postprocess_seconds'),
+    storeCommitMs: meanOf('spectro_store_operation_duration_seconds', { operation: 'addAssessments' }),
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function round(x: number) {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,238 @@
+import type { InputSpec } from '../../onnx/contract.ts';
+import { GraphBuilder, mapAndScore } from '../../onnx/index.ts';
+import { meanAndCovariance } from '../linalg.ts';
+import { runPerImage } from '../ort.ts';
+import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
+import { DataType, commonParameters, num, param } from './params.ts';
+import { addCombined, addFeatures, addReadout, calibrate, channels, featureModel, gridOf, inputSpec, octavesOf, whitening } from './patch-sample.ts';
+import type { Algorithm } from './types.ts';
+
+/**
+ * Aligned Patch Inspection: for parts held by a fixture, where every OK picture shows the same
+ * thing at the same place give or take the fixture's play.
+ *
+ * Same descriptors as Patch Sample (filter-bank.ts, one set per octave), but each cell of the
+ * feature grid keeps its own small memory: the OK descriptors seen at that cell and at its
+ * neighbours up to `shift` cells away in every training picture (the play of the fixture: a
+ * few pixels and a degree or two), reduced to `bank_per_cell` entries by a greedy k-center
+ * pick. A cell is compared only with what an OK part shows there, so a component that is
+ * missing, or present where it should not be, is found even when the same pattern is normal
+ * elsewhere on the part (which a position-free memory like Patch Sample cannot see). Units,
+ * per-octave maxima and the multi-width read-out are Patch Sample's (calibrated on held-out
+ * OK pictures), so the two kinds of model read the same way.
+ *
+ * Measured on the real photographs of bench:quality (aligned parts: circuit board, printed
+ * box, clock face, with ±3 px / ±2° fixture jitter and relighting), see BENCHMARKS.md.
+ */
+
+export const alignedPatchDefinition = {
+  id: 'aligned-patch',
+  name: 'Aligned Patch Inspection',
+  version: '1.0.0',
+  type: 'anomaly-detection',
+  attribute: 'position-sensitive',
+  description:
+    'Each place of the picture is compared with what the OK pictures show at that place, give or take a few pixels. Suits parts held in a fixture (same pose every time); finds missing, extra or misplaced components. Learns from OK pictures only.',
+  parameters: [
+    param('model_type', DataType.INT, '0', ['0', '1'], 'Model type (0: three scales, 1: four scales, larger defects)'),
+    param('bank_per_cell', DataType.INT, '64', ['4', '128'], 'OK descriptors kept per place and scale'),
+    param('shift', DataType.INT, '1', ['0', '4'], 'Play of the fixture, in cells of 4 input pixels (how far a part may move)'),
+    ...commonParameters().map((p) => (p.name === 'input_size' ? { ...p, value: '256' } : p)),
+  ],
+};
+
+/** One scale's per-cell memory, in whitened space. */
+export interface CellMemory {
+  dims: number;
+  mean: Float32Array;
+  projection: Float32Array;
+  /** [cells, dims, K], row-major: each cell's K entries as columns (the MatMul's right side). */
+  bank: Float32Array;
+  k: number;
+  /** [cells, K]: which training picture each entry came from. */
+  owner: Int32Array;
+  unit: number;
+}
+
+export interface AlignedModel {
+  spec: InputSpec;
+  octaves: number;
+  scales: CellMemory[];
+  sigmaUnits: number[];
+}
+
+/** Masked entries sit this far out (in whitened units): never a nearest neighbour. */
+const FAR = 1e3;
+
+/** Nearest per-cell entry distance, [N, 1, h, w]: one batched MatMul over the cells. */
+function addCellDistance(g: GraphBuilder, features: string, m: CellMemory, h: number, w: number): string {
+  const d = m.dims;
+  const cells = h * w;
+  const bias = new Float32Array(d);
+  for (let k = 0; k < d; k++) for (let j = 0; j < d; j++) bias[k]! -= m.projection[k * d + j]! * m.mean[j]!;
+  const z = g.op('Conv', [features, g.constant(m.projection, [d, d, 1, 1]), g.constant(bias, [d])]);
+  // [N, d, h, w] -> [cells, N, d]
+  const rows = g.op('Transpose', [g.op('Reshape', [z, g.constantInt64([0, d, cells])])], { perm: [2, 0, 1] });
+  const norms = new Float32Array(cells * m.k);
+  for (let c = 0; c < cells; c++)
+    for (let e = 0; e < m.k; e++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += m.bank[(c * d + j) * m.k + e]! ** 2;
+      norms[c * m.k + e] = s;
+    }
+  const cross = g.op('Add', [g.op('MatMul', [rows, g.constant(m.bank.map((v) => -2 * v), [cells, d, m.k])]), g.constant(norms, [cells, 1, m.k])]);
+  const nearest = g.op('ReduceMin', [cross], { axes: [2], keepdims: 1 });
+  const self = g.op('ReduceSum', [g.op('Mul', [rows, rows]), g.constantInt64([2])], { keepdims: 1 });
+  const dist = g.op('Sqrt', [g.op('Mul', [g.op('Relu', [g.op('Add', [nearest, self])]), g.scalar(1 / d)])]);
+  // [cells, N, 1] -> [N, 1, h, w]
+  return g.op('Reshape', [g.op('Transpose', [dist], { perm: [1, 2, 0] }), g.constantInt64([0, 1, h, w])]);
+}
+
+export function buildAlignedModel(m: AlignedModel): Uint8Array {
+  const { h, w } = gridOf(m.spec);
+  const g = new GraphBuilder('aligned-patch');
+  const x = g.input('images', ['N', channels(m.spec), m.spec.height, m.spec.width]);
+  const feats = addFeatures(g, x, m.spec, m.octaves);
+  feats.forEach((f, o) => {
+    if (f.dims !== m.scales[o]!.dims) throw new Error(`octave ${o}: feature size ${f.dims} differs from the trained ${m.scales[o]!.dims}`);
+  });
+  const distances = feats.map((f, o) => addCellDistance(g, f.value, m.scales[o]!, h, w));
+  mapAndScore(g, addReadout(g, addCombined(g, distances, m.scales.map((s) => s.unit)), m.sigmaUnits), h, w);
+  return g.toBytes({ algorithm: 'aligned-patch' });
+}
+
+function cellDistanceModel(m: CellMemory, h: number, w: number): Uint8Array {
+  const g = new GraphBuilder('aligned-patch-distance');
+  const f = g.input('f', ['N', m.dims, h, w]);
+  g.output(addCellDistance(g, f, m, h, w), 'd', ['N', 1, h, w]);
+  return g.toBytes();
+}
+
+/** The memory without the entries of some pictures (a held-out fold): they are moved far away. */
+function without(m: CellMemory, heldOut: ReadonlySet<number>): CellMemory {
+  if (!heldOut.size) return m;
+  const bank = m.bank.slice();
+  const cells = m.owner.length / m.k;
+  for (let c = 0; c < cells; c++) {
+    let kept = 0;
+    for (let e = 0; e < m.k; e++) if (!heldOut.has(m.owner[c * m.k + e]!)) kept++;
+    // a cell whose every entry came from held-out pictures keeps them (rare; better than no memory)
+    if (!kept) continue;
+    for (let e = 0; e < m.k; e++) {
+      if (!heldOut.has(m.owner[c * m.k + e]!)) continue;
+      for (let j = 0; j < m.dims; j++) bank[(c * m.dims + j) * m.k + e] = j === 0 ? FAR : 0;
+    }
+  }
+  return { ...m, bank };
+}
+
+/**
+ * Whitens every picture's descriptors (one whitening per scale, from all cells), then picks each
+ * cell's entries among its neighbourhood's descriptors by greedy k-center.
+ */
+async function cellMemory(maps: Float32Array[], d: number, h: number, w: number, k: number, shift: number, report: (f: number) => void, signal: AbortSignal): Promise<CellMemory> {
+  const cells = h * w;
+  const n = maps.length * cells;
+  const rows = new Float32Array(n * d);
+  maps.forEach((f, i) => {
+    for (let j = 0; j < d; j++) for (let c = 0; c < cells; c++) rows[(i * cells + c) * d + j] = f[j * cells + c]!;
+  });
+  const { mean, cov } = await meanAndCovariance(rows, n, d);
+  const projection = whitening(cov, d);
+  const tmp = new Float32Array(d);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    for (let a = 0; a < d; a++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += projection[a * d + j]! * (rows[o + j]! - mean[j]!);
+      tmp[a] = s;
+    }
+    rows.set(tmp, o);
+  }
+  checkAborted(signal);
+  const bank = new Float32Array(cells * d * k);
+  const owner = new Int32Array(cells * k);
+  const cand: number[] = [];
+  const minDist = new Float32Array(maps.length * (2 * shift + 1) ** 2);
+  const dist2 = (a: number, b: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = rows[a * d + j]! - rows[b * d + j]!;
+      s += t * t;
+    }
+    return s;
+  };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const c = y * w + x;
+      cand.length = 0;
+      // the cell itself in every picture first: the k-center pick starts from the exact place
+      for (let i = 0; i < maps.length; i++) cand.push(i * cells + c);
+      for (let dy = -shift; dy <= shift; dy++)
+        for (let dx = -shift; dx <= shift; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if ((dy || dx) && yy >= 0 && yy < h && xx >= 0 && xx < w) for (let i = 0; i < maps.length; i++) cand.push(i * cells + yy * w + xx);
+        }
+      const m = cand.length;
+      minDist.fill(Infinity, 0, m);
+      let next = 0;
+      for (let e = 0; e < k; e++) {
+        const row = cand[next]!;
+        for (let j = 0; j < d; j++) bank[(c * d + j) * k + e] = rows[row * d + j]!;
+        owner[c * k + e] = Math.floor(row / cells);
+        let best = -1;
+        for (let q = 0; q < m; q++) {
+          const v = Math.min(minDist[q]!, dist2(cand[q]!, row));
+          minDist[q] = v;
+          if (v > best) {
+            best = v;
+            next = q;
+          }
+        }
+      }
+    }
+    if (y % 4 === 0) {
+      report(y / h);
+      checkAborted(signal);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+  return { dims: d, mean, projection, bank, k, owner, unit: 1 };
+}
+
+export const alignedPatch: Algorithm = {
+  definition: alignedPatchDefinition,
+  inputSpec,
+  async train(input) {
+    const spec = input.spec;
+    const octaves = octavesOf(num(input.params, 'model_type', 0));
+    const k = Math.round(num(input.params, 'bank_per_cell', 64));
+    const shift = Math.round(num(input.params, 'shift', 1));
+    const { h, w } = gridOf(spec);
+    let dims: number[] = [];
+    const learner: Learner<Float32Array[], AlignedModel> = {
+      async prepare(tensors, report) {
+        const ex = featureModel(spec, octaves);
+        dims = ex.dims;
+        const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], dims.map((_, o) => `f${o}`));
+        report(1);
+        return tensors.map((_, i) => dims.map((_, o) => out[`f${o}`]![i]!));
+      },
+      async fit(items, report, signal) {
+        const scales: CellMemory[] = [];
+        for (let o = 0; o < octaves; o++) {
+          const span = (f: number) => report((o + 0.9 * f) / (octaves + 1), `per-place memory, scale ${o + 1}/${octaves}`);
+          scales.push(await cellMemory(items.map((it) => it[o]!), dims[o]!, h, w, Math.min(k, items.length * (2 * shift + 1) ** 2), shift, span, signal));
+        }
+        report(octaves / (octaves + 1), 'calibration');
+        const sigmaUnits = await calibrate(scales, items, h, w, signal, (s, held) => cellDistanceModel(without(s, held), h, w));
+        return { spec, octaves, scales, sigmaUnits };
+      },
+      build: buildAlignedModel,
+      folds: 10,
+      derive: (model, heldOut) => ({ ...model, scales: model.scales.map((s) => without(s, heldOut)) }),
+    };
+    return trainWithHoldout(learner, input);
+  },
+};
