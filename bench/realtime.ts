@@ -126,6 +126,9 @@ async function instance() {
     SPECTRO_CLIENT_ID: CLIENT.id,
     SPECTRO_CLIENT_SECRET: CLIENT.secret,
     JWT_SECRET: 'bench-realtime-jwt-secret-0123456789abcdef',
+    // Thousands of sockets of one client from one address: the per-client caps would refuse them.
+    WS_MAX_CONNECTIONS_PER_SOURCE: '100000',
+    WS_MAX_CONNECTIONS_PER_CLIENT: '100000',
     EXECUTION_PROVIDER: 'cpu',
     LOG_LEVEL: 'warn',
   });

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { S3Options } from './runtime/store/index.ts';
+import { loadSecurityConfig, type SecurityConfig } from './config-security.ts';
 
 /** Everything the gateway reads from the environment, with defaults that need nothing. */
 export interface Config {
@@ -87,6 +88,8 @@ export interface Config {
   ops: OpsConfig;
   /** Results pushed to the line: webhooks and MQTT (docs/integration.md). */
   integration: IntegrationConfig;
+  /** Rate limits, budgets and caps (docs/security.md). */
+  security: SecurityConfig;
 }
 
 export interface IntegrationConfig {
@@ -229,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 5000, 'UPSTREAM_TIMEOUT_MS'),
     ops: loadOpsConfig(env),
     integration: loadIntegrationConfig(env),
+    security: loadSecurityConfig(env),
   };
 }
 

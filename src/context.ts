@@ -1,10 +1,13 @@
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
+import { clientAddress } from './http/client-address.ts';
 import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
 import type { Accounts } from './runtime/auth/accounts.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
+import type { AuditService } from './runtime/audit/audit.ts';
+import type { RateLimits } from './runtime/limits/rate-limit.ts';
 import { queueCookie, readCookie, sessionCookie } from './http/session-cookie.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
@@ -31,6 +34,10 @@ export interface Services {
   log: Logger;
   store: Store;
   auth: Auth;
+  /** The audit trail of security-relevant actions (docs/security.md). */
+  audit: AuditService;
+  /** Rate-limit counters (shared through Redis when REDIS_URL is set). */
+  limits: RateLimits;
   /** People (dashboard sign-in, roles, sessions) and API client administration. */
   accounts: Accounts;
   urls: UrlSigner;
@@ -70,6 +77,8 @@ export interface Context {
   baseUrl: string;
   /** Signed image and download links for answers. */
   links: Links;
+  /** The caller's address (per-source limits; http/client-address.ts). */
+  source: string;
   /** The dashboard session cookie of the request, and a way to set or clear it on the response. */
   session: { token: string | null; set(token: string | null, maxAgeSeconds: number): void; userAgent: string | null };
 }
@@ -112,6 +121,7 @@ export function createContextFactory(services: Services): (initial: ContextInit)
       loaders: createLoaders(services.store),
       baseUrl,
       links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
+      source: clientAddress(initial),
       session: {
         token: readCookie(initial.request),
         userAgent: initial.request.headers.get('user-agent'),

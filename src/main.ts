@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { pino } from 'pino';
 import { createLogger } from './logging.ts';
 import { startTracing } from './observability/tracing.ts';
 import { createServer } from './server.ts';
@@ -45,7 +46,7 @@ try {
       // and forwarded by npm. Only a later one means "stop now".
       if (signal === first.signal && Date.now() - first.at < 1000) return;
       log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
+      hardExit(1);
     }
     first = { signal, at: Date.now() };
     const { drainTimeoutMs } = config.ops;
@@ -53,18 +54,31 @@ try {
     // Requests get DRAIN_TIMEOUT_MS; closing the engines after them has a few seconds more.
     setTimeout(() => {
       log.error({ drainTimeoutMs }, 'shutdown did not finish in time: exiting');
-      process.exit(1);
+      hardExit(1);
     }, drainTimeoutMs + 5000).unref();
     server
       .stop()
       .then(() => tracing?.shutdown())
       .then(
-        () => process.exit(0),
+        () => hardExit(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');
           process.exit(1);
         },
       );
+  };
+  /**
+   * process.exit joins every thread, and one stuck in a model's native run (given up at its
+   * deadline, INFERENCE_RUN_TIMEOUT_MS) never ends: then only SIGKILL ends the process.
+   */
+  const hardExit = (code: number) => {
+    if ((server.services.inference.stuckThreads ?? 0) > 0) {
+      log.warn({ code }, 'exiting with SIGKILL: an inference thread is stuck in a model run');
+      // pino writes asynchronously: the lines go out before the kill.
+      (log as unknown as Record<symbol, { flushSync?: () => void }>)[pino.symbols.streamSym]?.flushSync?.();
+      process.kill(process.pid, 'SIGKILL');
+    }
+    process.exit(code);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

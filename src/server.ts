@@ -7,7 +7,9 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
-import { limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
+import { limitMultipartParts, limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
+import { auditMutations } from './http/audit-plugin.ts';
+import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -16,6 +18,8 @@ import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
 import { createAccounts } from './runtime/auth/accounts.ts';
 import { createAuth } from './runtime/auth/auth.ts';
+import { createRateLimits } from './runtime/limits/rate-limit.ts';
+import { createAuditService } from './runtime/audit/audit.ts';
 import { createUrlSigner } from './runtime/images/signed-url.ts';
 import { createInferenceService } from './runtime/inference/index.ts';
 import { createItemsService } from './runtime/items/index.ts';
@@ -24,6 +28,7 @@ import type { JobRunner } from './runtime/jobs/jobs.ts';
 import { createLocalJobs } from './runtime/jobs/local.ts';
 import { scheduleSweeps } from './runtime/jobs/sweeps.ts';
 import { createLicenseService } from './runtime/license/license.ts';
+import { defaultArchiveLimits } from './runtime/models/archive.ts';
 import { createModelsService } from './runtime/models/index.ts';
 import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
@@ -101,6 +106,27 @@ function createJobs(config: Config, log: Logger): JobRunner {
   return config.redisUrl ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError }) : createLocalJobs({ onError });
 }
 
+/** Per-address, per-client and per-socket budgets of graphql-ws (docs/security.md). */
+const wsBudgets = ({ security: s }: Config) => ({
+  maxConnectionsPerSource: s.wsMaxConnectionsPerSource,
+  maxConnectionsPerClient: s.wsMaxConnectionsPerClient,
+  maxSubscriptionsPerSocket: s.wsMaxSubscriptionsPerSocket,
+  maxPingsPerMinute: s.wsMaxPingsPerMinute,
+  maxSubscribesPerMinute: s.wsMaxSubscribesPerMinute,
+});
+
+/** The bounds of model imports (docs/security.md). */
+const importBounds = ({ security: s }: Config) => ({
+  importLimits: {
+    ...defaultArchiveLimits,
+    maxArchiveBytes: s.importMaxArchiveBytes,
+    maxModelBytes: s.importMaxModelBytes,
+    maxTotalBytes: s.importMaxUnpackedBytes,
+    maxInputPixels: s.modelMaxInputPixels,
+  },
+  verifyBudget: { timeoutMs: s.modelVerifyTimeoutMs, memoryMb: s.modelVerifyMemoryMb },
+});
+
 /** Builds every engine (closing the ones already built when a later one fails). */
 async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
@@ -117,7 +143,10 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
       log,
     });
     const store = keep(obs.store(opened, opened.engine === 'postgres' ? 'postgresql' : 'sqlite'));
-    const auth = await createAuth({ store, config });
+    // Rate-limit counters, shared through Redis when REDIS_URL is set (docs/security.md).
+    const limits = keep(createRateLimits({ redisUrl: config.redisUrl, prefix: config.redisPrefix }));
+    const auth = keep(await createAuth({ store, config, limits }));
+    const audit = createAuditService({ store, log });
     const accounts = createAccounts({ store, auth, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
@@ -132,7 +161,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
-    const models = keep(createModelsService({ store, targets, training, inference, log, pubsub, jobs, runs }));
+    const models = keep(createModelsService({ store, targets, training, inference, log, pubsub, jobs, runs, ...importBounds(config) }));
     const predictions = keep(createPredictionsService({ store, items, inference, log, jobs, runs }));
     const sweeps = keep(scheduleSweeps({ jobs, store, runs, intervalMs: config.blobSweepIntervalMs, minAgeMs: config.blobSweepMinAgeMs, log }));
     // Results pushed to the line: one watcher of the engines' events feeds webhooks and MQTT.
@@ -141,7 +170,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, accounts, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return { config, log, store, auth, accounts, audit, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -164,8 +193,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   // The first start of an empty installation also makes the first person (an admin) to sign in with.
   const bootstrapAdmin = await services.accounts.bootstrapAdmin();
 
-  const { upload } = config;
+  const { upload, security } = config;
   const subscriptions = openSubscriptions();
+  const budgets = clientBudgets(services.limits, { operationsPerMinute: security.graphqlRatePerClient, uploadsPerMinute: security.uploadRatePerClient });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -173,15 +203,17 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     // GraphiQL with its scripts, styles and editor workers inlined: no CDN, works offline.
     renderGraphiQL,
     landingPage: false,
+    cors: corsOptions(security.corsOrigins),
     multipart: true,
     // Whole multipart bodies: every file at its limit, plus room for the operations part
     // (other bodies: limitOperationBodies).
-    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, 2 ** 31) + 1024 * 1024,
+    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, config.security.uploadMaxRequestBytes) + 1024 * 1024,
     logging: yogaLogger(log),
     maskedErrors: maskedErrors(log),
     context: createContextFactory(services),
     plugins: [
       ...obs.plugins,
+      securityHeaders(),
       requestLogging(log),
       ...(config.role === 'worker' ? [workerRoutesOnly()] : []),
       sessionCookies(),
@@ -189,9 +221,13 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       limitOperationBodies(),
-      uploadsNeedWriter(auth),
+      uploadsNeedWriter(auth, budgets.upload),
+      limitMultipartParts(upload),
       EnvelopArmorPlugin(queryLimits),
+      introspection(security.introspection),
+      budgets.plugin(),
       errorCodes(),
+      auditMutations(),
       useSharedSubscriptionExecution(),
       subscriptions.plugin,
     ],
@@ -203,6 +239,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     yoga,
     services,
     onSlowConsumer: () => obs.metrics.subscriptions.slowConsumerCloses.inc({ reason: 'socket_buffer' }),
+    ...wsBudgets(config),
   });
 
   // In-flight HTTP requests, so that stop() can wait for them.
@@ -247,6 +284,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         ['inference', services.inference],
         ['pubsub', services.pubsub],
         ['upstreams', services.upstreams],
+        ['auth', services.auth],
+        ['limits', services.limits],
         ['store', services.store],
       ] as const) {
         try {

@@ -51,14 +51,14 @@ describe('bootstrap and client secrets', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-boot-'));
     const s = await createStore({ dataDir: d });
     try {
-      const env = { DATA_DIR: d, SPECTRO_CLIENT_ID: 'ops', SPECTRO_CLIENT_SECRET: 'first-secret' };
+      const env = { DATA_DIR: d, SPECTRO_CLIENT_ID: 'ops', SPECTRO_CLIENT_SECRET: 'first-secret-0123456789' };
       const a1 = await createAuth({ store: s, config: loadConfig(env) });
       expect(await a1.bootstrap()).toBeNull();
-      await a1.issueToken('ops', 'first-secret');
-      const a2 = await createAuth({ store: s, config: loadConfig({ ...env, SPECTRO_CLIENT_SECRET: 'second-secret' }) });
+      await a1.issueToken('ops', 'first-secret-0123456789');
+      const a2 = await createAuth({ store: s, config: loadConfig({ ...env, SPECTRO_CLIENT_SECRET: 'second-secret-0123456789' }) });
       await a2.bootstrap();
-      expect((await refusal(a2.issueToken('ops', 'first-secret'))).code).toBe('UNAUTHENTICATED');
-      await a2.issueToken('ops', 'second-secret');
+      expect((await refusal(a2.issueToken('ops', 'first-secret-0123456789'))).code).toBe('UNAUTHENTICATED');
+      await a2.issueToken('ops', 'second-secret-0123456789');
       expect(await s.countClients()).toBe(1);
     } finally {
       await s.close();
@@ -72,7 +72,7 @@ describe('tokens', () => {
     const t = await auth.issueToken(admin.clientId, admin.clientSecret);
     expect(t).toMatchObject({ tokenType: 'Bearer', expiresIn: 60 });
     const p = await auth.verify(`Bearer ${t.accessToken}`);
-    expect(p).toEqual({ clientId: admin.clientId, scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin']), expiresAt: Math.floor(clock / 1000) + 60, user: null });
+    expect(p).toEqual({ clientId: admin.clientId, scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin']), expiresAt: Math.floor(clock / 1000) + 60 });
     expect(await auth.verify(t.accessToken)).toEqual(p);
     expect(await auth.verify(`bearer  ${t.accessToken}`)).toEqual(p);
   });
@@ -89,8 +89,7 @@ describe('tokens', () => {
     const reader = await auth.createClient('read', 'dashboard');
     const t = await auth.issueToken(reader.clientId, reader.clientSecret);
     expect((await auth.verify(t.accessToken)).scope).toBe('read');
-    expect((await auth.verify(t.accessToken)).scopes).toEqual(new Set(['read']));
-    expect((await refusal(auth.createClient('superuser'))).code).toBe('BAD_USER_INPUT');
+    expect((await refusal(auth.createClient('root' as never))).code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses an expired token once the small clock tolerance has passed', async () => {
@@ -138,7 +137,7 @@ describe('tokens', () => {
     const t = await auth.issueToken(admin.clientId, admin.clientSecret);
     const again = await createAuth({ store, config: loadConfig({ DATA_DIR: dir }), now });
     expect((await again.verify(t.accessToken)).clientId).toBe(admin.clientId);
-    const configured = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, JWT_SECRET: 'configured-secret' }), now });
+    const configured = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, JWT_SECRET: 'configured-secret-0123456789abcdefghij' }), now });
     expect((await refusal(configured.verify(t.accessToken))).code).toBe('UNAUTHENTICATED');
   });
 });

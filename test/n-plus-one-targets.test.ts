@@ -79,8 +79,10 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(tenModels.data.models.edges[0].node.target).toMatchObject({ items: { totalCount: 3 }, models: { totalCount: 2 } });
 
     console.info(`store reads: targets ${one.reads} -> ${ten.reads}, models ${oneModels.reads} -> ${tenModels.reads}`);
-    expect(ten.reads).toBe(one.reads);
-    expect(tenModels.reads).toBe(oneModels.reads);
+    // The token's client is read at most once a second (the live check that refuses revoked
+    // clients, docs/security.md): a request may make that one read more than the other.
+    expect(Math.abs(ten.reads - one.reads)).toBeLessThanOrEqual(1);
+    expect(Math.abs(tenModels.reads - oneModels.reads)).toBeLessThanOrEqual(1);
   });
 
   test('the next page of a target\'s items follows its endCursor', async () => {
@@ -111,6 +113,6 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(all.data.items.edges).toHaveLength(20);
     expect(all.data.items.edges.filter((e: any) => e.node.assessments.length === 1)).toHaveLength(10);
     console.info(`store reads: one target ${one.reads}, ten targets ${all.reads}`);
-    expect(all.reads).toBe(one.reads);
+    expect(Math.abs(all.reads - one.reads)).toBeLessThanOrEqual(1); // the client's live check, see above
   });
 });

@@ -98,9 +98,11 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(node.userAssessment.annotations).toEqual([{ xMin: 0 }]);
 
     console.info(`store reads: ${one.reads} for 1 item, ${hundred.reads} for 100 items`);
-    expect(hundred.reads).toBe(one.reads);
+    // The token's client is read at most once a second (the live check that refuses revoked
+    // clients, docs/security.md): one of the two requests may make that one read more.
+    expect(Math.abs(hundred.reads - one.reads)).toBeLessThanOrEqual(1);
     // One per level: page (count + rows), images, target, assessments, models, algorithms,
-    // parameters, annotations x2, assessment images, and the token's principal needs none.
-    expect(one.reads).toBeLessThanOrEqual(12);
+    // parameters, annotations x2, assessment images, and the token's client (once a second).
+    expect(Math.max(one.reads, hundred.reads)).toBeLessThanOrEqual(13);
   });
 });

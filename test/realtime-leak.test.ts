@@ -11,7 +11,8 @@ const modelIds: string[] = [];
 let targetId = '';
 
 beforeAll(async () => {
-  cl = await startCluster({}, 1);
+  // 2,000 subscribes on one socket and 21 sockets of one client in a minute: far past the default budgets.
+  cl = await startCluster({ WS_MAX_SUBSCRIBES_PER_MINUTE: '100000', WS_MAX_CONNECTIONS_PER_CLIENT: '1000' }, 1);
   const { store } = cl.a.server.services;
   const target = await store.createTarget('leaks', []);
   targetId = target.id;

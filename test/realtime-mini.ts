@@ -4,6 +4,7 @@ import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { pino } from 'pino';
 import { AppError, ErrorCode } from '../src/errors.ts';
 import type { Principal } from '../src/runtime/auth/auth.ts';
+import { SCOPES } from '../src/runtime/auth/scopes.ts';
 import { createPubSub, type PubSub } from '../src/runtime/pubsub/index.ts';
 import { attachGraphqlWs, type GraphqlWsOptions } from '../src/transport/graphql-ws.ts';
 
@@ -19,7 +20,7 @@ export async function miniGateway(options: Partial<GraphqlWsOptions> & { redisUr
     async verify(header: string | null | undefined): Promise<Principal> {
       const m = /^Bearer ok(?::(\w+))?:(\d+(?:\.\d+)?)$/.exec(header ?? '');
       if (!m) throw new AppError(ErrorCode.UNAUTHENTICATED, 'bad token');
-      return { clientId: m[1] ?? 'c', scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin'] as const), expiresAt: Date.now() / 1000 + Number(m[2]), user: null };
+      return { clientId: m[1] ?? 'c', scope: 'all', scopes: new Set(SCOPES), expiresAt: Date.now() / 1000 + Number(m[2]) };
     },
   };
   /** How often the subscription field's `resolve` ran (one per event per distinct execution). */

@@ -145,7 +145,7 @@ describe('upgrading a database of the previous store', () => {
     expect(await store.annotationsByOwners('assessment', [id(30)])).toEqual([
       { id: id(51), key: 2, ownerKind: 'assessment', ownerId: id(30), xMin: 10.5, xMax: 20.25, yMin: 3, yMax: 4, label: 1, notes: null, score: 0.93, createdAt: T1 },
     ]);
-    expect(await store.clientById('spc_1')).toEqual({ clientId: 'spc_1', secretHash: 'hash', scope: 'all', name: 'bootstrap', createdAt: T0 });
+    expect(await store.clientById('spc_1')).toEqual({ clientId: 'spc_1', secretHash: 'hash', scope: 'all', name: 'bootstrap', createdAt: T0, revokedAt: null, rotatedAt: null });
     expect(await store.license()).toEqual({ document: '{"doc":1}', expiresAt: '2030-01-01T00:00:00.000Z', installedAt: T0 });
     expect(await store.getSetting('jwt.signingKey')).toBe('k1');
     expect(await store.initSetting('installation.id', 'other')).toBe('inst-1');
@@ -156,7 +156,7 @@ describe('upgrading a database of the previous store', () => {
     expect(t3.key).toBe(3);
     const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'schema_version'`).all()).toEqual([]);
-    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0006_users' }, { name: '0007_regions' }]);
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0006_users' }, { name: '0007_regions' }]);
     db.close();
 
     await store.close();

@@ -333,6 +333,7 @@ describe('migrations and settings', () => {
       '0002_integer_keys',
       '0003_webhooks',
       '0004_scale_out',
+      '0005_security',
       '0006_users',
       '0007_regions',
     ]);

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { AppError, ErrorCode } from '../errors.ts';
-import type { Auth } from '../runtime/auth/auth.ts';
+import type { Auth, Principal } from '../runtime/auth/auth.ts';
+import { hasAllScopes } from '../runtime/auth/scopes.ts';
 
 /** Largest GraphQL body that is not a multipart upload: queries with their variables. */
 export const MAX_OPERATION_BODY_BYTES = 1024 * 1024;
@@ -47,15 +48,66 @@ export function limitOperationBodies(limit = MAX_OPERATION_BODY_BYTES): Plugin {
  * token, and every operation that takes a File is a mutation, which needs scope `all`. So the
  * token is checked first: anybody else is refused before the body is read.
  */
-export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>): Plugin {
+export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>, onUpload?: (principal: Principal) => Promise<void>): Plugin {
   return {
     async onRequestParse({ request }) {
       if (!request.body || !isMultipart(request)) return;
       const principal = await auth.verify(request.headers.get('authorization'));
-      // Judging pictures (operators) is the least an upload is for; each mutation checks its own scope after.
-      if (!principal.scopes.has('predict')) {
-        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "predict"`);
+      if (!hasAllScopes(principal)) {
+        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
       }
+      await onUpload?.(principal);
+    },
+  };
+}
+
+/** The per-request bounds of a multipart upload (UPLOAD_MAX_FILES, UPLOAD_MAX_FILE_BYTES). */
+export interface MultipartLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+}
+
+/**
+ * Per-file and count limits applied while the multipart body is parsed (busboy's limits, through
+ * the Fetch ponyfill's `formData` options): the 20 MiB per-file limit used to apply only after the
+ * whole body (up to ~2 GiB) had been buffered. A part past a limit stops the parse at once: 413.
+ */
+const SLACK_BYTES = 1024 * 1024;
+
+export function limitMultipartParts(limits: MultipartLimits): Plugin {
+  // A file a little over the limit is parsed whole, so that the upload's own check refuses it by
+  // name; one far over it stops the parse at this slack.
+  const formDataLimits = {
+    fileSize: limits.maxFileBytes + SLACK_BYTES,
+    files: limits.maxFiles,
+    // `operations` and `map`; their size is the operation body's limit.
+    fields: 8,
+    fieldSize: MAX_OPERATION_BODY_BYTES,
+    parts: limits.maxFiles + 8,
+    fieldNameSize: 200,
+  };
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (!request.body || !isMultipart(request) || !requestParser) return;
+      setRequestParser(async (req) => {
+        const formData = req.formData.bind(req) as (opts?: unknown) => Promise<FormData>;
+        Object.defineProperty(req, 'formData', { value: () => formData({ formDataLimits }), configurable: true });
+        try {
+          return await requestParser(req);
+        } catch (err) {
+          const m = /(File size|Files|Fields|Parts) limit exceeded: (\d+)/i.exec((err as Error)?.message ?? '');
+          if (!m) throw err;
+          const what = m[1]!.toLowerCase();
+          throw new AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            what === 'file size'
+              ? `a file is larger than ${limits.maxFileBytes} bytes (UPLOAD_MAX_FILE_BYTES); the upload was stopped there`
+              : what === 'files' || what === 'parts'
+                ? `the request carries more than ${limits.maxFiles} files (UPLOAD_MAX_FILES)`
+                : `the multipart request's ${what} limit (${m[2]}) is exceeded`,
+          );
+        }
+      });
     },
   };
 }

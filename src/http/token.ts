@@ -10,9 +10,11 @@ import { AppError } from '../errors.ts';
 export const TOKEN_PATH = '/api/auth/token';
 const MAX_BODY = 16 * 1024;
 
-function fail(status: number, error: string, detail: string): Response {
-  const title = { 400: 'Bad Request', 401: 'Unauthorized', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type' }[status] ?? 'Error';
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+function fail(status: number, error: string, detail: string, extraHeaders: Record<string, string> = {}): Response {
+  const title =
+    { 400: 'Bad Request', 401: 'Unauthorized', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' }[status] ??
+    'Error';
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', ...extraHeaders };
   if (status === 401) headers['www-authenticate'] = 'Basic realm="spectro", error="invalid_client"';
   if (status === 405) headers.allow = 'POST';
   const body = {
@@ -58,7 +60,8 @@ function basicCredentials(request: Request): { clientId: string; clientSecret: s
   }
 }
 
-export async function issueTokenRoute(request: Request, services: Services): Promise<Response> {
+/** `source`: the caller's address, for the per-source limit (http/client-address.ts). */
+export async function issueTokenRoute(request: Request, services: Services, source: string): Promise<Response> {
   if (request.method !== 'POST') return fail(405, 'invalid_request', 'use POST');
   const fields = await readFields(request);
   if (fields instanceof Response) return fields;
@@ -75,13 +78,17 @@ export async function issueTokenRoute(request: Request, services: Services): Pro
   if (!clientId || !clientSecret) return fail(400, 'invalid_request', 'client_id and client_secret are required');
 
   try {
-    const token = await services.auth.issueToken(clientId, clientSecret);
+    const token = await services.auth.issueToken(clientId, clientSecret, { source });
     return new Response(
       JSON.stringify({ access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn }),
       { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } },
     );
   } catch (err) {
     if (err instanceof AppError && err.code === 'UNAUTHENTICATED') return fail(401, 'invalid_client', err.message);
+    if (err instanceof AppError && err.code === 'RATE_LIMITED') {
+      // RFC 6749 has no code for this; `slow_down` is the device flow's (RFC 8628).
+      return fail(429, 'slow_down', err.message, { 'retry-after': String(err.extensions.retryAfter ?? 1) });
+    }
     throw err;
   }
 }

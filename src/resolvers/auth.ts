@@ -19,6 +19,6 @@ builder.mutationField('token', (t) =>
       clientId: t.arg.string({ required: true }),
       clientSecret: t.arg.string({ required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.auth.issueToken(args.clientId, args.clientSecret),
+    resolve: (_root, args, ctx) => ctx.services.auth.issueToken(args.clientId, args.clientSecret, { source: ctx.source }),
   }),
 );

@@ -110,7 +110,7 @@ builder.mutationFields((t) => ({
     description:
       'Uploads pictures, one item per file, all or nothing. Target: targetId, else the target of modelId, else the default one (created as "default" when there is none). Training pictures need scope train, pictures to judge scope predict.',
     skipTypeScopes: true,
-    authScopes: (_root, args) => (args.training ? { writer: true } : { predict: true }),
+    authScopes: (_root, args) => (args.training ? { train: true } : { predict: true }),
     args: {
       files: t.arg({ type: ['File'], required: true }),
       training: t.arg.boolean({ required: true }),
@@ -132,6 +132,9 @@ builder.mutationFields((t) => ({
   }),
   addToTraining: t.field({
     type: [Item],
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description:
       'Reviewed pictures become training pictures of their target, labelled OK (good: true) or NG, sharing the stored files; the reviewed items stay. Then train again.',
     args: { itemIds: t.arg.idList({ required: true }), good: t.arg.boolean({ required: true }) },
@@ -143,6 +146,9 @@ builder.mutationFields((t) => ({
   }),
   annotateItem: t.field({
     type: Item,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: "Replaces the user's boxes of an item; good/label also set its OK/NG label when given",
     args: {
       id: t.arg.id({ required: true }),

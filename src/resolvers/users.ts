@@ -1,7 +1,7 @@
 import { ErrorCode, AppError } from '../errors.ts';
 import { ROLE_SCOPES, isRole } from '../runtime/auth/scopes.ts';
 import { builder } from '../schema/builder.ts';
-import { ApiClientRef, ApiClientSecret, Role, ScopeEnum, Session, User, UserSession, Viewer } from '../schema/users.ts';
+import { Role, ScopeEnum, Session, User, UserSession, Viewer } from '../schema/users.ts';
 
 builder.objectType(User, {
   description: 'A person who signs in to the dashboard',
@@ -55,24 +55,6 @@ builder.objectType(Viewer, {
   }),
 });
 
-builder.objectType(ApiClientRef, {
-  description: 'A machine that signs in with client credentials (POST /api/auth/token)',
-  fields: (t) => ({
-    clientId: t.exposeString('clientId'),
-    name: t.exposeString('name', { nullable: true }),
-    scopes: t.field({ type: [ScopeEnum], resolve: (c) => c.scopes }),
-    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
-  }),
-});
-
-builder.objectType(ApiClientSecret, {
-  description: 'A client with its secret: shown this once, only its hash is stored',
-  fields: (t) => ({
-    client: t.field({ type: ApiClientRef, resolve: (c) => c.client }),
-    clientSecret: t.exposeString('clientSecret'),
-  }),
-});
-
 const SignInOptions = builder.objectRef<{ singleSignOn: string | null }>('SignInOptions').implement({
   description: 'How people may sign in to the dashboard',
   fields: (t) => ({
@@ -102,7 +84,6 @@ builder.queryFields((t) => ({
     },
   }),
   users: t.field({ type: [User], authScopes: { admin: true }, description: 'Every person, by name (admin)', resolve: (_root, _args, ctx) => ctx.services.accounts.listUsers() }),
-  apiClients: t.field({ type: [ApiClientRef], authScopes: { admin: true }, description: 'Every API client, oldest first (admin)', resolve: (_root, _args, ctx) => ctx.services.accounts.listClients() }),
 }));
 
 const clearCookie = (ctx: { session: { set(token: string | null, maxAge: number): void } }) => ctx.session.set(null, 0);
@@ -185,31 +166,5 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.accounts.revokeSessions(args.id),
-  }),
-  createApiClient: t.field({
-    type: ApiClientSecret,
-    description: 'Adds an API client for a machine (admin); its secret is answered this once',
-    skipTypeScopes: true,
-    authScopes: { admin: true },
-    args: { name: t.arg.string(), scopes: t.arg({ type: [ScopeEnum], required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.accounts.createClient(args.scopes.join(' '), args.name ?? null),
-  }),
-  rotateApiClientSecret: t.field({
-    type: ApiClientSecret,
-    description: 'A new secret for an API client (admin); the old one stops working at once (tokens already issued run out)',
-    skipTypeScopes: true,
-    authScopes: { admin: true },
-    args: { clientId: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.accounts.rotateClientSecret(args.clientId),
-  }),
-  revokeApiClient: t.string({
-    description: 'Removes an API client (admin): it can get no more tokens; answers its id',
-    skipTypeScopes: true,
-    authScopes: { admin: true },
-    args: { clientId: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      await ctx.services.accounts.revokeClient(args.clientId);
-      return args.clientId;
-    },
   }),
 }));

@@ -1,6 +1,7 @@
 import type { Services } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { Principal } from '../runtime/auth/auth.ts';
+import { hasAllScopes } from '../runtime/auth/scopes.ts';
 import { RestFailure, restFailureOf } from './http.ts';
 
 export type RestScope = 'read' | 'all' | 'public';
@@ -19,8 +20,7 @@ export async function authenticate(request: Request, scope: RestScope, services:
     if (err instanceof AppError) throw restFailureOf(err);
     throw err;
   }
-  // REST's writes are the engineer's (scope train); `all` tokens have it.
-  if (scope === 'all' && !principal.scopes.has('train')) {
+  if (scope === 'all' && !hasAllScopes(principal)) {
     throw new RestFailure(403, `scope "${principal.scope}" may not do this; it needs scope "all"`, { code: 'FORBIDDEN' });
   }
   return principal;

@@ -5,8 +5,10 @@ import { isDiskFull } from '../http/errors.ts';
 import { createLinks } from '../links.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentLog, requestIdOf } from '../logging.ts';
+import { clientAddress } from '../http/client-address.ts';
+import type { Principal } from '../runtime/auth/auth.ts';
 import { authenticate } from './auth.ts';
-import { RestFailure, errorResponse, restFailureOf } from './http.ts';
+import { RestFailure, errorResponse, restFailureOf, unprocessable } from './http.ts';
 import { parseInput } from './input.ts';
 import { OPENAPI_PATH, createOpenApiDocument } from './openapi.ts';
 import type { Operation } from './operation.ts';
@@ -29,7 +31,7 @@ export const openApiDocument = () => createOpenApiDocument(restOperations);
 
 const routes = compile(restOperations);
 
-export type RestHandler = (request: Request) => Promise<Response | null>;
+export type RestHandler = (request: Request, serverContext?: unknown) => Promise<Response | null>;
 
 /**
  * spectro-rest-v1 for existing clients. Each call is matched to its operation, authenticated
@@ -39,12 +41,25 @@ export type RestHandler = (request: Request) => Promise<Response | null>;
  */
 export function createRestHandler({ services }: { services: Services }): RestHandler {
   let document: string | null = null;
-  return async (request) => {
+  /** REST writes leave the same audit events as GraphQL mutations (action: the operationId). */
+  const audited = (op: Operation, principal: Principal | null, params: Record<string, string>, ok: boolean, serverContext: unknown) =>
+    void services.audit.record({
+      actor: principal?.clientId ?? 'anonymous',
+      actorKind: 'client',
+      action: op.operationId,
+      targetType: null,
+      targetIds: Object.values(params),
+      outcome: ok ? 'ok' : 'failed',
+      detail: `REST ${op.method.toUpperCase()} ${op.path}`,
+      source: clientAddress(serverContext),
+    });
+  return async (request, serverContext?: unknown) => {
     const url = new URL(request.url);
     const isRest = url.pathname.startsWith(REST_PREFIX) || url.pathname === REST_PREFIX.slice(0, -1);
     const isProxy = url.pathname.startsWith(UPSTREAM_PREFIX);
     if (!isRest && !isProxy) return null;
     let op: Operation | null = null;
+    let lastPrincipal: Principal | null = null;
     try {
       if (isProxy) return await proxyUpstream(request, url, services);
       if (url.pathname === OPENAPI_PATH) {
@@ -58,8 +73,10 @@ export function createRestHandler({ services }: { services: Services }): RestHan
       }
       op = found.operation;
       const principal = await authenticate(request, op.scope, services);
+      lastPrincipal = principal;
+      if (found.malformed) throw unprocessable('path', 'the path has a malformed percent-encoding');
       const { maxFiles, maxFileBytes } = services.config.upload;
-      const input = await parseInput(request, url, op, found.params, maxFiles * (maxFileBytes + 4096) + 65_536);
+      const input = await parseInput(request, url, op, found.params, Math.min(maxFiles * (maxFileBytes + 4096), services.config.security.uploadMaxRequestBytes) + 65_536);
       const baseUrl = (services.config.publicUrl ?? url.origin).replace(/\/+$/, '');
       const response = await op.handler({
         request,
@@ -73,8 +90,11 @@ export function createRestHandler({ services }: { services: Services }): RestHan
         links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
       });
       response.headers.set('cache-control', response.headers.get('cache-control') ?? 'no-store');
+      if (op.method !== 'get') audited(op, principal, found.params, response.status < 400, serverContext);
       return response;
     } catch (err) {
+      // A refused write by an authenticated caller is audited too (an anonymous one never got this far).
+      if (op && op.method !== 'get' && lastPrincipal) audited(op, lastPrincipal, {}, false, serverContext);
       if (err instanceof RestFailure) return errorResponse(err, url.pathname);
       if (err instanceof AppError) return errorResponse(restFailureOf(err, op?.renames), url.pathname);
       const log = currentLog(services.log);
@@ -94,8 +114,8 @@ export function createRestHandler({ services }: { services: Services }): RestHan
 export function restRoutes(services: Services): Plugin {
   const handler = createRestHandler({ services });
   return {
-    async onRequest({ request, endResponse }) {
-      const response = await handler(request);
+    async onRequest({ request, endResponse, serverContext }) {
+      const response = await handler(request, serverContext);
       if (response) endResponse(response);
     },
   };

@@ -30,7 +30,7 @@ export function match(
   routes: readonly Compiled[],
   method: string,
   pathname: string,
-): { operation: Operation; params: Record<string, string> } | { allowed: string[] } | null {
+): { operation: Operation; params: Record<string, string>; malformed?: true } | { allowed: string[] } | null {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   const allowed: string[] = [];
   const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
@@ -45,7 +45,8 @@ export function match(
     try {
       route.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1]!)));
     } catch {
-      throw unprocessable('path', 'the path has a malformed percent-encoding');
+      // Answered (422) only once the caller is authenticated: anonymous callers learn nothing but 401.
+      return { operation: route.operation, params, malformed: true };
     }
     return { operation: route.operation, params };
   }

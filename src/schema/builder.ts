@@ -1,34 +1,26 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
 import type { Context } from '../context.ts';
 import { AppError, ErrorCode } from '../errors.ts';
+import { hasAllScopes, hasScope } from '../runtime/auth/scopes.ts';
 
 /**
  * The one Pothos builder. Conventions every schema file relies on:
  * - fields are NON-NULL by default (`defaultFieldNullability: false`); say `nullable: true`
  *   where the contract has no `!`. Arguments stay optional unless `required: true`.
- * - scopes (runtime/auth/scopes.ts): `authenticated` (any valid token), `predict` (judge pictures),
- *   `writer` (scope `train`: every ordinary change) and `admin` (people, clients, license,
- *   webhooks). Query and Subscription fields require `authenticated`, Mutation fields `writer`
- *   (set on the root types in schema/root.ts) unless a field says otherwise; a failure throws
- *   UNAUTHENTICATED (no/invalid token) or FORBIDDEN.
+ * - scopes: `authenticated` (any valid token) and `writer` (token with scope `all`). Query and
+ *   Subscription fields require `authenticated`, Mutation fields `writer` (set on the root types
+ *   in schema/root.ts); a failure throws UNAUTHENTICATED (no/invalid token) or FORBIDDEN.
  * - ids are the store's raw ids (see resolvers/node.ts for how `node(id)` finds the type), so
  *   the relay plugin's global-id encoding is the identity.
  * - connections return `{ edges, pageInfo, totalCount }`; build them with `connectionFromPage`
  *   (schema/connection.ts).
  */
-/** The first auth scope a failure names (`writer`, `predict`, `admin`…). */
-function failedScope(failure: AuthFailure): string | null {
-  if ('scope' in failure) return failure.scope;
-  if ('failures' in failure) for (const f of failure.failures) if (failedScope(f)) return failedScope(f);
-  return null;
-}
-
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; predict: boolean; writer: boolean; admin: boolean };
+  AuthScopes: { authenticated: boolean; writer: boolean; predict: boolean; train: boolean; admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: { list: false; items: false };
   DefaultNodeNullability: false;
@@ -45,17 +37,17 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.principal !== null,
-      predict: ctx.principal?.scopes.has('predict') ?? false,
-      writer: ctx.principal?.scopes.has('train') ?? false,
-      admin: ctx.principal?.scopes.has('admin') ?? false,
+      // Writes without a finer scope of their own need every scope (`all`, the old spelling).
+      writer: hasAllScopes(ctx.principal),
+      predict: hasScope(ctx.principal, 'predict'),
+      train: hasScope(ctx.principal, 'train'),
+      admin: hasScope(ctx.principal, 'admin'),
     }),
-    unauthorizedError: (_parent, ctx, _info, result) => {
+    unauthorizedError: (_parent, ctx) => {
       if (ctx.principal === null) {
         return ctx.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
       }
-      const needed = ({ writer: 'train', predict: 'predict', admin: 'admin' } as Record<string, string>)[failedScope(result.failure) ?? 'writer'] ?? 'train';
-      const who = ctx.principal.user ? `role "${ctx.principal.user.role}"` : `scope "${ctx.principal.scope}"`;
-      return new AppError(ErrorCode.FORBIDDEN, `${who} may not do this; it needs scope "${needed}"`, { requiredScope: needed });
+      return new AppError(ErrorCode.FORBIDDEN, `scope "${ctx.principal.scope}" may not do this; it needs a wider scope ("all" does everything)`);
     },
   },
   relay: {

@@ -1,4 +1,3 @@
-import type { ApiClient } from '../runtime/auth/accounts.ts';
 import { ROLES, SCOPES } from '../runtime/auth/scopes.ts';
 import type { UserRecord, UserSessionRecord } from '../runtime/store/types.ts';
 import { builder } from './builder.ts';
@@ -15,7 +14,6 @@ export const ScopeEnum = builder.enumType('Scope', {
 
 export const User = builder.objectRef<UserRecord>('User');
 export const UserSession = builder.objectRef<UserSessionRecord>('UserSession');
-export const ApiClientRef = builder.objectRef<ApiClient>('ApiClient');
 
 export interface SessionShape {
   accessToken: string;
@@ -33,5 +31,3 @@ export interface ViewerShape {
   user: UserRecord | null;
 }
 export const Viewer = builder.objectRef<ViewerShape>('Viewer');
-
-export const ApiClientSecret = builder.objectRef<{ client: ApiClient; clientSecret: string }>('ApiClientSecret');

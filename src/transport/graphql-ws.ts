@@ -25,6 +25,16 @@ export interface GraphqlWsOptions {
   maxSubscriptionsPerSocket?: number;
   /** Told each time a socket is closed as a slow consumer (metrics). */
   onSlowConsumer?: () => void;
+  /** Open sockets per source address; more are refused at the upgrade (429). */
+  maxConnectionsPerSource?: number;
+  /** Authenticated sockets per client; more are closed at `connection_init` (4429). */
+  maxConnectionsPerClient?: number;
+  /** Pings (token refreshes) one socket may send per minute; past it the socket is closed (4429). */
+  maxPingsPerMinute?: number;
+  /** Subscribe messages one socket may send per minute, failing ones included; past it: closed (4429). */
+  maxSubscribesPerMinute?: number;
+  /** How often open sockets' tokens are checked again (a revoked client's sockets close, 4403). */
+  recheckMs?: number;
 }
 
 export interface GraphqlWsTransport {
@@ -41,11 +51,33 @@ interface SocketAuth {
   expiry: NodeJS.Timeout | null;
 }
 
-type Extra = { socket: WebSocket; request: IncomingMessage; auth?: SocketAuth };
+type Extra = {
+  socket: WebSocket;
+  request: IncomingMessage;
+  auth?: SocketAuth;
+  /** This socket's budgets (created on first use). */
+  budget?: { ping: () => boolean; subscribe: () => boolean };
+};
 type Ctx = WsContext<Record<string, unknown> | undefined, Extra>;
 
 /** Close code for a consumer that cannot keep up: retryable ("try again later") in every client. */
 export const SLOW_CONSUMER = 1013;
+/** Close code for a socket past one of its budgets (connections, pings, subscribes per minute). */
+export const TOO_MANY = 4429;
+
+/** Counts events in a fixed one-minute window; true while within `max`. */
+function perMinute(max: number) {
+  let windowStart = Date.now();
+  let count = 0;
+  return () => {
+    const now = Date.now();
+    if (now - windowStart >= 60_000) {
+      windowStart = now;
+      count = 0;
+    }
+    return ++count <= max;
+  };
+}
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
@@ -62,6 +94,23 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const contexts = new Set<Ctx>();
   let closing = false;
+  const maxPerSource = options.maxConnectionsPerSource ?? Infinity;
+  const maxPerClient = options.maxConnectionsPerClient ?? Infinity;
+  const maxPings = options.maxPingsPerMinute ?? Infinity;
+  const maxSubscribes = options.maxSubscribesPerMinute ?? Infinity;
+  /** Open sockets per source address and authenticated ones per client id. */
+  const bySource = new Map<string, number>();
+  const byClient = new Map<string, number>();
+  const bump = (m: Map<string, number>, key: string, by: number) => {
+    const n = (m.get(key) ?? 0) + by;
+    if (n > 0) m.set(key, n);
+    else m.delete(key);
+  };
+  const budgetOf = (ctx: Ctx) => (ctx.extra.budget ??= { ping: perMinute(maxPings), subscribe: perMinute(maxSubscribes) });
+  const tooMany = (ctx: Ctx, reason: string) => {
+    log.warn({ reason, source: ctx.extra.request.socket.remoteAddress, clientId: ctx.extra.auth?.principal.clientId }, 'graphql-ws: socket over budget');
+    ctx.extra.socket.close(TOO_MANY, reason);
+  };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -74,7 +123,17 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    // One address holding hundreds of sockets (each with its subscriptions) is refused up front.
+    const source = request.socket.remoteAddress ?? 'unknown';
+    if ((bySource.get(source) ?? 0) >= maxPerSource) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 10\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nat most ${maxPerSource} WebSocket connections per address\n`);
+      return;
+    }
+    bump(bySource, source, 1);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', () => bump(bySource, source, -1));
+      wss.emit('connection', ws, request);
+    });
   };
   httpServer.on('upgrade', onUpgrade);
 
@@ -103,8 +162,13 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
         if (!authorization || closing) return false;
         try {
           const principal = await services.auth.verify(authorization);
+          if ((byClient.get(principal.clientId) ?? 0) >= maxPerClient) {
+            tooMany(ctx, `Too many connections: at most ${maxPerClient} per client`);
+            return false;
+          }
           const auth: SocketAuth = { authorization, principal, expiry: null };
           ctx.extra.auth = auth;
+          bump(byClient, principal.clientId, 1);
           armExpiry(ctx, auth);
           contexts.add(ctx);
           return { expiresAt: new Date(principal.expiresAt * 1000).toISOString() };
@@ -115,6 +179,8 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       },
       // A client renews its token on a live socket with `{"type":"ping","payload":{"authorization":"Bearer …"}}`.
       onPing: async (ctx, payload) => {
+        // A flood of token refreshes (each one verified) stalled every other request.
+        if (!budgetOf(ctx).ping()) return tooMany(ctx, `Too many pings: at most ${maxPings} a minute`);
         const fresh = payload?.authorization;
         const auth = ctx.extra.auth;
         if (typeof fresh !== 'string' || !auth) return;
@@ -131,6 +197,11 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
         }
       },
       onSubscribe: async (ctx, _id, params) => {
+        // Counted before anything is parsed: failing subscribes cost as much as good ones.
+        if (!budgetOf(ctx).subscribe()) {
+          tooMany(ctx, `Too many subscribe messages: at most ${maxSubscribes} a minute`);
+          return [new GraphQLError('too many subscribe messages on this socket', { extensions: { code: 'RATE_LIMITED' } })];
+        }
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
           return [
             new GraphQLError(`at most ${maxSubscriptions} operations per socket`, { extensions: { code: 'RATE_LIMITED' } }),
@@ -184,12 +255,25 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       },
       onClose: (ctx) => {
         if (ctx.extra.auth?.expiry) clearTimeout(ctx.extra.auth.expiry);
-        contexts.delete(ctx);
+        if (contexts.delete(ctx) && ctx.extra.auth) bump(byClient, ctx.extra.auth.principal.clientId, -1);
       },
     },
     wss,
     options.keepAliveMs ?? 12_000,
   );
+
+  // A revoked client's sockets close within recheckMs: each token is verified again (which reads
+  // the client's record, see auth.verify), not only at connection_init and on pings.
+  const recheck = setInterval(() => {
+    for (const ctx of contexts) {
+      const auth = ctx.extra.auth;
+      if (!auth) continue;
+      services.auth.verify(auth.authorization).catch((err: Error) => {
+        if (contexts.has(ctx)) closeForbidden(ctx, `Forbidden: ${err.message}`.slice(0, 120));
+      });
+    }
+  }, options.recheckMs ?? 2000);
+  recheck.unref();
 
   return {
     get clients() {
@@ -198,6 +282,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
     async close() {
       if (closing) return;
       closing = true;
+      clearInterval(recheck);
       httpServer.off('upgrade', onUpgrade);
       // End every operation: its loop ends and graphql-ws sends `complete` to the client.
       await Promise.all(

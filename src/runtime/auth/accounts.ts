@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
 import type { Store } from '../store/store.ts';
-import type { ClientRecord, UserRecord, UserSessionRecord } from '../store/types.ts';
+import type { UserRecord, UserSessionRecord } from '../store/types.ts';
 import type { Auth, Principal } from './auth.ts';
-import { isRole, parseScopes, ROLE_SCOPES, ROLES, type Role, type ScopeName } from './scopes.ts';
-import { DUMMY_PASSWORD_HASH, hashPassword as hashScrypt, verifySecret as verifyScrypt } from './secret-hash.ts';
+import { isRole, ROLE_SCOPES, ROLES, type Role } from './scopes.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword as hashScrypt, verifySecret as verifyScrypt } from './password-hash.ts';
 
 /** What a signed-in page gets: a short access token and who it is; the session token goes in the cookie only. */
 export interface SignedIn {
@@ -18,14 +18,7 @@ export interface SignedIn {
   user: UserRecord;
 }
 
-export interface ApiClient {
-  clientId: string;
-  name: string | null;
-  scopes: ScopeName[];
-  createdAt: string;
-}
-
-/** People (dashboard sign-in, roles, sessions) and the administration of API clients. */
+/** People: dashboard sign-in, roles, sessions. (API clients: runtime/auth/auth.ts.) */
 export interface Accounts {
   /** BAD_USER_INPUT for a bad name, role or a password under 8 characters; CONFLICT for a taken name. */
   createUser(input: { name: string; role: string; password?: string | null }): Promise<{ user: UserRecord; password: string | null }>;
@@ -52,10 +45,6 @@ export interface Accounts {
   changeOwnPassword(principal: Principal, current: string, next: string): Promise<void>;
   /** With no user at all, creates the first admin (ADMIN_NAME / ADMIN_PASSWORD); answers a generated password to print once. */
   bootstrapAdmin(): Promise<{ name: string; password: string } | null>;
-  listClients(): Promise<ApiClient[]>;
-  createClient(scopes: string, name: string | null): Promise<{ client: ApiClient; clientSecret: string }>;
-  rotateClientSecret(clientId: string): Promise<{ client: ApiClient; clientSecret: string }>;
-  revokeClient(clientId: string): Promise<void>;
 }
 
 const BAD_SIGN_IN = 'wrong name or password';
@@ -75,13 +64,6 @@ const MIN_PASSWORD = 8;
 const unauthenticated = (m: string) => new AppError(ErrorCode.UNAUTHENTICATED, m);
 /** Only the hash of a session token is stored (see migration 0006). */
 export const sessionId = (token: string) => createHash('sha256').update(token).digest('base64url');
-
-const toApiClient = (c: ClientRecord): ApiClient => ({
-  clientId: c.clientId,
-  name: c.name,
-  scopes: [...(parseScopes(c.scope) ?? [])],
-  createdAt: c.createdAt,
-});
 
 /** Runs `fn` when fewer than `limit` are running; the others wait in arrival order. */
 function gate(limit: number) {
@@ -262,20 +244,5 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       }
     },
 
-    listClients: async () => (await store.listClients()).map(toApiClient),
-    async createClient(scopes, name) {
-      const { clientId, clientSecret } = await auth.createClient(scopes, name);
-      return { client: toApiClient((await store.clientById(clientId))!), clientSecret };
-    },
-    async rotateClientSecret(clientId) {
-      const { clientSecret } = await auth.rotateClientSecret(clientId);
-      return { client: toApiClient((await store.clientById(clientId))!), clientSecret };
-    },
-    async revokeClient(clientId) {
-      if (config.clientId && clientId === config.clientId) {
-        throw new AppError(ErrorCode.CONFLICT, `"${clientId}" is the bootstrap client of SPECTRO_CLIENT_ID; it would come back at the next start`);
-      }
-      await store.deleteClient(clientId);
-    },
   };
 }

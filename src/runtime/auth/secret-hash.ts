@@ -1,46 +1,59 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { Piscina } from 'piscina';
+import { AppError, ErrorCode } from '../../errors.ts';
 
 // OWASP's scrypt floor (N=2^17, r=8, p=1) costs ~128 MiB and ~0.3 s per token request; 2^15 keeps
 // token issuance fast on small machines while staying far above brute-force speed for random secrets.
 const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
 const KEYLEN = 32;
 
-const derive = (secret: string, salt: Buffer, o: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scrypt(secret, salt, KEYLEN, { ...o, maxmem: 256 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-
-/**
- * People choose passwords, which are far weaker than random client secrets: OWASP's scrypt floor
- * (N=2^17, r=8, p=1: 128 MiB and a few hundred ms per hash). node:crypto runs scrypt on the libuv
- * thread pool, so a sign-in never blocks the event loop.
- */
-const PASSWORD_PARAMS = { N: 1 << 17, r: 8, p: 1 } as const;
-/** The smallest cost PASSWORD_SCRYPT_LOG2_N may ask for (16 MiB); below, passwords fall to a GPU. */
-export const MIN_PASSWORD_LOG2_N = 14;
-
-/** `scrypt$N$r$p$salt$hash` (base64url), so the cost can be raised later without breaking old hashes. */
-export async function hashSecret(secret: string, params: { N: number; r: number; p: number } = PARAMS): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await derive(secret, salt, params);
-  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$');
-}
-
-/** `log2N`: PASSWORD_SCRYPT_LOG2_N (default 17); stored in each hash, so a change applies to new passwords only. */
-export const hashPassword = (password: string, log2N = 17) =>
-  hashSecret(password, { ...PASSWORD_PARAMS, N: 2 ** Math.max(MIN_PASSWORD_LOG2_N, Math.min(20, log2N)) });
-/** A password hash no password matches, verified against for unknown names so both failures take as long. */
-export const DUMMY_PASSWORD_HASH = `scrypt$${PASSWORD_PARAMS.N}$${PASSWORD_PARAMS.r}$${PASSWORD_PARAMS.p}$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(KEYLEN).toString('base64url')}`;
-
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
-  // A stored hash is trusted input, but a damaged one must not ask for gigabytes.
-  if (!(Number(n) <= 1 << 20 && Number(r) <= 16 && Number(p) <= 4)) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const key = await derive(secret, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
-  return key.length === expected.length && timingSafeEqual(key, expected);
-}
-
 /** A hash no secret matches; verified against for unknown clients so both failures take as long. */
 export const DUMMY_HASH = `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(KEYLEN).toString('base64url')}`;
+
+export interface SecretHasher {
+  /** `scrypt$N$r$p$salt$hash` (base64url), so the cost can be raised later without breaking old hashes. */
+  hash(secret: string): Promise<string>;
+  verify(secret: string, stored: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Client secrets are hashed on threads of their own (`threads`, default 1), never on libuv's pool:
+ * 16 concurrent garbage token requests used to hold all four of its threads and stall every
+ * upload behind them. At most `queue` hashes wait; past that the caller gets RATE_LIMITED (429).
+ */
+export function createSecretHasher(opts: { threads?: number; queue?: number } = {}): SecretHasher {
+  const pool = new Piscina({
+    filename: new URL('./hash-worker.ts', import.meta.url).href,
+    minThreads: 0,
+    maxThreads: Math.max(1, opts.threads ?? 1),
+    maxQueue: Math.max(0, opts.queue ?? 8),
+    idleTimeout: 30_000,
+    concurrentTasksPerWorker: 1,
+  });
+  const derive = async (secret: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> => {
+    try {
+      return Buffer.from((await pool.run({ secret, salt, keylen: KEYLEN, ...p })) as Uint8Array);
+    } catch (err) {
+      if (err instanceof Error && /queue is at limit/i.test(err.message)) {
+        throw new AppError(ErrorCode.RATE_LIMITED, 'too many token requests at once; try again shortly', { retryAfter: 1 });
+      }
+      throw err;
+    }
+  };
+  return {
+    async hash(secret) {
+      const salt = randomBytes(16);
+      const key = await derive(secret, salt, PARAMS);
+      return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+    },
+    async verify(secret, stored) {
+      const [alg, n, r, p, salt, hash] = stored.split('$');
+      if (alg !== 'scrypt' || !salt || !hash) return false;
+      const expected = Buffer.from(hash, 'base64url');
+      const key = await derive(secret, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+      return key.length === expected.length && timingSafeEqual(key, expected);
+    },
+    close: () => pool.destroy(),
+  };
+}

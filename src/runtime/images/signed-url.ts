@@ -14,8 +14,12 @@ const BASE = 'http://signed.invalid';
  * normalised path and every other query parameter, so none of them can be changed. `now` returns
  * epoch milliseconds.
  */
+/** No signed link lives longer than this, whatever SIGNED_URL_TTL_SECONDS says. */
+export const MAX_SIGNED_URL_TTL_SECONDS = 7 * 86_400;
+
 export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?: () => number }): UrlSigner {
   const now = opts.now ?? Date.now;
+  const ttl = Math.min(opts.ttlSeconds, MAX_SIGNED_URL_TTL_SECONDS);
   const mac = (canonical: string, exp: string) =>
     createHmac('sha256', opts.secret).update(`${canonical}\n${exp}`).digest();
 
@@ -30,7 +34,7 @@ export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?
   return {
     sign(path) {
       const u = new URL(path, BASE);
-      const exp = String(Math.floor(now() / 1000) + opts.ttlSeconds);
+      const exp = String(Math.floor(now() / 1000) + ttl);
       const canonical = canonicalOf(u);
       const sig = mac(canonical, exp).toString('base64url');
       // An absolute URL stays absolute; only its path and query are signed.
@@ -49,6 +53,9 @@ export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?
       const sig = u.searchParams.get('sig');
       if (!exp || !sig || !/^\d{1,12}$/.test(exp)) return false;
       if (Number(exp) * 1000 < now()) return false;
+      // Bounded lifetimes: a link expiring later than any this signer makes was not made by it (a
+      // 10-year link minted with a leaked secret, or under an old, longer setting).
+      if (Number(exp) > Math.floor(now() / 1000) + ttl + 60) return false;
       const given = Buffer.from(sig, 'base64url');
       const expected = mac(canonicalOf(u), exp);
       return given.length === expected.length && timingSafeEqual(given, expected);

@@ -62,5 +62,7 @@ export interface InferenceService {
   admission(): Record<string, AdmissionState>;
   /** Sizes of the batches `session.run` actually ran, newest last (bounded). */
   batchSizes(): readonly number[];
+  /** Inference threads given up inside a run that never ended (INFERENCE_RUN_TIMEOUT_MS); the process must exit hard. */
+  readonly stuckThreads?: number;
   close(): Promise<void>;
 }

@@ -18,7 +18,7 @@ import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
-import type { FromWorker, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
+import { DEADLINE_MESSAGE, type FromWorker, type ToWorker, type WorkerData, type WorkerOutput } from './worker-protocol.ts';
 
 interface Loaded {
   modelId: string;
@@ -52,6 +52,10 @@ export interface ServiceDeps {
 /** Failures after which the picture is tried once more (the worker lost the model's session). */
 const RELOAD = /is not loaded|was unloaded|thread stopped/;
 
+/** A run past its deadline (or of a model that had one) is the model's fault, told as UNAVAILABLE. */
+const deadlineError = (err: unknown) =>
+  err instanceof Error && !(err instanceof AppError) && DEADLINE_MESSAGE.test(err.message) ? new AppError(ErrorCode.UNAVAILABLE, err.message) : err;
+
 const outputOf = (m: FromWorker): WorkerOutput => {
   if (m.type !== 'output') throw new Error(`inference worker answered ${m.type}`);
   return m.output;
@@ -82,6 +86,8 @@ export class OnnxInferenceService implements InferenceService {
   /** Regions of interest, applied to each map before it is judged (see regions.ts). */
   private readonly regions: RegionMasks;
   private closed = false;
+  /** Threads given up in a native run that never ends: only a hard exit ends this process (main.ts). */
+  stuckThreads = 0;
 
   constructor(deps: ServiceDeps) {
     this.provider = deps.provider;
@@ -91,8 +97,16 @@ export class OnnxInferenceService implements InferenceService {
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
     this.regions = new RegionMasks(deps.store);
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
       onEvent: (m) => {
+        if (m.type === 'stuck') {
+          this.stuckThreads++;
+          this.log.error(
+            { modelId: m.modelId, deadlineMs: m.deadlineMs },
+            'inference: a run passed its deadline; the model is refused and its thread given up (it keeps a CPU busy until the gateway restarts)',
+          );
+          return;
+        }
         if (m.type !== 'batch') return;
         this.batches.push(m.size);
         if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
@@ -137,7 +151,9 @@ export class OnnxInferenceService implements InferenceService {
   async warmUp(model: ModelRecord): Promise<void> {
     const loaded = await this.load(model);
     const tensor = new Float32Array(tensorSize(loaded.spec));
-    await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]);
+    await this.worker.call({ type: 'run', modelId: model.id, tensor, record: false }, [tensor.buffer]).catch((err: unknown) => {
+      throw deadlineError(err);
+    });
   }
 
   predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
@@ -341,7 +357,8 @@ export class OnnxInferenceService implements InferenceService {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.worker.close();
+    // With a thread stuck in a model's run the worker never finishes terminating: no long wait.
+    await this.worker.close(this.stuckThreads > 0 ? 500 : undefined);
   }
 
   /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
@@ -391,7 +408,7 @@ export class OnnxInferenceService implements InferenceService {
     } catch (err) {
       if (!RELOAD.test((err as Error).message)) this.metrics?.failures.inc({ model: modelId });
       if (span) recordError(span, err);
-      throw err;
+      throw deadlineError(err);
     } finally {
       span?.end();
     }
@@ -463,7 +480,7 @@ export class OnnxInferenceService implements InferenceService {
         if ((err as { contract?: boolean }).contract) {
           throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" does not follow the ONNX contract: ${(err as Error).message}`);
         }
-        throw err;
+        throw deadlineError(err);
       }
       this.admissionOf(model.id).setConcurrency(pipelineWindow(shape.batchCap, this.config.decodeThreads));
       this.log.info(

@@ -53,7 +53,22 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
     const w = this.worker;
     this.worker = null;
     this.failAll('the worker thread is shutting down');
-    if (w) await w.terminate();
+    // A thread stuck in native code (a model's endless run) never finishes terminating: bounded.
+    if (w) await Promise.race([w.terminate(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+
+  /**
+   * Gives the thread up without waiting for it (it is stuck in a native call that nothing
+   * interrupts): everything in flight fails, `onExit` is told, the next request starts a fresh one.
+   */
+  abandon(reason: string): void {
+    const w = this.worker;
+    if (!w) return;
+    this.worker = null;
+    this.failAll(`the worker thread stopped: ${reason}`);
+    w.unref();
+    void w.terminate().catch(() => {});
+    if (!this.closed) this.hooks.onExit?.(reason);
   }
 
   private spawn(): Worker {

@@ -54,7 +54,9 @@ export type FromWorker =
   | { type: 'output'; id: number; output: WorkerOutput; timing?: PictureTiming }
   | { type: 'error'; id: number; message: string; contract?: boolean }
   /** A batch ran (no id: an event); sent before its outputs. `runMs` is null when the run failed. */
-  | { type: 'batch'; id?: undefined; modelId: string; size: number; runMs: number | null };
+  | { type: 'batch'; id?: undefined; modelId: string; size: number; runMs: number | null }
+  /** A run of the model passed its deadline: its session thread was given up (an event). */
+  | { type: 'stuck'; id?: undefined; modelId: string; deadlineMs: number };
 
 /** pipeline worker -> session worker */
 export type ToSession =
@@ -76,4 +78,9 @@ export interface WorkerData {
   provider: Provider;
   /** Threads of the pipeline worker's decode pool. */
   decodeThreads: number;
+  /** A session.run's deadline (INFERENCE_RUN_TIMEOUT_MS); 0: none. */
+  runTimeoutMs?: number;
 }
+
+/** The message of a run that passed its deadline (the main thread answers it as UNAVAILABLE). */
+export const DEADLINE_MESSAGE = /ran past its deadline/;

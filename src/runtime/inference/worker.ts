@@ -49,6 +49,41 @@ const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-wor
   },
 });
 
+const runTimeoutMs = (workerData as WorkerData).runTimeoutMs ?? 0;
+/** Models whose run passed its deadline: refused until the gateway restarts (or the model is replaced). */
+const hung = new Map<string, string>();
+
+/**
+ * One session.run with a deadline. onnxruntime's run is native code nothing interrupts, so a run
+ * past its deadline (a model that loops on real pictures) costs its thread: the session worker
+ * is given up, a fresh one serves the other models, and this model is refused from then on.
+ */
+async function runSession(modelId: string, data: Float32Array, n: number): Promise<Extract<FromSession, { type: 'ran' }>> {
+  const refused = hung.get(modelId);
+  if (refused) throw new Error(refused);
+  const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline =
+    runTimeoutMs > 0
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS); it is refused until it is replaced or the gateway restarts`;
+            hung.set(modelId, message);
+            post({ type: 'stuck', modelId, deadlineMs: runTimeoutMs });
+            sessions.abandon(`a run of model "${modelId}" passed its deadline`);
+            reject(new Error(message));
+          }, runTimeoutMs);
+        })
+      : null;
+  try {
+    const r = deadline ? await Promise.race([call, deadline]) : await call;
+    if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+    return r;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
   const per = tensorSize(l.spec);
   const n = inputs.length;
@@ -60,8 +95,7 @@ async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], reco
   const startedAt = epochMs();
   let runMs: number | null = null;
   try {
-    const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
-    if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+    const r = await runSession(modelId, data, n);
     runMs = r.runMs ?? null;
     const batch: BatchTiming = { size: n, startedAt, endedAt: epochMs(), runMs };
     // Where a batch's time goes (SPECTRO_TRACE_BATCHES=1): the run itself vs the thread hops.
@@ -80,6 +114,8 @@ async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], reco
 }
 
 async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShape & { batchCap: number }> {
+  const refused = hung.get(msg.modelId);
+  if (refused) throw new Error(refused);
   const existing = models.get(msg.modelId);
   if (existing) return existing.shape;
   const r = await sessions.call({ type: 'load', modelId: msg.modelId, onnxPath: msg.onnxPath, spec: msg.spec });
@@ -112,8 +148,7 @@ async function calibrate(modelId: string, spec: InputSpec, max: number): Promise
     for (let k = 0; k < 3; k++) {
       const data = new Float32Array(n * per);
       const t0 = performance.now();
-      const r = await sessions.call({ type: 'run', modelId, data, n }, [data.buffer]);
-      if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+      await runSession(modelId, data, n);
       best = Math.min(best, performance.now() - t0);
     }
     return n / best;

@@ -1,20 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { badInput } from '../../errors.ts';
 import { validateRegions } from '../images/regions.ts';
 import { effectiveRegions } from '../store/lookup.ts';
-import type { Store } from '../store/store.ts';
+import type { ModelPatch, NewModel, Store } from '../store/store.ts';
 import type { AlgorithmRecord, ModelRecord } from '../store/types.ts';
-import { ARCHIVE_FORMAT_VERSION, OnnxIO, type InputSpec, type ModelManifest } from '../onnx/contract.ts';
+import { ARCHIVE_FORMAT_VERSION, type ModelManifest } from '../onnx/contract.ts';
 import { describeIssues, manifestSchema, parseInputSpec } from '../onnx/schemas.ts';
-import { checkContract, createSession, type Provider } from '../onnx/session.ts';
+import type { Provider } from '../onnx/session.ts';
+import { verifyOnnxIsolated, type VerifyBudget } from './verify-isolated.ts';
 
 export const MANIFEST = 'manifest.json';
 export const MODEL_FILE = 'model.onnx';
@@ -26,23 +27,32 @@ export interface ArchiveLimits {
   maxArchiveBytes: number;
   /** Uncompressed size of one model.onnx. */
   maxModelBytes: number;
-  /** Uncompressed size of a manifest.json or image.png. */
+  /** Uncompressed size of an image.png. */
   maxSmallFileBytes: number;
+  /** Uncompressed size of a manifest.json. */
+  maxManifestBytes: number;
+  /** Model folders in one archive. */
+  maxModels: number;
+  /** Largest width x height a manifest may declare as the model's input (MODEL_MAX_INPUT_PIXELS). */
+  maxInputPixels: number;
   /** Uncompressed size of everything together (zip bombs). */
   maxTotalBytes: number;
   maxEntries: number;
 }
 
+/** Tight by default (docs/security.md); IMPORT_MAX_* settings widen them. */
 export const defaultArchiveLimits: ArchiveLimits = {
-  maxArchiveBytes: 1024 * 1024 * 1024,
-  maxModelBytes: 1024 * 1024 * 1024,
+  maxArchiveBytes: 512 * 1024 * 1024,
+  maxModelBytes: 256 * 1024 * 1024,
   maxSmallFileBytes: 16 * 1024 * 1024,
-  maxTotalBytes: 2 * 1024 * 1024 * 1024,
+  maxManifestBytes: 1024 * 1024,
+  maxTotalBytes: 1024 * 1024 * 1024,
   maxEntries: 300,
+  maxModels: 100,
+  maxInputPixels: 2048 * 2048,
 };
 
 const FOLDER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /**
  * Writes the zip of `models` (per model `<id>/manifest.json`, `<id>/model.onnx` and, when the
@@ -109,32 +119,70 @@ export interface ArchivedModel {
   image: Buffer | null;
 }
 
+/** One model of an archive, its files unpacked on disk (never whole in memory). */
+export interface UnpackedModel {
+  folder: string;
+  manifest: ModelManifest;
+  onnx: UnpackedFile;
+  image: UnpackedFile | null;
+}
+
+interface UnpackedFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
 /**
- * Reads and checks an archive without touching the store: entries confined to
- * `<folder>/<known file>`, sizes bounded, every manifest valid, every checksum matching.
- * Throws BAD_USER_INPUT naming the entry and what is wrong.
+ * Reads and checks an archive in memory (tools and tests; imports use unpackModelArchive, which
+ * keeps the files on disk): entries confined to `<folder>/<known file>`, sizes bounded, every
+ * manifest valid, every checksum matching. Throws BAD_USER_INPUT naming the entry and what is wrong.
  */
 export async function readModelArchive(bytes: Buffer, limits: ArchiveLimits = defaultArchiveLimits): Promise<ArchivedModel[]> {
-  if (bytes.byteLength > limits.maxArchiveBytes) {
-    throw badInput(`the archive is ${bytes.byteLength} bytes; at most ${limits.maxArchiveBytes} are accepted`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-archive-'));
+  try {
+    const zipPath = path.join(work, 'archive.zip');
+    fs.writeFileSync(zipPath, bytes);
+    const models = await unpackModelArchive(zipPath, path.join(work, 'files'), limits);
+    return models.map((m) => ({
+      folder: m.folder,
+      manifest: m.manifest,
+      onnx: fs.readFileSync(m.onnx.path),
+      image: m.image ? fs.readFileSync(m.image.path) : null,
+    }));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  const files = await unzip(bytes, limits);
-  const folders = new Map<string, Map<string, Buffer>>();
-  for (const [name, data] of files) {
-    const [folder, file] = name.split('/') as [string, string];
+}
+
+/**
+ * Unpacks the archive at `zipPath` into `outDir`, each entry streamed to its own file and hashed
+ * on the way (an archive bomb stops at the first byte past its limit, and nothing is held in
+ * memory), then checks it as readModelArchive says. The caller removes `outDir`.
+ */
+export async function unpackModelArchive(zipPath: string, outDir: string, limits: ArchiveLimits = defaultArchiveLimits): Promise<UnpackedModel[]> {
+  const size = fs.statSync(zipPath).size;
+  if (size > limits.maxArchiveBytes) {
+    throw badInput(`the archive is ${size} bytes; at most ${limits.maxArchiveBytes} are accepted`);
+  }
+  const files = await unzip(zipPath, outDir, limits);
+  const folders = new Map<string, Map<string, UnpackedFile>>();
+  for (const [name, file] of files) {
+    const [folder, base] = name.split('/') as [string, string];
     let f = folders.get(folder);
     if (!f) folders.set(folder, (f = new Map()));
-    f.set(file, data);
+    f.set(base, file);
   }
   if (folders.size === 0) throw badInput(`the archive holds no model folders (expected <id>/${MANIFEST} and <id>/${MODEL_FILE})`);
+  if (folders.size > limits.maxModels) throw badInput(`the archive holds ${folders.size} models; at most ${limits.maxModels} are accepted at once`);
 
-  const out: ArchivedModel[] = [];
+  const out: UnpackedModel[] = [];
   for (const [folder, entries] of folders) {
     const rawManifest = entries.get(MANIFEST);
     if (!rawManifest) throw badInput(`model folder "${folder}" has no ${MANIFEST}`, { entry: `${folder}/` });
     let json: unknown;
     try {
-      json = JSON.parse(rawManifest.toString('utf8'));
+      json = JSON.parse(fs.readFileSync(rawManifest.path, 'utf8'));
     } catch (err) {
       throw badInput(`${folder}/${MANIFEST} is not valid JSON: ${(err as Error).message}`, { entry: `${folder}/${MANIFEST}` });
     }
@@ -143,6 +191,13 @@ export async function readModelArchive(bytes: Buffer, limits: ArchiveLimits = de
       throw badInput(`${folder}/${MANIFEST} is invalid: ${describeIssues(parsed.error)}`, { entry: `${folder}/${MANIFEST}` });
     }
     const manifest = parsed.data as ModelManifest;
+    const pixels = manifest.input.width * manifest.input.height;
+    if (pixels > limits.maxInputPixels) {
+      throw badInput(
+        `${folder}/${MANIFEST} declares a ${manifest.input.width}x${manifest.input.height} input; at most ${limits.maxInputPixels} pixels are accepted (MODEL_MAX_INPUT_PIXELS)`,
+        { entry: `${folder}/${MANIFEST}` },
+      );
+    }
     if (manifest.regions) validateRegions(manifest.regions, `${folder}/${MANIFEST}: regions`);
     const onnx = entries.get(MODEL_FILE);
     if (!onnx) throw badInput(`model folder "${folder}" has no ${MODEL_FILE}`, { entry: `${folder}/` });
@@ -150,9 +205,8 @@ export async function readModelArchive(bytes: Buffer, limits: ArchiveLimits = de
       if (file === MANIFEST) continue;
       const expected = manifest.checksums[file];
       if (!expected) throw badInput(`${folder}/${MANIFEST} has no checksum for ${file}`, { entry: `${folder}/${file}` });
-      const actual = sha256(data);
-      if (actual !== expected) {
-        throw badInput(`checksum mismatch for ${folder}/${file}: manifest says sha256 ${expected}, the file has ${actual}`, {
+      if (data.sha256 !== expected) {
+        throw badInput(`checksum mismatch for ${folder}/${file}: manifest says sha256 ${expected}, the file has ${data.sha256}`, {
           entry: `${folder}/${file}`,
         });
       }
@@ -169,11 +223,11 @@ export async function readModelArchive(bytes: Buffer, limits: ArchiveLimits = de
   return out;
 }
 
-function unzip(bytes: Buffer, limits: ArchiveLimits): Promise<Map<string, Buffer>> {
+function unzip(zipPath: string, outDir: string, limits: ArchiveLimits): Promise<Map<string, UnpackedFile>> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => {
+    yauzl.open(zipPath, { lazyEntries: true, validateEntrySizes: true, autoClose: true }, (err, zip) => {
       if (err || !zip) return reject(zipError(err));
-      const files = new Map<string, Buffer>();
+      const files = new Map<string, UnpackedFile>();
       let total = 0;
       let count = 0;
       let failed = false;
@@ -205,7 +259,7 @@ function unzip(bytes: Buffer, limits: ArchiveLimits): Promise<Map<string, Buffer
             );
           }
           if (entry.isEncrypted()) throw badInput(`archive entry "${name}" is encrypted`, { entry: name });
-          const max = parts[1] === MODEL_FILE ? limits.maxModelBytes : limits.maxSmallFileBytes;
+          const max = parts[1] === MODEL_FILE ? limits.maxModelBytes : parts[1] === MANIFEST ? limits.maxManifestBytes : limits.maxSmallFileBytes;
           if (entry.uncompressedSize > max) {
             throw badInput(`archive entry "${name}" is ${entry.uncompressedSize} bytes; at most ${max} are accepted`, { entry: name });
           }
@@ -214,17 +268,29 @@ function unzip(bytes: Buffer, limits: ArchiveLimits): Promise<Map<string, Buffer
           if (files.has(name)) throw badInput(`archive entry "${name}" appears twice`, { entry: name });
           zip.openReadStream(entry, (e, stream) => {
             if (e || !stream) return fail(zipError(e, name));
-            const chunks: Buffer[] = [];
+            // FOLDER and KNOWN_FILES admit no separators or dots-only names: the path stays in outDir.
+            const dir = path.join(outDir, parts[0]!);
+            fs.mkdirSync(dir, { recursive: true });
+            const target = path.join(dir, parts[1]!);
+            const hash = createHash('sha256');
             let size = 0;
+            const out = fs.createWriteStream(target);
+            const onError = (se: unknown) => {
+              out.destroy();
+              fail(se instanceof Error && 'code' in se && (se as { code?: unknown }).code === 'BAD_USER_INPUT' ? se : zipError(se, name));
+            };
             stream.on('data', (c: Buffer) => {
               size += c.byteLength;
-              // validateEntrySizes catches lying headers too; this stops reading early.
+              // validateEntrySizes catches lying headers too; this stops reading at the first byte past the limit.
               if (size > max) stream.destroy(badInput(`archive entry "${name}" is larger than ${max} bytes`, { entry: name }));
-              else chunks.push(c);
+              else hash.update(c);
             });
-            stream.on('error', (se) => fail(se instanceof Error && 'code' in se && (se as { code?: unknown }).code === 'BAD_USER_INPUT' ? se : zipError(se, name)));
-            stream.on('end', () => {
-              files.set(name, Buffer.concat(chunks));
+            stream.on('error', onError);
+            out.on('error', onError);
+            stream.pipe(out);
+            out.on('finish', () => {
+              if (failed) return;
+              files.set(name, { path: target, size, sha256: hash.digest('hex') });
               zip.readEntry();
             });
           });
@@ -246,124 +312,104 @@ function zipError(err: unknown, entry?: string) {
   return badInput(`the file is not a readable zip archive${entry ? ` (entry "${entry}")` : ''}: ${msg}`, entry ? { entry } : {});
 }
 
-/**
- * Loads the ONNX bytes in onnxruntime, checks names, types and ranks against the contract and the
- * manifest's input, then runs one blank picture and checks what comes back.
- */
-export async function verifyOnnx(bytes: Uint8Array, spec: InputSpec, provider: Provider, label: string): Promise<void> {
-  let session: ort.InferenceSession;
-  try {
-    session = await createSession(bytes, provider);
-  } catch (err) {
-    throw badInput(`${label}: onnxruntime cannot load the model: ${(err as Error).message.split('\n')[0]}`);
-  }
-  try {
-    try {
-      checkContract(session, spec);
-    } catch (err) {
-      throw badInput(`${label}: ${(err as Error).message}`);
-    }
-    const c = spec.color === 'rgb' ? 3 : 1;
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await session.run({
-        [OnnxIO.input]: new ort.Tensor('float32', new Float32Array(c * spec.height * spec.width), [1, c, spec.height, spec.width]),
-      });
-    } catch (err) {
-      throw badInput(`${label}: the model fails on a ${spec.width}x${spec.height} ${spec.color} picture: ${(err as Error).message.split('\n')[0]}`);
-    }
-    const map = out[OnnxIO.anomalyMap]!;
-    const score = out[OnnxIO.score]!;
-    if (Number(map.dims[0]) !== 1 || Number(map.dims[1]) !== 1 || Number(map.dims[2]) < 1 || Number(map.dims[3]) < 1) {
-      throw badInput(`${label}: output "${OnnxIO.anomalyMap}" must be [N, 1, h, w], it came back as [${map.dims.join(', ')}]`);
-    }
-    if (score.dims.length !== 1 || Number(score.dims[0]) !== 1) {
-      throw badInput(`${label}: output "${OnnxIO.score}" must be [N], it came back as [${score.dims.join(', ')}]`);
-    }
-  } finally {
-    await session.release().catch(() => {});
-  }
-}
+export { verifyOnnx } from './verify-onnx.ts';
 
 export interface ImportDeps {
   store: Store;
   provider: Provider;
   limits?: ArchiveLimits;
+  /** Each model's check runs in a process of its own within this budget (verify-isolated.ts). */
+  verify?: VerifyBudget;
 }
 
+export const defaultVerifyBudget: VerifyBudget = { timeoutMs: 20_000, memoryMb: 1024 };
+
 /**
- * All or nothing: the whole archive is read and every model verified before anything is written;
- * should a write fail half-way, the models already created are deleted again.
+ * All or nothing: the archive is unpacked to disk and every model verified (each in a process of
+ * its own, within its time and memory budget) before anything is written; then every model row is
+ * written in one transaction, so a failure, or a process killed half-way, leaves none behind.
+ * `source`: the archive's bytes or the path of the archive file.
  * An algorithm is matched by name (else by id); unknown ones land on the catalogue entry
  * `external-onnx` ("Imported ONNX model"), created on first use.
  */
-export async function importModelArchive(deps: ImportDeps, bytes: Buffer, targetId: string): Promise<ModelRecord[]> {
+export async function importModelArchive(deps: ImportDeps, source: Buffer | string, targetId: string): Promise<ModelRecord[]> {
   const { store } = deps;
-  const archived = await readModelArchive(bytes, deps.limits);
-  for (const a of archived) {
-    await verifyOnnx(a.onnx, a.manifest.input, deps.provider, `${a.folder}/${MODEL_FILE}`);
-    if (a.image) {
-      await sharp(a.image)
-        .metadata()
-        .catch(() => {
-          throw badInput(`${a.folder}/${IMAGE_FILE} is not a readable picture`, { entry: `${a.folder}/${IMAGE_FILE}` });
-        });
-    }
-  }
-
-  const algorithms = await store.listAlgorithms();
-  const algorithmOf = async (name: string) => {
-    const lower = name.toLowerCase();
-    const found = algorithms.find((x) => x.name.toLowerCase() === lower) ?? algorithms.find((x) => x.id === name);
-    if (found) return found.id;
-    await ensureExternalAlgorithm(store);
-    return EXTERNAL_ALGORITHM_ID;
-  };
-
-  const created: ModelRecord[] = [];
-  // Blobs written and held but not yet named by a model row (the row's write releases the hold).
-  let held: string[] = [];
+  const work = path.join(store.blobs.tmpDir, `import-${randomUUID()}`);
+  fs.mkdirSync(work, { recursive: true });
+  // Blobs written and held but not yet named by a model row (the rows' write releases the holds).
+  const held: string[] = [];
   try {
+    let zipPath = source as string;
+    if (typeof source !== 'string') {
+      zipPath = path.join(work, 'archive.zip');
+      fs.writeFileSync(zipPath, source);
+    }
+    const archived = await unpackModelArchive(zipPath, path.join(work, 'files'), deps.limits);
+    for (const a of archived) {
+      await verifyOnnxIsolated(a.onnx.path, a.manifest.input, deps.provider, `${a.folder}/${MODEL_FILE}`, deps.verify ?? defaultVerifyBudget);
+      if (a.image) {
+        await sharp(a.image.path, { limitInputPixels: 40_000_000 })
+          .metadata()
+          .catch(() => {
+            throw badInput(`${a.folder}/${IMAGE_FILE} is not a readable picture`, { entry: `${a.folder}/${IMAGE_FILE}` });
+          });
+      }
+    }
+
+    const algorithms = await store.listAlgorithms();
+    const algorithmOf = async (name: string) => {
+      const lower = name.toLowerCase();
+      const found = algorithms.find((x) => x.name.toLowerCase() === lower) ?? algorithms.find((x) => x.id === name);
+      if (found) return found.id;
+      await ensureExternalAlgorithm(store);
+      return EXTERNAL_ALGORITHM_ID;
+    };
+
+    const rows: { model: NewModel; patch: ModelPatch; regions: ReturnType<typeof validateRegions> | null }[] = [];
     for (const a of archived) {
       const m = a.manifest;
-      const onnxBlob = await store.blobs.put(a.onnx, { hold: true });
+      const onnxBlob = (await store.blobs.putFile(a.onnx.path, { hold: true })).key;
       held.push(onnxBlob);
-      const imageBlob = a.image ? await store.blobs.put(a.image, { hold: true }) : null;
+      const imageBlob = a.image ? (await store.blobs.putFile(a.image.path, { hold: true })).key : null;
       if (imageBlob) held.push(imageBlob);
-      const model = await store.createModel({
-        name: m.name,
-        version: m.version,
-        algorithmId: await algorithmOf(m.algorithm.name),
-        targetId,
-        status: 'READY',
-        params: m.algorithm.parameters,
-        predictParameters: m.predictParameters,
-        trainItemIds: [],
-        okImageCount: m.okImageCount,
-        ngImageCount: m.ngImageCount,
+      rows.push({
+        model: {
+          name: m.name,
+          version: m.version,
+          algorithmId: await algorithmOf(m.algorithm.name),
+          targetId,
+          status: 'READY',
+          params: m.algorithm.parameters,
+          predictParameters: m.predictParameters,
+          trainItemIds: [],
+          okImageCount: m.okImageCount,
+          ngImageCount: m.ngImageCount,
+        },
+        patch: {
+          onnxBlob,
+          imageBlob,
+          inputSpec: { ...m.input },
+          stats: (m.stats ?? null) as ModelRecord['stats'],
+          trainingTime: m.trainingTime,
+          progress: 1,
+          stage: null,
+          statusText: `imported from ${m.algorithm.name} ${m.algorithm.version}`.trim(),
+        },
+        regions: m.regions ? validateRegions(m.regions) : null,
       });
-      created.push(model);
-      const updated = await store.updateModel(model.id, {
-        onnxBlob,
-        imageBlob,
-        inputSpec: { ...m.input },
-        stats: (m.stats ?? null) as ModelRecord['stats'],
-        trainingTime: m.trainingTime,
-        progress: 1,
-        stage: null,
-        statusText: `imported from ${m.algorithm.name} ${m.algorithm.version}`.trim(),
-      });
-      created[created.length - 1] = updated;
-      if (m.regions) await store.setRegions({ kind: 'model', id: model.id }, validateRegions(m.regions));
-      held = [];
     }
+    const created = await store.createModels(rows);
+    held.length = 0;
+    return created;
   } catch (err) {
-    store.blobs.release(held);
-    await store.deleteModels(created.map((c) => c.id)).catch(() => {});
-    await store.blobs.deleteUnreferenced(held).catch(() => {});
+    if (held.length > 0) {
+      store.blobs.release(held);
+      await store.blobs.deleteUnreferenced(held).catch(() => {});
+    }
     throw err;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  return created;
 }
 
 export const EXTERNAL_ALGORITHM_ID = 'external-onnx';

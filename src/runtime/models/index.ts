@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { AppError, ErrorCode, badInput, notFound } from '../../errors.ts';
 import { currentLog, type Logger } from '../../logging.ts';
 import type { InferenceService } from '../inference/inference.ts';
@@ -10,14 +14,15 @@ import type { Store } from '../store/store.ts';
 import { ModelStatus, type ModelRecord } from '../store/types.ts';
 import type { TargetsService } from '../targets/targets.ts';
 import type { TrainingService } from '../training/training.ts';
-import { importModelArchive, writeModelArchive } from './archive.ts';
+import { defaultArchiveLimits, defaultVerifyBudget, importModelArchive, writeModelArchive, type ArchiveLimits } from './archive.ts';
+import { killModelChecks, type VerifyBudget } from './verify-isolated.ts';
 import type { ModelsService } from './models.ts';
 import { resultsCsv } from './results-csv.ts';
 
 export type { ModelsService, PreparedFile, PredictParametersPatch } from './models.ts';
 
-/** Largest model archive `importArchive` reads. */
-export const MAX_IMPORT_BYTES = 1024 * 1024 * 1024;
+/** Largest model archive a request may carry (IMPORT_MAX_ARCHIVE_BYTES may lower it). */
+export const MAX_IMPORT_BYTES = defaultArchiveLimits.maxArchiveBytes;
 
 export interface ModelsDeps {
   store: Store;
@@ -31,6 +36,9 @@ export interface ModelsDeps {
   runs?: boolean;
   /** Where `modelActivated` goes (webhooks, MQTT); none: not published. */
   pubsub?: Pick<PubSub, 'publish'>;
+  /** Bounds of an imported archive and the budget of each model's check (docs/security.md). */
+  importLimits?: ArchiveLimits;
+  verifyBudget?: VerifyBudget;
 }
 
 /** An export to build: a zip of models, or the CSV of their results. */
@@ -52,8 +60,24 @@ const nonNegativeInt = (value: number, argument: string) => {
   return value;
 };
 
+/** A File's bytes chunk by chunk (Node's File or the Fetch ponyfill's that Yoga's uploads are). */
+async function* fileChunks(file: Blob): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 export function createModelsService(deps: ModelsDeps): ModelsService & { close(): Promise<void> } {
   const { store, targets, training, inference } = deps;
+  const limits = deps.importLimits ?? defaultArchiveLimits;
+  let importing = false;
   const lookup = storeLookup(store);
   const byRefs = async (refs: readonly string[]) => uniqueModels(await Promise.all(refs.map((ref) => modelByRef(lookup, ref))));
 
@@ -137,14 +161,29 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
     },
 
     async importArchive(file, targetId) {
-      if (file.size > MAX_IMPORT_BYTES) {
-        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the archive is larger than ${MAX_IMPORT_BYTES} bytes`, { argument: 'file' });
+      if (file.size > limits.maxArchiveBytes) {
+        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the archive is larger than ${limits.maxArchiveBytes} bytes (IMPORT_MAX_ARCHIVE_BYTES)`, { argument: 'file' });
       }
-      const target = await targets.forNewRecords(targetId);
-      const bytes = Buffer.from(await file.arrayBuffer());
-      const models = await importModelArchive({ store, provider: inference.provider as 'cpu' | 'cuda' }, bytes, target.id);
-      currentLog(deps.log).info({ models: models.map((m) => m.id), targetId: target.id }, 'models imported');
-      return models;
+      // One import at a time: each unpacks up to IMPORT_MAX_UNPACKED_BYTES and runs a model check.
+      if (importing) throw new AppError(ErrorCode.RATE_LIMITED, 'another model import is running; try again when it has finished', { retryAfter: 5 });
+      importing = true;
+      const zipPath = path.join(store.blobs.tmpDir, `import-upload-${randomUUID()}.zip`);
+      try {
+        const target = await targets.forNewRecords(targetId);
+        fs.mkdirSync(store.blobs.tmpDir, { recursive: true });
+        // To disk as it is read, not a second copy in memory.
+        await pipeline(Readable.from(fileChunks(file)), fs.createWriteStream(zipPath));
+        const models = await importModelArchive(
+          { store, provider: inference.provider as 'cpu' | 'cuda', limits, verify: deps.verifyBudget ?? defaultVerifyBudget },
+          zipPath,
+          target.id,
+        );
+        currentLog(deps.log).info({ models: models.map((m) => m.id), targetId: target.id }, 'models imported');
+        return models;
+      } finally {
+        importing = false;
+        fs.rmSync(zipPath, { force: true });
+      }
     },
 
     async exportResults(refs) {
@@ -154,6 +193,8 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
     },
 
     async close() {
+      // A model check still running at shutdown is killed, never waited for.
+      killModelChecks();
       if (ownJobs) await jobs.close();
     },
   };

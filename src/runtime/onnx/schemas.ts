@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { modelStatsSchema } from '../../model-stats.ts';
 import { ARCHIVE_FORMAT_VERSION, type InputSpec } from './contract.ts';
+
+/** Algorithm parameters a manifest may carry (200,000 were accepted and stored). */
+export const MAX_MANIFEST_PARAMETERS = 200;
 
 const dim = z.number().int().min(1).max(8192);
 
@@ -41,16 +45,18 @@ export const manifestSchema = z.object({
   algorithm: z.object({
     name: z.string().min(1).max(200),
     version: z.string().max(100),
-    parameters: z.record(z.string(), z.string()),
+    parameters: z
+      .record(z.string().min(1).max(100), z.string().max(2000))
+      .refine((r) => Object.keys(r).length <= MAX_MANIFEST_PARAMETERS, `at most ${MAX_MANIFEST_PARAMETERS} parameters are accepted`),
   }),
   input: inputSpecSchema,
   predictParameters: predictParametersSchema,
-  stats: z.unknown(),
+  stats: modelStatsSchema.nullable(),
   okImageCount: z.number().int().min(0),
   ngImageCount: z.number().int().min(0),
   trainingTime: z.number().min(0).nullable(),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'createdAt must be an ISO-8601 date'),
-  checksums: z.record(z.string(), sha256),
+  checksums: z.record(z.string().max(100), sha256).refine((r) => Object.keys(r).length <= 3, 'checksums names at most the folder\'s files'),
   // The shape only; ranges and counts are checked on import (images/regions.ts), with its messages.
   regions: z
     .array(

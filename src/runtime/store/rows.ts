@@ -1,10 +1,12 @@
 // Rows as either engine returns them (see db/schema.ts), and their mapping to the domain records.
 import type { Selectable } from 'kysely';
+import { statsOrNull } from '../../model-stats.ts';
 import type {
   AlgorithmParametersTable,
   AlgorithmsTable,
   AnnotationsTable,
   AssessmentsTable,
+  AuditEventsTable,
   ClientsTable,
   ImagesTable,
   ItemsTable,
@@ -19,6 +21,7 @@ import type {
   AlgorithmRecord,
   AnnotationRecord,
   AssessmentRecord,
+  AuditEventRecord,
   ClientRecord,
   ImageRecord,
   ItemRecord,
@@ -34,6 +37,15 @@ const flag = (v: boolean | number) => v === true || v === 1;
 const flagOrNull = (v: boolean | number | null) => (v === null ? null : flag(v));
 /** SQLite answers JSON text, PostgreSQL (jsonb) the parsed value. */
 const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+/** JSON text that may be corrupt (written by hand or by an older version): undefined when unreadable. */
+const tolerantJson = (v: unknown): unknown => {
+  try {
+    return json(v, null);
+  } catch {
+    return undefined;
+  }
+};
 
 export const toTarget = (r: Selectable<TargetsTable>): TargetRecord => ({
   id: r.id,
@@ -81,7 +93,8 @@ export const toModel = (r: Selectable<ModelsTable>): ModelRecord => ({
   okImageCount: r.ok_image_count,
   ngImageCount: r.ng_image_count,
   trainingTime: r.training_time,
-  stats: json(r.stats, null),
+  // One bad row must not fail a list: stats that do not match the schema read as none.
+  stats: statsOrNull(tolerantJson(r.stats)),
   predictParameters: json(r.predict_parameters, { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 }),
   params: json(r.params, {}),
   trainItemIds: json(r.train_item_ids, []),
@@ -170,6 +183,21 @@ export const toClient = (r: Selectable<ClientsTable>): ClientRecord => ({
   scope: r.scope as ClientRecord['scope'],
   name: r.name,
   createdAt: r.created_at,
+  revokedAt: r.revoked_at ?? null,
+  rotatedAt: r.rotated_at ?? null,
+});
+
+export const toAuditEvent = (r: Selectable<AuditEventsTable>): AuditEventRecord => ({
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  actorKind: r.actor_kind as AuditEventRecord['actorKind'],
+  action: r.action,
+  targetType: r.target_type,
+  targetIds: (tolerantJson(r.target_ids) as string[] | undefined) ?? [],
+  outcome: r.outcome as AuditEventRecord['outcome'],
+  detail: r.detail,
+  source: r.source,
 });
 
 export const toWebhook = (r: Selectable<WebhooksTable>): WebhookRecord => ({

@@ -6,6 +6,7 @@ import type {
   AnnotationOwner,
   AnnotationRecord,
   AssessmentRecord,
+  AuditEventRecord,
   ClientRecord,
   ImageOwner,
   ImageRecord,
@@ -163,6 +164,11 @@ export interface ModelStore {
   /** The active models of many targets (targets without one are absent). */
   activeModelsByTargetIds(targetIds: readonly string[]): Promise<ModelRecord[]>;
   createModel(model: NewModel): Promise<ModelRecord>;
+  /**
+   * Creates complete models (e.g. from an imported archive) in one transaction: all of them or,
+   * should anything fail or the process die half-way, none. Releases the blobs' holds once written.
+   */
+  createModels(models: readonly { model: NewModel; patch: ModelPatch; regions?: Region[] | null }[]): Promise<ModelRecord[]>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Makes the model its target's only active one. */
   activateModel(id: string): Promise<ModelRecord>;
@@ -232,12 +238,30 @@ export interface PredictionJobStore {
 }
 
 /** API clients, the license, and small key/value settings (signing keys, installation id). */
+export interface AuditFilter {
+  actor?: string | null;
+  action?: string | null;
+  targetId?: string | null;
+  /** ISO times, inclusive. */
+  since?: string | null;
+  until?: string | null;
+}
+
 export interface AccessStore {
   clientById(clientId: string): Promise<ClientRecord | null>;
   createClient(client: ClientRecord): Promise<ClientRecord>;
   /** Replaces a client's secret hash and/or scope; NOT_FOUND when it does not exist. */
   updateClient(clientId: string, patch: Partial<Pick<ClientRecord, 'secretHash' | 'scope' | 'name'>>): Promise<ClientRecord>;
   countClients(): Promise<number>;
+  /** Every client, newest first (secret hashes included: the auth engine's to keep). */
+  listClients(): Promise<ClientRecord[]>;
+  /** Marks the client revoked (its tokens are refused from then on); NOT_FOUND when unknown. */
+  revokeClient(clientId: string, at: string): Promise<ClientRecord>;
+  /** Replaces the secret hash and stamps `rotated_at`; NOT_FOUND when unknown or revoked. */
+  rotateClientSecret(clientId: string, secretHash: string, at: string): Promise<ClientRecord>;
+  recordAuditEvent(event: Omit<AuditEventRecord, 'id'>): Promise<AuditEventRecord>;
+  /** Newest first; every filter optional. */
+  listAuditEvents(filter: AuditFilter, page: PageArgs): Promise<Page<AuditEventRecord>>;
   license(): Promise<LicenseRecord | null>;
   setLicense(license: LicenseRecord): Promise<LicenseRecord>;
   getSetting(key: string): Promise<string | null>;

@@ -17,8 +17,14 @@ export type ItemType = (typeof ItemType)[keyof typeof ItemType];
 export const AssessmentResult = { GOOD: 'GOOD', BAD: 'BAD' } as const;
 export type AssessmentResult = (typeof AssessmentResult)[keyof typeof AssessmentResult];
 
-export const Scope = { READ: 'read', ALL: 'all' } as const;
-export type Scope = (typeof Scope)[keyof typeof Scope];
+/**
+ * What a client may do: `read`, `predict`, `train`, `admin`, or `all` (every one of them; the
+ * old spelling, still accepted). A client holds a space-separated set, e.g. `read predict`.
+ */
+export const Scope = { READ: 'read', PREDICT: 'predict', TRAIN: 'train', ADMIN: 'admin', ALL: 'all' } as const;
+export type ScopeName = (typeof Scope)[keyof typeof Scope];
+/** One scope name, or several separated by spaces (`read predict`). */
+export type Scope = ScopeName | (string & {});
 
 export interface Preprocessing {
   name: string;
@@ -211,6 +217,25 @@ export interface ClientRecord {
   scope: Scope;
   name: string | null;
   createdAt: string;
+  /** Set once revoked: its tokens are refused from then on. */
+  revokedAt?: string | null;
+  rotatedAt?: string | null;
+}
+
+/** One security-relevant action (docs/security.md "Audit trail"). */
+export interface AuditEventRecord {
+  id: string;
+  at: string;
+  /** The client id (or user) that acted; `system` for the gateway itself. */
+  actor: string;
+  actorKind: 'client' | 'user' | 'system';
+  /** e.g. `createModel`, `trainModel`, `activateModel`, `revokeApiClient`, `importModels`. */
+  action: string;
+  targetType: string | null;
+  targetIds: string[];
+  outcome: 'ok' | 'failed';
+  detail: string | null;
+  source: string | null;
 }
 
 /** A person who signs in (the dashboard); `role` is one of runtime/auth/scopes.ts ROLES. */

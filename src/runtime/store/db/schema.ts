@@ -143,6 +143,21 @@ export interface ClientsTable {
   scope: string;
   name: string | null;
   created_at: Time;
+  revoked_at: string | null;
+  rotated_at: string | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: Time;
+  actor: string;
+  actor_kind: string;
+  action: string;
+  target_type: string | null;
+  target_ids: Json;
+  outcome: string;
+  detail: string | null;
+  source: string | null;
 }
 
 export interface UsersTable {
@@ -263,6 +278,7 @@ export interface Database {
   users: UsersTable;
   user_sessions: UserSessionsTable;
   region_sets: RegionSetsTable;
+  audit_events: AuditEventsTable;
 }
 
 /** Tables whose rows carry a stable integer key. */

@@ -81,11 +81,30 @@ class EmbeddedSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * The database holds the JWT signing key and the URL-signing secret: DATA_DIR is made 0700 and
+ * the database files 0600 (a local user could read them and forge tokens). Where the gateway does
+ * not own them (a mounted volume), it leaves them as they are.
+ */
+function keepPrivate(dir: string, files: string[]): void {
+  const tighten = (p: string, mode: number) => {
+    try {
+      if ((fs.statSync(p).mode & 0o077) !== 0) fs.chmodSync(p, mode);
+    } catch {
+      // missing (no WAL yet) or not ours
+    }
+  };
+  tighten(dir, 0o700);
+  for (const f of files) tighten(f, 0o600);
+}
+
 /** The embedded database file `<dataDir>/spectro.db` (WAL, foreign keys on, full fsync). */
 export function sqliteDialect(dataDir: string): SqliteDialect {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, 'spectro.db'));
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'spectro.db');
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  keepPrivate(dataDir, [file, `${file}-wal`, `${file}-shm`]);
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

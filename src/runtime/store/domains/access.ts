@@ -1,6 +1,8 @@
 import { AppError, ErrorCode, notFound } from '../../../errors.ts';
 import { isUniqueViolation } from '../db/sql.ts';
-import { toClient } from '../rows.ts';
+import { newId } from '../ids.ts';
+import { toAuditEvent, toClient } from '../rows.ts';
+import { page, type Filter } from './paging.ts';
 import type { AccessStore } from '../store.ts';
 import type { StoreContext } from './context.ts';
 
@@ -34,6 +36,59 @@ export function accessQueries(ctx: StoreContext): AccessStore {
         : await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
       if (!r) throw notFound('Client', clientId);
       return toClient(r);
+    },
+    async listClients() {
+      return (await db.selectFrom('clients').selectAll().orderBy('created_at', 'desc').execute()).map(toClient);
+    },
+    async revokeClient(clientId, at) {
+      const r = await db
+        .updateTable('clients')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(at)) }))
+        .where('client_id', '=', clientId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!r) throw notFound('Client', clientId);
+      return toClient(r);
+    },
+    async rotateClientSecret(clientId, secretHash, at) {
+      const r = await db
+        .updateTable('clients')
+        .set({ secret_hash: secretHash, rotated_at: at })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!r) throw notFound('Client', clientId);
+      return toClient(r);
+    },
+    async recordAuditEvent(e) {
+      const r = await db
+        .insertInto('audit_events')
+        .values({
+          id: newId(),
+          at: e.at,
+          actor: e.actor,
+          actor_kind: e.actorKind,
+          action: e.action,
+          target_type: e.targetType,
+          target_ids: JSON.stringify(e.targetIds),
+          outcome: e.outcome,
+          detail: e.detail,
+          source: e.source,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toAuditEvent(r);
+    },
+    async listAuditEvents(filter, args) {
+      const where: Filter[] = [];
+      if (filter.actor) where.push((eb) => eb('actor', '=', filter.actor));
+      if (filter.action) where.push((eb) => eb('action', '=', filter.action));
+      if (filter.since) where.push((eb) => eb('at', '>=', filter.since));
+      if (filter.until) where.push((eb) => eb('at', '<=', filter.until));
+      // Ids are stored as a JSON list; a quoted match finds one among them on either engine.
+      if (filter.targetId) where.push((eb) => eb(eb.cast('target_ids', 'text'), 'like', `%${JSON.stringify(filter.targetId)}%`));
+      return page(ctx, 'audit_events', where, args, toAuditEvent);
     },
     async countClients() {
       const { n } = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -91,6 +91,50 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         return toModel(r);
       });
     },
+    async createModels(list) {
+      if (list.length === 0) return [];
+      const created = await ctx.tx(async (trx) => {
+        await requireAll(trx, engine, 'algorithms', 'Algorithm', [...new Set(list.map((m) => m.model.algorithmId))]);
+        await requireAll(trx, engine, 'targets', 'Target', [...new Set(list.map((m) => m.model.targetId))]);
+        const out = [];
+        for (const { model: m, patch, regions } of list) {
+          const t = ctx.iso();
+          const r = await trx
+            .insertInto('models')
+            .values({
+              id: newId(),
+              name: m.name,
+              version: m.version,
+              status: m.status,
+              progress: m.status === 'READY' ? 1 : 0,
+              active: false,
+              algorithm_id: m.algorithmId,
+              target_id: m.targetId,
+              ok_image_count: m.okImageCount,
+              ng_image_count: m.ngImageCount,
+              predict_parameters: JSON.stringify(m.predictParameters),
+              params: JSON.stringify(m.params),
+              train_item_ids: JSON.stringify(m.trainItemIds),
+              created_at: t,
+              updated_at: t,
+              ...columnsOf(patch),
+            } as never)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          // The model's own regions of interest (an imported manifest's), in the same transaction.
+          if (regions) {
+            await trx
+              .insertInto('region_sets')
+              .values({ owner_id: r.id, target_id: null, model_id: r.id, regions: JSON.stringify(regions), updated_at: t })
+              .execute();
+          }
+          out.push(toModel(r));
+        }
+        return out;
+      });
+      blobs.release(list.flatMap(({ patch }) => [patch.onnxBlob, patch.imageBlob]).filter((k): k is string => !!k));
+      return created;
+    },
     async updateModel(id, patch) {
       const r = await db
         .updateTable('models')

@@ -10,7 +10,7 @@ export const PAGE_DEFAULT = 20;
 export const PAGE_MAX = 100;
 
 /** The paged tables: newest first by id (UUIDv7, so id order is creation order). */
-type Paged = 'items' | 'models' | 'webhook_deliveries';
+type Paged = 'items' | 'models' | 'webhook_deliveries' | 'audit_events';
 // The helpers serve both tables; the callers' mappers give the rows their types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Filter = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;

@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { integerKeys } from './0002-integer-keys.ts';
 import { webhooks } from './0003-webhooks.ts';
 import { scaleOut } from './0004-scale-out.ts';
+import { security } from './0005-security.ts';
 import { users } from './0006-users.ts';
 import { regions } from './0007-regions.ts';
 
@@ -17,7 +18,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0002_integer_keys': integerKeys(engine),
     '0003_webhooks': webhooks(engine),
     '0004_scale_out': scaleOut(engine),
-    // 0005 is the security work's; 0006 follows it whichever merges first (names sort in order).
+    '0005_security': security(engine),
     '0006_users': users(engine),
     '0007_regions': regions(engine),
   };
