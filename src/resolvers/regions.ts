@@ -55,6 +55,9 @@ const payload = (ctx: Context, answer: RegionsOf) => {
 builder.mutationFields((t) => ({
   setRegions: t.field({
     type: SetRegionsPayload,
+    // the engineer's work (scope train), as training and thresholds are
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: `Replaces the regions of interest of a target or of a model (give one of targetId, modelId; "active" accepted), at most ${MAX_REGIONS}. A model's regions override its target's; an empty list judges the whole picture. Applies to predictions from now on`,
     args: {
       targetId: t.arg.id(),
@@ -66,6 +69,8 @@ builder.mutationFields((t) => ({
   }),
   resetModelRegions: t.field({
     type: SetRegionsPayload,
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: "Drops the model's own regions: it judges with its target's again",
     args: { modelId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => payload(ctx, await ctx.services.targets.setRegions({ modelId: args.modelId }, null)),
