@@ -12,6 +12,7 @@ import { auditMutations } from './http/audit-plugin.ts';
 import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
+import { loadTrustedDocuments, trustedDocumentsPlugins } from './http/trusted-documents.ts';
 import { httpRoutes } from './http/routes.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
@@ -176,6 +177,9 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
 
 export async function createServer(config: Config, opts: ServerOptions = {}) {
   const log = opts.log ?? createLogger(config.logLevel);
+  // Read (and a bad file refused) before anything is opened.
+  const { trustedDocuments: trustedMode, trustedDocumentsFile } = config.security;
+  const trusted = trustedMode === 'off' ? null : loadTrustedDocuments(trustedMode, trustedDocumentsFile);
   const obs = createObservability(config, { tracing: opts.tracing });
   const services = await createServices(config, log, obs);
   const { store, training, auth } = services;
@@ -217,6 +221,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       limitOperationBodies(),
       uploadsNeedWriter(auth, budgets.upload),
       limitMultipartParts(upload),
+      ...trustedDocumentsPlugins(trusted),
       EnvelopArmorPlugin(queryLimits),
       introspection(security.introspection),
       budgets.plugin(),
@@ -232,6 +237,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     httpServer,
     yoga,
     services,
+    trusted,
     onSlowConsumer: () => obs.metrics.subscriptions.slowConsumerCloses.inc({ reason: 'socket_buffer' }),
     ...wsBudgets(config),
   });
