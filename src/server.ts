@@ -32,6 +32,7 @@ import { createModelsService } from './runtime/models/index.ts';
 import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
 import { createStore } from './runtime/store/index.ts';
+import { lockDataDir } from './runtime/store/data-dir-lock.ts';
 import { createTargetsService } from './runtime/targets/index.ts';
 import { createTrainingService } from './runtime/training/index.ts';
 import { createUpstreams } from './runtime/upstream/index.ts';
@@ -181,7 +182,17 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   const { trustedDocuments: trustedMode, trustedDocumentsFile } = config.security;
   const trusted = trustedMode === 'off' ? null : loadTrustedDocuments(trustedMode, trustedDocumentsFile);
   const obs = createObservability(config, { tracing: opts.tracing });
-  const services = await createServices(config, log, obs);
+  // One gateway per DATA_DIR with the embedded database (docs/security.md): a second is refused here.
+  const dataDirLock = config.databaseUrl
+    ? null
+    : await lockDataDir(config.dataDir, (err) => log.error({ err, dataDir: config.dataDir }, 'DATA_DIR lock lost: another process may be using the directory'));
+  let services: Services;
+  try {
+    services = await createServices(config, log, obs);
+  } catch (err) {
+    await dataDirLock?.release();
+    throw err;
+  }
   const { store, training, auth } = services;
 
   await store.syncAlgorithms([...training.algorithms]);
@@ -294,6 +305,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
           log.error({ err, service: name }, 'closing failed');
         }
       }
+      await dataDirLock?.release();
       log.info('stopped');
     })());
 
