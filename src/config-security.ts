@@ -47,6 +47,9 @@ export interface SecurityConfig {
   /** Trusted documents (TRUSTED_DOCUMENTS: off, allow, enforce; default off) and the extra ones' file (TRUSTED_DOCUMENTS_FILE). */
   trustedDocuments: TrustedDocumentsMode;
   trustedDocumentsFile: string | null;
+  /** A request's headers must arrive within HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS (slow-body connections). */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
   /** GraphQL operations per client per minute (GRAPHQL_RATE_PER_CLIENT; 0: unlimited). */
   graphqlRatePerClient: number;
   /** Uploaded files per client per minute (UPLOAD_RATE_PER_CLIENT; 0: unlimited). */
@@ -105,6 +108,8 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
     trustedDocuments: trustedMode(env),
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE?.trim() || null,
+    httpHeadersTimeoutMs: count(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000),
+    httpRequestTimeoutMs: count(env, 'HTTP_REQUEST_TIMEOUT_MS', 300_000, 1000),
     graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),
     uploadRatePerClient: count(env, 'UPLOAD_RATE_PER_CLIENT', 0, 0),
   };

@@ -243,7 +243,25 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     ],
   });
 
-  const httpServer = http.createServer(yoga);
+  const httpServer = http.createServer(
+    // Slow senders (issue 9, attack 12): headers within seconds, the whole request within a bound.
+    {
+      headersTimeout: security.httpHeadersTimeoutMs,
+      requestTimeout: security.httpRequestTimeoutMs,
+      // How often Node looks for connections past those bounds (its default, 30 s, would let a
+      // slow sender keep a socket up to 30 s longer than the setting says).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(security.httpHeadersTimeoutMs / 4))),
+    },
+    yoga,
+  );
+  // An answer given before its body was read (a refused upload, 401/403/413): the rest of that body
+  // is not waited for. Node would otherwise read it to the end to keep the connection, and a slow
+  // anonymous sender would hold the socket for as long as it trickles.
+  httpServer.on('request', (req, res) => {
+    res.once('finish', () => {
+      if (!req.complete) setImmediate(() => req.socket.destroy());
+    });
+  });
   const ws = attachGraphqlWs({
     httpServer,
     yoga,
