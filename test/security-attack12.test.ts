@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { codesOf, startGateway, testImage, type Gateway } from './graph-helpers.ts';
+import { newModel } from './model-fixtures.ts';
 import { deferred } from './realtime-helpers.ts';
 
 /** The smaller findings of issue 9's attack 12, each reproduced. */
@@ -105,4 +106,37 @@ test('the HTTP server bounds how long headers and whole requests may take (HTTP_
   socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
   await closed.promise;
   expect(answer).toMatch(/^HTTP\/1\.1 408/);
+});
+
+test('Item.assessments is bounded (first: default 20, at most 100), counted apart, and a literal first weighs in the cost limit', async () => {
+  const g = await start();
+  const token = await g.token('all');
+  const { store } = g.server.services;
+  const targetId = (await store.createTarget('many-assessments', [])).id;
+  const [algorithm] = await store.listAlgorithms();
+  const model = await store.createModel(
+    newModel({ name: 'm', algorithmId: algorithm!.id, targetId, status: 'READY', predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 }, okImageCount: 5, ngImageCount: 1 }),
+  );
+  const [item] = await store.addItems([{ name: 'x', targetId, type: 'PREDICTION', good: null, images: [] }]);
+  await store.addAssessments(
+    Array.from({ length: 150 }, () => ({ itemId: item!.id, modelId: model.id, result: 'GOOD' as const, label: null, score: 0.1, threshold: 0.4, detectedObjects: 0, detectionAccuracy: null, annotations: [], images: [] })),
+  );
+  const q = (args: string) => g.gql(`query ($id: ID!) { node(id: $id) { ... on Item { assessmentCount assessments${args} { id } } } }`, { id: item!.id }, token);
+
+  const byDefault = await q('');
+  expect(byDefault.errors).toBeUndefined();
+  expect(byDefault.data!.node.assessments).toHaveLength(20);
+  expect(byDefault.data!.node.assessmentCount).toBe(150);
+  expect((await q('(first: 100)')).data!.node.assessments).toHaveLength(100);
+  expect(codesOf(await q('(first: 101)'))).toEqual(['BAD_USER_INPUT']);
+  expect(codesOf(await q('(first: 0)'))).toEqual(['BAD_USER_INPUT']);
+
+  // 100 assessments of 100 items, each with its annotations: the cost limit refuses the query before it runs.
+  const heavy = await g.gql(
+    '{ items(first: 100) { edges { node { assessments(first: 100) { id score result annotations { label score } images { url width height } } } } } }',
+    {},
+    token,
+  );
+  expect(codesOf(heavy)).toEqual(['BAD_USER_INPUT']);
+  expect(heavy.errors![0]!.message).toMatch(/cost/i);
 });
