@@ -36,6 +36,17 @@ export interface Config {
   /** JWT signing secret; generated once and persisted in the store when unset. */
   jwtSecret: string | null;
   tokenTtlSeconds: number;
+  /** How long a dashboard session lasts without use (SESSION_TTL: seconds, or 12h / 7d); each use slides it. */
+  sessionTtlSeconds: number;
+  /** Lifetime of the access tokens a session hands its page (SESSION_TOKEN_TTL_SECONDS); short, as the page renews them. */
+  sessionTokenTtlSeconds: number;
+  /** Name and password of the admin the first start creates (ADMIN_NAME, ADMIN_PASSWORD); a random password is printed once when unset. */
+  adminName: string;
+  /** OpenID Connect single sign-on for the dashboard (OIDC_ISSUER, OIDC_CLIENT_ID…); null: passwords only. */
+  oidc: OidcConfig | null;
+  /** scrypt cost of password hashes as log2(N) (PASSWORD_SCRYPT_LOG2_N, 14..20; 17 = 128 MiB per hash). */
+  passwordScryptLog2N: number;
+  adminPassword: string | null;
   /** Origin the gateway is reached at from outside (image and download URLs); default: the request's. */
   publicUrl: string | null;
   signedUrlTtlSeconds: number;
@@ -117,6 +128,19 @@ export interface OpsConfig {
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | null;
+  scopes: string;
+  nameClaim: string;
+  roleClaim: string | null;
+  /** The role of a person's account made at their first single sign-on, when no role claim says otherwise. */
+  defaultRole: string;
+  /** The label of the dashboard's button. */
+  label: string;
+}
+
 /** A bad setting stops the start with a message naming it, rather than running half-configured. */
 export class ConfigError extends Error {}
 
@@ -125,6 +149,19 @@ const int = (v: string | undefined, d: number, name = 'a numeric setting') => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number >= 0, got "${v}"`);
   return n;
+};
+
+const range = (n: number, lo: number, hi: number, name: string) => {
+  if (n < lo || n > hi) throw new ConfigError(`${name} must be between ${lo} and ${hi}, got ${n}`);
+  return n;
+};
+
+/** Seconds, or a number with a unit: 90s, 30m, 12h, 7d. */
+const duration = (v: string | undefined, d: number, name: string) => {
+  if (v === undefined || v === '') return d;
+  const m = /^(\d+)\s*([smhd]?)$/i.exec(v.trim());
+  if (!m || Number(m[1]) <= 0) throw new ConfigError(`${name} must be a duration such as 3600, 12h or 7d, got "${v}"`);
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd'];
 };
 
 const flag = (v: string | undefined, d: boolean) => (v === undefined || v === '' ? d : ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()));
@@ -154,6 +191,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clientSecret: env.SPECTRO_CLIENT_SECRET ?? null,
     jwtSecret: env.JWT_SECRET ?? null,
     tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 3600, 'TOKEN_TTL_SECONDS'),
+    sessionTtlSeconds: duration(env.SESSION_TTL, 7 * 86_400, 'SESSION_TTL'),
+    sessionTokenTtlSeconds: Math.max(10, int(env.SESSION_TOKEN_TTL_SECONDS, 600, 'SESSION_TOKEN_TTL_SECONDS')),
+    adminName: env.ADMIN_NAME || 'admin',
+    oidc: oidcConfig(env),
+    passwordScryptLog2N: range(int(env.PASSWORD_SCRYPT_LOG2_N, 17, 'PASSWORD_SCRYPT_LOG2_N'), 14, 20, 'PASSWORD_SCRYPT_LOG2_N'),
+    adminPassword: env.ADMIN_PASSWORD || null,
     publicUrl: env.PUBLIC_URL ?? null,
     signedUrlTtlSeconds: int(env.SIGNED_URL_TTL_SECONDS, 3600, 'SIGNED_URL_TTL_SECONDS'),
     redisUrl: env.REDIS_URL || null,
@@ -190,6 +233,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ops: loadOpsConfig(env),
     integration: loadIntegrationConfig(env),
     security: loadSecurityConfig(env),
+  };
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | null {
+  const issuer = env.OIDC_ISSUER?.trim();
+  if (!issuer) return null;
+  if (!/^https?:\/\//.test(issuer) || !URL.canParse(issuer)) throw new ConfigError(`OIDC_ISSUER must be an http(s) URL, got "${issuer}"`);
+  if (!env.OIDC_CLIENT_ID) throw new ConfigError('OIDC_CLIENT_ID is required with OIDC_ISSUER');
+  const defaultRole = env.OIDC_DEFAULT_ROLE || 'viewer';
+  if (!['viewer', 'operator', 'engineer', 'admin'].includes(defaultRole)) throw new ConfigError(`OIDC_DEFAULT_ROLE must be viewer, operator, engineer or admin, got "${defaultRole}"`);
+  return {
+    issuer,
+    clientId: env.OIDC_CLIENT_ID,
+    clientSecret: env.OIDC_CLIENT_SECRET || null,
+    scopes: env.OIDC_SCOPES || 'openid profile email',
+    nameClaim: env.OIDC_NAME_CLAIM || 'preferred_username',
+    roleClaim: env.OIDC_ROLE_CLAIM || null,
+    defaultRole,
+    label: env.OIDC_LABEL || 'single sign-on',
   };
 }
 

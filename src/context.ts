@@ -4,9 +4,11 @@ import { clientAddress } from './http/client-address.ts';
 import { createLinks, type Links } from './links.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { requestIdOf, requestScope, type Logger } from './logging.ts';
+import type { Accounts } from './runtime/auth/accounts.ts';
 import type { Auth, Principal } from './runtime/auth/auth.ts';
 import type { AuditService } from './runtime/audit/audit.ts';
 import type { RateLimits } from './runtime/limits/rate-limit.ts';
+import { queueCookie, readCookie, sessionCookie } from './http/session-cookie.ts';
 import type { UrlSigner } from './runtime/images/signed-url.ts';
 import type { LicenseService } from './runtime/license/license.ts';
 import type { InferenceService } from './runtime/inference/inference.ts';
@@ -36,6 +38,8 @@ export interface Services {
   audit: AuditService;
   /** Rate-limit counters (shared through Redis when REDIS_URL is set). */
   limits: RateLimits;
+  /** People (dashboard sign-in, roles, sessions) and API client administration. */
+  accounts: Accounts;
   urls: UrlSigner;
   pubsub: PubSub;
   /** Background work (training, background predictions, exports, sweeps): BullMQ with REDIS_URL, else in this process. */
@@ -75,6 +79,8 @@ export interface Context {
   links: Links;
   /** The caller's address (per-source limits; http/client-address.ts). */
   source: string;
+  /** The dashboard session cookie of the request, and a way to set or clear it on the response. */
+  session: { token: string | null; set(token: string | null, maxAgeSeconds: number): void; userAgent: string | null };
 }
 
 export interface ContextInit {
@@ -116,6 +122,11 @@ export function createContextFactory(services: Services): (initial: ContextInit)
       baseUrl,
       links: createLinks({ baseUrl, signer: services.urls, ttlSeconds: services.config.signedUrlTtlSeconds }),
       source: clientAddress(initial),
+      session: {
+        token: readCookie(initial.request),
+        userAgent: initial.request.headers.get('user-agent'),
+        set: (token, maxAge) => queueCookie(initial.request, sessionCookie(initial.request, services.config.publicUrl, token, maxAge)),
+      },
     };
   };
 }

@@ -29,6 +29,14 @@ try {
         `    -d '{"grant_type":"client_credentials","client_id":"${clientId}","client_secret":"${clientSecret}"}'\n\n`,
     );
   }
+  if (server.bootstrapAdmin) {
+    const { name, password } = server.bootstrapAdmin;
+    process.stdout.write(
+      `\nAn admin was created for the dashboard (${url}/). Save the password now, it is not shown again:\n` +
+        `  name: ${name}\n  password: ${password}\n` +
+        `Add people with: npm run user -- add <name> --role engineer\n\n`,
+    );
+  }
   // This process is the one that receives the signals: `npm start` execs it (no shell in
   // between) and forwards them, the Docker image runs it as PID 1 (README "Operations").
   let first: { signal: string; at: number } | null = null;

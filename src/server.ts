@@ -14,8 +14,10 @@ import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { loadTrustedDocuments, trustedDocumentsPlugins } from './http/trusted-documents.ts';
 import { httpRoutes } from './http/routes.ts';
+import { sessionCookies } from './http/session-cookie.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
+import { createAccounts } from './runtime/auth/accounts.ts';
 import { createAuth } from './runtime/auth/auth.ts';
 import { createRateLimits } from './runtime/limits/rate-limit.ts';
 import { createAuditService } from './runtime/audit/audit.ts';
@@ -147,6 +149,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const limits = keep(createRateLimits({ redisUrl: config.redisUrl, prefix: config.redisPrefix }));
     const auth = keep(await createAuth({ store, config, limits }));
     const audit = createAuditService({ store, log });
+    const accounts = createAccounts({ store, auth, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });
     const pubsub = keep(obs.pubsub(await createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log }), config.redisUrl ? 'redis' : 'memory'));
@@ -169,7 +172,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, audit, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return { config, log, store, auth, accounts, audit, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;
@@ -202,6 +205,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   // Deliveries a previous process left pending go out again (in order, after their backoff).
   await services.webhooks.resume();
   const bootstrapCredentials = await auth.bootstrap();
+  // The first start of an empty installation also makes the first person (an admin) to sign in with.
+  const bootstrapAdmin = await services.accounts.bootstrapAdmin();
 
   const { upload, security } = config;
   const subscriptions = openSubscriptions();
@@ -226,6 +231,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       securityHeaders(),
       requestLogging(log),
       ...(config.role === 'worker' ? [workerRoutesOnly()] : []),
+      sessionCookies(),
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
@@ -345,7 +351,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     return { ...(await listen()), metricsPort };
   };
 
-  return { start, stop, yoga, services, httpServer, bootstrapCredentials, ws, subscriptions, metrics: obs.metrics };
+  return { start, stop, yoga, services, httpServer, bootstrapCredentials, bootstrapAdmin, ws, subscriptions, metrics: obs.metrics };
 }
 
 export type Server = Awaited<ReturnType<typeof createServer>>;

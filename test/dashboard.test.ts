@@ -98,7 +98,9 @@ describe('dashboard page', () => {
   it("sends only operations that are valid against the gateway's schema", () => {
     const blocks = graphqlBlocks(PAGE);
     expect([...blocks.operations.keys()].sort()).toEqual(
-      ['ActivateModel', 'AddTrainingItems', 'CancelTraining', 'Dashboard', 'PredictImages', 'PredictionFeed', 'RecentResults', 'SignIn', 'TrainModel', 'TrainingFeed'].sort(),
+      [
+        'ActivateModel', 'AddToTraining', 'AddTrainingItems', 'CancelTraining', 'CreateApiClient', 'CreateTarget', 'CreateUser', 'DeleteModels', 'DeleteUser', 'People', 'PredictImages', 'PredictionFeed', 'RecentResults', 'RefreshSession', 'RevokeApiClient', 'RevokeUserSessions', 'RotateApiClientSecret', 'ScoreLabelled', 'SetThreshold', 'SignIn', 'SignInOptions', 'SignOut', 'TargetView', 'Targets', 'TrainModel', 'TrainingFeed', 'TrainingItems', 'UpdateUser',
+      ].sort(),
     );
     const used = new Set<string>();
     for (const name of blocks.operations.keys()) {
@@ -114,7 +116,7 @@ describe('dashboard page', () => {
 
   it('notices when the schema drifts away from what the page asks for', () => {
     const drifted = PAGE.replace('predictParameters { threshold }', 'predictParameters { cutoff }');
-    const errors = validate(schema, documentFor('Dashboard', graphqlBlocks(drifted)));
+    const errors = validate(schema, documentFor('TargetView', graphqlBlocks(drifted)));
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('Cannot query field "cutoff" on type "PredictParameters"')]);
   });
 });

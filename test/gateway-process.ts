@@ -110,6 +110,8 @@ export async function spawnGateway(opts: { command?: string[]; dataDir?: string;
       SPECTRO_CLIENT_ID: CLIENT.id,
       SPECTRO_CLIENT_SECRET: CLIENT.secret,
       NODE_ENV: 'production',
+      // The first start hashes the admin's password: the cheapest cost allowed keeps starts quick.
+      PASSWORD_SCRYPT_LOG2_N: '14',
       ...opts.env,
     },
   });

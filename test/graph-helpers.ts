@@ -43,6 +43,8 @@ export async function startGateway(overrides: Partial<Config> = {}, opts: { log?
     redisUrl: null,
     executionProvider: 'cpu',
     databaseUrl: schema?.url ?? null,
+    // The first start hashes the admin's password: the cheapest cost allowed keeps starts quick.
+    passwordScryptLog2N: 14,
     ...overrides,
   };
   let server: Server;

@@ -37,6 +37,8 @@ export async function startServer(
     SPECTRO_CLIENT_ID: 'tester',
     SPECTRO_CLIENT_SECRET: 'tester-secret-0123456789',
     LOG_LEVEL: 'silent',
+    // The first start hashes the admin's password: the cheapest cost allowed keeps starts quick.
+    PASSWORD_SCRYPT_LOG2_N: '14',
     ...env,
   });
   const server = await createServer(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), ...serverOptions });

@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Kysely } from 'kysely';
+import { migrateToLatest } from '../src/runtime/store/db/migrate.ts';
+import { sqliteDialect } from '../src/runtime/store/db/sqlite.ts';
 import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
 // A database made by the store before Kysely (schema_version 1, test/fixtures/legacy-schema-v1.sql)
@@ -153,7 +156,7 @@ describe('upgrading a database of the previous store', () => {
     expect(t3.key).toBe(3);
     const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'schema_version'`).all()).toEqual([]);
-    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0007_regions' }]);
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0006_users' }, { name: '0007_regions' }]);
     db.close();
 
     await store.close();
@@ -195,6 +198,19 @@ describe('upgrading a database of the previous store', () => {
     const expected = shape(fresh);
     expect(expected.map((t) => t.name)).toContain('annotations');
     expect(shape(upgraded)).toEqual(expected);
+  });
+
+  it('takes a migration merged after a later-numbered one (0006_users on a database already at 0007_regions)', async () => {
+    const dir = tempDir();
+    const early = new Kysely<any>({ dialect: sqliteDialect(dir) });
+    expect(await migrateToLatest(early, 'sqlite', (name) => name !== '0006_users')).toContain('0007_regions');
+    await early.destroy();
+    const store = await open(dir);
+    const user = await store.createUser({ name: 'late', role: 'viewer', passwordHash: null });
+    expect((await store.userByName('late'))?.id).toBe(user.id);
+    const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toContainEqual({ name: '0006_users' });
+    db.close();
   });
 
   it('refuses a database of a newer build instead of guessing', async () => {

@@ -334,6 +334,7 @@ describe('migrations and settings', () => {
       '0003_webhooks',
       '0004_scale_out',
       '0005_security',
+      '0006_users',
       '0007_regions',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);

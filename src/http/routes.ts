@@ -7,6 +7,8 @@ import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
 import { serveFile } from './files.ts';
 import { clientAddress } from './client-address.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
+import { createOidc } from '../runtime/auth/oidc.ts';
+import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, oidcRoute } from './oidc.ts';
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
@@ -22,12 +24,14 @@ async function readiness(services: Services): Promise<Response> {
  * Served as a Yoga plugin so that `yoga.fetch` reaches them in tests exactly as HTTP does.
  */
 export function httpRoutes(services: Services): Plugin {
+  const oidc = services.config.oidc ? createOidc(services.config.oidc) : null;
   return {
     async onRequest({ request, url, endResponse, serverContext }) {
       let route: (() => Promise<Response>) | null = null;
       if (url.pathname === '/readiness') route = () => readiness(services);
       else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services, clientAddress(serverContext));
       else if (url.pathname.startsWith(FILES_PREFIX)) route = () => serveFile(request, url, services);
+      else if (oidc && (url.pathname === OIDC_LOGIN_PATH || url.pathname === OIDC_CALLBACK_PATH)) route = () => oidcRoute(request, url, services, oidc);
       else if (DASHBOARD_PATHS.has(url.pathname)) route = async () => serveDashboard(request, services.config);
       if (!route) return;
       try {

@@ -131,7 +131,9 @@ builder.mutationFields((t) => ({
   addItems: t.field({
     type: AddItemsPayload,
     description:
-      'Uploads pictures, one item per file, all or nothing. Target: targetId, else the target of modelId, else the default one (created as "default" when there is none).',
+      'Uploads pictures, one item per file, all or nothing. Target: targetId, else the target of modelId, else the default one (created as "default" when there is none). Training pictures need scope train, pictures to judge scope predict.',
+    skipTypeScopes: true,
+    authScopes: (_root, args) => (args.training ? { train: true } : { predict: true }),
     args: {
       files: t.arg({ type: ['File'], required: true }),
       training: t.arg.boolean({ required: true }),
@@ -151,8 +153,25 @@ builder.mutationFields((t) => ({
       return { items };
     },
   }),
+  addToTraining: t.field({
+    type: [Item],
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
+    description:
+      'Reviewed pictures become training pictures of their target, labelled OK (good: true) or NG, sharing the stored files; the reviewed items stay. Then train again.',
+    args: { itemIds: t.arg.idList({ required: true }), good: t.arg.boolean({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const items = await ctx.services.items.addToTraining({ itemIds: args.itemIds, good: args.good });
+      for (const item of items) ctx.loaders.item.prime(item.id, item);
+      return items;
+    },
+  }),
   annotateItem: t.field({
     type: Item,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: "Replaces the user's boxes of an item; good/label also set its OK/NG label when given",
     args: {
       id: t.arg.id({ required: true }),

@@ -95,6 +95,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   activateModel: t.field({
     type: Model,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: "Makes the model its target's active one (used where modelId is \"active\")",
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
@@ -106,6 +109,9 @@ builder.mutationFields((t) => ({
   }),
   deleteModels: t.field({
     type: ['ID'],
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: 'Deletes models with their assessments (stopping any training first); returns the deleted ids',
     args: { ids: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -117,6 +123,9 @@ builder.mutationFields((t) => ({
   }),
   updatePredictParameters: t.field({
     type: Model,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: 'Changes how a trained model judges, without retraining',
     args: {
       modelId: t.arg.id({ required: true }),

@@ -1,6 +1,7 @@
 import type { Context } from '../context.ts';
 import type { PreparedFile } from '../runtime/models/models.ts';
-import { Assessment } from '../schema/assessments.ts';
+import { Assessment, AssessmentResult } from '../schema/assessments.ts';
+import { Item } from '../schema/items.ts';
 import { builder } from '../schema/builder.ts';
 import { Model } from '../schema/models.ts';
 import { Download, PredictionJob, PredictionJobCounts, PredictionJobError, PredictionJobStatus, type DownloadShape } from '../schema/predictions.ts';
@@ -74,15 +75,42 @@ const download = (ctx: Context, file: PreparedFile): DownloadShape => ({
   expiresAt: ctx.links.expiresAt(),
 });
 
+const ItemScore = builder.objectRef<{ itemId: string; score: number; threshold: number; result: 'GOOD' | 'BAD' }>('ItemScore').implement({
+  description: "An item's verdict measured without storing an assessment",
+  fields: (t) => ({
+    item: t.field({ type: Item, resolve: (s, _args, ctx) => ctx.loaders.item.load(s.itemId) }),
+    score: t.exposeFloat('score'),
+    threshold: t.exposeFloat('threshold'),
+    result: t.field({ type: AssessmentResult, resolve: (s) => s.result }),
+  }),
+});
+
+builder.queryField('scoreItems', (t) =>
+  t.field({
+    type: [ItemScore],
+    description:
+      'Judges the items with the model now, storing and publishing nothing (no result reaches the line): the threshold preview and model comparison on labelled pictures. In itemIds order',
+    authScopes: { predict: true },
+    args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.predictions.score(args.modelId, args.itemIds),
+  }),
+);
+
 builder.mutationFields((t) => ({
   predict: t.field({
     type: [Assessment],
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Judges the items now; returns when every assessment is stored (in itemIds order)',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.predict(args.modelId, distinctIds(args.itemIds, 'itemIds')),
   }),
   predictImages: t.field({
     type: [Assessment],
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: "Uploads pictures as PREDICTION items of the model's target and judges them in one request",
     args: { modelId: t.arg.id({ required: true }), files: t.arg({ type: ['File'], required: true }) },
     resolve: async (_root, args, ctx) => {
@@ -93,12 +121,18 @@ builder.mutationFields((t) => ({
   }),
   requestPrediction: t.field({
     type: PredictionJob,
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Judges the items in the background (as the REST predict); each result is stored, then published on predictionResults',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.request(args.modelId, distinctIds(args.itemIds, 'itemIds')),
   }),
   cancelPredictionJob: t.field({
     type: PredictionJob,
+    // Operators judge pictures: scope predict, not the train every other change needs.
+    skipTypeScopes: true,
+    authScopes: { predict: true },
     description: 'Stops a queued or running background prediction; what was judged stays. CONFLICT once it has ended',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.predictions.cancelJob(args.id),

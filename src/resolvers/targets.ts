@@ -58,6 +58,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createTarget: t.field({
     type: Target,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: 'Creates a target; the first target becomes the default one',
     args: {
       name: t.arg.string({ required: true }),

@@ -6,6 +6,9 @@ import { loadModel, targetOrDefault } from './lookup.ts';
 builder.mutationFields((t) => ({
   trainModel: t.field({
     type: Model,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description:
       'Starts training a model from the target\'s training items (default: all of them; NG-labelled ones set the threshold and the stats). Answers at once with the model QUEUED; follow it with the trainingProgress subscription.',
     args: {
@@ -40,6 +43,9 @@ builder.mutationFields((t) => ({
   }),
   cancelTraining: t.field({
     type: Model,
+    // The engineer's work (scope train), not every scope.
+    skipTypeScopes: true,
+    authScopes: { train: true },
     description: 'Stops a queued or running training; the model ends CANCELLED',
     args: { modelId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {

@@ -60,11 +60,15 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createWebhook: t.field({
     type: Webhook,
+    skipTypeScopes: true,
+    authScopes: { admin: true },
     args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.services.webhooks.create(input),
   }),
   updateWebhook: t.field({
     type: Webhook,
+    skipTypeScopes: true,
+    authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWebhookInput, required: true }) },
     resolve: (_root, { id, input }, ctx) =>
       ctx.services.webhooks.update(id, {
@@ -79,12 +83,16 @@ builder.mutationFields((t) => ({
   }),
   deleteWebhook: t.field({
     type: 'ID',
+    skipTypeScopes: true,
+    authScopes: { admin: true },
     description: 'Deletes the webhook with its deliveries',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.services.webhooks.delete(id),
   }),
   redeliverWebhook: t.field({
     type: WebhookDelivery,
+    skipTypeScopes: true,
+    authScopes: { admin: true },
     description: 'Sends a delivery again, as a new delivery with its own retries',
     args: { deliveryId: t.arg.id({ required: true }) },
     resolve: (_root, { deliveryId }, ctx) => ctx.services.webhooks.redeliver(deliveryId),

@@ -12,6 +12,7 @@ import '../resolvers/training.ts';
 import '../resolvers/subscriptions.ts';
 import '../resolvers/upstream.ts';
 import '../resolvers/webhooks.ts';
+import '../resolvers/users.ts';
 import '../resolvers/regions.ts';
 import '../resolvers/security.ts';
 import { builder } from './builder.ts';

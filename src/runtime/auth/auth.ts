@@ -21,6 +21,17 @@ export interface Principal {
   scopes: ReadonlySet<GrantedScope>;
   /** epoch seconds */
   expiresAt: number;
+  /** The person and browser session behind a dashboard token (`clientId` is then `user:<id>`); absent for API clients. */
+  user?: { id: string; name: string; role: string; sessionId: string } | null;
+}
+
+/** Who a dashboard access token is for (runtime/auth/accounts.ts). */
+export interface UserTokenSubject {
+  id: string;
+  name: string;
+  role: string;
+  scopes: readonly GrantedScope[];
+  sessionId: string;
 }
 
 export interface Auth {
@@ -39,6 +50,8 @@ export interface Auth {
    */
   bootstrap(): Promise<{ clientId: string; clientSecret: string } | null>;
   createClient(scope: Scope, name?: string | null): Promise<{ clientId: string; clientSecret: string }>;
+  /** A short token for a signed-in person (SESSION_TOKEN_TTL_SECONDS). */
+  issueUserToken(user: UserTokenSubject): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }>;
   /** Every API client (no secrets). */
   listClients(): Promise<ApiClient[]>;
   /** Revokes the client: its tokens are refused at once, here and (within CLIENT_CHECK_MS) on other instances. */
@@ -207,6 +220,21 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
       return { accessToken, tokenType: 'Bearer', expiresIn: ttl };
     },
 
+    async issueUserToken(user) {
+      const lifetime = config.sessionTokenTtlSeconds;
+      const iat = Math.floor(now() / 1000);
+      const accessToken = await new SignJWT({ scope: scopeText(new Set(user.scopes)), name: user.name, role: user.role, sid: user.sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setSubject(`user:${user.id}`)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + lifetime)
+        .setJti(randomUUID())
+        .sign(key);
+      return { accessToken, tokenType: 'Bearer', expiresIn: lifetime };
+    },
+
     async verify(authorization) {
       const header = authorization?.trim();
       if (!header) throw unauthenticated('a bearer token is required');
@@ -222,8 +250,9 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
           verified.delete(token);
           throw unauthenticated('the token has expired');
         }
-        // The signature was checked once; the client's standing is checked every time.
-        await requireLiveClient(known.clientId);
+        // The signature was checked once; the client's standing is checked every time. (A
+        // person's token is short; their session is checked at each renewal.)
+        if (!known.user) await requireLiveClient(known.clientId);
         return { ...known };
       }
       try {
@@ -258,8 +287,15 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
         const { payload } = checked!;
         const scopes = parseScopes(payload.scope);
         if (!scopes || typeof payload.sub !== 'string') throw unauthenticated('the token is invalid');
-        await requireLiveClient(payload.sub);
-        const principal: Principal = { clientId: payload.sub, scope: payload.scope as Scope, scopes, expiresAt: payload.exp! };
+        let user: Principal['user'] = null;
+        if (payload.sub.startsWith('user:')) {
+          const { name, role, sid } = payload;
+          if (typeof name !== 'string' || typeof role !== 'string' || typeof sid !== 'string') throw unauthenticated('the token is invalid');
+          user = { id: payload.sub.slice(5), name, role, sessionId: sid };
+        } else {
+          await requireLiveClient(payload.sub);
+        }
+        const principal: Principal = { clientId: payload.sub, scope: payload.scope as Scope, scopes, expiresAt: payload.exp!, ...(user ? { user } : {}) };
         if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
         verified.set(token, principal);
         return { ...principal };

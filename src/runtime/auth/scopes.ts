@@ -26,3 +26,16 @@ export function scopeText(scopes: ReadonlySet<GrantedScope>): Scope {
 export const hasScope = (p: { scopes: ReadonlySet<GrantedScope> } | null | undefined, s: GrantedScope) => !!p && p.scopes.has(s);
 /** Every scope: what the writes that have no finer scope of their own need. */
 export const hasAllScopes = (p: { scopes: ReadonlySet<GrantedScope> } | null | undefined) => !!p && SCOPES.every((s) => p.scopes.has(s));
+
+/** People's roles, each a set of scopes (a role has every scope of the roles before it). */
+export const ROLES = ['viewer', 'operator', 'engineer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_SCOPES: Readonly<Record<Role, readonly GrantedScope[]>> = {
+  viewer: ['read'],
+  operator: ['read', 'predict'],
+  engineer: ['read', 'predict', 'train'],
+  admin: ['read', 'predict', 'train', 'admin'],
+};
+
+export const isRole = (v: unknown): v is Role => typeof v === 'string' && (ROLES as readonly string[]).includes(v);

@@ -1,7 +1,15 @@
-import type { AssessmentRecord, ImageRecord, ModelRecord } from '../store/types.ts';
+import type { AssessmentRecord, AssessmentResult, ImageRecord, ModelRecord } from '../store/types.ts';
 import type { AdmissionState } from './admission.ts';
 
 export type { AdmissionState } from './admission.ts';
+
+/** One item's verdict without a stored assessment. */
+export interface ItemScore {
+  itemId: string;
+  score: number;
+  threshold: number;
+  result: AssessmentResult;
+}
 
 /**
  * Runs trained models. Sessions are cached per model with a memory bound; concurrent requests
@@ -15,6 +23,12 @@ export interface InferenceService {
    * `predictionResult` for each. Resolves when every assessment is stored, in itemIds order.
    */
   predict(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]>;
+  /**
+   * Judges each item as predict does, but stores and publishes nothing: a measurement (the
+   * dashboard's threshold preview and model comparison on labelled pictures), not a result for
+   * the line.
+   */
+  score(model: ModelRecord, itemIds: readonly string[]): Promise<ItemScore[]>;
   /**
    * Judges each item for a background prediction `jobId`: every assessment is stored and
    * published as soon as its picture is judged (not at the end), at most one per job and item. A

@@ -11,7 +11,7 @@ import { inSpan, recordError, recordSpan, tracer, tracing } from '../telemetry/t
 import { Admission, type AdmissionState, type Release } from './admission.ts';
 import { heatmapName, isHeatmapName, itemVerdict, type PictureVerdict } from './item-verdict.ts';
 import { GroupCommit } from './group-commit.ts';
-import type { InferenceService } from './inference.ts';
+import type { InferenceService, ItemScore } from './inference.ts';
 import { CostLru } from './lru.ts';
 import { judge } from './postprocess.ts';
 import { RegionMasks, type RegionPlan } from './regions.ts';
@@ -270,7 +270,23 @@ export class OnnxInferenceService implements InferenceService {
     return { row, maps: parts.map(({ index, out }) => ({ name: heatmapName(index), out })) };
   }
 
+  score(model: ModelRecord, itemIds: readonly string[]): Promise<ItemScore[]> {
+    return inSpan('inference.score', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, async () =>
+      (await this.judgeAll(model, itemIds)).map((j) => ({ itemId: j.row.itemId, score: j.row.score, threshold: j.row.threshold, result: j.row.result })),
+    );
+  }
+
   private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+    const judged = await this.judgeAll(model, itemIds);
+    // One transaction for the call: its assessments are stored whole or not at all.
+    const records = await this.writes.submit(judged.map((j) => j.row));
+    records.forEach((r, i) => this.keepMaps(r.id, judged[i]!));
+    await Promise.all(records.map((r) => this.publish(model, r)));
+    return records;
+  }
+
+  /** Every item judged now (the call fails whole); nothing stored or published. */
+  private async judgeAll(model: ModelRecord, itemIds: readonly string[]): Promise<JudgedItem[]> {
     if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
     const admission = this.admissionOf(model.id);
     const pictures = await this.itemImages(itemIds);
@@ -297,11 +313,7 @@ export class OnnxInferenceService implements InferenceService {
     } finally {
       admitted();
     }
-    // One transaction for the call: its assessments are stored whole or not at all.
-    const records = await this.writes.submit(judged.map((j) => j.row));
-    records.forEach((r, i) => this.keepMaps(r.id, judged[i]!));
-    await Promise.all(records.map((r) => this.publish(model, r)));
-    return records;
+    return judged;
   }
 
   admission(): Record<string, AdmissionState> {

@@ -33,6 +33,29 @@ export function createItemsService(deps: ItemsDeps): ItemsService {
   const lookup = storeLookup(store);
 
   return {
+    async addToTraining({ itemIds, good }) {
+      const ids = [...new Set(itemIds)];
+      if (ids.length === 0) throw badInput('itemIds must not be empty', { argument: 'itemIds' });
+      if (ids.length > config.upload.maxFiles) throw badInput(`at most ${config.upload.maxFiles} items at once, got ${ids.length}`, { argument: 'itemIds' });
+      const items = await store.itemsByIds(ids);
+      requireFound('Items', ids, items);
+      const images = await store.imagesByOwners('item', ids);
+      const byItem = new Map<string, typeof images>();
+      for (const img of images) byItem.set(img.ownerId, [...(byItem.get(img.ownerId) ?? []), img]);
+      return store.addItems(
+        ids.map((id) => {
+          const item = items.find((i) => i.id === id)!;
+          const pictures = (byItem.get(id) ?? []).sort((a, b) => a.position - b.position);
+          return {
+            name: item.name,
+            targetId: item.targetId,
+            type: ItemType.TRAINING,
+            good,
+            images: pictures.map(({ name, blob, width, height, fileSize, contentType }) => ({ name, blob, width, height, fileSize, contentType })),
+          };
+        }),
+      );
+    },
     async addUploaded(req) {
       const { files } = req;
       if (files.length === 0) throw badInput('files must not be empty', { argument: 'files' });

@@ -46,6 +46,12 @@ export interface ItemsService {
   addUploaded(request: UploadRequest): Promise<{ items: ItemRecord[]; target: TargetRecord }>;
   /** Replaces the user's boxes of an item; `good`/`label` also set its OK/NG label when given. */
   annotate(request: AnnotateRequest): Promise<{ item: ItemRecord; annotations: AnnotationRecord[] }>;
+  /**
+   * Reviewed pictures become training pictures: a TRAINING item of the same target per item,
+   * labelled `good` (OK) or not (NG), sharing the pictures' stored files (no copy). The
+   * reviewed items stay as they were. NOT_FOUND naming every unknown id.
+   */
+  addToTraining(request: { itemIds: readonly string[]; good: boolean }): Promise<ItemRecord[]>;
   /** Deletes items with their pictures and assessments; NOT_FOUND naming every unknown id. */
   delete(ids: readonly string[]): Promise<string[]>;
 }

@@ -24,7 +24,7 @@ const ATTEMPTS = { attempts: 3, backoff: { type: 'exponential', delayMs: 2000 } 
 export interface PredictionsDeps {
   store: Store;
   items: Pick<ItemsService, 'addUploaded' | 'delete'>;
-  inference: Pick<InferenceService, 'predict' | 'predictEach' | 'republish'>;
+  inference: Pick<InferenceService, 'predict' | 'score' | 'predictEach' | 'republish'>;
   log: Logger;
   /** Where background jobs run (default: in this process, closed with the service). */
   jobs?: JobRunner;
@@ -130,6 +130,11 @@ export function createPredictionsService(deps: PredictionsDeps): PredictionsServ
     async predict(modelRef, itemIds) {
       const model = await readyModel(modelRef);
       return inference.predict(model, await predictionItems(itemIds));
+    },
+
+    async score(modelRef, itemIds) {
+      const model = await readyModel(modelRef);
+      return inference.score(model, await predictionItems(itemIds));
     },
 
     async predictUploaded(modelRef, files) {

@@ -1,3 +1,4 @@
+import type { ItemScore } from '../inference/inference.ts';
 import type { UploadedFile } from '../items/items.ts';
 import type { AssessmentRecord, ItemRecord, PredictionJobCounts, PredictionJobRecord } from '../store/types.ts';
 
@@ -10,6 +11,8 @@ export interface PredictionJobView extends PredictionJobRecord {
 export interface PredictionsService {
   /** Judges the items now; resolves when every assessment is stored, in `itemIds` order. */
   predict(modelRef: string, itemIds: readonly string[]): Promise<AssessmentRecord[]>;
+  /** Judges the items without storing or publishing anything (a measurement), in `itemIds` order. */
+  score(modelRef: string, itemIds: readonly string[]): Promise<ItemScore[]>;
   /** Stores the pictures as PREDICTION items of the model's target and judges them, in one call. */
   predictUploaded(modelRef: string, files: readonly UploadedFile[]): Promise<{ items: ItemRecord[]; assessments: AssessmentRecord[] }>;
   /**

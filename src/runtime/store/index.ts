@@ -19,6 +19,7 @@ import { predictionJobQueries } from './domains/prediction-jobs.ts';
 import { guardedBlobs, type GuardedBlobs } from './guarded-blobs.ts';
 import { fileObjects, type FileObjects } from './objects-files.ts';
 import { s3Objects, type S3Options } from './objects-s3.ts';
+import { userQueries } from './domains/users.ts';
 import { webhookQueries } from './domains/webhooks.ts';
 import { regionQueries } from './domains/regions.ts';
 import type { Store } from './store.ts';
@@ -182,6 +183,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlob
     ...accessQueries(ctx),
     ...predictionJobQueries(ctx),
     ...webhookQueries(ctx),
+    ...userQueries(ctx),
     ...regionQueries(ctx),
     sweepBlobs,
     async ping() {

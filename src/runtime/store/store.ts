@@ -25,6 +25,8 @@ import type {
   Region,
   RegionSetRecord,
   TargetRecord,
+  UserRecord,
+  UserSessionRecord,
   WebhookDeliveryRecord,
   WebhookEvent,
   WebhookRecord,
@@ -271,6 +273,36 @@ export interface AccessStore {
   initSetting(key: string, value: string): Promise<string>;
 }
 
+/** People who sign in, their browser sessions, and the listing/removal of API clients. */
+export interface UserStore {
+  /** CONFLICT when the name is taken. */
+  createUser(user: { name: string; role: string; passwordHash: string | null }): Promise<UserRecord>;
+  userById(id: string): Promise<UserRecord | null>;
+  userByName(name: string): Promise<UserRecord | null>;
+  /** By name. */
+  listUsers(): Promise<UserRecord[]>;
+  /** Every user; with `role`, the enabled users of that role. */
+  countUsers(role?: string): Promise<number>;
+  /** NOT_FOUND when there is none. `passwordHash: null` removes the password (single sign-on only). */
+  updateUser(id: string, patch: { role?: string; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord>;
+  /** Takes the user's sessions along; NOT_FOUND when there is none. */
+  deleteUser(id: string): Promise<void>;
+  createSession(session: { id: string; userId: string; userAgent: string | null; expiresAt: string }): Promise<UserSessionRecord>;
+  /** The session when it exists, is not revoked and has not expired; null otherwise. */
+  liveSession(id: string): Promise<UserSessionRecord | null>;
+  /** Slides the expiry (and stamps last use) of a session that is not revoked. */
+  renewSession(id: string, expiresAt: string): Promise<void>;
+  revokeSession(id: string): Promise<void>;
+  /** Answers how many were live. */
+  revokeUserSessions(userId: string): Promise<number>;
+  /** Live ones, newest first. */
+  sessionsOfUser(userId: string): Promise<UserSessionRecord[]>;
+  /** Oldest first. */
+  listClients(): Promise<ClientRecord[]>;
+  /** NOT_FOUND when there is none. */
+  deleteClient(clientId: string): Promise<void>;
+}
+
 export interface NewWebhook {
   url: string;
   events: WebhookEvent[];
@@ -340,7 +372,7 @@ export interface RegionStore {
  * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
  * not grow with the number of rows.
  */
-export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore, RegionStore {
+export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore, RegionStore, UserStore {
   readonly engine: Engine;
   readonly blobs: BlobStore;
   readonly stats: { reads: number; writes: number };

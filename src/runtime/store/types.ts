@@ -238,6 +238,29 @@ export interface AuditEventRecord {
   source: string | null;
 }
 
+/** A person who signs in (the dashboard); `role` is one of runtime/auth/scopes.ts ROLES. */
+export interface UserRecord {
+  id: string;
+  name: string;
+  role: string;
+  /** Memory-hard hash; null for people who sign in only through single sign-on. */
+  passwordHash: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A signed-in browser. `id` is the SHA-256 of the cookie's token, never the token itself. */
+export interface UserSessionRecord {
+  id: string;
+  userId: string;
+  userAgent: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
 export interface LicenseRecord {
   /** The license file as uploaded (signed document, see README). */
   document: string;

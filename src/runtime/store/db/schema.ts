@@ -160,6 +160,26 @@ export interface AuditEventsTable {
   source: string | null;
 }
 
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: string;
+  password_hash: string | null;
+  disabled: Flag;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface UserSessionsTable {
+  id: string;
+  user_id: string;
+  user_agent: string | null;
+  created_at: Time;
+  last_seen_at: Time;
+  expires_at: Time;
+  revoked_at: ColumnType<string | null, string | null, string | null>;
+}
+
 export interface LicenseTable {
   id: number;
   document: string;
@@ -255,6 +275,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   blob_claims: BlobClaimsTable;
   prediction_jobs: PredictionJobsTable;
+  users: UsersTable;
+  user_sessions: UserSessionsTable;
   region_sets: RegionSetsTable;
   audit_events: AuditEventsTable;
 }

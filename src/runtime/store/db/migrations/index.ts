@@ -5,6 +5,7 @@ import { integerKeys } from './0002-integer-keys.ts';
 import { webhooks } from './0003-webhooks.ts';
 import { scaleOut } from './0004-scale-out.ts';
 import { security } from './0005-security.ts';
+import { users } from './0006-users.ts';
 import { regions } from './0007-regions.ts';
 
 /**
@@ -18,6 +19,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0003_webhooks': webhooks(engine),
     '0004_scale_out': scaleOut(engine),
     '0005_security': security(engine),
+    '0006_users': users(engine),
     '0007_regions': regions(engine),
   };
 }

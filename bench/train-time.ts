@@ -1,0 +1,36 @@
+/**
+ * Training time of 30 OK pictures of 256 px (issue 12's budget: 60 s on the 2-core machine), per
+ * algorithm, as wall-clock seconds and as CPU seconds of the process (all threads): on a machine
+ * shared with other work the wall clock stretches, the CPU time does not; CPU seconds / cores is
+ * the wall time on a quiet machine if every core were busy throughout, CPU seconds if only one were
+ * (the k-center picks are single-threaded JavaScript): a quiet run lies in between.
+ *
+ *   node bench/train-time.ts [--category wood] [--algorithms patch-sample,aligned-patch]
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { decodeToTensor } from '../src/runtime/images/tensor.ts';
+import { algorithmById } from '../src/runtime/training/algorithms/index.ts';
+import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
+import { buildSet } from './photos/dataset.ts';
+
+const { values: args } = parseArgs({
+  options: { category: { type: 'string', default: 'wood' }, algorithms: { type: 'string', default: 'patch-sample,aligned-patch' } },
+});
+const set = await buildSet(args.category, { trainOk: 30, testOk: 1, testNg: 1, seed: 7, cameraSize: false });
+const rows = [];
+for (const id of args.algorithms.split(',')) {
+  const algorithm = algorithmById(id);
+  if (!algorithm) throw new Error(`unknown algorithm ${id}`);
+  const params = effectiveParams(algorithm.definition.parameters, {});
+  const spec = algorithm.inputSpec(params);
+  const ok = await Promise.all(set.trainOk.map(async (p) => (await decodeToTensor(p.jpeg, spec)).data));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await algorithm.train({ ok, ng: [], spec, params, progress: () => {}, signal: new AbortController().signal });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  rows.push({ algorithm: id, pictures: ok.length, size: spec.width, wallSeconds: +wall.toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), quietWallRange: [+(cpuSeconds / os.availableParallelism()).toFixed(1), +cpuSeconds.toFixed(1)] });
+}
+console.log(JSON.stringify({ category: args.category, cores: os.availableParallelism(), loadAverage1m: +os.loadavg()[0]!.toFixed(1), rows }, null, 2));

@@ -1,0 +1,251 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateImage, toPng } from '../bench/synthetic.ts';
+import { startServer, type TestServer } from './predict-server.ts';
+
+/**
+ * The operator flows of the dashboard in a real browser (Debian's chromium), through the
+ * gateway's real port: sign in, stay signed in across token expiry, upload, train with
+ * progress, activate, live results, threshold preview, review into training pictures and
+ * retrain, role limits, sign-out, a phone-width layout.
+ * Screenshots go to test-results/dashboard/ (CI keeps them as artifacts).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+const SHOTS = path.resolve(import.meta.dirname, '../test-results/dashboard');
+const ADMIN_PASSWORD = 'admin-password-for-tests';
+// The shortest access tokens the gateway allows: the page must renew them several times here.
+const TOKEN_TTL_S = 10;
+// How long a page may take to show what the gateway answered (the test machine may be busy).
+const WAIT = { timeout: 20_000 };
+
+const png = async (seed: number, defect = false) => ({
+  name: `${defect ? 'ng' : 'ok'}-${seed}.png`,
+  mimeType: 'image/png',
+  buffer: await toPng(generateImage('plate', { seed, size: 96, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null })),
+});
+
+describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, () => {
+  let ts: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    ts = await startServer({ ADMIN_PASSWORD, SESSION_TOKEN_TTL_SECONDS: String(TOKEN_TTL_S) });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Confirmations (activate, delete) are accepted, as an operator would.
+    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'line 2' : undefined));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.stop();
+  });
+
+  async function signIn(p: Page, name: string, password: string) {
+    await p.goto(`${ts.url}/`);
+    await p.locator('#signin-form').waitFor();
+    await p.fill('#signin-form input[name=name]', name);
+    await p.fill('#signin-form input[name=password]', password);
+    await p.click('#signin-form button[type=submit]');
+  }
+
+  it('signs a person in; the header shows the connection and who it is; empty states say what to do', async () => {
+    await signIn(page, 'admin', 'wrong-password');
+    await expect.poll(() => page.textContent('#signin-error'), WAIT).toBe('Wrong name or password.');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.locator('#app').waitFor();
+    expect(await page.textContent('#who')).toBe('admin · admin');
+    // Live while the training feed is connected, though no model is active.
+    await expect.poll(() => page.getAttribute('#live', 'data-state'), WAIT).toBe('live');
+    expect(await page.textContent('#live')).toBe('live');
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Train a model, then activate it to judge pictures.');
+    await expect.poll(() => page.isDisabled('#train-button'), WAIT).toBe(true);
+    expect(await page.textContent('#train-reason')).toBe('Add OK pictures (good parts) first: a model learns what good looks like.');
+    // The cookie is out of reach of page scripts.
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'spectro_session', httpOnly: true, sameSite: 'Strict' });
+  });
+
+  it('refuses a .txt by name, adds OK and NG pictures, trains with live progress and activates after confirmation', async () => {
+    await page.setInputFiles('#add-ok', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }]);
+    await expect.poll(() => page.textContent('#notices'), WAIT).toContain('Not added as OK pictures: notes.txt');
+
+    await page.setInputFiles('#add-ok', await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((s) => png(s))));
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 0 NG');
+    await page.setInputFiles('#add-ng', await Promise.all([101, 102, 103].map((s) => png(s, true))));
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 3 NG');
+    expect(await page.isDisabled('#train-button')).toBe(false);
+    expect(await page.textContent('#train-reason')).toBe('');
+
+    await page.selectOption('#train-algorithm', 'pattern-matching');
+    await page.fill('#train-name', 'plates');
+    await page.click('#train-button');
+    await page.locator('#models .model .progress:not([hidden])').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'training.png') });
+    await page.locator('#models .model .pill.s-READY').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Activate a READY model to judge pictures.');
+
+    await page.click('#models .model button:text("Activate")');
+    await page.locator('#models .model .pill.active:not([hidden])').waitFor();
+    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Waiting for results…');
+  }, 180_000);
+
+  it('judges pictures into the live results, and stays signed in across token expiry (the cookie renews)', async () => {
+    await page.setInputFiles('#predict-files', [await png(201), await png(202, true)]);
+    await expect.poll(() => page.locator('#feed .result').count(), { timeout: 30_000 }).toBe(2);
+
+    // Two renewals: past the lifetime of the token the page signed in with.
+    for (let i = 0; i < 2; i++) {
+      await page.waitForResponse(async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('"RefreshSession"') && r.status() === 200, { timeout: TOKEN_TTL_S * 2000 });
+    }
+    expect(await page.isVisible('#signin')).toBe(false);
+    // A picture judged elsewhere (the line) arrives on the live feed that outlived its first token.
+    const judged = await ts.upload(
+      'mutation($m: ID!, $f: [File!]!) { predictImages(modelId: $m, files: $f) { id } }',
+      { m: 'active', f: [null] },
+      { 'f.0': { name: 'from-line.png', body: (await png(203)).buffer, type: 'image/png' } },
+    );
+    expect(judged.errors).toBeUndefined();
+    await expect.poll(() => page.locator('#feed .result .name:text("from-line.png")').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getAttribute('#live', 'data-state'), WAIT).toBe('live');
+
+    // A reload (a wall screen after a power cut) comes straight back in with the cookie.
+    await page.reload();
+    await page.locator('#app').waitFor();
+    expect(await page.isVisible('#signin')).toBe(false);
+    await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBe(3);
+    // Every thumbnail drawn (its picture loaded from a signed link), for the screenshot.
+    await expect.poll(() => page.$$eval('#feed canvas', (cs) => cs.every((c) => (c as HTMLCanvasElement).style.width !== '')), WAIT).toBe(true);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(SHOTS, 'results.png') });
+  }, 60_000);
+
+  it('previews a threshold on the labelled pictures before saving it', async () => {
+    await page.click('#models .model button:text("Threshold…")');
+    await page.locator('#tune-effect div').first().waitFor({ timeout: 30_000 });
+    const cells = () => page.locator('#tune-effect b').allTextContents();
+    // Everything above 0 is BAD: every OK picture rejected, every NG one caught.
+    await page.locator('#tune-slider').fill('0');
+    expect(await cells()).toEqual(['0 / 8', '8 / 8', '3 / 3', '0 / 3']);
+    const max = Number(await page.getAttribute('#tune-slider', 'max'));
+    await page.locator('#tune-slider').fill(String(max));
+    expect(await cells()).toEqual(['8 / 8', '0 / 8', '0 / 3', '3 / 3']);
+    // Measuring judged the training pictures without results: the live feed has only the three.
+    expect(await page.locator('#feed .result').count()).toBe(3);
+    const stored = await ts.gql('{ items(type: TRAINING, first: 50) { edges { node { assessments { id } } } } }');
+    expect(stored.data.items.edges.flatMap((e: { node: { assessments: unknown[] } }) => e.node.assessments)).toEqual([]);
+    await page.click('#tune-save');
+    await expect.poll(() => page.textContent('#tune-saved'), WAIT).toMatch(/^Saved: /);
+    const { data } = await ts.gql('{ model(id: "active") { predictParameters { threshold } } }');
+    expect(data.model.predictParameters.threshold).toBeCloseTo(max, 3);
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
+  it('reviews a result into the training pictures (a correction), then retrains from there', async () => {
+    const card = page.locator('#feed .result', { has: page.locator('.name:text("ok-201.png")') });
+    expect(await card.locator('.badge').textContent()).toBe('GOOD');
+    await card.locator('.review button:text("NG")').click();
+    await expect.poll(() => card.locator('.review').textContent(), WAIT).toBe('Added to training as NG (corrected)');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 4 NG');
+    const { data } = await ts.gql('{ items(type: TRAINING, first: 50) { edges { node { name good images { url } } } } }');
+    const added = data.items.edges.map((e: { node: { name: string; good: boolean } }) => e.node).filter((n: { name: string }) => n.name === 'ok-201.png');
+    expect(added).toMatchObject([{ name: 'ok-201.png', good: false, images: [{ url: expect.any(String) }] }]);
+
+    await page.click('#retrain');
+    await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
+    await page.locator('#models .model:not(.is-active) .pill.s-READY').waitFor({ timeout: 120_000 });
+    expect(await page.locator('#models .model:not(.is-active) .model-sub').textContent()).toContain('8 OK / 4 NG');
+
+    // Two READY models: compared on the same labelled pictures (8 OK, 4 NG now), nothing stored.
+    const before = await page.locator('#feed .result').count();
+    await page.click('#open-compare');
+    await page.click('#compare-run');
+    await expect.poll(() => page.locator('#compare-out .card').count(), WAIT).toBe(2);
+    for (const card of await page.locator('#compare-out .card').all()) {
+      expect(await card.locator('p').textContent()).toMatch(/^AUROC (0|1)\.\d{3} · threshold /);
+      const rows = await card.locator('tbody tr').allTextContents();
+      expect(rows).toHaveLength(2);
+      const cells = await card.locator('td.num').allTextContents();
+      // Every labelled picture lands in exactly one cell: 8 OK in the first row, 4 NG in the second.
+      expect(Number(cells[0]) + Number(cells[1])).toBe(8);
+      expect(Number(cells[2]) + Number(cells[3])).toBe(4);
+    }
+    expect(await page.locator('#feed .result').count()).toBe(before);
+    await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
+    await page.keyboard.press('Escape');
+  }, 180_000);
+
+  it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
+    await page.click('#open-admin');
+    await page.fill('#add-user input[name=name]', 'vic');
+    await page.selectOption('#add-user select[name=role]', 'VIEWER');
+    await page.fill('#add-user input[name=password]', 'viewer-password');
+    await page.click('#add-user button[type=submit]');
+    await expect.poll(() => page.locator('#users tr').allTextContents(), WAIT).toContainEqual(expect.stringContaining('vic'));
+    await page.keyboard.press('Escape');
+
+    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const viewer = await viewerContext.newPage();
+    await signIn(viewer, 'vic', 'viewer-password');
+    await viewer.locator('#app').waitFor();
+    expect(await viewer.textContent('#who')).toBe('vic · viewer');
+    expect(await viewer.isVisible('#training-card')).toBe(false);
+    expect(await viewer.isVisible('#predict-btn')).toBe(false);
+    expect(await viewer.isVisible('#open-admin')).toBe(false);
+    expect(await viewer.locator('#models .model button').count()).toBe(0);
+    await expect.poll(() => viewer.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
+
+    // Sign-out ends the session: a reload asks to sign in again.
+    await viewer.click('#sign-out');
+    await viewer.locator('#signin-form').waitFor();
+    await viewer.reload();
+    await viewer.locator('#signin-form').waitFor();
+    expect(await viewer.isVisible('#app')).toBe(false);
+    await viewerContext.close();
+  }, 60_000);
+
+  it('creates a target and switches between targets, each with its own models and pictures', async () => {
+    // The prompt for the name is answered "line 2" (the dialog handler above).
+    await page.click('#new-target');
+    await expect.poll(() => page.locator('#target-select option:checked').textContent(), WAIT).toBe('line 2');
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('0 OK · 0 NG');
+    expect(await page.locator('#models .model').count()).toBe(0);
+    expect(await page.isVisible('#models-empty')).toBe(true);
+    expect(await page.isDisabled('#train-button')).toBe(true);
+    expect(await page.textContent('#feed-summary')).toBe('Train a model, then activate it to judge pictures.');
+
+    const defaultId = await page.locator('#target-select option', { hasText: 'default' }).getAttribute('value');
+    await page.selectOption('#target-select', defaultId!);
+    await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
+    await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('fits a 390 px wide phone without sideways scrolling', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, storageState: await context.storageState() });
+    const p = await phone.newPage();
+    await p.goto(`${ts.url}/`);
+    await p.locator('#app').waitFor();
+    await expect.poll(() => p.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The results come first on a phone, right under a header of at most two rows.
+    const header = (await p.locator('header.bar').boundingBox())!;
+    expect(header.height).toBeLessThan(110);
+    expect((await p.locator('#feed-col').boundingBox())!.y).toBeLessThan((await p.locator('#models').boundingBox())!.y);
+    for (const id of ['#sign-out', '#live', '#target-select']) {
+      const box = (await p.locator(id).boundingBox())!;
+      expect(box.x + box.width, id).toBeLessThanOrEqual(390);
+    }
+    await p.screenshot({ path: path.join(SHOTS, 'phone.png') });
+    await phone.close();
+    expect(errors).toEqual([]);
+  }, 30_000);
+});
