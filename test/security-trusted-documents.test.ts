@@ -20,7 +20,8 @@ const start = async (env: Record<string, string> = {}) => {
   return g;
 };
 
-const dashboard = () => dashboardDocuments().find((d) => d.startsWith('query Dashboard'))!;
+/** One of the dashboard's queries (it reads `algorithms`, which the assertions look at). */
+const dashboard = () => dashboardDocuments().find((d) => d.startsWith('query Targets'))!;
 const trainingFeed = () => dashboardDocuments().find((d) => d.startsWith('subscription TrainingFeed'))!;
 const ARBITRARY = '{ algorithms { id } }';
 /** The contract's code, with the refusal's own reason (src/http/errors.ts keeps Yoga's codes as `reason`). */
@@ -61,7 +62,7 @@ test('enforce: the dashboard\'s own operations run, by text (any spacing) or by 
   expect(other.errors![0]!.message).toMatch(/not a trusted document.*TRUSTED_DOCUMENTS=enforce/);
   expect(other.data ?? null).toBeNull();
   // A trusted operation with something added is another document.
-  const extended = await g.gql(dashboard().replace('algorithms {', 'apiClients { id } algorithms {'), {}, token);
+  const extended = await g.gql(dashboard().replace('algorithms {', 'apiClients { clientId } algorithms {'), {}, token);
   expect(reasonsOf(extended)).toEqual(['BAD_USER_INPUT/PERSISTED_QUERY_ONLY']);
 
   const unknownHash = await post(g, { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }, token);
@@ -125,4 +126,14 @@ test('enforce over WebSocket: a trusted subscription runs, by text or hash; anot
   expect(first).toBe('accepted');
   s.ws.close();
   await s.closed;
+});
+
+test('the built-in allow-list is every operation of the dashboard page, each with the fragments it spreads', async () => {
+  const html = fs.readFileSync(new URL('../src/http/dashboard/index.html', import.meta.url), 'utf8');
+  const docs = dashboardDocuments(html);
+  expect(docs).toHaveLength([...html.matchAll(/data-operation="/g)].length);
+  // Each one parses whole: no fragment it spreads is missing.
+  const { parse, validate } = await import('graphql');
+  const { schema } = await import('../src/schema/index.ts');
+  for (const d of docs) expect(validate(schema, parse(d)), d.slice(0, 60)).toEqual([]);
 });
