@@ -44,6 +44,12 @@ export interface SecurityConfig {
   corsOrigins: string[];
   /** Schema introspection (GRAPHQL_INTROSPECTION; default on, documented). */
   introspection: boolean;
+  /** Trusted documents (TRUSTED_DOCUMENTS: off, allow, enforce; default off) and the extra ones' file (TRUSTED_DOCUMENTS_FILE). */
+  trustedDocuments: TrustedDocumentsMode;
+  trustedDocumentsFile: string | null;
+  /** A request's headers must arrive within HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS (slow-body connections). */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
   /** GraphQL operations per client per minute (GRAPHQL_RATE_PER_CLIENT; 0: unlimited). */
   graphqlRatePerClient: number;
   /** Uploaded files per client per minute (UPLOAD_RATE_PER_CLIENT; 0: unlimited). */
@@ -64,6 +70,15 @@ const url = (env: NodeJS.ProcessEnv, name: string): string | null => {
   if (!URL.canParse(v) || !/^https?:/.test(v)) throw new ConfigError(`${name} must be an http(s) URL, got "${v}"`);
   return v;
 };
+
+export type TrustedDocumentsMode = 'off' | 'allow' | 'enforce';
+const TRUSTED_MODES: readonly TrustedDocumentsMode[] = ['off', 'allow', 'enforce'];
+
+function trustedMode(env: NodeJS.ProcessEnv): TrustedDocumentsMode {
+  const v = (env.TRUSTED_DOCUMENTS ?? '').trim().toLowerCase() || 'off';
+  if (!(TRUSTED_MODES as readonly string[]).includes(v)) throw new ConfigError(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_MODES.join(', ')}, got "${env.TRUSTED_DOCUMENTS}"`);
+  return v as TrustedDocumentsMode;
+}
 
 export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
   return {
@@ -91,6 +106,10 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     jwtAudience: env.JWT_AUDIENCE || 'spectro-gateway',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
     introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
+    trustedDocuments: trustedMode(env),
+    trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE?.trim() || null,
+    httpHeadersTimeoutMs: count(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000),
+    httpRequestTimeoutMs: count(env, 'HTTP_REQUEST_TIMEOUT_MS', 300_000, 1000),
     graphqlRatePerClient: count(env, 'GRAPHQL_RATE_PER_CLIENT', 0, 0),
     uploadRatePerClient: count(env, 'UPLOAD_RATE_PER_CLIENT', 0, 0),
   };

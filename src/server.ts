@@ -12,6 +12,7 @@ import { auditMutations } from './http/audit-plugin.ts';
 import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
+import { loadTrustedDocuments, trustedDocumentsPlugins } from './http/trusted-documents.ts';
 import { httpRoutes } from './http/routes.ts';
 import { sessionCookies } from './http/session-cookie.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
@@ -33,6 +34,7 @@ import { createModelsService } from './runtime/models/index.ts';
 import { createPredictionsService } from './runtime/predictions/index.ts';
 import { createPubSub } from './runtime/pubsub/index.ts';
 import { createStore } from './runtime/store/index.ts';
+import { lockDataDir } from './runtime/store/data-dir-lock.ts';
 import { createTargetsService } from './runtime/targets/index.ts';
 import { createTrainingService } from './runtime/training/index.ts';
 import { createUpstreams } from './runtime/upstream/index.ts';
@@ -179,8 +181,21 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
 
 export async function createServer(config: Config, opts: ServerOptions = {}) {
   const log = opts.log ?? createLogger(config.logLevel);
+  // Read (and a bad file refused) before anything is opened.
+  const { trustedDocuments: trustedMode, trustedDocumentsFile } = config.security;
+  const trusted = trustedMode === 'off' ? null : loadTrustedDocuments(trustedMode, trustedDocumentsFile);
   const obs = createObservability(config, { tracing: opts.tracing });
-  const services = await createServices(config, log, obs);
+  // One gateway per DATA_DIR with the embedded database (docs/security.md): a second is refused here.
+  const dataDirLock = config.databaseUrl
+    ? null
+    : await lockDataDir(config.dataDir, (err) => log.error({ err, dataDir: config.dataDir }, 'DATA_DIR lock lost: another process may be using the directory'));
+  let services: Services;
+  try {
+    services = await createServices(config, log, obs);
+  } catch (err) {
+    await dataDirLock?.release();
+    throw err;
+  }
   const { store, training, auth } = services;
 
   await store.syncAlgorithms([...training.algorithms]);
@@ -223,6 +238,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       limitOperationBodies(),
       uploadsNeedWriter(auth, budgets.upload),
       limitMultipartParts(upload),
+      ...trustedDocumentsPlugins(trusted),
       EnvelopArmorPlugin(queryLimits),
       introspection(security.introspection),
       budgets.plugin(),
@@ -233,11 +249,30 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     ],
   });
 
-  const httpServer = http.createServer(yoga);
+  const httpServer = http.createServer(
+    // Slow senders (issue 9, attack 12): headers within seconds, the whole request within a bound.
+    {
+      headersTimeout: security.httpHeadersTimeoutMs,
+      requestTimeout: security.httpRequestTimeoutMs,
+      // How often Node looks for connections past those bounds (its default, 30 s, would let a
+      // slow sender keep a socket up to 30 s longer than the setting says).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(security.httpHeadersTimeoutMs / 4))),
+    },
+    yoga,
+  );
+  // An answer given before its body was read (a refused upload, 401/403/413): the rest of that body
+  // is not waited for. Node would otherwise read it to the end to keep the connection, and a slow
+  // anonymous sender would hold the socket for as long as it trickles.
+  httpServer.on('request', (req, res) => {
+    res.once('finish', () => {
+      if (!req.complete) setImmediate(() => req.socket.destroy());
+    });
+  });
   const ws = attachGraphqlWs({
     httpServer,
     yoga,
     services,
+    trusted,
     onSlowConsumer: () => obs.metrics.subscriptions.slowConsumerCloses.inc({ reason: 'socket_buffer' }),
     ...wsBudgets(config),
   });
@@ -294,6 +329,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
           log.error({ err, service: name }, 'closing failed');
         }
       }
+      await dataDirLock?.release();
       log.info('stopped');
     })());
 

@@ -91,6 +91,13 @@ function normalise(result: ExecutionResultLike): ExecutionResultLike {
     // With data to show, answer 200: clients treat other statuses as transport failures and
     // would drop the fields that did resolve. The status follows the error only when nothing did.
     if (partial && out.extensions?.http) out = withoutHttp(out);
+    // Yoga attaches a request error's cause as `extensions.originalError`, and a JSON SyntaxError's
+    // message quotes the body it could not parse: only the cause's name goes back (issue 9,
+    // attack 12). The key stays: Yoga's choice of status (400) depends on it.
+    if (out.extensions?.originalError !== undefined) {
+      const cause = out.extensions.originalError as { name?: unknown };
+      out = withExtensions(out, { ...out.extensions, originalError: { name: typeof cause?.name === 'string' ? cause.name : 'Error' } });
+    }
     return out;
   });
   return { ...result, errors };

@@ -13,7 +13,12 @@ export async function serveFile(request: Request, url: URL, services: Services):
 
   const [, kind, rawId] = /^\/files\/(images|blobs)\/([^/]+)$/.exec(url.pathname) ?? [];
   if (!kind || !rawId) return text(404, 'not found');
-  const id = decodeURIComponent(rawId);
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    return text(404, 'not found');
+  }
   let blob: string;
   let contentType: string;
   let filename: string | null = null;

@@ -17,7 +17,13 @@ const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition
  */
 export async function proxyUpstream(request: Request, url: URL, services: Services): Promise<Response> {
   const [, rawName, rest = '/'] = /^\/upstream\/([^/]+)(\/.*)?$/.exec(url.pathname) ?? [];
-  const name = decodeURIComponent(rawName ?? '');
+  let name: string;
+  try {
+    name = decodeURIComponent(rawName ?? '');
+  } catch {
+    // A broken escape (`%E0%A4%A`) is the caller's mistake, never a 500.
+    throw new RestFailure(400, 'the upstream name in the path is not valid percent-encoding', { code: 'BAD_USER_INPUT' });
+  }
   const client = services.upstreams.get(name);
   if (!client) throw new RestFailure(404, `no upstream named "${name}" is configured`, { code: 'NOT_FOUND' });
 

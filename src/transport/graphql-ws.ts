@@ -8,6 +8,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { Services } from '../context.ts';
 import { requestErrors, withContractCodes } from '../http/errors.ts';
 import type { Principal } from '../runtime/auth/auth.ts';
+import { resolveWsQuery, type TrustedDocuments } from '../http/trusted-documents.ts';
 
 export interface GraphqlWsOptions {
   httpServer: HttpServer;
@@ -33,6 +34,8 @@ export interface GraphqlWsOptions {
   maxPingsPerMinute?: number;
   /** Subscribe messages one socket may send per minute, failing ones included; past it: closed (4429). */
   maxSubscribesPerMinute?: number;
+  /** Trusted documents (TRUSTED_DOCUMENTS): operations by hash; `enforce` is checked at validation. */
+  trusted?: TrustedDocuments | null;
   /** How often open sockets' tokens are checked again (a revoked client's sockets close, 4403). */
   recheckMs?: number;
 }
@@ -220,8 +223,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
         // Parse and validation failures (armor limits throw) answer this operation; thrown out of
         // onSubscribe they would close the socket (4500) with every other operation on it.
         let document: DocumentNode;
+        const query = resolveWsQuery(options.trusted ?? null, params);
+        if (query instanceof GraphQLError) return requestErrors([query]);
         try {
-          document = parse(params.query);
+          document = parse(query);
           const errors = validate(schema, document);
           if (errors.length) return requestErrors(errors);
         } catch (err) {

@@ -9,6 +9,10 @@ import { requireStrongSecret } from '../../config-security.ts';
 import { createRateLimits, type RateLimits } from '../limits/rate-limit.ts';
 import { DUMMY_HASH, createSecretHasher } from './secret-hash.ts';
 
+/** The setting that elects the one start which makes (and prints) the first client. */
+const BOOTSTRAP_CLAIM = 'auth.bootstrapClaim';
+const BOOTSTRAP_CLAIM_STALE_MS = 60_000;
+
 export interface Principal {
   clientId: string;
   /** As the client holds it: `all`, or space-separated names (`read predict`). */
@@ -320,6 +324,16 @@ export async function createAuth(deps: { store: Store; config: Config; now?: () 
         return null;
       }
       if ((await store.countClients()) > 0) return null;
+      // Several instances starting at once on one database (attack 11 of issue 9): one claim
+      // wins and prints the client; the others print none. A claim whose start died before making
+      // the client (still no client BOOTSTRAP_CLAIM_STALE_MS later) is taken over.
+      const mine = `${randomUUID()}@${now()}`;
+      const held = await store.initSetting(BOOTSTRAP_CLAIM, mine);
+      if (held !== mine) {
+        const at = Number(held.split('@')[1]);
+        if (!(now() - at > BOOTSTRAP_CLAIM_STALE_MS)) return null;
+        await store.setSetting(BOOTSTRAP_CLAIM, mine);
+      }
       return createClient(Scope.ALL, 'bootstrap');
     },
 

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { FormatEnum, Metadata } from 'sharp';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode } from '../../errors.ts';
+import { CONTROL_CHARACTERS, visible } from '../store/names.ts';
 import type { BlobStore, NewImage } from '../store/store.ts';
 
 /** Decoded format -> content type. Anything else sharp can read (SVG, HEIF, PDF…) is refused. */
@@ -139,6 +140,10 @@ export async function ingestImages(
   try {
     for (const [i, file] of files.entries()) {
       const name = cleanName(file.name, i);
+      // The file's name becomes the item's: no NUL, line breaks or escapes (names.ts).
+      if (CONTROL_CHARACTERS.test(name)) {
+        throw new AppError(ErrorCode.BAD_USER_INPUT, `file "${visible(name)}": a name must not contain control characters (NUL, line breaks, escapes)`, { file: visible(name), index: i });
+      }
       if (file.size > limits.maxFileBytes) {
         throw tooLarge(`file "${name}" is larger than ${limits.maxFileBytes} bytes`, name, { limit: limits.maxFileBytes });
       }
