@@ -336,6 +336,7 @@ describe('migrations and settings', () => {
       '0005_security',
       '0006_users',
       '0007_regions',
+      '0008_activations',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);
