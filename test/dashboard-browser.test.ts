@@ -33,6 +33,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
   let context: BrowserContext;
   let page: Page;
   const errors: string[] = [];
+  const dialogs: string[] = [];
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -42,7 +43,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     // Confirmations (activate, delete) are accepted, as an operator would.
-    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'line 2' : undefined));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept(d.type() === 'prompt' ? 'line 2' : undefined);
+    });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -272,6 +276,25 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.textContent('#regions-saved'), WAIT).toBe("Judges with the target's regions (0 regions) again.");
     expect((await ts.gql('{ model(id: "active") { regionsInherited } }')).data.model.regionsInherited).toBe(true);
     await page.keyboard.press('Escape');
+  }, 60_000);
+
+  it("keeps the target's activation history and activates an earlier model again after confirmation (a rollback)", async () => {
+    const history = page.locator('#history li');
+    await expect.poll(() => history.count(), WAIT).toBe(1);
+    const first = await page.locator('#models .model.is-active').getAttribute('data-id');
+    await page.click('#models .model:not(.is-active) button:text("Activate")');
+    await expect.poll(() => history.count(), WAIT).toBe(2);
+    expect(await history.first().getAttribute('data-model-id')).not.toBe(first);
+    expect(await history.first().textContent()).toMatch(/ · plates v1\.0\.0 \(was plates v1\.0\.0\) · by adminACTIVE$/);
+
+    dialogs.length = 0;
+    await history.nth(1).locator('button:text("Activate again")').click();
+    await expect.poll(() => history.count(), WAIT).toBe(3);
+    expect(dialogs).toEqual(['Activate plates v1.0.0? Live results switch from plates v1.0.0 to it.']);
+    expect(await page.locator('#models .model.is-active').getAttribute('data-id')).toBe(first);
+    expect(await history.first().getAttribute('data-model-id')).toBe(first);
+    expect(await history.first().locator('.pill.active').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'history.png') });
   }, 60_000);
 
   it('exports ticked models as a zip link and imports it back with progress; a broken archive is refused by name', async () => {
