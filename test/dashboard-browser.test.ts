@@ -312,10 +312,21 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.textContent('#import-status'), WAIT).toMatch(/^broken\.zip was not imported \(nothing changed\): \S/);
     expect(await page.locator('#models .model').count()).toBe(2);
 
+    // The import is held at the browser's edge until the page has shown its progress.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataBuffer()?.includes('"ImportModels"')) await held;
+      await route.continue();
+    });
     await page.setInputFiles('#import-file', { name: 'line-models.zip', mimeType: 'application/zip', buffer: zip });
+    await page.locator('#import-progress:not([hidden])').waitFor(WAIT);
+    expect(await page.textContent('#import-status')).toMatch(/^(Uploading line-models\.zip…( \d+%)?|Checking line-models\.zip…)$/);
+    release();
     await expect.poll(() => page.textContent('#import-status'), { timeout: 60_000 }).toMatch(/^Imported from line-models\.zip: .+ \(READY; activate when wanted\)$/);
     await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(4);
     expect(await page.isVisible('#import-progress')).toBe(false);
+    await page.unrouteAll();
   }, 90_000);
 
   it('fits a 390 px wide phone without sideways scrolling', async () => {
