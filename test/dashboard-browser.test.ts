@@ -33,6 +33,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
   let context: BrowserContext;
   let page: Page;
   const errors: string[] = [];
+  const dialogs: string[] = [];
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -42,7 +43,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     // Confirmations (activate, delete) are accepted, as an operator would.
-    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'line 2' : undefined));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept(d.type() === 'prompt' ? 'line 2' : undefined);
+    });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -228,6 +232,102 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(2);
     await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
   }, 60_000);
+
+  it('draws include and exclude regions on the model\'s reference picture, shows a refusal under its region, saves and resets', async () => {
+    await page.click('#models .model.is-active button:text("Regions…")');
+    await expect.poll(() => page.textContent('#regions-note'), WAIT).toContain("Judges with the target's regions (0 regions)");
+    const canvas = page.locator('#regions-canvas');
+    await expect.poll(async () => (await canvas.boundingBox())?.width ?? 0, WAIT).toBeGreaterThan(100);
+    const { width, height } = (await canvas.boundingBox())!;
+    const polygon = async (mode: 'include' | 'exclude', corners: [number, number][]) => {
+      await page.click(`#regions-add-${mode}`);
+      for (const [x, y] of corners) await canvas.click({ position: { x: x * width, y: y * height } });
+      await page.click('#regions-finish');
+    };
+    await polygon('include', [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]);
+    await polygon('exclude', [[0.2, 0.2], [0.4, 0.2], [0.3, 0.4]]);
+    await polygon('include', [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]);
+    expect(await page.locator('#regions-list .region').count()).toBe(3);
+    await page.locator('#regions-list .region').nth(2).locator('button.delete').click();
+    expect(await page.locator('#regions-list .region .mode').allTextContents()).toEqual(['include · 4 points', 'exclude · 3 points']);
+
+    // Out of range: the gateway's refusal lands under the region it names; nothing is stored.
+    await page.locator('#regions-list .region').first().locator('input.sensitivity').fill('20');
+    await page.click('#regions-save');
+    await expect.poll(() => page.locator('#regions-list .region').first().locator('.region-error').textContent(), WAIT).toBe('sensitivity: must be within 0.1..10, got 20');
+    expect(await page.textContent('#regions-error')).toBe('Not saved. See region 1.');
+    expect((await ts.gql('{ model(id: "active") { regionsInherited } }')).data.model.regionsInherited).toBe(true);
+
+    await page.locator('#regions-list .region').first().locator('input.sensitivity').fill('2');
+    await page.click('#regions-save');
+    await expect.poll(() => page.textContent('#regions-saved'), WAIT).toMatch(/^Saved: 2 regions/);
+    expect(await page.textContent('#regions-error')).toBe('');
+    await page.screenshot({ path: path.join(SHOTS, 'regions.png') });
+    const { data } = await ts.gql('{ model(id: "active") { regionsInherited regions { mode sensitivity points { x y } } } }');
+    expect(data.model.regionsInherited).toBe(false);
+    expect(data.model.regions.map((r: { mode: string; sensitivity: number }) => [r.mode, r.sensitivity])).toEqual([['INCLUDE', 2], ['EXCLUDE', 1]]);
+    // The clicks became fractions of the picture (within a pixel or two of where they were made).
+    const [x0, y0] = [data.model.regions[0].points[0].x, data.model.regions[0].points[2].y];
+    expect(Math.abs(x0 - 0.1)).toBeLessThan(0.02);
+    expect(Math.abs(y0 - 0.9)).toBeLessThan(0.02);
+
+    // Back to the target's regions (confirmed).
+    await page.click('#regions-reset');
+    await expect.poll(() => page.textContent('#regions-saved'), WAIT).toBe("Judges with the target's regions (0 regions) again.");
+    expect((await ts.gql('{ model(id: "active") { regionsInherited } }')).data.model.regionsInherited).toBe(true);
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
+  it("keeps the target's activation history and activates an earlier model again after confirmation (a rollback)", async () => {
+    const history = page.locator('#history li');
+    await expect.poll(() => history.count(), WAIT).toBe(1);
+    const first = await page.locator('#models .model.is-active').getAttribute('data-id');
+    await page.click('#models .model:not(.is-active) button:text("Activate")');
+    await expect.poll(() => history.count(), WAIT).toBe(2);
+    expect(await history.first().getAttribute('data-model-id')).not.toBe(first);
+    expect(await history.first().textContent()).toMatch(/ · plates v1\.0\.0 \(was plates v1\.0\.0\) · by adminACTIVE$/);
+
+    dialogs.length = 0;
+    await history.nth(1).locator('button:text("Activate again")').click();
+    await expect.poll(() => history.count(), WAIT).toBe(3);
+    expect(dialogs).toEqual(['Activate plates v1.0.0? Live results switch from plates v1.0.0 to it.']);
+    expect(await page.locator('#models .model.is-active').getAttribute('data-id')).toBe(first);
+    expect(await history.first().getAttribute('data-model-id')).toBe(first);
+    expect(await history.first().locator('.pill.active').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'history.png') });
+  }, 60_000);
+
+  it('exports ticked models as a zip link and imports it back with progress; a broken archive is refused by name', async () => {
+    const ticks = page.locator('#models .model input.select');
+    expect(await ticks.count()).toBe(2);
+    for (const t of await ticks.all()) await t.check();
+    expect(await page.textContent('#export-models')).toBe('Export 2 models');
+    await page.click('#export-models');
+    await page.locator('#export-link:not([hidden])').waitFor(WAIT);
+    const href = (await page.getAttribute('#export-link', 'href'))!;
+    const zip = Buffer.from(await (await fetch(new URL(href, ts.url))).arrayBuffer());
+    expect(zip.subarray(0, 2).toString()).toBe('PK');
+
+    await page.setInputFiles('#import-file', { name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
+    await expect.poll(() => page.textContent('#import-status'), WAIT).toMatch(/^broken\.zip was not imported \(nothing changed\): \S/);
+    expect(await page.locator('#models .model').count()).toBe(2);
+
+    // The import is held at the browser's edge until the page has shown its progress.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataBuffer()?.includes('"ImportModels"')) await held;
+      await route.continue();
+    });
+    await page.setInputFiles('#import-file', { name: 'line-models.zip', mimeType: 'application/zip', buffer: zip });
+    await page.locator('#import-progress:not([hidden])').waitFor(WAIT);
+    expect(await page.textContent('#import-status')).toMatch(/^(Uploading line-models\.zip…( \d+%)?|Checking line-models\.zip…)$/);
+    release();
+    await expect.poll(() => page.textContent('#import-status'), { timeout: 60_000 }).toMatch(/^Imported from line-models\.zip: .+ \(READY; activate when wanted\)$/);
+    await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(4);
+    expect(await page.isVisible('#import-progress')).toBe(false);
+    await page.unrouteAll();
+  }, 90_000);
 
   it('fits a 390 px wide phone without sideways scrolling', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, storageState: await context.storageState() });

@@ -99,7 +99,7 @@ describe('dashboard page', () => {
     const blocks = graphqlBlocks(PAGE);
     expect([...blocks.operations.keys()].sort()).toEqual(
       [
-        'ActivateModel', 'AddToTraining', 'AddTrainingItems', 'CancelTraining', 'CreateApiClient', 'CreateTarget', 'CreateUser', 'DeleteModels', 'DeleteUser', 'People', 'PredictImages', 'PredictionFeed', 'RecentResults', 'RefreshSession', 'RevokeApiClient', 'RevokeUserSessions', 'RotateApiClientSecret', 'ScoreLabelled', 'SetThreshold', 'SignIn', 'SignInOptions', 'SignOut', 'TargetView', 'Targets', 'TrainModel', 'TrainingFeed', 'TrainingItems', 'UpdateUser',
+        'ActivateModel', 'AddToTraining', 'AddTrainingItems', 'CancelTraining', 'CreateApiClient', 'CreateTarget', 'CreateUser', 'DeleteModels', 'DeleteUser', 'ExportModels', 'ImportModels', 'ModelRegions', 'People', 'PredictImages', 'PredictionFeed', 'RecentResults', 'RefreshSession', 'ResetModelRegions', 'RevokeApiClient', 'RevokeUserSessions', 'RotateApiClientSecret', 'ScoreLabelled', 'SetRegions', 'SetThreshold', 'SignIn', 'SignInOptions', 'SignOut', 'TargetRegions', 'TargetView', 'Targets', 'TrainModel', 'TrainingFeed', 'TrainingItems', 'UpdateUser',
       ].sort(),
     );
     const used = new Set<string>();

@@ -75,6 +75,33 @@ describe('models', () => {
     expect(codesOf(await gql('mutation($id: ID!) { activateModel(id: $id) { id } }', { id: failed.id }))).toEqual(['CONFLICT']);
   });
 
+  test("a target's activation history lists each switch newest first, with what it replaced and who did it", async () => {
+    const { store } = g.server.services;
+    const own = (await store.createTarget('history', [])).id;
+    const make = (name: string) =>
+      store.createModel(newModel({ name, algorithmId: algorithms[0]!.id, targetId: own, status: 'READY', predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 }, okImageCount: 5, ngImageCount: 0 }));
+    const a = await make('hist-a');
+    const b = await make('hist-b');
+    const activate = 'mutation($id: ID!) { activateModel(id: $id) { id } }';
+    // A, then B, then A again (a rollback); activating the active model again adds no line.
+    for (const id of [a.id, b.id, a.id, a.id]) dataOf(await gql(activate, { id }));
+    const history = 'query($t: ID!) { target(id: $t) { activations { model { id } previousModel { id } by at } } }';
+    const lines = dataOf(await gql(history, { t: own })).target.activations;
+    expect(lines.map((l: any) => [l.model.id, l.previousModel?.id ?? null])).toEqual([
+      [a.id, b.id],
+      [b.id, a.id],
+      [a.id, null],
+    ]);
+    expect(lines.every((l: any) => typeof l.by === 'string' && l.by.length > 0 && !Number.isNaN(Date.parse(l.at)))).toBe(true);
+    // A deleted model takes its lines along; a line that names it as the predecessor keeps a null.
+    dataOf(await gql('mutation($ids: [ID!]!) { deleteModels(ids: $ids) }', { ids: [b.id] }));
+    const after = dataOf(await gql(history, { t: own })).target.activations;
+    expect(after.map((l: any) => [l.model.id, l.previousModel?.id ?? null])).toEqual([
+      [a.id, null],
+      [a.id, null],
+    ]);
+  });
+
   test('updatePredictParameters changes only what is given, and checks it', async () => {
     const model = await createModel('tunable', 'READY');
     const update = 'mutation($id: ID!, $t: Float, $o: Int, $m: Int) { updatePredictParameters(modelId: $id, threshold: $t, ignoreOuter: $o, minDetectedArea: $m) { predictParameters { threshold ignoreOuter minDetectedArea } } }';

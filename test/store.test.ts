@@ -204,6 +204,34 @@ describe('models', () => {
     expect(await codeOf(store.activateModel('nope'))).toBe('NOT_FOUND');
   });
 
+  it("writes each target's activation history with the switch, newest first, and only real switches", async () => {
+    await algorithm();
+    const t1 = await store.createTarget('t1', []);
+    const t2 = await store.createTarget('t2', []);
+    const a = await store.createModel(model(t1.id));
+    const b = await store.createModel(model(t1.id));
+    const c = await store.createModel(model(t2.id));
+    await store.activateModel(a.id, 'alice');
+    await store.activateModel(c.id, 'line-client');
+    await store.activateModel(b.id, 'bob');
+    await store.activateModel(b.id, 'bob');
+    await store.activateModel(a.id);
+    const line = (h: { modelId: string; previousModelId: string | null; actor: string | null }) => [h.modelId, h.previousModelId, h.actor];
+    expect((await store.activationHistory(t1.id, 10)).map(line)).toEqual([
+      [a.id, b.id, null],
+      [b.id, a.id, 'bob'],
+      [a.id, null, 'alice'],
+    ]);
+    expect((await store.activationHistory(t1.id, 1)).map(line)).toEqual([[a.id, b.id, null]]);
+    expect((await store.activationHistory(t2.id, 10)).map(line)).toEqual([[c.id, null, 'line-client']]);
+    // A deleted model takes its lines along.
+    await store.deleteModels([b.id]);
+    expect((await store.activationHistory(t1.id, 10)).map(line)).toEqual([
+      [a.id, b.id, null],
+      [a.id, null, 'alice'],
+    ]);
+  });
+
   it('updates a patch of fields and refuses unknown algorithm or target', async () => {
     await algorithm();
     const t = await store.createTarget('t', []);
@@ -336,6 +364,7 @@ describe('migrations and settings', () => {
       '0005_security',
       '0006_users',
       '0007_regions',
+      '0008_activations',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);

@@ -1,3 +1,4 @@
+import { actorOf } from '../runtime/auth/auth.ts';
 import { Algorithm } from '../schema/algorithms.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ModelConnection, pageOf } from '../schema/connection.ts';
@@ -101,7 +102,7 @@ builder.mutationFields((t) => ({
     description: "Makes the model its target's active one (used where modelId is \"active\")",
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const activated = await ctx.services.models.activate(id);
+      const activated = await ctx.services.models.activate(id, actorOf(ctx.principal));
       ctx.loaders.model.clearAll();
       ctx.loaders.activeModel.clearAll();
       return activated;

@@ -14,6 +14,7 @@ import '../resolvers/upstream.ts';
 import '../resolvers/webhooks.ts';
 import '../resolvers/users.ts';
 import '../resolvers/regions.ts';
+import '../resolvers/activations.ts';
 import '../resolvers/security.ts';
 import { builder } from './builder.ts';
 

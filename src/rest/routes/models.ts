@@ -1,3 +1,4 @@
+import { actorOf } from '../../runtime/auth/auth.ts';
 import { MAX_PAGE } from '../../schema/connection.ts';
 import { HModelListWrapper, HModelWrapper, ImportModels, ModelIdsQuery, ModelIdsQueryWrapper, Predict, PredictItemsResponseWrapper } from '../contract/schemas.ts';
 import { queryList, z } from '../contract/zod.ts';
@@ -92,7 +93,7 @@ export const modelOperations = [
     responses: responses('200', 'OK', jsonContent(HModelWrapper), { unprocessable: false }),
     handler: async (call) => {
       const model = await modelByRestRef(call, call.params.model_id);
-      const activated = await call.services.models.activate(model.id);
+      const activated = await call.services.models.activate(model.id, actorOf(call.principal));
       call.loaders.model.clearAll();
       return reply(HModelWrapper, { data: await restModel(activated, call) });
     },

@@ -26,6 +26,9 @@ export interface Principal {
 }
 
 /** Who a dashboard access token is for (runtime/auth/accounts.ts). */
+/** Who acted, for histories: a person's name, else the API client's id. */
+export const actorOf = (p: Principal | null | undefined): string | null => p?.user?.name ?? p?.clientId ?? null;
+
 export interface UserTokenSubject {
   id: string;
   name: string;

@@ -107,12 +107,12 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
   };
 
   return {
-    async activate(ref) {
+    async activate(ref, actor = null) {
       const model = await modelByRef(lookup, ref);
       if (model.status !== ModelStatus.READY) {
         throw new AppError(ErrorCode.CONFLICT, `model "${model.id}" is ${model.status}; only a READY model can be activated`, { id: ref });
       }
-      const activated = await store.activateModel(model.id);
+      const activated = await store.activateModel(model.id, actor);
       const log = currentLog(deps.log);
       await deps.pubsub
         ?.publish('modelActivated', activated.id, { modelId: activated.id, targetId: activated.targetId, at: new Date().toISOString() })
@@ -121,6 +121,8 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
       inference.warmUp(activated).catch((err) => log.warn({ err, modelId: activated.id }, 'warm-up failed'));
       return activated;
     },
+
+    activationHistory: (targetId, limit = 20) => store.activationHistory(targetId, Math.max(1, Math.min(100, Math.trunc(limit)))),
 
     async delete(ids) {
       const models = await store.modelsByIds(ids);

@@ -1,4 +1,4 @@
-import type { ModelRecord } from '../store/types.ts';
+import type { ModelActivationRecord, ModelRecord } from '../store/types.ts';
 
 export interface PredictParametersPatch {
   threshold?: number | null;
@@ -20,7 +20,9 @@ export interface PreparedFile {
  */
 export interface ModelsService {
   /** Makes the model its target's active one (READY only) and loads its session in the background. */
-  activate(ref: string): Promise<ModelRecord>;
+  activate(ref: string, actor?: string | null): Promise<ModelRecord>;
+  /** The target's activations, newest first (at most `limit`, 1..100): who activated which model when, and what it replaced. */
+  activationHistory(targetId: string, limit?: number): Promise<ModelActivationRecord[]>;
   /** Deletes models with their assessments, stopping their training first; NOT_FOUND naming every unknown id. */
   delete(ids: readonly string[]): Promise<string[]>;
   /** Changes how a trained model judges, without retraining. */

@@ -13,6 +13,7 @@ import type {
   ItemRecord,
   ItemType,
   LicenseRecord,
+  ModelActivationRecord,
   ModelRecord,
   ModelStatus,
   Page,
@@ -171,7 +172,10 @@ export interface ModelStore {
   createModels(models: readonly { model: NewModel; patch: ModelPatch; regions?: Region[] | null }[]): Promise<ModelRecord[]>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Makes the model its target's only active one. */
-  activateModel(id: string): Promise<ModelRecord>;
+  /** Makes the model its target's active one and adds a line to the target's activation history. */
+  activateModel(id: string, actor?: string | null): Promise<ModelRecord>;
+  /** The target's activations, newest first. */
+  activationHistory(targetId: string, limit: number): Promise<ModelActivationRecord[]>;
   /** Deletes models with their assessments; returns the ids that existed. */
   deleteModels(ids: readonly string[]): Promise<string[]>;
   modelsWithStatus(statuses: readonly ModelStatus[]): Promise<ModelRecord[]>;

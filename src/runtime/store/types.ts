@@ -80,6 +80,18 @@ export interface ModelStats {
   method: string | null;
 }
 
+/** One activation of a model (the target's history, newest first). */
+export interface ModelActivationRecord {
+  id: string;
+  targetId: string;
+  modelId: string;
+  /** The model active before, if any (it may have been deleted since). */
+  previousModelId: string | null;
+  /** Who activated it: a person's name or an API client's id; null when unknown. */
+  actor: string | null;
+  at: string;
+}
+
 export interface ModelRecord {
   id: string;
   name: string;

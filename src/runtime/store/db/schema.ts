@@ -258,6 +258,15 @@ export interface RegionSetsTable {
   updated_at: Time;
 }
 
+export interface ModelActivationsTable {
+  id: string;
+  target_id: string;
+  model_id: string;
+  previous_model_id: string | null;
+  actor: string | null;
+  at: Time;
+}
+
 export interface Database {
   settings: SettingsTable;
   targets: TargetsTable;
@@ -278,6 +287,7 @@ export interface Database {
   users: UsersTable;
   user_sessions: UserSessionsTable;
   region_sets: RegionSetsTable;
+  model_activations: ModelActivationsTable;
   audit_events: AuditEventsTable;
 }
 

@@ -146,7 +146,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
       blobs.release([patch.onnxBlob, patch.imageBlob].filter((k): k is string => !!k));
       return toModel(r);
     },
-    async activateModel(id) {
+    async activateModel(id, actor = null) {
       return ctx.tx(async (trx) => {
         const m = await trx.selectFrom('models').select(['target_id', 'status']).where('id', '=', id).executeTakeFirst();
         if (!m) throw notFound('Model', id);
@@ -157,10 +157,22 @@ export function modelQueries(ctx: StoreContext): ModelStore {
           throw new AppError(ErrorCode.CONFLICT, `model "${id}" is ${status}; only a READY model can be activated`, { id });
         }
         const t = ctx.iso();
+        const previous = await trx.selectFrom('models').select('id').where('target_id', '=', m.target_id).where('active', '=', true).executeTakeFirst();
         await trx.updateTable('models').set({ active: false, updated_at: t }).where('target_id', '=', m.target_id).where('active', '=', true).where('id', '<>', id).execute();
         const r = await trx.updateTable('models').set({ active: true, updated_at: t }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        // Activating the active model again changes nothing, so it adds no history line.
+        if (previous?.id !== id) {
+          await trx
+            .insertInto('model_activations')
+            .values({ id: newId(), target_id: m.target_id, model_id: id, previous_model_id: previous?.id ?? null, actor, at: t })
+            .execute();
+        }
         return toModel(r);
       });
+    },
+    async activationHistory(targetId, limit) {
+      const rows = await db.selectFrom('model_activations').selectAll().where('target_id', '=', targetId).orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, targetId: r.target_id, modelId: r.model_id, previousModelId: r.previous_model_id, actor: r.actor, at: String(r.at) }));
     },
     async deleteModels(ids) {
       if (ids.length === 0) return [];

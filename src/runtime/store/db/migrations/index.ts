@@ -7,6 +7,7 @@ import { scaleOut } from './0004-scale-out.ts';
 import { security } from './0005-security.ts';
 import { users } from './0006-users.ts';
 import { regions } from './0007-regions.ts';
+import { activations } from './0008-activations.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -21,5 +22,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0005_security': security(engine),
     '0006_users': users(engine),
     '0007_regions': regions(engine),
+    '0008_activations': activations(engine),
   };
 }
