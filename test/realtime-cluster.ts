@@ -10,6 +10,7 @@ import { createLogger } from '../src/logging.ts';
 import type { ItemRecord } from '../src/runtime/store/types.ts';
 import { createServer, type Server } from '../src/server.ts';
 import { deferred, REDIS_URL, until } from './realtime-helpers.ts';
+import { scratchSchema } from './store-engines.ts';
 
 export interface Instance {
   server: Server;
@@ -19,14 +20,18 @@ export interface Instance {
 }
 
 /**
- * Two gateway instances on one Redis (and one data directory, as instances of one deployment
- * share their database), each on its own port. Channels get a fresh prefix per cluster.
+ * Gateway instances on one Redis, each on its own port. Channels get a fresh prefix per cluster.
+ * Several instances share one PostgreSQL database (a scratch schema) and one directory of
+ * pictures, as instances of one deployment do (the embedded SQLite database is one instance's:
+ * a second one on its DATA_DIR is refused); a single instance uses the embedded default.
  */
 export async function startCluster(env: Record<string, string> = {}, count = 2) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-realtime-'));
   const prefix = `test-${randomUUID()}:`;
+  const schema = count > 1 ? await scratchSchema() : null;
   const base = {
     DATA_DIR: dir,
+    ...(schema ? { DATABASE_URL: schema.url } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
     EXECUTION_PROVIDER: 'cpu',
@@ -93,6 +98,7 @@ export async function startCluster(env: Record<string, string> = {}, count = 2) 
     async close() {
       await Promise.all(clients.map((c) => c.dispose()));
       await Promise.all(instances.map((i) => i.server.stop()));
+      await schema?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
