@@ -58,7 +58,9 @@ describe('graphql-ws sockets over time', () => {
   });
 
   it('a client that stops reading does not hold up the others, costs a bounded buffer, and is cut off', async () => {
-    const gw = await gateway({ keepAliveMs: 500 });
+    // Keep-alive slower than the 40 events take even on a loaded machine: the slow client's queues
+    // must overflow before keep-alive cuts it off (a 500 ms ping cut it first under load: no drops).
+    const gw = await gateway({ keepAliveMs: 3000 });
     const slow = await raw(gw);
     const fast = await raw(gw);
     const size = 256 * 1024;
@@ -79,7 +81,7 @@ describe('graphql-ws sockets over time', () => {
     // Its subscriptions kept at most 16 events each (the mini gateway's buffer), dropping the oldest.
     expect(gw.pubsub.stats().dropped).toBeGreaterThan(0);
     // It cannot answer pings stuck behind unread data: keep-alive terminates it and lets go.
-    await until(() => gw.transport.clients === 1 && gw.pubsub.stats().subscribers === 1, 10_000, 'slow client cut off');
+    await until(() => gw.transport.clients === 1 && gw.pubsub.stats().subscribers === 1, 20_000, 'slow client cut off');
     slowSocket.resume();
     expect((await slow.closed).code).toBe(1006);
   });
