@@ -1,10 +1,9 @@
 import type { InputSpec } from '../../onnx/contract.ts';
 import { GraphBuilder, mapAndScore } from '../../onnx/index.ts';
-import { meanAndCovariance } from '../linalg.ts';
 import { runPerImage } from '../ort.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
 import { DataType, commonParameters, num, param } from './params.ts';
-import { addCombined, addFeatures, addReadout, calibrate, channels, featureModel, gridOf, inputSpec, octavesOf, whitening } from './patch-sample.ts';
+import { addCombined, addFeatures, addReadout, calibrate, channels, featureModel, gridOf, inputSpec, octavesOf, whitenedRows } from './patch-sample.ts';
 import type { Algorithm } from './types.ts';
 
 /**
@@ -132,23 +131,7 @@ function without(m: CellMemory, heldOut: ReadonlySet<number>): CellMemory {
  */
 async function cellMemory(maps: Float32Array[], d: number, h: number, w: number, k: number, shift: number, report: (f: number) => void, signal: AbortSignal): Promise<CellMemory> {
   const cells = h * w;
-  const n = maps.length * cells;
-  const rows = new Float32Array(n * d);
-  maps.forEach((f, i) => {
-    for (let j = 0; j < d; j++) for (let c = 0; c < cells; c++) rows[(i * cells + c) * d + j] = f[j * cells + c]!;
-  });
-  const { mean, cov } = await meanAndCovariance(rows, n, d);
-  const projection = whitening(cov, d);
-  const tmp = new Float32Array(d);
-  for (let r = 0; r < n; r++) {
-    const o = r * d;
-    for (let a = 0; a < d; a++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += projection[a * d + j]! * (rows[o + j]! - mean[j]!);
-      tmp[a] = s;
-    }
-    rows.set(tmp, o);
-  }
+  const { rows, mean, projection } = await whitenedRows(maps, d, cells);
   checkAborted(signal);
   const bank = new Float32Array(cells * d * k);
   const owner = new Int32Array(cells * k);

@@ -208,8 +208,11 @@ export const patchSample: Algorithm = {
   },
 };
 
-/** One scale's whitening and coreset bank from every picture's descriptors at that scale. */
-async function memory(maps: Float32Array[], d: number, cells: number, want: number, report: (f: number) => void, signal: AbortSignal): Promise<ScaleMemory> {
+/**
+ * Every picture's descriptors at one scale (each D x cells) as whitened rows (cells of all
+ * pictures, row-major n x D), with the whitening (mean, projection) that made them.
+ */
+export async function whitenedRows(maps: Float32Array[], d: number, cells: number): Promise<{ rows: Float32Array; mean: Float32Array; projection: Float32Array }> {
   const n = maps.length * cells;
   const rows = new Float32Array(n * d);
   maps.forEach((f, i) => {
@@ -228,6 +231,13 @@ async function memory(maps: Float32Array[], d: number, cells: number, want: numb
     }
     rows.set(tmp, o);
   }
+  return { rows, mean, projection };
+}
+
+/** One scale's whitening and coreset bank from every picture's descriptors at that scale. */
+async function memory(maps: Float32Array[], d: number, cells: number, want: number, report: (f: number) => void, signal: AbortSignal): Promise<ScaleMemory> {
+  const n = maps.length * cells;
+  const { rows, mean, projection } = await whitenedRows(maps, d, cells);
   checkAborted(signal);
   report(0.1);
   // the coreset picks from a random subset when there are many cells (every picture keeps its share)
