@@ -4,7 +4,7 @@ import type { ModelsTable } from '../db/schema.ts';
 import { exclusive, inList } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toModel } from '../rows.ts';
-import type { ModelPatch, ModelStore } from '../store.ts';
+import type { ModelPatch, ModelStore, NewModel } from '../store.ts';
 import { requireAll } from './checks.ts';
 import type { StoreContext } from './context.ts';
 import { page, pagesBy, type Filter } from './paging.ts';
@@ -34,6 +34,27 @@ function columnsOf(patch: ModelPatch): Updatable {
   set('input_spec', jsonOrNull(patch.inputSpec));
   set('image_blob', patch.imageBlob);
   return out as Updatable;
+}
+
+/** The row of a new model (not active; progress 1 when it arrives READY, as an import does). */
+function newModelRow(m: NewModel, t: string) {
+  return {
+    id: newId(),
+    name: m.name,
+    version: m.version,
+    status: m.status,
+    progress: m.status === 'READY' ? 1 : 0,
+    active: false,
+    algorithm_id: m.algorithmId,
+    target_id: m.targetId,
+    ok_image_count: m.okImageCount,
+    ng_image_count: m.ngImageCount,
+    predict_parameters: JSON.stringify(m.predictParameters),
+    params: JSON.stringify(m.params),
+    train_item_ids: JSON.stringify(m.trainItemIds),
+    created_at: t,
+    updated_at: t,
+  };
 }
 
 export function modelQueries(ctx: StoreContext): ModelStore {
@@ -69,23 +90,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         const t = ctx.iso();
         const r = await trx
           .insertInto('models')
-          .values({
-            id: newId(),
-            name: m.name,
-            version: m.version,
-            status: m.status,
-            progress: m.status === 'READY' ? 1 : 0,
-            active: false,
-            algorithm_id: m.algorithmId,
-            target_id: m.targetId,
-            ok_image_count: m.okImageCount,
-            ng_image_count: m.ngImageCount,
-            predict_parameters: JSON.stringify(m.predictParameters),
-            params: JSON.stringify(m.params),
-            train_item_ids: JSON.stringify(m.trainItemIds),
-            created_at: t,
-            updated_at: t,
-          })
+          .values(newModelRow(m, t))
           .returningAll()
           .executeTakeFirstOrThrow();
         return toModel(r);
@@ -102,21 +107,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
           const r = await trx
             .insertInto('models')
             .values({
-              id: newId(),
-              name: m.name,
-              version: m.version,
-              status: m.status,
-              progress: m.status === 'READY' ? 1 : 0,
-              active: false,
-              algorithm_id: m.algorithmId,
-              target_id: m.targetId,
-              ok_image_count: m.okImageCount,
-              ng_image_count: m.ngImageCount,
-              predict_parameters: JSON.stringify(m.predictParameters),
-              params: JSON.stringify(m.params),
-              train_item_ids: JSON.stringify(m.trainItemIds),
-              created_at: t,
-              updated_at: t,
+              ...newModelRow(m, t),
               ...columnsOf(patch),
             } as never)
             .returningAll()

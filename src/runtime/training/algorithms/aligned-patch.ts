@@ -1,9 +1,8 @@
 import type { InputSpec } from '../../onnx/contract.ts';
 import { GraphBuilder, mapAndScore } from '../../onnx/index.ts';
-import { runPerImage } from '../ort.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
 import { DataType, commonParameters, num, param } from './params.ts';
-import { addCombined, addFeatures, addReadout, calibrate, channels, featureModel, gridOf, inputSpec, octavesOf, whitenedRows } from './patch-sample.ts';
+import { addCombined, addFeatures, addReadout, calibrate, channels, gridOf, inputSpec, octaveDescriptors, octavesOf, whitenedRows } from './patch-sample.ts';
 import type { Algorithm } from './types.ts';
 
 /**
@@ -196,11 +195,10 @@ export const alignedPatch: Algorithm = {
     let dims: number[] = [];
     const learner: Learner<Float32Array[], AlignedModel> = {
       async prepare(tensors, report) {
-        const ex = featureModel(spec, octaves);
+        const ex = await octaveDescriptors(tensors, spec, octaves);
         dims = ex.dims;
-        const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], dims.map((_, o) => `f${o}`));
         report(1);
-        return tensors.map((_, i) => dims.map((_, o) => out[`f${o}`]![i]!));
+        return ex.items;
       },
       async fit(items, report, signal) {
         const scales: CellMemory[] = [];

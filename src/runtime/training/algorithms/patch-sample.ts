@@ -102,6 +102,13 @@ export function featureModel(spec: InputSpec, octaves: number): { bytes: Uint8Ar
   return { bytes: g.toBytes(), dims: feats.map((f) => f.dims) };
 }
 
+/** Every picture's descriptor maps, one per octave (D_o x cells each), and the D_o. */
+export async function octaveDescriptors(tensors: Float32Array[], spec: InputSpec, octaves: number): Promise<{ dims: number[]; items: Float32Array[][] }> {
+  const ex = featureModel(spec, octaves);
+  const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], ex.dims.map((_, o) => `f${o}`));
+  return { dims: ex.dims, items: tensors.map((_, i) => ex.dims.map((_, o) => out[`f${o}`]![i]!)) };
+}
+
 /** Nearest-bank-entry distance of each cell, [N, 1, h, w], as one 1x1 Conv + ReduceMin. */
 function addDistance(g: GraphBuilder, features: string, m: Pick<ScaleMemory, 'dims' | 'mean' | 'projection' | 'bank' | 'entries'>): string {
   const d = m.dims;
@@ -182,11 +189,10 @@ export const patchSample: Algorithm = {
     /** Per picture: one descriptor map (D_o x cells) per octave. */
     const learner: Learner<Float32Array[], PatchModel> = {
       async prepare(tensors, report) {
-        const ex = featureModel(spec, octaves);
+        const ex = await octaveDescriptors(tensors, spec, octaves);
         dims = ex.dims;
-        const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], dims.map((_, o) => `f${o}`));
         report(1);
-        return tensors.map((_, i) => dims.map((_, o) => out[`f${o}`]![i]!));
+        return ex.items;
       },
       async fit(items, report, signal) {
         const scales: ScaleMemory[] = [];
