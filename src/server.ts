@@ -265,7 +265,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
   // anonymous sender would hold the socket for as long as it trickles.
   httpServer.on('request', (req, res) => {
     res.once('finish', () => {
-      if (!req.complete) setImmediate(() => req.socket.destroy());
+      if (!req.complete) setImmediate(() => req.socket?.destroy());
     });
   });
   const ws = attachGraphqlWs({
