@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds dist/dashboard when it is missing or stale (the dashboard tests and trusted documents use it).
+    globalSetup: ['test/global-setup.ts'],
     // Native engines (sharp, onnxruntime, better-sqlite3) and worker threads behave best in forks.
     pool: 'forks',
     testTimeout: 60_000,

@@ -1,53 +1,52 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 
-/** Paths that serve the line dashboard (one static page that talks to /graphql). */
-export const DASHBOARD_PATHS: ReadonlySet<string> = new Set(['/', '/dashboard', '/dashboard/']);
+/**
+ * The line dashboard: a Vite build of dashboard/ (Preact), in dist/dashboard/ (`npm run
+ * build:dashboard`, run by `npm ci` through `prepare`). The page at / and /dashboard, its hashed
+ * files under /dashboard/assets/, its GraphQL operations in trusted-documents.json.
+ */
+export const DASHBOARD_PAGE_PATHS: ReadonlySet<string> = new Set(['/', '/dashboard', '/dashboard/']);
+export const DASHBOARD_ASSETS_PREFIX = '/dashboard/assets/';
+export const isDashboardPath = (pathname: string) => DASHBOARD_PAGE_PATHS.has(pathname) || pathname.startsWith(DASHBOARD_ASSETS_PREFIX);
 
-// Next to this module when run from src/; a build to dist/ does not copy the HTML, so also look in src/.
-const CANDIDATES = ['./dashboard/index.html', '../../src/http/dashboard/index.html'].map((p) => new URL(p, import.meta.url));
+// ../../dist/dashboard both from src/http/ (npm start) and from a tsc build's dist/http/.
+const DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
+
+/** The directory of the built dashboard, or null when it has not been built. */
+export function dashboardDir(): string | null {
+  return fs.existsSync(path.join(DIR, 'index.html')) && fs.existsSync(path.join(DIR, 'assets')) ? DIR : null;
+}
+
+export const NOT_BUILT = 'the dashboard is not built: run npm run build:dashboard';
 
 interface Page {
   html: string;
   etag: string;
-  /** sha256 sources of the inline <script> (JavaScript only) and <style> blocks. */
-  scriptHashes: string[];
-  styleHashes: string[];
 }
+let cached: { dir: string; mtimeMs: number; page: Page } | null = null;
 
-let cached: Page | null = null;
-
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
-/** Hashes of the inline blocks, so the CSP can refuse every other inline script and style. */
-function inlineHashes(html: string) {
-  const scriptHashes: string[] = [];
-  for (const m of html.matchAll(/<script(\s[^>]*)?>([\s\S]*?)<\/script>/gi)) {
-    const type = /\btype\s*=\s*["']?([^"'\s>]+)/i.exec(m[1] ?? '')?.[1]?.toLowerCase();
-    // Data blocks (application/graphql) are never run, so they need no permission.
-    if (!type || type === 'module' || type.includes('javascript')) scriptHashes.push(sha256(m[2]!));
-  }
-  const styleHashes = [...html.matchAll(/<style(?:\s[^>]*)?>([\s\S]*?)<\/style>/gi)].map((m) => sha256(m[1]!));
-  return { scriptHashes, styleHashes };
-}
-
-export function loadDashboardPage(): Page {
-  if (cached) return cached;
-  const file = CANDIDATES.find((u) => fs.existsSync(fileURLToPath(u)));
-  if (!file) throw new Error('dashboard page not found (src/http/dashboard/index.html)');
+/** index.html of the build (read again when a new build replaces it), or null when there is none. */
+export function loadDashboardPage(dir = dashboardDir()): Page | null {
+  if (!dir) return null;
+  const file = path.join(dir, 'index.html');
+  const { mtimeMs } = fs.statSync(file);
+  if (cached && cached.dir === dir && cached.mtimeMs === mtimeMs) return cached.page;
   const html = fs.readFileSync(file, 'utf8');
-  const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"`;
-  cached = { html, etag, ...inlineHashes(html) };
-  return cached;
+  const page = { html, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` };
+  cached = { dir, mtimeMs, page };
+  return page;
 }
 
 /**
- * Only this origin: the page's own inline code (by hash), fetches to /graphql and images from
+ * Only this origin: the page's own script and style files, fetches to /graphql and images from
  * signed /files/ links. PUBLIC_URL, when set, is where those links point, so it counts as self.
+ * No inline script or style: Preact sets element styles through CSSOM, which CSP allows.
  */
-export function dashboardCsp(page: Page, config: Pick<Config, 'publicUrl'>): string {
+export function dashboardCsp(config: Pick<Config, 'publicUrl'>): string {
   const self = ["'self'"];
   if (config.publicUrl) {
     const origin = new URL(config.publicUrl).origin;
@@ -55,8 +54,8 @@ export function dashboardCsp(page: Page, config: Pick<Config, 'publicUrl'>): str
   }
   return [
     "default-src 'none'",
-    `script-src ${page.scriptHashes.join(' ')}`,
-    `style-src ${page.styleHashes.join(' ')}`,
+    "script-src 'self'",
+    "style-src 'self'",
     `img-src ${self.join(' ')}`,
     `connect-src ${self.join(' ')}`,
     "base-uri 'none'",
@@ -65,21 +64,74 @@ export function dashboardCsp(page: Page, config: Pick<Config, 'publicUrl'>): str
   ].join('; ');
 }
 
-/** `GET /` and `/dashboard`: the page itself; everything it shows comes from the GraphQL API. */
-export function serveDashboard(request: Request, config: Pick<Config, 'publicUrl'>): Response {
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+// A file name Vite writes (name-hash.ext): no separators, no dot files, so nothing outside assets/.
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+const text = (status: number, body: string, extra: Record<string, string> = {}) =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra } });
+
+function serveAsset(request: Request, pathname: string, dir: string): Response {
+  let name: string;
+  try {
+    name = decodeURIComponent(pathname.slice(DASHBOARD_ASSETS_PREFIX.length));
+  } catch {
+    return text(404, 'not found');
+  }
+  const type = CONTENT_TYPES[path.extname(name)];
+  if (!ASSET_NAME.test(name) || name.includes('..') || !type) return text(404, 'not found');
+  const file = path.join(dir, 'assets', name);
+  let body: Buffer;
+  try {
+    body = fs.readFileSync(file);
+  } catch {
+    return text(404, 'not found');
+  }
+  const headers = {
+    'content-type': type,
+    // The name changes with the content (Vite's hash): cached for good.
+    'cache-control': 'public, max-age=31536000, immutable',
+    'content-length': String(body.length),
+    ...SECURITY_HEADERS,
+  };
+  return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers });
+}
+
+/** `GET /`, `/dashboard` (the page) and `/dashboard/assets/*` (its files); everything it shows comes from /graphql. */
+export function serveDashboard(request: Request, config: Pick<Config, 'publicUrl'>, pathname = new URL(request.url).pathname, dir = dashboardDir()): Response {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } });
   }
-  const page = loadDashboardPage();
+  // The rest of the gateway works without it; the page says how to get it.
+  if (!dir) return text(503, `${NOT_BUILT}\n`, { 'retry-after': '60' });
+  if (pathname.startsWith(DASHBOARD_ASSETS_PREFIX)) return serveAsset(request, pathname, dir);
+  const page = loadDashboardPage(dir);
+  if (!page) return text(503, `${NOT_BUILT}\n`);
   const headers = {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': dashboardCsp(page, config),
+    'content-security-policy': dashboardCsp(config),
+    // Always asked again (cheap with the etag): a new build's asset names reach the browser at once.
     'cache-control': 'no-cache',
     etag: page.etag,
-    'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    ...SECURITY_HEADERS,
   };
   if (request.headers.get('if-none-match') === page.etag) return new Response(null, { status: 304, headers });
   return new Response(request.method === 'HEAD' ? null : page.html, { status: 200, headers });
+}
+
+/** The page's operations as the build wrote them (`{ hash: document }`), or null when it is not built. */
+export function loadDashboardManifest(dir = dashboardDir()): Record<string, string> | null {
+  if (!dir) return null;
+  const file = path.join(dir, 'trusted-documents.json');
+  if (!fs.existsSync(file)) return null;
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
 }

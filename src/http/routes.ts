@@ -3,7 +3,7 @@ import type { Services } from '../context.ts';
 import { FILES_PREFIX } from '../links.ts';
 import { currentLog } from '../logging.ts';
 import { checkReadiness } from '../observability/readiness.ts';
-import { DASHBOARD_PATHS, serveDashboard } from './dashboard.ts';
+import { isDashboardPath, serveDashboard } from './dashboard.ts';
 import { serveFile } from './files.ts';
 import { clientAddress } from './client-address.ts';
 import { issueTokenRoute, TOKEN_PATH } from './token.ts';
@@ -32,7 +32,7 @@ export function httpRoutes(services: Services): Plugin {
       else if (url.pathname === TOKEN_PATH) route = () => issueTokenRoute(request, services, clientAddress(serverContext));
       else if (url.pathname.startsWith(FILES_PREFIX)) route = () => serveFile(request, url, services);
       else if (oidc && (url.pathname === OIDC_LOGIN_PATH || url.pathname === OIDC_CALLBACK_PATH)) route = () => oidcRoute(request, url, services, oidc);
-      else if (DASHBOARD_PATHS.has(url.pathname)) route = async () => serveDashboard(request, services.config);
+      else if (isDashboardPath(url.pathname)) route = async () => serveDashboard(request, services.config, url.pathname);
       if (!route) return;
       try {
         endResponse(await route());

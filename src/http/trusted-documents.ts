@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { GraphQLError, Kind, parse, print, type DefinitionNode, type DocumentNode } from 'graphql';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config.ts';
 import type { TrustedDocumentsMode } from '../config-security.ts';
-import { loadDashboardPage } from './dashboard.ts';
+import { loadDashboardManifest } from './dashboard.ts';
+import { canonicalDocument, documentHash } from './document-hash.ts';
 
 /**
  * Trusted documents (docs/security.md, TRUSTED_DOCUMENTS): the operations the gateway knows, by
@@ -22,36 +22,14 @@ export interface TrustedDocuments {
   isTrusted(document: DocumentNode): boolean;
 }
 
-/** One spelling per document: definitions printed in a fixed order (operations, then fragments by name). */
-export function canonicalDocument(document: DocumentNode): string {
-  const name = (d: DefinitionNode) => ('name' in d && d.name ? d.name.value : '');
-  const rank = (d: DefinitionNode) => (d.kind === Kind.OPERATION_DEFINITION ? 0 : 1);
-  const definitions = [...document.definitions].sort((a, b) => rank(a) - rank(b) || name(a).localeCompare(name(b)));
-  return print({ kind: Kind.DOCUMENT, definitions });
-}
+export { canonicalDocument, documentHash };
 
-/** The hash a trusted document is known by: sha256 (hex) of its canonical text. */
-export const documentHash = (text: string) => createHash('sha256').update(canonicalDocument(parse(text))).digest('hex');
-
-/** The dashboard's operations, each with the fragments it spreads (what the page sends). */
-export function dashboardDocuments(html = loadDashboardPage().html): string[] {
-  const operations = new Map<string, string>();
-  const fragments = new Map<string, string>();
-  for (const m of html.matchAll(/<script type="application\/graphql" data-(operation|fragment)="(\w+)">([\s\S]*?)<\/script>/g)) {
-    (m[1] === 'operation' ? operations : fragments).set(m[2]!, m[3]!.trim());
-  }
-  return [...operations.values()].map((text) => {
-    const used = new Set<string>();
-    const pending = [text];
-    while (pending.length) {
-      for (const m of pending.pop()!.matchAll(/\.\.\.\s*(?!on\b)([_A-Za-z]\w*)/g)) {
-        if (used.has(m[1]!)) continue;
-        used.add(m[1]!);
-        pending.push(fragments.get(m[1]!) ?? '');
-      }
-    }
-    return [text, ...[...used].map((n) => fragments.get(n)!)].join('\n');
-  });
+/**
+ * The dashboard's operations, each with the fragments it spreads (what the page sends): the
+ * manifest its build writes (dist/dashboard/trusted-documents.json). None when it is not built.
+ */
+export function dashboardDocuments(manifest = loadDashboardManifest()): string[] {
+  return manifest ? Object.values(manifest) : [];
 }
 
 /** TRUSTED_DOCUMENTS_FILE: a JSON object `{ "<hash>": "<document>" }` (the format of persisted-operation manifests). */

@@ -1,0 +1,16 @@
+import { print, type DocumentNode } from 'graphql';
+
+/** The text the page sends for a document: the operation, then the fragments it spreads. */
+const texts = new WeakMap<DocumentNode, string>();
+export function documentText(document: DocumentNode): string {
+  let text = texts.get(document);
+  if (text === undefined) texts.set(document, (text = print(document)));
+  return text;
+}
+
+/** The operation's name (what `operationName` says). */
+export function operationName(document: DocumentNode): string {
+  const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
+  if (!op || op.kind !== 'OperationDefinition' || !op.name) throw new Error('a dashboard document without a named operation');
+  return op.name.value;
+}
