@@ -18,10 +18,27 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
+# `prepare` (scripts/build-dashboard.ts) runs with npm ci: without dev dependencies it has no Vite
+# and leaves the dashboard to the `dashboard` stage.
+COPY scripts/build-dashboard.ts ./scripts/
 # onnxruntime-node's install script would fetch a CUDA provider from outside the npm registry;
 # the cuda stage adds the provider itself.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
+
+# ---- the dashboard (dashboard/ -> dist/dashboard: static files and their trusted documents), built
+# with the dev dependencies (Vite, Preact, gql.tada) that the image itself does without
+FROM ${NODE_IMAGE} AS dashboard
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+# No install scripts: Vite's native parts come as prebuilt platform packages; `prepare` runs below.
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY schema.graphql ./
+COPY scripts/build-dashboard.ts ./scripts/
+COPY src/http/document-hash.ts ./src/http/
+COPY dashboard ./dashboard
+RUN npm run build:dashboard
 
 # ---- the onnxruntime 1.29.0 CUDA 13 provider, from the npm registry (as scripts/gpu/ uses it)
 FROM ${NODE_IMAGE} AS cuda-provider
@@ -40,6 +57,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=cuda-provider /out/ ./node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
 COPY package.json schema.graphql ./
 COPY src ./src
+COPY --from=dashboard /app/dist/dashboard ./dist/dashboard
 RUN useradd --system --uid 1001 --home-dir /app spectro && mkdir -p /data && chown spectro /data
 USER spectro
 VOLUME ["/data"]
@@ -56,6 +74,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json schema.graphql ./
 COPY src ./src
+COPY --from=dashboard /app/dist/dashboard ./dist/dashboard
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

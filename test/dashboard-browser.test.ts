@@ -188,6 +188,46 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.keyboard.press('Escape');
   }, 180_000);
 
+  it("reviews a result with boxes: the model's boxes shown and deletable, a box drawn by dragging, stored as the training picture's annotation", async () => {
+    const card = page.locator('#feed .result', { has: page.locator('.name:text("ng-202.png")') });
+    await card.locator('.review button:text("Boxes…")').click();
+    const canvas = page.locator('#review-canvas');
+    await expect.poll(async () => (await canvas.boundingBox())?.width ?? 0, WAIT).toBeGreaterThan(100);
+    const boxes = page.locator('#review-boxes li');
+    const predicted = await boxes.count();
+    const { data: judged } = await ts.gql('{ items(type: PREDICTION, first: 50) { edges { node { name assessments(modelId: "active") { annotations { xMin } } } } } }');
+    const judgedNode = judged.items.edges.map((e: { node: unknown }) => e.node).find((n: { name: string }) => n.name === 'ng-202.png');
+    expect(predicted).toBe(judgedNode.assessments[0].annotations.filter((a: { xMin: number | null }) => a.xMin != null).length);
+
+    // A drag from (20%, 20%) to (60%, 50%) of the picture: a box in pixels of the 96 px original.
+    const { x, y, width, height } = (await canvas.boundingBox())!;
+    await page.mouse.move(x + 0.2 * width, y + 0.2 * height);
+    await page.mouse.down();
+    await page.mouse.move(x + 0.4 * width, y + 0.35 * height, { steps: 4 });
+    await page.mouse.move(x + 0.6 * width, y + 0.5 * height, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(() => boxes.count(), WAIT).toBe(predicted + 1);
+    // A click is not a box.
+    await canvas.click({ position: { x: 0.8 * width, y: 0.8 * height } });
+    expect(await boxes.count()).toBe(predicted + 1);
+    // The model's boxes go (wrong ones are deleted this way); the drawn one stays.
+    for (let i = 0; i < predicted; i++) await boxes.first().locator('button.delete').click();
+    expect(await boxes.count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'review-boxes.png') });
+
+    await page.click('#review-ng');
+    await expect.poll(() => card.locator('.review').textContent(), WAIT).toBe('Added to training as NG with 1 box');
+    expect(await page.isVisible('#review')).toBe(false);
+    await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 5 NG');
+    const { data } = await ts.gql('{ items(type: TRAINING, first: 100) { edges { node { name good userAssessment { annotations { xMin xMax yMin yMax } } } } } }');
+    const added = data.items.edges.map((e: { node: { name: string } }) => e.node).filter((n: { name: string }) => n.name === 'ng-202.png');
+    expect(added).toHaveLength(1);
+    expect(added[0].good).toBe(false);
+    const [box] = added[0].userAssessment.annotations;
+    expect(added[0].userAssessment.annotations).toHaveLength(1);
+    for (const [got, want] of [[box.xMin, 0.2 * 96], [box.yMin, 0.2 * 96], [box.xMax, 0.6 * 96], [box.yMax, 0.5 * 96]]) expect(Math.abs(got - want)).toBeLessThanOrEqual(2);
+  }, 60_000);
+
   it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
     await page.click('#open-admin');
     await page.fill('#add-user input[name=name]', 'vic');

@@ -38,7 +38,7 @@ describe('the Dockerfile', () => {
   it('builds on Node 24, the CPU image by default (last stage) and the CUDA image as --target cuda', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^ARG CUDA_IMAGE=nvidia\/cuda:13[^\s]*cudnn[^\s]*$/m);
-    expect(all.map((s) => s.name)).toEqual(['deps', 'cuda-provider', 'cuda', 'cpu']);
+    expect(all.map((s) => s.name)).toEqual(['deps', 'dashboard', 'cuda-provider', 'cuda', 'cpu']);
     expect(all.at(-1)!.from).toBe('${NODE_IMAGE}');
     const cuda = all.find((s) => s.name === 'cuda')!;
     expect(cuda.lines.some((l) => /COPY --from=cuda-provider .* \.\/node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\//.test(l))).toBe(true);
@@ -55,6 +55,15 @@ describe('the Dockerfile', () => {
     for (const f of ['package.json', 'package-lock.json', '.npmrc', 'schema.graphql', 'src/main.ts']) expect(fs.existsSync(path.join(root, f)), f).toBe(true);
     const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'data', '.git']));
+  });
+
+  it('builds the dashboard in a stage of its own (with the dev dependencies) and ships only its build', () => {
+    const build = all.find((s) => s.name === 'dashboard')!.lines;
+    expect(build).toEqual(expect.arrayContaining(['COPY dashboard ./dashboard', 'RUN npm run build:dashboard']));
+    for (const f of ['dashboard/vite.config.ts', 'scripts/build-dashboard.ts', 'src/http/document-hash.ts']) expect(fs.existsSync(path.join(root, f)), f).toBe(true);
+    for (const name of ['cuda', 'cpu']) {
+      expect(all.find((s) => s.name === name)!.lines, name).toContain('COPY --from=dashboard /app/dist/dashboard ./dist/dashboard');
+    }
   });
 
   for (const name of ['cuda', 'cpu']) {

@@ -80,12 +80,18 @@ describe('pages work without internet', () => {
       page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      const graphql: Promise<{ status: number; body: string }>[] = [];
+      const graphql: Promise<{ status: number; body: string; error?: string }>[] = [];
+      const assets: string[] = [];
       page.on('response', (r) => {
-        if (r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql') graphql.push(r.text().then((body) => ({ status: r.status(), body })));
+        const { pathname } = new URL(r.url());
+        if (r.request().method() === 'POST' && pathname === '/graphql') {
+          // Read at once; a response that arrives as the page closes has no body left to read.
+          graphql.push(r.text().then((body) => ({ status: r.status(), body }), (err: Error) => ({ status: r.status(), body: '', error: err.message })));
+        }
+        if (r.status() === 200 && pathname.startsWith('/dashboard/assets/')) assets.push(pathname);
       });
       await page.goto(`${ts.url}${path}`, { waitUntil: 'load' });
-      return { page, attempted, failed, errors, graphql };
+      return { page, attempted, failed, errors, graphql, assets };
     }
 
     it('GraphiQL renders its editor and loads the schema, asking nothing of any other host', async () => {
@@ -98,6 +104,8 @@ describe('pages work without internet', () => {
       expect(introspection.status).toBe(200);
       expect(JSON.parse(introspection.body).data.__schema.queryType.name).toBe('Query');
       expect(await page.title()).toBe('Spectro GraphQL');
+      // Every body read before the page closes (a read after it closed rejects, unhandled).
+      expect((await Promise.all(graphql)).filter((a) => a.error)).toEqual([]);
       // Still "Loading…" would mean a script never arrived.
       expect(await page.locator('body').innerText()).not.toMatch(/^Loading/);
       expect(attempted).toEqual([]);
@@ -106,9 +114,17 @@ describe('pages work without internet', () => {
       await page.close();
     });
 
-    it('the dashboard renders its sign-in form, asking nothing of any other host', async () => {
-      const { page, attempted, failed, errors } = await openOffline('/');
-      await page.locator('form').first().waitFor({ timeout: 10_000 });
+    it('the dashboard renders its sign-in form from its own files, asking nothing of any other host', async () => {
+      const { page, attempted, failed, errors, graphql, assets } = await openOffline('/');
+      await page.locator('#signin-form').waitFor({ timeout: 10_000 });
+      // Signed out: the session refresh is refused, then the page asks which sign-ins are offered.
+      await expect.poll(() => graphql.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      // Every body read before the page closes (a read after it closed rejects, unhandled).
+      const answers = await Promise.all(graphql);
+      expect(answers.map((a) => JSON.parse(a.body).errors?.[0]?.extensions?.code ?? 'ok')).toEqual(['UNAUTHENTICATED', 'ok']);
+      // Its script and styles came from the gateway's hashed files.
+      expect(assets.filter((a) => a.endsWith('.js')).length).toBeGreaterThan(0);
+      expect(assets.filter((a) => a.endsWith('.css')).length).toBeGreaterThan(0);
       expect(attempted).toEqual([]);
       expect(failed).toEqual([]);
       expect(errors).toEqual([]);
