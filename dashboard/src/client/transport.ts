@@ -6,8 +6,8 @@ import { session } from './session.ts';
 export const ENDPOINT = '/graphql';
 const ACCEPT = 'application/graphql-response+json, application/json';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Doc<R, V> = TadaDocumentNode<R, V, any>;
+/** A typed operation (gql.tada): what it answers (R) and what it takes (V). */
+export type Doc<R, V> = TadaDocumentNode<R, V>;
 /** Variables that are files: a list of them or one (GraphQL multipart request). */
 export type Files = Record<string, File[] | File>;
 
