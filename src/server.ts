@@ -14,6 +14,7 @@ import { errorCodes, maskedErrors } from './http/errors.ts';
 import { requestLogging } from './http/request-log.ts';
 import { loadTrustedDocuments, trustedDocumentsPlugins } from './http/trusted-documents.ts';
 import { httpRoutes } from './http/routes.ts';
+import { dashboardDir, NOT_BUILT } from './http/dashboard.ts';
 import { sessionCookies } from './http/session-cookie.ts';
 import { createLogger, currentLog, type Logger } from './logging.ts';
 import { createObservability, type Observability } from './observability/index.ts';
@@ -342,6 +343,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
         const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
         const url = `http://${host}:${port}`;
         log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
+        // Everything else works without it; GET / says the same to whoever opens the page.
+        if (!dashboardDir()) log.warn(NOT_BUILT);
         resolve({ url, port });
       });
     });
