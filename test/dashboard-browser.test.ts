@@ -8,8 +8,9 @@ import { startServer, type TestServer } from './predict-server.ts';
 /**
  * The operator flows of the dashboard in a real browser (Debian's chromium), through the
  * gateway's real port: sign in, stay signed in across token expiry, upload, train with
- * progress, activate, live results, threshold preview, review into training pictures and
- * retrain, role limits, sign-out, a phone-width layout.
+ * progress, activate, live results, threshold preview, review into training pictures (with
+ * boxes drawn on the picture) and retrain, role limits, sign-out, a phone-width layout, all under
+ * the page's CSP (scripts and styles from the gateway only, no inline code).
  * Screenshots go to test-results/dashboard/ (CI keeps them as artifacts).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,6 +34,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
   let context: BrowserContext;
   let page: Page;
   const errors: string[] = [];
+  const cspViolations: string[] = [];
   const dialogs: string[] = [];
 
   beforeAll(async () => {
@@ -42,6 +44,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
+    // Chromium reports what the CSP blocked (an inline style or script) on the console.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
     // Confirmations (activate, delete) are accepted, as an operator would.
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -387,5 +393,6 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await p.screenshot({ path: path.join(SHOTS, 'phone.png') });
     await phone.close();
     expect(errors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   }, 30_000);
 });
