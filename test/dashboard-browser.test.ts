@@ -194,7 +194,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.keyboard.press('Escape');
   }, 180_000);
 
-  it("reviews a result with boxes: the model's boxes shown and deletable, a box drawn by dragging, stored as the training picture's annotation", async () => {
+  it("reviews a result with boxes: the model's boxes shown and deletable, a box drawn by dragging and resized by its corner, stored as the training picture's annotation", async () => {
     const card = page.locator('#feed .result', { has: page.locator('.name:text("ng-202.png")') });
     await card.locator('.review button:text("Boxes…")').click();
     const canvas = page.locator('#review-canvas');
@@ -219,6 +219,12 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     // The model's boxes go (wrong ones are deleted this way); the drawn one stays.
     for (let i = 0; i < predicted; i++) await boxes.first().locator('button.delete').click();
     expect(await boxes.count()).toBe(1);
+    // Its bottom-right corner dragged from (60%, 50%) to (70%, 60%): the same box, larger.
+    await page.mouse.move(x + 0.6 * width, y + 0.5 * height);
+    await page.mouse.down();
+    await page.mouse.move(x + 0.7 * width, y + 0.6 * height, { steps: 4 });
+    await page.mouse.up();
+    expect(await boxes.count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'review-boxes.png') });
 
     await page.click('#review-ng');
@@ -231,7 +237,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     expect(added[0].good).toBe(false);
     const [box] = added[0].userAssessment.annotations;
     expect(added[0].userAssessment.annotations).toHaveLength(1);
-    for (const [got, want] of [[box.xMin, 0.2 * 96], [box.yMin, 0.2 * 96], [box.xMax, 0.6 * 96], [box.yMax, 0.5 * 96]]) expect(Math.abs(got - want)).toBeLessThanOrEqual(2);
+    for (const [got, want] of [[box.xMin, 0.2 * 96], [box.yMin, 0.2 * 96], [box.xMax, 0.7 * 96], [box.yMax, 0.6 * 96]]) expect(Math.abs(got - want)).toBeLessThanOrEqual(2);
   }, 60_000);
 
   it('an admin adds a viewer, who reads but is offered no training or judging', async () => {

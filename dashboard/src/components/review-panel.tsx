@@ -9,6 +9,18 @@ import { Dialog } from './dialog.tsx';
 
 /** Boxes smaller than this (pixels of the original) are a click, not a box. */
 const MIN_BOX_PX = 3;
+/** How near a corner (CSS pixels) a drag takes hold of it, to resize its box. */
+const HANDLE_CSS_PX = 8;
+
+/** A drag: from the fixed corner (x0, y0) to the pointer; `replaces` a box being resized. */
+interface Drag {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  replaces: number | null;
+}
+const rectOf = (d: Drag): DrawnBox => ({ xMin: Math.min(d.x0, d.x1), xMax: Math.max(d.x0, d.x1), yMin: Math.min(d.y0, d.y1), yMax: Math.max(d.y0, d.y1) });
 
 const fromPrediction = (a: Result): DrawnBox[] =>
   a.annotations.flatMap((b) => (b.xMin == null || b.xMax == null || b.yMin == null || b.yMax == null ? [] : [{ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax }]));
@@ -22,7 +34,7 @@ export function ReviewPanel({ result: a }: { result: Result }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [image, setImage] = useState<HTMLImageElement | null>(null);
   const [boxes, setBoxes] = useState<DrawnBox[]>(() => fromPrediction(a));
-  const [dragging, setDragging] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
+  const [dragging, setDragging] = useState<Drag | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const scale = useRef(1);
@@ -37,16 +49,19 @@ export function ReviewPanel({ result: a }: { result: Result }) {
   useEffect(() => {
     const c = canvas.current;
     if (!c || !image) return;
-    const shown = dragging
-      ? [...boxes, { xMin: Math.min(dragging.x0, dragging.x1), xMax: Math.max(dragging.x0, dragging.x1), yMin: Math.min(dragging.y0, dragging.y1), yMax: Math.max(dragging.y0, dragging.y1) }]
-      : boxes;
+    const shown = dragging ? [...boxes.filter((_, i) => i !== dragging.replaces), rectOf(dragging)] : boxes;
     const maxW = Math.max(200, Math.min(640, c.parentElement?.clientWidth || 640));
     scale.current = draw(c, image, { width, height }, shown, maxW, 460);
     const ctx = c.getContext('2d');
     if (!ctx) return;
     ctx.fillStyle = '#fff';
     ctx.font = '12px system-ui';
-    boxes.forEach((b, i) => ctx.fillText(String(i + 1), b.xMin * scale.current + 4, b.yMin * scale.current + 14));
+    const k = scale.current;
+    boxes.forEach((b, i) => {
+      ctx.fillText(String(i + 1), b.xMin * k + 4, b.yMin * k + 14);
+      // Corner handles: drag one to resize the box.
+      for (const [x, y] of [[b.xMin, b.yMin], [b.xMax, b.yMin], [b.xMin, b.yMax], [b.xMax, b.yMax]] as const) ctx.fillRect(x * k - 3, y * k - 3, 6, 6);
+    });
   }, [image, boxes, dragging]);
 
   /** Where the pointer is, in pixels of the original picture (inside it). */
@@ -72,7 +87,9 @@ export function ReviewPanel({ result: a }: { result: Result }) {
 
   return (
     <Dialog id="review" title={`Review ${a.item.name} (judged ${a.result})`}>
-      <p class="muted small">Drag on the picture to draw a box around each defect; delete the model's boxes that are wrong. Then add the picture to training.</p>
+      <p class="muted small">
+        Drag on the picture to draw a box around each defect; drag a corner of a box to resize it; delete the boxes that are wrong. Then add the picture to training.
+      </p>
       <div class="regions-body">
         <div class="regions-pic">
           <canvas
@@ -82,7 +99,14 @@ export function ReviewPanel({ result: a }: { result: Result }) {
             onPointerDown={(e) => {
               e.currentTarget.setPointerCapture(e.pointerId);
               const p = at(e);
-              setDragging({ x0: p.x, y0: p.y, x1: p.x, y1: p.y });
+              // Near a corner of a box: resize it from the opposite corner; elsewhere a new box.
+              const reach = HANDLE_CSS_PX / scale.current;
+              for (const [i, b] of boxes.entries()) {
+                const x = Math.abs(p.x - b.xMin) <= reach ? b.xMax : Math.abs(p.x - b.xMax) <= reach ? b.xMin : null;
+                const y = Math.abs(p.y - b.yMin) <= reach ? b.yMax : Math.abs(p.y - b.yMax) <= reach ? b.yMin : null;
+                if (x !== null && y !== null) return setDragging({ x0: x, y0: y, x1: p.x, y1: p.y, replaces: i });
+              }
+              setDragging({ x0: p.x, y0: p.y, x1: p.x, y1: p.y, replaces: null });
             }}
             onPointerMove={(e) => {
               if (!dragging) return;
@@ -92,9 +116,11 @@ export function ReviewPanel({ result: a }: { result: Result }) {
             onPointerUp={(e) => {
               if (!dragging) return;
               const p = at(e);
-              const box = { xMin: Math.min(dragging.x0, p.x), xMax: Math.max(dragging.x0, p.x), yMin: Math.min(dragging.y0, p.y), yMax: Math.max(dragging.y0, p.y) };
+              const box = rectOf({ ...dragging, x1: p.x, y1: p.y });
+              const { replaces } = dragging;
               setDragging(null);
-              if (box.xMax - box.xMin >= MIN_BOX_PX && box.yMax - box.yMin >= MIN_BOX_PX) setBoxes((list) => [...list, box]);
+              if (box.xMax - box.xMin < MIN_BOX_PX || box.yMax - box.yMin < MIN_BOX_PX) return;
+              setBoxes((list) => (replaces === null ? [...list, box] : list.map((b, i) => (i === replaces ? box : b))));
             }}
             onPointerCancel={() => setDragging(null)}
           ></canvas>
