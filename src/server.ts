@@ -132,7 +132,10 @@ const importBounds = ({ security: s }: Config) => ({
 /** Builds every engine (closing the ones already built when a later one fails). */
 async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
-  const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
+  const keep = <T extends { close(): Promise<void> }>(s: T) => {
+    built.unshift(s);
+    return s;
+  };
   const { metrics } = obs;
   try {
     const opened = await createStore({

@@ -13,9 +13,9 @@ const UNION_TERMS = 100;
 /** The paged tables: newest first by id (UUIDv7, so id order is creation order). */
 type Paged = 'items' | 'models' | 'webhook_deliveries' | 'audit_events';
 // The helpers serve both tables; the callers' mappers give the rows their types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
 export type Filter = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
 type Row = any;
 
 export function pageArgs(args: PageArgs): { limit: number; afterId: string | null } {
@@ -75,7 +75,7 @@ export async function pagesBy<T>(
   const pages = new Map<string, KeysetPage<T>>();
   const distinct = [...new Set(keys)];
   if (distinct.length === 0) return pages;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
   const db = ctx.db as unknown as Kysely<any>;
   const one = (key: string) =>
     db
