@@ -5,7 +5,9 @@
  * machine falls on both alike. Each server is its own process on port 0; the load generator
  * (undici, `--concurrency` requests at a time) runs here. JSON on stdout.
  *
- *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32] [--profile DIR]
+ *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32] [--stored 10] [--profile DIR]
+ *
+ * `--stored N` puts N items in the target (the answer still holds the newest 10).
  *
  * `--profile DIR` writes the gateway process's V8 CPU profile (.cpuprofile) into DIR.
  */
@@ -22,6 +24,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import { percentile, round } from './camera.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
+/** Items in the answer (the query's `first`). */
 const ITEMS = 10;
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -102,15 +105,20 @@ async function main() {
     const target = await store.createTarget('bench', []);
     const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
     const blob = await store.blobs.put(png);
-    await store.addItems(
-      Array.from({ length: ITEMS }, (_, i) => ({
-        name: `p${i}.png`,
-        targetId: target.id,
-        type: 'PREDICTION' as const,
-        good: null,
-        images: [{ name: `p${i}.png`, blob, width: 256, height: 256, fileSize: png.byteLength, contentType: 'image/png' }],
-      })),
-    );
+    // The target's whole history (`--stored`, default 10): a line that has run for a day holds
+    // tens of thousands of pictures, while the dashboard still asks for the newest 10.
+    const stored = Math.max(ITEMS, Number(flag('stored', String(ITEMS))));
+    for (let done = 0; done < stored; done += 1000) {
+      await store.addItems(
+        Array.from({ length: Math.min(1000, stored - done) }, (_, j) => ({
+          name: `p${done + j}.png`,
+          targetId: target.id,
+          type: (j % 5 === 0 ? 'TRAINING' : 'PREDICTION') as 'TRAINING' | 'PREDICTION',
+          good: null,
+          images: [{ name: `p${done + j}.png`, blob, width: 256, height: 256, fileSize: png.byteLength, contentType: 'image/png' }],
+        })),
+      );
+    }
     await store.close();
 
     const start = async (mode: '--serve' | '--serve-minimal') => {
@@ -206,6 +214,7 @@ async function main() {
     console.log(
       JSON.stringify({
         query: 'targets { items(first: 10) { edges { node { id name images { url width height } } } } }',
+        storedItems: stored,
         concurrency,
         seconds,
         rounds: runs,
