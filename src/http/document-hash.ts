@@ -16,4 +16,7 @@ export function canonicalDocument(document: DocumentNode): string {
 }
 
 /** The hash a trusted document is known by: sha256 (hex) of its canonical text. */
-export const documentHash = (text: string) => createHash('sha256').update(canonicalDocument(parse(text))).digest('hex');
+export const documentHash = (text: string) =>
+  createHash('sha256')
+    .update(canonicalDocument(parse(text)))
+    .digest('hex');

@@ -1,5 +1,5 @@
 import type { ResultOf } from '../graphql/graphql.ts';
-import { SessionFields } from '../graphql/fragments.ts';
+import type { SessionFields } from '../graphql/fragments.ts';
 import { RefreshSession } from '../graphql/operations.ts';
 import { operationName } from '../graphql/document.ts';
 import { codeOf } from './failure.ts';

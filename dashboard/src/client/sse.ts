@@ -11,7 +11,7 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
       // A CR at the end of a chunk may be half of a CRLF: keep it for the next chunk.
       const held = buf.endsWith('\r') ? '\r' : '';
       buf = buf.slice(0, buf.length - held.length).replace(/\r\n?/g, '\n');
-      let end;
+      let end: number;
       while ((end = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, end);
         buf = buf.slice(end + 2);

@@ -40,7 +40,10 @@ export function subscribe<R, V>(doc: Doc<R, V>, variables: V, h: Handlers<R>): (
         });
         if (!(res.headers.get('content-type') ?? '').includes('text/event-stream') || !res.body) {
           await readResult(res);
-          throw new GraphQLFailure([{ message: `the gateway answered HTTP ${res.status} without an event stream`, extensions: { code: `HTTP_${res.status}` } }], res.status);
+          throw new GraphQLFailure(
+            [{ message: `the gateway answered HTTP ${res.status} without an event stream`, extensions: { code: `HTTP_${res.status}` } }],
+            res.status,
+          );
         }
         onState('live');
         if (connectedBefore) h.onReconnect?.();

@@ -23,7 +23,10 @@ export async function readResult<R>(res: Response): Promise<R> {
   const body = (type.includes('json') ? await res.json().catch(() => null) : null) as { data?: R; errors?: GraphQLErrorShape[] } | null;
   if (body && Array.isArray(body.errors) && body.errors.length) throw new GraphQLFailure(body.errors, res.status);
   if (!res.ok || !body) {
-    throw new GraphQLFailure([{ message: `the gateway answered HTTP ${res.status} ${res.statusText}`.trim(), extensions: { code: `HTTP_${res.status}` } }], res.status);
+    throw new GraphQLFailure(
+      [{ message: `the gateway answered HTTP ${res.status} ${res.statusText}`.trim(), extensions: { code: `HTTP_${res.status}` } }],
+      res.status,
+    );
   }
   return body.data as R;
 }

@@ -1,7 +1,16 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { ResultOf } from '../graphql/graphql.ts';
-import { CreateApiClient, CreateUser, DeleteUser, People, RevokeApiClient, RevokeUserSessions, RotateApiClientSecret, UpdateUser } from '../graphql/operations.ts';
+import {
+  CreateApiClient,
+  CreateUser,
+  DeleteUser,
+  People,
+  RevokeApiClient,
+  RevokeUserSessions,
+  RotateApiClientSecret,
+  UpdateUser,
+} from '../graphql/operations.ts';
 import { gql } from '../client/api.ts';
 import { session } from '../client/session.ts';
 import type { Doc } from '../client/transport.ts';
@@ -95,7 +104,9 @@ export function AdminPanel() {
                   label={u.disabled ? 'Enable' : 'Disable'}
                   onClick={() => act(`${u.name} ${u.disabled ? 'enabled' : 'disabled'}`, UpdateUser, { id: u.id, disabled: !u.disabled })}
                 />
-                {me === u.id ? null : <ActionButton label="Remove" onClick={() => confirm(`Remove ${u.name}?`) && act(`${u.name} removed`, DeleteUser, { id: u.id })} />}
+                {me === u.id ? null : (
+                  <ActionButton label="Remove" onClick={() => confirm(`Remove ${u.name}?`) && act(`${u.name} removed`, DeleteUser, { id: u.id })} />
+                )}
               </>,
             ),
           )}
@@ -128,7 +139,15 @@ export function AdminPanel() {
             </option>
           ))}
         </select>
-        <input name="password" type="password" placeholder="First password (8+)" aria-label="First password" autocomplete="new-password" required minLength={8} />
+        <input
+          name="password"
+          type="password"
+          placeholder="First password (8+)"
+          aria-label="First password"
+          autocomplete="new-password"
+          required
+          minLength={8}
+        />
         <button type="submit" class="primary">
           Add person
         </button>
@@ -160,7 +179,10 @@ export function AdminPanel() {
                   />
                   <ActionButton
                     label="Revoke"
-                    onClick={() => confirm(`Revoke ${c.name || c.clientId}? It can get no more tokens.`) && act(`${c.name || c.clientId} revoked`, RevokeApiClient, { clientId: c.clientId })}
+                    onClick={() =>
+                      confirm(`Revoke ${c.name || c.clientId}? It can get no more tokens.`) &&
+                      act(`${c.name || c.clientId} revoked`, RevokeApiClient, { clientId: c.clientId })
+                    }
                   />
                 </>,
               ),

@@ -4,7 +4,10 @@ export function AlgorithmsCard() {
   return (
     <section class="card">
       <h2>
-        Algorithms <span id="algorithm-count" class="count">{String(algorithms.value.length)}</span>
+        Algorithms{' '}
+        <span id="algorithm-count" class="count">
+          {String(algorithms.value.length)}
+        </span>
       </h2>
       <ul id="algorithms" class="algorithms">
         {algorithms.value.map((a) => (

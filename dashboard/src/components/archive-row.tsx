@@ -50,7 +50,14 @@ export function ArchiveRow() {
   return (
     <>
       <div class="row" id="archive-row" hidden={!can('TRAIN')}>
-        <button id="export-models" type="button" class="small" disabled={n === 0} title="Tick models above, then export them as one zip" onClick={exportSelected}>
+        <button
+          id="export-models"
+          type="button"
+          class="small"
+          disabled={n === 0}
+          title="Tick models above, then export them as one zip"
+          onClick={exportSelected}
+        >
           {n ? `Export ${count(n, 'model')}` : 'Export selected'}
         </button>
         <a id="export-link" hidden={!link} download="models.zip" href={link?.href}>

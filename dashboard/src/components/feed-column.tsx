@@ -54,7 +54,11 @@ function Summary() {
     const ready = models.value.some((m) => m.status === 'READY');
     return (
       <p id="feed-summary" class="muted small">
-        {ready ? 'Activate a READY model to judge pictures.' : models.value.length ? 'Activate a READY model to judge pictures (wait for training to finish).' : 'Train a model, then activate it to judge pictures.'}
+        {ready
+          ? 'Activate a READY model to judge pictures.'
+          : models.value.length
+            ? 'Activate a READY model to judge pictures (wait for training to finish).'
+            : 'Train a model, then activate it to judge pictures.'}
       </p>
     );
   }
@@ -84,6 +88,7 @@ export function FeedColumn() {
   const active = activeModel.value;
   const noActive = !active || predicting;
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for picture files; "Predict pictures…" is the same from the keyboard
     <section
       id="feed-col"
       class={`feed-col${dragDepth > 0 ? ' dragging' : ''}`}
@@ -140,7 +145,9 @@ export function FeedColumn() {
         ))}
       </ol>
       <p id="feed-empty" class="empty" hidden={results.value.length > 0}>
-        {activeModelId.value ? 'No results yet. Predict pictures here, or send them from the line: results appear as they are judged.' : 'No active model: results appear here once a model is activated.'}
+        {activeModelId.value
+          ? 'No results yet. Predict pictures here, or send them from the line: results appear as they are judged.'
+          : 'No active model: results appear here once a model is activated.'}
       </p>
     </section>
   );

@@ -64,7 +64,14 @@ export function HeaderBar() {
           </>
         ) : null}
       </span>
-      <button id="open-admin" class="ghost" type="button" hidden={!app || !can('ADMIN')} title="People and API clients" onClick={() => (panel.value = { kind: 'admin' })}>
+      <button
+        id="open-admin"
+        class="ghost"
+        type="button"
+        hidden={!app || !can('ADMIN')}
+        title="People and API clients"
+        onClick={() => (panel.value = { kind: 'admin' })}
+      >
         Admin
       </button>
       <button id="sign-out" class="ghost" type="button" hidden={!app} onClick={() => void signOut()}>

@@ -10,7 +10,10 @@ export function ModelsCard() {
   return (
     <section class="card">
       <h2>
-        Models <span id="model-count" class="count">{list.length ? String(list.length) : ''}</span>
+        Models{' '}
+        <span id="model-count" class="count">
+          {list.length ? String(list.length) : ''}
+        </span>
       </h2>
       <ul id="models" class="models">
         {list.map((m) => (

@@ -9,7 +9,13 @@ import { target } from '../state/store.ts';
 import type { Model, Region } from '../state/types.ts';
 import { Dialog } from './dialog.tsx';
 
-const copyRegion = (r: Region): EditRegion => ({ mode: r.mode, sensitivity: r.sensitivity, label: r.label ?? null, points: r.points.map((p) => ({ x: p.x, y: p.y })), error: '' });
+const copyRegion = (r: Region): EditRegion => ({
+  mode: r.mode,
+  sensitivity: r.sensitivity,
+  label: r.label ?? null,
+  points: r.points.map((p) => ({ x: p.x, y: p.y })),
+  error: '',
+});
 const OWN = "This model has its own regions; they override the target's.";
 
 /** Include and exclude polygons on a reference picture, for a model or (model null) its target. */
@@ -170,7 +176,14 @@ export function RegionsPanel({ model }: { model: Model | null }) {
             <button id="regions-add-exclude" type="button" class="small" disabled={!!drawing || !image} onClick={() => startDrawing('EXCLUDE')}>
               + Exclude
             </button>
-            <button id="regions-finish" type="button" class="small primary" hidden={!drawing} disabled={!drawing || drawing.points.length < 3} onClick={finishDrawing}>
+            <button
+              id="regions-finish"
+              type="button"
+              class="small primary"
+              hidden={!drawing}
+              disabled={!drawing || drawing.points.length < 3}
+              onClick={finishDrawing}
+            >
               Finish polygon
             </button>
             <button id="regions-cancel-draw" type="button" class="small" hidden={!drawing} onClick={() => setDrawing(null)}>

@@ -43,6 +43,7 @@ export function ResultCard({ card }: { card: Card }) {
   const top = Math.max(a.threshold, 1e-9) * 2;
   const fill = Math.max(0, Math.min(100, (a.score / top) * 100));
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the large view is a pointer shortcut (as before the port); the card's review buttons are the keyboard's
     <li
       class={`result r-${a.result}${card.fresh ? ' fresh' : ''}`}
       data-id={a.id}

@@ -23,7 +23,9 @@ interface Drag {
 const rectOf = (d: Drag): DrawnBox => ({ xMin: Math.min(d.x0, d.x1), xMax: Math.max(d.x0, d.x1), yMin: Math.min(d.y0, d.y1), yMax: Math.max(d.y0, d.y1) });
 
 const fromPrediction = (a: Result): DrawnBox[] =>
-  a.annotations.flatMap((b) => (b.xMin == null || b.xMax == null || b.yMin == null || b.yMax == null ? [] : [{ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax }]));
+  a.annotations.flatMap((b) =>
+    b.xMin == null || b.xMax == null || b.yMin == null || b.yMax == null ? [] : [{ xMin: b.xMin, xMax: b.xMax, yMin: b.yMin, yMax: b.yMax }],
+  );
 
 /**
  * Review with boxes: the model's boxes on the picture, to keep or delete; a drag on the picture
@@ -60,7 +62,13 @@ export function ReviewPanel({ result: a }: { result: Result }) {
     boxes.forEach((b, i) => {
       ctx.fillText(String(i + 1), b.xMin * k + 4, b.yMin * k + 14);
       // Corner handles: drag one to resize the box.
-      for (const [x, y] of [[b.xMin, b.yMin], [b.xMax, b.yMin], [b.xMin, b.yMax], [b.xMax, b.yMax]] as const) ctx.fillRect(x * k - 3, y * k - 3, 6, 6);
+      for (const [x, y] of [
+        [b.xMin, b.yMin],
+        [b.xMax, b.yMin],
+        [b.xMin, b.yMax],
+        [b.xMax, b.yMax],
+      ] as const)
+        ctx.fillRect(x * k - 3, y * k - 3, 6, 6);
     });
   }, [image, boxes, dragging]);
 
@@ -88,7 +96,8 @@ export function ReviewPanel({ result: a }: { result: Result }) {
   return (
     <Dialog id="review" title={`Review ${a.item.name} (judged ${a.result})`}>
       <p class="muted small">
-        Drag on the picture to draw a box around each defect; drag a corner of a box to resize it; delete the boxes that are wrong. Then add the picture to training.
+        Drag on the picture to draw a box around each defect; drag a corner of a box to resize it; delete the boxes that are wrong. Then add the picture to
+        training.
       </p>
       <div class="regions-body">
         <div class="regions-pic">

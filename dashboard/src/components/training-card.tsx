@@ -47,18 +47,11 @@ export function TrainingCard() {
     }
   }
 
-  const picker = (id: string, good: boolean) => (
-    <input
-      type="file"
-      id={id}
-      multiple
-      onChange={(e) => {
-        const input = e.currentTarget;
-        void addTraining(input.files, good);
-        input.value = '';
-      }}
-    />
-  );
+  const onPick = (good: boolean) => (e: Event) => {
+    const input = e.currentTarget as HTMLInputElement;
+    void addTraining(input.files, good);
+    input.value = '';
+  };
   return (
     <section class="card" id="training-card" hidden={!can('TRAIN')}>
       <h2>
@@ -69,10 +62,12 @@ export function TrainingCard() {
       </h2>
       <div class="row">
         <label class="file-btn ok" title="Add pictures of good parts">
-          + OK pictures{picker('add-ok', true)}
+          + OK pictures
+          <input type="file" id="add-ok" multiple onChange={onPick(true)} />
         </label>
         <label class="file-btn ng" title="Add pictures of defective parts">
-          + NG pictures{picker('add-ng', false)}
+          + NG pictures
+          <input type="file" id="add-ng" multiple onChange={onPick(false)} />
         </label>
       </div>
       <form id="train-form" class="row" onSubmit={train}>
@@ -92,7 +87,13 @@ export function TrainingCard() {
         {reason}
       </p>
       <div class="row">
-        <button id="open-target-regions" type="button" class="small" title="Where to look on every picture of this target" onClick={() => (panel.value = { kind: 'regions', model: null })}>
+        <button
+          id="open-target-regions"
+          type="button"
+          class="small"
+          title="Where to look on every picture of this target"
+          onClick={() => (panel.value = { kind: 'regions', model: null })}
+        >
           Target regions…
         </button>
       </div>

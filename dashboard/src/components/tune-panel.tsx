@@ -41,7 +41,9 @@ export function TunePanel({ model: m }: { model: Model }) {
         setTop(Math.max(m.predictParameters.threshold * 2, ...s.map((x) => x.score)) || 1);
         setValue(m.predictParameters.threshold);
         setScores(s);
-        setNote(`Effect on ${count(s.length, 'labelled training picture')} before saving (a score above the threshold is BAD). Saved now: ${fmt(m.predictParameters.threshold)}.`);
+        setNote(
+          `Effect on ${count(s.length, 'labelled training picture')} before saving (a score above the threshold is BAD). Saved now: ${fmt(m.predictParameters.threshold)}.`,
+        );
       },
       (err) => setNote(`Cannot measure: ${messageOf(err)}`),
     );

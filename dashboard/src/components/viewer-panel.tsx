@@ -19,12 +19,16 @@ export function ViewerPanel() {
     const c = canvas.current;
     if (!original || !c) return;
     c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
-    loadImage(original.url).then((img) => draw(c, img, original, a.annotations, 900, 900, false), () => undefined);
+    loadImage(original.url).then(
+      (img) => draw(c, img, original, a.annotations, 900, 900, false),
+      () => undefined,
+    );
   }, [a]);
   if (!a) return null;
   const heatmap = a.images[0];
   const extra = a.detectionAccuracy != null ? ` · confidence ${a.detectionAccuracy}%` : '';
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useKeyWithClickEvents: a click beside the picture closes it; from the keyboard, Escape or ✕ do
     <div id="viewer" class="viewer" onClick={(e) => e.target === e.currentTarget && close()}>
       <div class="viewer-box" role="dialog" aria-modal="true" aria-labelledby="viewer-title">
         <header>

@@ -11,6 +11,7 @@ export function documentText(document: DocumentNode): string {
 /** The operation's name (what `operationName` says). */
 export function operationName(document: DocumentNode): string {
   const op = document.definitions.find((d) => d.kind === 'OperationDefinition');
-  if (!op || op.kind !== 'OperationDefinition' || !op.name) throw new Error('a dashboard document without a named operation');
-  return op.name.value;
+  const name = op?.kind === 'OperationDefinition' ? op.name?.value : undefined;
+  if (!name) throw new Error('a dashboard document without a named operation');
+  return name;
 }

@@ -8,7 +8,9 @@ import { AssessmentFields, ImageFields, ItemFields, ModelFields, RegionFields, S
  */
 
 // ---- session
-export const SignIn = graphql(`mutation SignIn($name: String!, $password: String!) { signIn(name: $name, password: $password) { ...SessionFields } }`, [SessionFields]);
+export const SignIn = graphql(`mutation SignIn($name: String!, $password: String!) { signIn(name: $name, password: $password) { ...SessionFields } }`, [
+  SessionFields,
+]);
 export const RefreshSession = graphql(`mutation RefreshSession { refreshSession { ...SessionFields } }`, [SessionFields]);
 export const SignInOptions = graphql(`query SignInOptions { signInOptions { singleSignOnUrl singleSignOnLabel } }`);
 export const SignOut = graphql(`mutation SignOut { signOut }`);
@@ -37,7 +39,9 @@ export const SetThreshold = graphql(
   `mutation SetThreshold($modelId: ID!, $threshold: Float!) { updatePredictParameters(modelId: $modelId, threshold: $threshold) { ...ModelFields } }`,
   [ModelFields],
 );
-export const ScoreLabelled = graphql(`query ScoreLabelled($modelId: ID!, $itemIds: [ID!]!) { scoreItems(modelId: $modelId, itemIds: $itemIds) { score item { id good } } }`);
+export const ScoreLabelled = graphql(
+  `query ScoreLabelled($modelId: ID!, $itemIds: [ID!]!) { scoreItems(modelId: $modelId, itemIds: $itemIds) { score item { id good } } }`,
+);
 export const AddToTraining = graphql(`mutation AddToTraining($itemIds: [ID!]!, $good: Boolean!) { addToTraining(itemIds: $itemIds, good: $good) { id good } }`);
 export const AnnotateItem = graphql(`
   mutation AnnotateItem($id: ID!, $annotations: [AnnotationInput!]!, $good: Boolean) {
@@ -65,12 +69,20 @@ export const People = graphql(`
     apiClients { clientId name scopes createdAt revokedAt }
   }
 `);
-export const CreateUser = graphql(`mutation CreateUser($name: String!, $role: Role!, $password: String!) { createUser(name: $name, role: $role, password: $password) { id } }`);
-export const UpdateUser = graphql(`mutation UpdateUser($id: ID!, $role: Role, $disabled: Boolean) { updateUser(id: $id, role: $role, disabled: $disabled) { id } }`);
+export const CreateUser = graphql(
+  `mutation CreateUser($name: String!, $role: Role!, $password: String!) { createUser(name: $name, role: $role, password: $password) { id } }`,
+);
+export const UpdateUser = graphql(
+  `mutation UpdateUser($id: ID!, $role: Role, $disabled: Boolean) { updateUser(id: $id, role: $role, disabled: $disabled) { id } }`,
+);
 export const DeleteUser = graphql(`mutation DeleteUser($id: ID!) { deleteUser(id: $id) }`);
 export const RevokeUserSessions = graphql(`mutation RevokeUserSessions($id: ID!) { revokeUserSessions(id: $id) }`);
-export const CreateApiClient = graphql(`mutation CreateApiClient($name: String, $scopes: [String!]!) { createApiClient(name: $name, scopes: $scopes) { client { clientId } clientSecret } }`);
-export const RotateApiClientSecret = graphql(`mutation RotateApiClientSecret($clientId: String!) { rotateApiClientSecret(clientId: $clientId) { client { clientId } clientSecret } }`);
+export const CreateApiClient = graphql(
+  `mutation CreateApiClient($name: String, $scopes: [String!]!) { createApiClient(name: $name, scopes: $scopes) { client { clientId } clientSecret } }`,
+);
+export const RotateApiClientSecret = graphql(
+  `mutation RotateApiClientSecret($clientId: String!) { rotateApiClientSecret(clientId: $clientId) { client { clientId } clientSecret } }`,
+);
 export const RevokeApiClient = graphql(`mutation RevokeApiClient($clientId: String!) { revokeApiClient(clientId: $clientId) { clientId revokedAt } }`);
 
 // ---- live results and predictions
@@ -106,7 +118,10 @@ export const TargetRegions = graphql(
 `,
   [RegionFields, ImageFields],
 );
-export const ModelRegions = graphql(`query ModelRegions($id: ID!) { model(id: $id) { id name version imageUrl regionsInherited regions { ...RegionFields } } }`, [RegionFields]);
+export const ModelRegions = graphql(
+  `query ModelRegions($id: ID!) { model(id: $id) { id name version imageUrl regionsInherited regions { ...RegionFields } } }`,
+  [RegionFields],
+);
 export const SetRegions = graphql(
   `
   mutation SetRegions($targetId: ID, $modelId: ID, $regions: [RegionInput!]!) {
@@ -115,4 +130,7 @@ export const SetRegions = graphql(
 `,
   [RegionFields],
 );
-export const ResetModelRegions = graphql(`mutation ResetModelRegions($modelId: ID!) { resetModelRegions(modelId: $modelId) { inherited regions { ...RegionFields } } }`, [RegionFields]);
+export const ResetModelRegions = graphql(
+  `mutation ResetModelRegions($modelId: ID!) { resetModelRegions(modelId: $modelId) { inherited regions { ...RegionFields } } }`,
+  [RegionFields],
+);

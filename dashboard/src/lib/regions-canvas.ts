@@ -46,7 +46,7 @@ export function drawRegions(canvas: HTMLCanvasElement, img: HTMLImageElement | n
     ctx.font = '12px system-ui';
     ctx.fillText(`${i + 1}${r.mode === 'INCLUDE' && r.sensitivity !== 1 ? ` ×${r.sensitivity}` : ''}`, c.x * w + 4, c.y * h + 14);
   });
-  if (drawing && drawing.points.length) {
+  if (drawing?.points.length) {
     path(drawing.points);
     ctx.strokeStyle = REGION_COLOURS[drawing.mode][1];
     ctx.setLineDash([5, 4]);

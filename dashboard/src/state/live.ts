@@ -14,13 +14,17 @@ const unknownModels = new Set<string>();
 
 export function startTrainingFeed(scheduleReload: () => void) {
   if (stopTrainingFeed) return;
-  stopTrainingFeed = subscribe(TrainingFeed, {}, {
-    onData: (d) => onTrainingProgress(d, scheduleReload),
-    onState: (s) => setFeed('training', s),
-    onReconnect: scheduleReload,
-    onStop: (err) => notify('Live training stopped', err),
-    onTrouble: (err) => notify('Live updates interrupted; reconnecting…', err),
-  });
+  stopTrainingFeed = subscribe(
+    TrainingFeed,
+    {},
+    {
+      onData: (d) => onTrainingProgress(d, scheduleReload),
+      onState: (s) => setFeed('training', s),
+      onReconnect: scheduleReload,
+      onStop: (err) => notify('Live training stopped', err),
+      onTrouble: (err) => notify('Live updates interrupted; reconnecting…', err),
+    },
+  );
 }
 
 export function stopFeeds() {
@@ -66,14 +70,18 @@ export function followActiveModel() {
     return;
   }
   void loadRecent(id);
-  stopPredictionFeed = subscribe(PredictionFeed, { modelId: id }, {
-    onData: ({ predictionResults: r }) => addResult({ ...r.assessment, item: r.item }, true),
-    onState: (s) => setFeed('results', s),
-    // Results published while disconnected are in the store: fetch them again.
-    onReconnect: () => void loadRecent(id),
-    onStop: (err) => notify('Live results stopped', err),
-    onTrouble: (err) => notify('Live updates interrupted; reconnecting…', err),
-  });
+  stopPredictionFeed = subscribe(
+    PredictionFeed,
+    { modelId: id },
+    {
+      onData: ({ predictionResults: r }) => addResult({ ...r.assessment, item: r.item }, true),
+      onState: (s) => setFeed('results', s),
+      // Results published while disconnected are in the store: fetch them again.
+      onReconnect: () => void loadRecent(id),
+      onStop: (err) => notify('Live results stopped', err),
+      onTrouble: (err) => notify('Live updates interrupted; reconnecting…', err),
+    },
+  );
 }
 
 async function loadRecent(modelId: string) {

@@ -5,13 +5,14 @@ import { session } from '../client/session.ts';
 import { followActiveModel } from './live.ts';
 import { notify } from './notices.ts';
 import { algorithms, models, selected, target, targets, training } from './store.ts';
+import type { TargetData } from './types.ts';
 
 export const TARGET_KEY = 'spectro.dashboard.target';
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Everything of the chosen target, from the gateway: its models, activations and training pictures. */
 export async function reload() {
-  let data;
+  let data: TargetData | null;
   try {
     const t0 = await gql(Targets, {});
     targets.value = t0.targets;
@@ -30,7 +31,7 @@ export async function reload() {
     // and the threshold preview uses every labelled picture.
     let after: string | null = null;
     do {
-      let page;
+      let page: NonNullable<ResultOf<typeof TrainingItems>['target']>['trainingItems'] | undefined;
       try {
         const r: ResultOf<typeof TrainingItems> = await gql(TrainingItems, { id: data.id, after });
         page = r.target?.trainingItems;

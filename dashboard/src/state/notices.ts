@@ -20,7 +20,11 @@ export function notify(text: string, err?: unknown, kind?: Notice['kind']) {
   // The same notice twice (e.g. both live feeds losing the gateway) shows once.
   const key = `${text}\n${error instanceof Error ? error.message : error ? String(error) : ''}`;
   if (notices.value.some((n) => n.key === key)) return;
-  const lines = !error ? [] : error instanceof GraphQLFailure ? error.errors.slice(0, 4) : [{ message: error instanceof Error ? error.message : String(error) }];
+  const lines = !error
+    ? []
+    : error instanceof GraphQLFailure
+      ? error.errors.slice(0, 4)
+      : [{ message: error instanceof Error ? error.message : String(error) }];
   notices.value = [{ key, text, kind: kind ?? (error ? 'error' : 'ok'), lines }, ...notices.value];
   setTimeout(() => dismiss(key), error ? 15_000 : 5_000);
 }
