@@ -19,6 +19,12 @@
  *                            [--camera 2448x2048,4096x3000|none] [--multi 4] [--tile-long-side 1224] [--tile-batch 1]
  *                            [--rate 10] (open-loop requests/s on the first camera size: p50/p99)
  *                            [--quick]   (2 s windows, batching on only, 16 pictures: a shared machine)
+ *                            [--only c1,steady] (only these parts: `c1` the concurrency-1 account, `steady` the open loop)
+ *                            [--c1-rounds 3] [--steady-seconds 4]
+ *
+ * The c1 account: (b) and end-to-end c1 take turns (`--c1-rounds` windows each) on the 256 px
+ * pictures and the first camera size; the client's mean latency is split stage by stage with the
+ * server's /metrics (bench/camera.ts c1Account) next to the loop's own read/decode/run times.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,7 +42,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
-import { cameraJpeg, parseMetrics, parseSize, percentile, round, stages, type Series } from './camera.ts';
+import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, type LoopStages, type Series } from './camera.ts';
 import { decodeTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
 
@@ -46,6 +52,10 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
+
+/** The model and run of the minimal loop (set in main, used by loopStaged). */
+let loopSpec: InputSpec | null = null;
+let loopRun: ((data: Float32Array, n: number) => Promise<unknown>) | null = null;
 
 if (args.includes('--serve')) await serve();
 else await main();
@@ -77,6 +87,8 @@ async function main() {
   const maxBatch = Number(flag('max-batch', String(loadConfig({}).maxBatchSize)));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-bench-predict-'));
   const log = { info() {}, warn() {}, error() {}, debug() {} };
+  const only = flag('only', 'all').split(',');
+  const part = (name: string) => only.includes('all') || only.includes(name);
   const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, loadAverage1mAtStart: round(os.loadavg()[0]!) };
 
   try {
@@ -168,18 +180,21 @@ async function main() {
     const c = spec.color === 'rgb' ? 3 : 1;
     const tensors = await Promise.all(pics.map((p) => toTensor(p, spec)));
     const run = (data: Float32Array, n: number) => session.run({ images: new ort.Tensor('float32', data, [n, c, spec.height, spec.width]) });
+    loopSpec = spec;
+    loopRun = run;
     await run(tensors[0]!, 1);
-    out.a_rawRun = await timed(seconds, async (i) => {
+    const all = part('throughput');
+    out.a_rawRun = await timed(all ? seconds : 0.2, async (i) => {
       await run(tensors[i % count]!, 1);
       return 1;
     });
     const batch = new Float32Array(maxBatch * tensorSize(spec));
     for (let k = 0; k < maxBatch; k++) batch.set(tensors[k % count]!, k * tensorSize(spec));
-    out[`a_rawRunBatch${maxBatch}`] = await timed(seconds, async () => {
+    out[`a_rawRunBatch${maxBatch}`] = await timed(all ? seconds : 0.2, async () => {
       await run(batch, maxBatch);
       return maxBatch;
     });
-    out.b_minimalPipeline = await timed(seconds, async (i) => {
+    out.b_minimalPipeline = await timed(all ? seconds : 0.2, async (i) => {
       const bytes = await fs.promises.readFile(files[i % count]!);
       await run(await toTensor(bytes, spec), 1);
       return 1;
@@ -188,7 +203,7 @@ async function main() {
     // (b) on camera-size JPEGs, whole-picture resize and tiled: the hand-written loop.
     const bCamera: Record<string, number> = {};
     for (const w of camera) {
-      bCamera[w.label] = await timed(seconds, async (i) => {
+      bCamera[w.label] = await timed(all ? seconds : 0.2, async (i) => {
         const bytes = await fs.promises.readFile(w.files[i % w.files.length]!);
         await run(await toTensor(bytes, spec), 1);
         return 1;
@@ -199,7 +214,7 @@ async function main() {
     // The tiles' batch size: what calibration keeps on this provider (on a 2-core CPU batch 1 runs
     // fastest per picture; on a GPU the largest batch).
     const tileBatch = Number(flag('tile-batch', provider === 'cuda' ? String(maxBatch) : '1'));
-    for (const w of camera.slice(0, 1)) {
+    for (const w of all ? camera.slice(0, 1) : []) {
       const per = tensorSize(spec);
       bCamera[`${w.label}_tiled`] = await timed(seconds, async (i) => {
         const pic = await decodeTiles(await fs.promises.readFile(w.files[i % w.files.length]!), tiledSpec);
@@ -258,7 +273,7 @@ async function main() {
       const query = 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }';
       const predictOne = (i: number) => post({ query, variables: { ids: [items[i % count]!.id] } }, token);
       for (let i = 0; i < 8; i++) await predictOne(i); // warm-up
-      for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) {
+      for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) {
         c_[`c${concurrency}_batching_${batching}`] = await timed(seconds, async (i) => {
           await predictOne(i);
           return 1;
@@ -274,16 +289,48 @@ async function main() {
           const pictures = r.requests * picturesPer;
           return { picturesPerSecond: round(r.perSecond * picturesPer), p50Ms: r.p50Ms, p99Ms: r.p99Ms, stages: stages(before, await metrics(), pictures, modelId) };
         };
-        for (const w of camera) {
+        if (part('c1')) {
+          // The c1 account: (b) and c1 take turns, so drift on the machine hits both alike.
+          const rounds = Number(flag('c1-rounds', '3'));
+          const workloads = [{ label: `${size}px PNG`, ids: items.map((i) => i.id), files }, ...camera.slice(0, 1).map((w) => ({ label: `${w.label} JPEG`, ids: w.items, files: w.files }))];
+          const account: Record<string, unknown> = {};
+          for (const wl of workloads) {
+            for (let i = 0; i < 4; i++) await predictIds([wl.ids[i % wl.ids.length]!]); // warm-up
+            const perRound: { b: number; c1: number; ratio: number }[] = [];
+            let bSum: LoopStages = { readMs: 0, decodeMs: 0, runMs: 0 };
+            let bPictures = 0;
+            let c1Latency = 0;
+            let c1Requests = 0;
+            const before = await metrics();
+            for (let r = 0; r < rounds; r++) {
+              const b = await loopStaged(seconds, wl.files);
+              bSum = { readMs: bSum.readMs + b.sum.readMs, decodeMs: bSum.decodeMs + b.sum.decodeMs, runMs: bSum.runMs + b.sum.runMs };
+              bPictures += b.pictures;
+              const c = await loadTest(seconds, (i) => predictIds([wl.ids[i % wl.ids.length]!]), 1);
+              c1Latency += c.meanMs * c.requests;
+              c1Requests += c.requests;
+              perRound.push({ b: b.perSecond, c1: c.perSecond, ratio: round(c.perSecond / b.perSecond) });
+            }
+            const st = stages(before, await metrics(), c1Requests, model.id);
+            const bMean: LoopStages = { readMs: bSum.readMs / bPictures, decodeMs: bSum.decodeMs / bPictures, runMs: bSum.runMs / bPictures };
+            const acc = c1Account(bMean, c1Latency / c1Requests, st);
+            const bRate = round(perRound.reduce((n, x) => n + x.b, 0) / rounds);
+            const cRate = round(perRound.reduce((n, x) => n + x.c1, 0) / rounds);
+            account[wl.label] = { rounds: perRound, b_perSecond: bRate, c1_perSecond: cRate, ratio_c1_over_b: round(cRate / bRate), goal_c1_at_least_0_9_of_b: cRate >= 0.9 * bRate, account: acc, serverStages: st };
+            process.stderr.write(`\n${accountTable(wl.label, acc)}\n(b) ${bRate}/s, c1 ${cRate}/s, ratio ${round(cRate / bRate)}\n`);
+          }
+          out.c1_account = account;
+        }
+        for (const w of part('throughput') || part('steady') ? camera : []) {
           for (let i = 0; i < 2; i++) await predictIds([w.items[i]!]); // warm-up
           const row: Record<string, unknown> = { jpegKB: w.jpegKB, b_minimalPipeline: bCamera[w.label] };
-          for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
-          row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
-          if (w === camera[0]) {
+          for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
+          if (all) row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
+          if (w === camera[0] && part('steady')) {
             // Open loop: one request every 1/rate s whatever the answers do (a line's camera),
             // so queueing shows in the tail; the goal is p99 <= 2 x p50.
             const rate = Number(flag('rate', '10'));
-            const n = Math.max(20, Math.round(rate * seconds * 2));
+            const n = Math.max(20, Math.round(rate * Number(flag('steady-seconds', String(seconds * 2)))));
             const lat: number[] = [];
             const t0 = performance.now();
             await Promise.all(
@@ -299,7 +346,7 @@ async function main() {
             const p99 = percentile(lat, 99);
             row[`steady_${rate}_per_s`] = { requests: n, p50Ms: round(p50), p99Ms: round(p99), ratio_p99_over_p50: round(p99 / p50), goal_p99_at_most_2x_p50: p99 <= 2 * p50 };
           }
-          if (w === camera[0] && tiledModel) {
+          if (w === camera[0] && tiledModel && all) {
             await predictIds([w.items[0]!], tiledModel.id);
             row.tiled = { tiling, tilesPerPicture: tilesPer[w.label], b_minimalPipeline: bCamera[`${w.label}_tiled`], c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id) };
           }
@@ -314,13 +361,13 @@ async function main() {
     }
     Object.assign(out, c_);
     // (b) again: other work on the machine drifts; the ratio uses the mean of both runs.
-    const bAfter = await timed(seconds, async (i) => {
+    const bAfter = await timed(all ? seconds : 0.2, async (i) => {
       const bytes = await fs.promises.readFile(files[i % count]!);
       await run(await toTensor(bytes, spec), 1);
       return 1;
     });
     // (a) at the batch size the server ran at concurrency 32 on camera pictures.
-    for (const [label, row] of Object.entries(cCamera) as [string, any][]) {
+    for (const [label, row] of all ? (Object.entries(cCamera) as [string, any][]) : []) {
       const used = Math.max(1, Math.round(row.c32?.stages?.meanBatchSize ?? 1));
       const data = new Float32Array(used * tensorSize(spec));
       for (let k = 0; k < used; k++) data.set(tensors[k % count]!, k * tensorSize(spec));
@@ -366,6 +413,27 @@ async function timed(seconds: number, step: (i: number) => Promise<number>, conc
   return round(images / ((performance.now() - t0) / 1000));
 }
 
+/** The minimal loop (read, decode + resize, run) for `seconds`, each stage timed. */
+async function loopStaged(seconds: number, files: readonly string[]) {
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const sum: LoopStages = { readMs: 0, decodeMs: 0, runMs: 0 };
+  let pictures = 0;
+  while (performance.now() < end) {
+    const s0 = performance.now();
+    const bytes = await fs.promises.readFile(files[pictures % files.length]!);
+    const s1 = performance.now();
+    const tensor = await toTensor(bytes, loopSpec!);
+    const s2 = performance.now();
+    await loopRun!(tensor, 1);
+    const s3 = performance.now();
+    sum.readMs += s1 - s0;
+    sum.decodeMs += s2 - s1;
+    sum.runMs += s3 - s2;
+    pictures++;
+  }
+  return { sum, pictures, perSecond: round(pictures / ((performance.now() - t0) / 1000)) };
+}
 /** `step` back to back from `concurrency` loops for `seconds`: requests/s and latency percentiles. */
 async function loadTest(seconds: number, step: (i: number) => Promise<unknown>, concurrency: number) {
   const end = performance.now() + seconds * 1000;
@@ -381,9 +449,11 @@ async function loadTest(seconds: number, step: (i: number) => Promise<unknown>, 
       }
     }),
   );
+  const meanMs = latencies.reduce((n, x) => n + x, 0) / latencies.length;
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
+    meanMs,
     perSecond: round(latencies.length / ((performance.now() - t0) / 1000)),
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),

@@ -277,11 +277,16 @@ export class OnnxInferenceService implements InferenceService {
   }
 
   private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+    const t0 = performance.now();
     const judged = await this.judgeAll(model, itemIds);
     // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
     records.forEach((r, i) => this.keepMaps(r.id, judged[i]!));
+    const t1 = performance.now();
     await Promise.all(records.map((r) => this.publish(model, r)));
+    const t2 = performance.now();
+    this.metrics?.stage.observe({ model: model.id, stage: 'publish' }, (t2 - t1) / 1000);
+    this.metrics?.stage.observe({ model: model.id, stage: 'predict' }, (t2 - t0) / 1000);
     return records;
   }
 
@@ -387,7 +392,9 @@ export class OnnxInferenceService implements InferenceService {
   private async infer(modelId: string, path: string, knownSize: { width: number; height: number }): Promise<WorkerOutput> {
     const span = tracing() ? tracer.startSpan('inference.infer', { attributes: { 'spectro.model.id': modelId } }) : null;
     try {
+      const sent = performance.now();
       const m = await this.worker.call({ type: 'infer', modelId, path, knownSize });
+      this.metrics?.stage.observe({ model: modelId, stage: 'pipeline' }, (performance.now() - sent) / 1000);
       const output = outputOf(m);
       const t = m.type === 'output' ? m.timing : undefined;
       if (t) {
