@@ -121,7 +121,7 @@ export function c1Account(b: LoopStages, clientMeanMs: number, s: ReturnType<typ
   const http = v(s.httpRequestMs);
   const rows: [string, number, number][] = [
     ['client and loopback (request out, response back)', 0, clientMeanMs - http],
-    ['HTTP + GraphQL (server request minus the service predict)', 0, http - predict],
+    ['HTTP + GraphQL + model and item lookups (server request minus the service predict)', 0, http - predict],
     ['image lookup (store)', 0, v(s.imagesLookupMs)],
     ['read + decode + resize (decode pool)', b.readMs + b.decodeMs, decode],
     ['micro-batch wait', 0, wait],

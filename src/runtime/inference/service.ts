@@ -97,7 +97,7 @@ export class OnnxInferenceService implements InferenceService {
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
     this.regions = new RegionMasks(deps.store);
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, decodeInline: deps.config.decodeInline, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type === 'stuck') {
           this.stuckThreads++;
@@ -301,7 +301,6 @@ export class OnnxInferenceService implements InferenceService {
     let judged: JudgedItem[];
     try {
       await this.load(model);
-      const regions = await this.regions.planFor(model);
       const window = Math.max(8, this.config.maxBatchSize * 2);
       // The call fails whole: once one picture fails (or is refused), the rest are not started.
       let failed = false;
@@ -399,6 +398,7 @@ export class OnnxInferenceService implements InferenceService {
       const t = m.type === 'output' ? m.timing : undefined;
       if (t) {
         this.metrics?.decode.observe({ model: modelId }, (t.decodedAt - t.receivedAt) / 1000);
+        if (t.decodedOn) this.metrics?.decodes.inc({ model: modelId, thread: t.decodedOn });
         this.metrics?.queueWait.observe({ model: modelId }, Math.max(0, t.batch.startedAt - t.decodedAt) / 1000);
         if (span) {
           span.setAttribute('spectro.batch.size', t.batch.size);

@@ -87,6 +87,12 @@ export function createMetrics(registry: Registry = new Registry()) {
         buckets: seconds,
         registers,
       }),
+      decodes: new Counter({
+        name: 'spectro_inference_decodes_total',
+        help: 'Pictures decoded, by model and thread: inline (on the pipeline worker, the pool being idle: DECODE_INLINE) or pool',
+        labelNames: ['model', 'thread'] as const,
+        registers,
+      }),
       stage: new Histogram({
         name: 'spectro_inference_stage_seconds',
         help:
