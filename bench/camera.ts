@@ -90,6 +90,39 @@ export function stages(before: Series[], after: Series[], pictures: number, mode
   };
 }
 
+/**
+ * Each stage's p99 between two scrapes, from the histograms' buckets: the upper bound of the
+ * bucket the 99th percentile falls in (ms), so a stage with a tail shows itself.
+ */
+export function stageTails(before: Series[], after: Series[], modelId: string) {
+  const p99 = (name: string, labels: Record<string, string>) => {
+    const buckets = new Map<number, number>();
+    for (const x of after) {
+      if (x.name !== `${name}_bucket` || !Object.entries(labels).every(([k, v]) => x.labels[k] === v)) continue;
+      const le = x.labels.le === '+Inf' ? Infinity : Number(x.labels.le);
+      const was = before.find((b) => b.name === x.name && Object.entries(x.labels).every(([k, v]) => b.labels[k] === v))?.value ?? 0;
+      buckets.set(le, (buckets.get(le) ?? 0) + x.value - was);
+    }
+    const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+    const total = sorted.at(-1)?.[1] ?? 0;
+    if (total === 0) return null;
+    const hit = sorted.find(([, n]) => n >= 0.99 * total)!;
+    return hit[0] === Infinity ? 'over the last bucket' : `<= ${round(hit[0] * 1000)}`;
+  };
+  const m = { model: modelId };
+  return {
+    httpRequest: p99('spectro_http_request_duration_seconds', { method: 'POST', route: '/graphql' }),
+    admissionWait: p99('spectro_inference_admission_wait_seconds', m),
+    decode: p99('spectro_inference_decode_seconds', m),
+    batchWait: p99('spectro_inference_queue_wait_seconds', m),
+    run: p99('spectro_inference_run_seconds', m),
+    pipelineRoundTrip: p99('spectro_inference_stage_seconds', { ...m, stage: 'pipeline' }),
+    postprocess: p99('spectro_inference_postprocess_seconds', m),
+    storeCommit: p99('spectro_store_operation_duration_seconds', { operation: 'addAssessments' }),
+    servicePredict: p99('spectro_inference_stage_seconds', { ...m, stage: 'predict' }),
+  };
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -43,7 +43,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
-import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, type LoopStages, type Series } from './camera.ts';
+import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, stageTails, type LoopStages, type Series } from './camera.ts';
 import { decodeTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
 
@@ -68,7 +68,25 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url, provider: server.services.inference.provider });
-  process.on('message', async () => {
+  // GC pauses and event-loop delay, for the open loop's tail (asked for by the parent).
+  const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
+  const gcs: { at: number; ms: number; kind: number }[] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: (e.detail as { kind?: number } | undefined)?.kind ?? 0 });
+  }).observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  process.on('message', async (m: { type?: string }) => {
+    if (m?.type === 'gc-reset') {
+      gcs.length = 0;
+      loop.reset();
+      return;
+    }
+    if (m?.type === 'gc') {
+      const mem = process.memoryUsage();
+      process.send!({ gcs, loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }, heapMB: { used: Math.round(mem.heapUsed / 2 ** 20), total: Math.round(mem.heapTotal / 2 ** 20), rss: Math.round(mem.rss / 2 ** 20) } });
+      return;
+    }
     await server.stop();
     process.exit(0);
   });
@@ -338,19 +356,60 @@ async function main() {
             const rate = Number(flag('rate', '10'));
             const n = Math.max(20, Math.round(rate * Number(flag('steady-seconds', String(seconds * 2)))));
             const lat: number[] = [];
+            const spans: { at: number; ms: number }[] = [];
+            const before = await metrics();
+            child.send({ type: 'gc-reset' });
+            const load0 = os.loadavg()[0]!;
             const t0 = performance.now();
             await Promise.all(
               Array.from({ length: n }, async (_, i) => {
                 await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i * 1000) / rate - performance.now())));
                 const s0 = performance.now();
                 await predictIds([w.items[i % w.items.length]!]);
-                lat.push(performance.now() - s0);
+                const ms = performance.now() - s0;
+                lat.push(ms);
+                spans.push({ at: performance.timeOrigin + s0, ms });
               }),
             );
+            const server = await new Promise<{ gcs: { at: number; ms: number; kind: number }[]; loopDelayMs: Record<string, number>; heapMB: Record<string, number> }>((resolve) => {
+              child.once('message', (m) => resolve(m as never));
+              child.send({ type: 'gc' });
+            });
+            const after = await metrics();
             lat.sort((a, b) => a - b);
             const p50 = percentile(lat, 50);
             const p99 = percentile(lat, 99);
-            row[`steady_${rate}_per_s`] = { requests: n, p50Ms: round(p50), p99Ms: round(p99), ratio_p99_over_p50: round(p99 / p50), goal_p99_at_most_2x_p50: p99 <= 2 * p50 };
+            // The tail's evidence: which slow requests (> 2 x p50) had a GC pause of the server
+            // inside them, and each stage's p99 from the server's histograms.
+            const slow = spans.filter((x) => x.ms > 2 * p50);
+            const gcIn = (x: { at: number; ms: number }) => server.gcs.filter((g) => g.at < x.at + x.ms && g.at + g.ms > x.at).reduce((t, g) => t + g.ms, 0);
+            row[`steady_${rate}_per_s`] = {
+              requests: n,
+              seconds: round((performance.now() - t0) / 1000),
+              loadAverage1m: [round(load0), round(os.loadavg()[0]!)],
+              p50Ms: round(p50),
+              p90Ms: round(percentile(lat, 90)),
+              p99Ms: round(p99),
+              maxMs: round(lat.at(-1)!),
+              ratio_p99_over_p50: round(p99 / p50),
+              goal_p99_at_most_2x_p50: p99 <= 2 * p50,
+              tail: {
+                slowRequests: slow.length,
+                slowWithGcPauseOver5ms: slow.filter((x) => gcIn(x) > 5).length,
+                gcPauseMsInSlowRequests: round(slow.reduce((t, x) => t + gcIn(x), 0)),
+                // kind: 1 scavenge (young generation), 2 mark-compact (major), 4 incremental marking, 8 weak callbacks.
+                gc: {
+                  pauses: server.gcs.length,
+                  totalMs: round(server.gcs.reduce((t, g) => t + g.ms, 0)),
+                  maxMs: round(Math.max(0, ...server.gcs.map((g) => g.ms))),
+                  over5ms: server.gcs.filter((g) => g.ms > 5).map((g) => ({ ms: round(g.ms), kind: g.kind })),
+                  heapMB: server.heapMB,
+                },
+                serverLoopDelayMs: Object.fromEntries(Object.entries(server.loopDelayMs).map(([k, v]) => [k, round(v)])),
+                stageP99Ms: stageTails(before, after, model.id),
+                stageMeansMs: stages(before, after, n, model.id),
+              },
+            };
           }
           if (w === camera[0] && tiledModel && all) {
             await predictIds([w.items[0]!], tiledModel.id);
