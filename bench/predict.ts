@@ -72,7 +72,7 @@ async function serve() {
   const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
   const gcs: { at: number; ms: number; kind: number }[] = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: (e.detail as { kind?: number } | undefined)?.kind ?? 0 });
+    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) });
   }).observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
