@@ -108,7 +108,7 @@ async function main() {
   const log = { info() {}, warn() {}, error() {}, debug() {} };
   const only = flag('only', 'all').split(',');
   const part = (name: string) => only.includes('all') || only.includes(name);
-  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, loadAverage1mAtStart: round(os.loadavg()[0]!) };
+  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, availableParallelism: os.availableParallelism(), loadAverage1mAtStart: round(os.loadavg()[0]!) };
 
   try {
     // ---- prepare: train a model on synthetic aligned parts, store prediction items, write files
