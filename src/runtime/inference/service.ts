@@ -13,7 +13,8 @@ import { heatmapName, isHeatmapName, itemVerdict, type PictureVerdict } from './
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService, ItemScore } from './inference.ts';
 import { CostLru } from './lru.ts';
-import { judge } from './postprocess.ts';
+import { Piscina } from 'piscina';
+import { judgeMap, type JudgedMap, type JudgeTask } from './judge-task.ts';
 import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
@@ -36,6 +37,12 @@ interface JudgedItem {
 }
 
 const BATCH_LOG_SIZE = 1000;
+/**
+ * Maps of at least this many cells are judged in the post-processing thread (judge-task.ts):
+ * a whole-picture map (e.g. 64 x 64) costs well under a millisecond on the main thread, less than
+ * the hop; a tiled picture's stitched map (1224 x 1024) costs 85-460 ms there.
+ */
+export const OFF_THREAD_CELLS = 256 * 256;
 const MAP_CACHE_BYTES = 64 * 1024 * 1024;
 const PNG_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -86,6 +93,8 @@ export class OnnxInferenceService implements InferenceService {
   /** Regions of interest, applied to each map before it is judged (see regions.ts). */
   private readonly regions: RegionMasks;
   private closed = false;
+  /** Post-processing of large maps, off the main thread (started on first use). */
+  private judges: Piscina<JudgeTask, JudgedMap> | null = null;
   /** Threads given up in a native run that never ends: only a hard exit ends this process (main.ts). */
   stuckThreads = 0;
 
@@ -239,8 +248,7 @@ export class OnnxInferenceService implements InferenceService {
         try {
           const inferred = await this.inferImage(model, image);
           const t0 = performance.now();
-          const out = this.regions.apply(inferred, regions, model.predictParameters.threshold);
-          const judgement = judge(out, model.predictParameters);
+          const { out, judgement } = await this.judgeMapOf(inferred, regions, model.predictParameters);
           this.metrics?.postprocess.observe({ model: model.id }, (performance.now() - t0) / 1000);
           this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
           return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
@@ -359,8 +367,23 @@ export class OnnxInferenceService implements InferenceService {
     return { body, contentType: 'image/png' };
   }
 
+  /** Masks and judges one map: on this thread when small, in the post-processing thread when large. */
+  private async judgeMapOf(out: WorkerOutput, regions: RegionPlan | null, params: ModelRecord['predictParameters']): Promise<JudgedMap> {
+    const task: JudgeTask = { out, gain: this.regions.gainFor(regions, out.mapWidth, out.mapHeight), params };
+    if (out.map.length < OFF_THREAD_CELLS) return judgeMap(task);
+    this.judges ??= new Piscina<JudgeTask, JudgedMap>({
+      filename: new URL('./judge-task.ts', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: Math.max(1, this.config.decodeThreads),
+      idleTimeout: 60_000,
+    });
+    // The map moves to the thread and back (transferred, not copied); the cached gain is copied.
+    return this.judges.run(task, { transferList: [out.map.buffer as ArrayBuffer] });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    await this.judges?.destroy();
     // With a thread stuck in a model's run the worker never finishes terminating: no long wait.
     await this.worker.close(this.stuckThreads > 0 ? 500 : undefined);
   }
