@@ -397,7 +397,7 @@ async function main() {
                 slowRequests: slow.length,
                 slowWithGcPauseOver5ms: slow.filter((x) => gcIn(x) > 5).length,
                 gcPauseMsInSlowRequests: round(slow.reduce((t, x) => t + gcIn(x), 0)),
-                // kind: 1 scavenge (young generation), 2 mark-compact (major), 4 incremental marking, 8 weak callbacks.
+                // kind (perf_hooks constants): 1 minor (scavenge, young generation), 4 major (mark-compact), 8 incremental marking, 16 weak callbacks.
                 gc: {
                   pauses: server.gcs.length,
                   totalMs: round(server.gcs.reduce((t, g) => t + g.ms, 0)),
