@@ -22,6 +22,7 @@
  *                            [--only c1,steady] (only these parts: `c1` the concurrency-1 account, `steady` the open loop)
  *                            [--c1-rounds 3] [--steady-seconds 4] [--server-exec-argv "--cpu-prof"]
  *                            [--sqlite-synchronous full|normal] (the server's SQLITE_SYNCHRONOUS)
+ *                            [--processes 1,2] (N gateway processes on one port, REUSE_PORT: c32 and items of 4 per N)
  *
  * The c1 account: (b) and end-to-end c1 take turns (`--c1-rounds` windows each) on the 256 px
  * pictures and the first camera size; the client's mean latency is split stage by stage with the
@@ -29,6 +30,7 @@
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -251,23 +253,22 @@ async function main() {
     // ---- (c) end-to-end over HTTP, batching on and off
     const c_: Record<string, number> = {};
     const cCamera: Record<string, unknown> = {};
-    const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];
-    for (const batching of batchings) {
+    const spawnServer = async (env: Record<string, string>) => {
       const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
         // e.g. `--server-exec-argv "--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile the server.
         execArgv: flag('server-exec-argv', '').split(' ').filter(Boolean),
         env: {
           ...process.env,
-          DATA_DIR: dataDir,
           PORT: '0',
           HOST: '127.0.0.1',
           EXECUTION_PROVIDER: provider,
-          BATCHING: batching,
+          BATCHING: 'on',
           SQLITE_SYNCHRONOUS: flag('sqlite-synchronous', process.env.SQLITE_SYNCHRONOUS || 'full'),
           MAX_BATCH_SIZE: String(maxBatch),
           SPECTRO_CLIENT_ID: CLIENT.id,
           SPECTRO_CLIENT_SECRET: CLIENT.secret,
           LOG_LEVEL: 'warn',
+          ...env,
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -275,6 +276,59 @@ async function main() {
         child.once('message', (m) => resolve(m as { url: string; provider: string }));
         child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
       });
+      return { child, url, provider: used };
+    };
+    // Several gateway processes (REUSE_PORT) on one port, each with its own onnxruntime session
+    // and decode threads (the cores split between them). Each has its own copy of the data
+    // directory (the same records, models and signing key): a predict reads and writes only its
+    // own records, so this measures what N event loops and N sessions do on this machine; a real
+    // deployment shares PostgreSQL and Redis (docs/operations.md).
+    const processCounts = flag('processes', '').split(',').filter(Boolean).map(Number);
+    if (processCounts.length > 0) {
+      const perN: Record<string, unknown> = {};
+      const max = Math.max(...processCounts);
+      for (let k = 1; k < max; k++) fs.cpSync(dataDir, `${dataDir}-${k}`, { recursive: true });
+      for (const n of processCounts) {
+        const port = await new Promise<number>((resolve) => {
+          const srv = net.createServer().listen(0, '127.0.0.1', () => {
+            const p = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(p));
+          });
+        });
+        const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
+        const servers = [];
+        for (let k = 0; k < n; k++) servers.push(await spawnServer({ DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`, PORT: String(port), REUSE_PORT: 'on', DECODE_THREADS: threads }));
+        const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
+        const gql = async (body: unknown, token?: string) => {
+          const res = await pool.request({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+          const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
+          if (json.errors) throw new Error(JSON.stringify(json.errors));
+          return json.data;
+        };
+        const token = (await gql({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token.accessToken as string;
+        const predictIds = (ids: string[]) => gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
+        // Warm every process's session: more requests than processes, from many connections.
+        await Promise.all(Array.from({ length: 8 * n }, (_, i) => predictIds([items[i % count]!.id])));
+        const row: Record<string, unknown> = { decodeThreadsEach: Number(threads), loadAverage1mAtStart: round(os.loadavg()[0]!) };
+        row.png256_c32 = await loadTest(seconds, (i) => predictIds([items[i % count]!.id]), 32);
+        for (const w of camera.slice(0, 1)) {
+          await Promise.all(Array.from({ length: 4 * n }, (_, i) => predictIds([w.items[i % w.items.length]!])));
+          row[`${w.label}_c32`] = await loadTest(seconds, (i) => predictIds([w.items[i % w.items.length]!]), 32);
+          const m = await loadTest(seconds, (i) => predictIds([w.multiItems[i % w.multiItems.length]!]), 8);
+          row[`${w.label}_c8_items_of_${multi}`] = { ...m, picturesPerSecond: round(m.perSecond * multi) };
+        }
+        perN[String(n)] = row;
+        await pool.close();
+        for (const s of servers) {
+          s.child.send('stop');
+          await new Promise((r) => s.child.once('exit', r));
+        }
+      }
+      out.processes = perN;
+    }
+    const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];
+    for (const batching of batchings) {
+      const { child, url, provider: used } = await spawnServer({ DATA_DIR: dataDir, BATCHING: batching });
       out.serverProvider = used;
       out.sqliteSynchronous = flag('sqlite-synchronous', process.env.SQLITE_SYNCHRONOUS || 'full');
       const pool = new Pool(url, { connections: 64, pipelining: 1 });

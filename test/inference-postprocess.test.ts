@@ -82,7 +82,7 @@ describe('post-processing of a large map in its own thread (judge-task.ts)', () 
     const pool = new Piscina({ filename: new URL('../src/runtime/inference/judge-task.ts', import.meta.url).href, maxThreads: 1 });
     try {
       const t = task();
-      const there = await pool.run(t, { transferList: [t.out.map.buffer] });
+      const there = await pool.run(t, { transferList: [t.out.map.buffer as ArrayBuffer] });
       expect(here.judgement.result).toBe('BAD');
       expect(here.judgement.detectedObjects).toBe(1); // the left defect is outside the regions
       expect(there.judgement).toEqual(here.judgement);
