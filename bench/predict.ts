@@ -280,7 +280,7 @@ async function main() {
     };
     // Several gateway processes (REUSE_PORT) on one port, each with its own onnxruntime session
     // and decode threads (the cores split between them). Each has its own copy of the data
-    // directory (the same records, models and signing key): a predict reads and writes only its
+    // directory (the same records and models; one JWT_SECRET): a predict reads and writes only its
     // own records, so this measures what N event loops and N sessions do on this machine; a real
     // deployment shares PostgreSQL and Redis (docs/operations.md).
     const processCounts = flag('processes', '').split(',').filter(Boolean).map(Number);
@@ -297,7 +297,7 @@ async function main() {
         });
         const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
         const servers = [];
-        for (let k = 0; k < n; k++) servers.push(await spawnServer({ DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`, PORT: String(port), REUSE_PORT: 'on', DECODE_THREADS: threads }));
+        for (let k = 0; k < n; k++) servers.push(await spawnServer({ DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`, PORT: String(port), REUSE_PORT: 'on', DECODE_THREADS: threads, JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789' }));
         const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
         const gql = async (body: unknown, token?: string) => {
           const res = await pool.request({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
