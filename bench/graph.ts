@@ -5,11 +5,13 @@
  * machine falls on both alike. Each server is its own process on port 0; the load generator
  * (undici, `--concurrency` requests at a time) runs here. JSON on stdout.
  *
- *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32] [--profile DIR]
+ *   node bench/graph.ts [--seconds 3] [--rounds 2] [--concurrency 32] [--stored 10] [--profile DIR]
+ *
+ * `--stored N` puts N items in the target (the answer still holds the newest 10).
  *
  * `--profile DIR` writes the gateway process's V8 CPU profile (.cpuprofile) into DIR.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import os from 'node:os';
@@ -22,6 +24,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import { percentile, round } from './camera.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
+/** Items in the answer (the query's `first`). */
 const ITEMS = 10;
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -49,7 +52,8 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url });
-  process.on('message', async () => {
+  process.on('message', async (m) => {
+    if (m === 'cpu') return process.send!({ cpu: process.cpuUsage() });
     await server.stop();
     process.exit(0);
   });
@@ -84,7 +88,10 @@ async function serveMinimal() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   process.send!({ url: `http://127.0.0.1:${port}` });
-  process.on('message', () => server.close(() => process.exit(0)));
+  process.on('message', (m) => {
+    if (m === 'cpu') return process.send!({ cpu: process.cpuUsage() });
+    server.close(() => process.exit(0));
+  });
 }
 
 async function main() {
@@ -98,15 +105,20 @@ async function main() {
     const target = await store.createTarget('bench', []);
     const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
     const blob = await store.blobs.put(png);
-    await store.addItems(
-      Array.from({ length: ITEMS }, (_, i) => ({
-        name: `p${i}.png`,
-        targetId: target.id,
-        type: 'PREDICTION' as const,
-        good: null,
-        images: [{ name: `p${i}.png`, blob, width: 256, height: 256, fileSize: png.byteLength, contentType: 'image/png' }],
-      })),
-    );
+    // The target's whole history (`--stored`, default 10): a line that has run for a day holds
+    // tens of thousands of pictures, while the dashboard still asks for the newest 10.
+    const stored = Math.max(ITEMS, Number(flag('stored', String(ITEMS))));
+    for (let done = 0; done < stored; done += 1000) {
+      await store.addItems(
+        Array.from({ length: Math.min(1000, stored - done) }, (_, j) => ({
+          name: `p${done + j}.png`,
+          targetId: target.id,
+          type: (j % 5 === 0 ? 'TRAINING' : 'PREDICTION') as 'TRAINING' | 'PREDICTION',
+          good: null,
+          images: [{ name: `p${done + j}.png`, blob, width: 256, height: 256, fileSize: png.byteLength, contentType: 'image/png' }],
+        })),
+      );
+    }
     await store.close();
 
     const start = async (mode: '--serve' | '--serve-minimal') => {
@@ -140,8 +152,25 @@ async function main() {
     const shown = check.targets.reduce((n: number, t: any) => n + t.items.edges.length, 0);
     if (shown < ITEMS) throw new Error(`the gateway answered ${shown} items, expected ${ITEMS}`);
 
-    const window = async (pool: Pool, tok?: string) => {
-      for (let i = 0; i < 50; i++) await post(pool, { query: QUERY }, tok); // warm-up
+    // The server process's own CPU time (user + system), read over IPC before and after a window.
+    const cpuOf = (child: ChildProcess) =>
+      new Promise<number>((resolve) => {
+        const onMessage = (m: unknown) => {
+          const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+          if (!cpu) return;
+          child.off('message', onMessage);
+          resolve(cpu.user + cpu.system);
+        };
+        child.on('message', onMessage);
+        child.send('cpu');
+      });
+    const window = async ({ pool, child }: { pool: Pool; child: ChildProcess }, tok?: string) => {
+      // Warm-up at full concurrency (JIT, pools, caches), then the measured window.
+      const warm = performance.now() + 1000;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (performance.now() < warm) await post(pool, { query: QUERY }, tok);
+      }));
+      const cpu0 = await cpuOf(child);
       const end = performance.now() + seconds * 1000;
       const t0 = performance.now();
       const lat: number[] = [];
@@ -154,17 +183,27 @@ async function main() {
           }
         }),
       );
+      const cpuMicros = (await cpuOf(child)) - cpu0;
       lat.sort((a, b) => a - b);
-      return { perSecond: round(lat.length / ((performance.now() - t0) / 1000)), p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)) };
+      return {
+        perSecond: round(lat.length / ((performance.now() - t0) / 1000)),
+        p50Ms: round(percentile(lat, 50)),
+        p99Ms: round(percentile(lat, 99)),
+        serverCpuMicrosPerRequest: round(cpuMicros / lat.length),
+      };
     };
     const runs: { gateway: unknown; minimal: unknown }[] = [];
     let g = 0;
     let m = 0;
+    let gCpu = 0;
+    let mCpu = 0;
     for (let r = 0; r < rounds; r++) {
-      const gw = await window(gateway.pool, token);
-      const mn = await window(minimal.pool);
+      const gw = await window(gateway, token);
+      const mn = await window(minimal);
       g += gw.perSecond;
       m += mn.perSecond;
+      gCpu += gw.serverCpuMicrosPerRequest;
+      mCpu += mn.serverCpuMicrosPerRequest;
       runs.push({ gateway: gw, minimal: mn });
     }
     for (const s of [gateway, minimal]) {
@@ -175,6 +214,7 @@ async function main() {
     console.log(
       JSON.stringify({
         query: 'targets { items(first: 10) { edges { node { id name images { url width height } } } } }',
+        storedItems: stored,
         concurrency,
         seconds,
         rounds: runs,
@@ -182,6 +222,9 @@ async function main() {
         minimalYogaPerSecond: round(m / rounds),
         ratio_gateway_over_minimal: round(g / m),
         goal_ratio_at_least_0_5: g / m >= 0.5,
+        // The same comparison by the servers' own CPU per request, which other load on the machine moves less.
+        serverCpuMicrosPerRequest: { gateway: round(gCpu / rounds), minimal: round(mCpu / rounds) },
+        cpu_ratio_minimal_over_gateway: round(mCpu / gCpu),
         machine: { cpus: os.cpus().length, loadAverage1m: round(os.loadavg()[0]!), node: process.version },
       }),
     );

@@ -89,7 +89,7 @@ function valueNoise(r: () => number, w: number, h: number, cell: number, octaves
 }
 
 const smooth = (t: number) => t * t * (3 - 2 * t);
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
 
 /** Planar float RGB canvas, 0..1. */
 class Canvas {

@@ -27,7 +27,7 @@ const usage = () => {
 };
 if (!command) usage();
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
 } catch (err) {

@@ -9,8 +9,8 @@ import type {
   ImageRecord,
   ItemRecord,
   ItemType,
+  KeysetPage,
   ModelRecord,
-  Page,
   RegionSetRecord,
   TargetRecord,
 } from './runtime/store/types.ts';
@@ -48,8 +48,11 @@ export interface Loaders {
   annotationsByAssessment: DataLoader<string, AnnotationRecord[]>;
   userAnnotationsByItem: DataLoader<string, AnnotationRecord[]>;
   /** Pages of many targets with the same arguments cost one batch (e.g. `targets { items }`). */
-  itemsByTarget: DataLoader<TargetPageKey, Page<ItemRecord>, string>;
-  modelsByTarget: DataLoader<TargetPageKey, Page<ModelRecord>, string>;
+  itemsByTarget: DataLoader<TargetPageKey, KeysetPage<ItemRecord>, string>;
+  modelsByTarget: DataLoader<TargetPageKey, KeysetPage<ModelRecord>, string>;
+  /** `totalCount` of those pages, read only when a query asks for it. */
+  itemCountByTarget: DataLoader<TargetPageKey, number, string>;
+  modelCountByTarget: DataLoader<TargetPageKey, number, string>;
   /** By target id; null when the target has none. */
   activeModel: DataLoader<string, ModelRecord | null>;
   /** The one key is `DEFAULT_TARGET`; null when there is no target yet. */
@@ -59,6 +62,7 @@ export interface Loaders {
 }
 
 export const DEFAULT_TARGET = 'default';
+
 
 /** Records in key order; a NOT_FOUND error in place of each missing one. */
 function byId<T extends { id: string }>(what: string, fetch: (ids: readonly string[]) => Promise<T[]>) {
@@ -78,22 +82,21 @@ function groupBy<T>(fetch: (keys: readonly string[]) => Promise<T[]>, keyOf: (r:
 }
 
 /**
- * Pages by target, one store call per distinct page arguments in the batch (a target asked twice
- * with the same arguments shares the rows). A bad cursor fails only the keys that carry it.
+ * Per-target reads (pages, counts), one store call per distinct arguments in the batch (a target
+ * asked twice with the same arguments shares the rows). A bad cursor fails only the keys that carry it.
  */
-function pagesByTarget<T>(fetch: (targetIds: string[], key: TargetPageKey) => Promise<Map<string, Page<T>>>) {
-  const argsOf = (k: TargetPageKey) => JSON.stringify([k.type ?? null, k.first ?? null, k.after ?? null]);
+function byTarget<V>(argsOf: (k: TargetPageKey) => string, fetch: (targetIds: string[], key: TargetPageKey) => Promise<Map<string, V>>) {
   const keyOf = (k: TargetPageKey) => `${k.targetId}|${argsOf(k)}`;
-  return new DataLoader<TargetPageKey, Page<T>, string>(
+  return new DataLoader<TargetPageKey, V, string>(
     async (keys) => {
       const groups = new Map<string, TargetPageKey[]>();
       for (const k of keys) groups.set(argsOf(k), [...(groups.get(argsOf(k)) ?? []), k]);
-      const results = new Map<string, Page<T> | Error>();
+      const results = new Map<string, V | Error>();
       await Promise.all(
         [...groups.values()].map(async (group) => {
           try {
-            const pages = await fetch(group.map((k) => k.targetId), group[0]!);
-            for (const k of group) results.set(keyOf(k), pages.get(k.targetId)!);
+            const values = await fetch(group.map((k) => k.targetId), group[0]!);
+            for (const k of group) results.set(keyOf(k), values.get(k.targetId)!);
           } catch (err) {
             for (const k of group) results.set(keyOf(k), err as Error);
           }
@@ -105,6 +108,8 @@ function pagesByTarget<T>(fetch: (targetIds: string[], key: TargetPageKey) => Pr
     { cache: false },
   );
 }
+const pageArgsOf = (k: TargetPageKey) => JSON.stringify([k.type ?? null, k.first ?? null, k.after ?? null]);
+const typeOf = (k: TargetPageKey) => k.type ?? '';
 
 const newestFirst = (a: AssessmentRecord, b: AssessmentRecord) =>
   a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
@@ -139,8 +144,10 @@ export function createLoaders(store: Store): Loaders {
     assessment: byId('Assessment', (ids) => store.assessmentsByIds(ids)),
     annotationsByAssessment: groupBy((ids) => store.annotationsByOwners('assessment', ids), (a) => a.ownerId),
     userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
-    itemsByTarget: pagesByTarget((ids, k) => store.itemPagesByTargets(ids, { type: k.type ?? null }, k)),
-    modelsByTarget: pagesByTarget((ids, k) => store.modelPagesByTargets(ids, k)),
+    itemsByTarget: byTarget(pageArgsOf, (ids, k) => store.itemPagesByTargets(ids, { type: k.type ?? null }, k)),
+    modelsByTarget: byTarget(pageArgsOf, (ids, k) => store.modelPagesByTargets(ids, k)),
+    itemCountByTarget: byTarget(typeOf, (ids, k) => store.itemCountsByTargets(ids, { type: k.type ?? null })),
+    modelCountByTarget: byTarget(() => '', (ids) => store.modelCountsByTargets(ids)),
     activeModel: new DataLoader(async (targetIds) => {
       const active = new Map((await store.activeModelsByTargetIds(targetIds)).map((m) => [m.targetId, m]));
       return targetIds.map((id) => active.get(id) ?? null);

@@ -7,7 +7,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { createContextFactory, type Context, type Services } from './context.ts';
-import { limitMultipartParts, limitOperationBodies, uploadsNeedWriter } from './http/body-limit.ts';
+import { limitMultipartParts, limitRequestBodies, uploadsNeedWriter } from './http/body-limit.ts';
 import { auditMutations } from './http/audit-plugin.ts';
 import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
@@ -132,7 +132,10 @@ const importBounds = ({ security: s }: Config) => ({
 /** Builds every engine (closing the ones already built when a later one fails). */
 async function createServices(config: Config, log: Logger, obs: Observability): Promise<Services> {
   const built: { close(): Promise<void> }[] = [];
-  const keep = <T extends { close(): Promise<void> }>(s: T) => (built.unshift(s), s);
+  const keep = <T extends { close(): Promise<void> }>(s: T) => {
+    built.unshift(s);
+    return s;
+  };
   const { metrics } = obs;
   try {
     const opened = await createStore({
@@ -222,9 +225,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
     landingPage: false,
     cors: corsOptions(security.corsOrigins),
     multipart: true,
-    // Whole multipart bodies: every file at its limit, plus room for the operations part
-    // (other bodies: limitOperationBodies).
-    maxRequestBodySize: Math.min(upload.maxFiles * upload.maxFileBytes, config.security.uploadMaxRequestBytes) + 1024 * 1024,
+    // Bodies are bounded by limitRequestBodies (from Content-Length when there is one).
+    maxRequestBodySize: false,
     logging: yogaLogger(log),
     maskedErrors: maskedErrors(log),
     context: createContextFactory(services),
@@ -237,9 +239,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       httpRoutes(services),
       restRoutes(services),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
-      limitOperationBodies(),
       uploadsNeedWriter(auth, budgets.upload),
       limitMultipartParts(upload),
+      // After the parsers it bounds (it wraps them). Whole multipart bodies: every file at its
+      // limit, plus room for the operations part.
+      limitRequestBodies({ multipartBytes: Math.min(upload.maxFiles * upload.maxFileBytes, config.security.uploadMaxRequestBytes) + 1024 * 1024 }),
       ...trustedDocumentsPlugins(trusted),
       EnvelopArmorPlugin(queryLimits),
       introspection(security.introspection),

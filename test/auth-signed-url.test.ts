@@ -34,4 +34,25 @@ describe('signed image URLs', () => {
     const other = createUrlSigner({ secret: 'other', ttlSeconds: 60, now: () => clock });
     expect(other.verify(url)).toBe(false);
   });
+
+  it('gives a picture the same link for a step of a sixtieth of the lifetime, never outliving it', () => {
+    let at = Date.parse('2026-06-01T00:00:30Z');
+    const hourly = createUrlSigner({ secret: 'test-secret', ttlSeconds: 3600, now: () => at });
+    const first = hourly.sign('/files/images/a');
+    const expOf = (url: string) => Number(/exp=(\d+)/.exec(url)![1]);
+    // Later in the same minute: the same link (a browser's cached copy stays good).
+    at += 20_000;
+    expect(hourly.sign('/files/images/a')).toBe(first);
+    expect(hourly.sign('/files/images/b')).not.toBe(first);
+    for (const t of [at, at + 59_000, at + 61_000, at + 3_599_000]) {
+      at = t;
+      const url = hourly.sign('/files/images/a');
+      const left = expOf(url) - at / 1000;
+      expect(left).toBeLessThanOrEqual(3600);
+      expect(left).toBeGreaterThan(3600 - 60);
+      expect(hourly.verify(url)).toBe(true);
+    }
+    // The next minute: a new expiry and a new signature.
+    expect(expOf(hourly.sign('/files/images/a'))).toBeGreaterThan(expOf(first));
+  });
 });

@@ -53,6 +53,7 @@ describe('deploy/grafana-dashboard.json', () => {
     for (const p of dashboard.panels) {
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
       if (p.type === 'row') continue;
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax
       expect(p.datasource?.uid, p.title).toBe('${datasource}');
       for (const t of p.targets ?? []) expect(t.expr, p.title).toContain('instance=~"$instance"');
     }

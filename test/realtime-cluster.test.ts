@@ -167,7 +167,7 @@ describe('realtime across two gateway instances on Redis', () => {
       let buf = '';
       for await (const chunk of res.body!) {
         buf += decoder.decode(chunk as Uint8Array, { stream: true });
-        let i;
+        let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rasteriseRegions, validateRegions } from '../src/runtime/images/regions.ts';
+import { rasteriseRegions } from '../src/runtime/images/regions.ts';
 import { maskMap } from '../src/runtime/inference/regions.ts';
 import { readModelArchive } from '../src/runtime/models/archive.ts';
 import type { Region } from '../src/runtime/store/types.ts';

@@ -143,6 +143,36 @@ describe('pagination', () => {
     expect((await store.listItems({ targetId: t1.id }, {})).totalCount).toBe(46);
   });
 
+  it('pages many targets in one read, each newest first from its cursor, and counts them only when asked', async () => {
+    const [a, b, c] = [await store.createTarget('a', []), await store.createTarget('b', []), await store.createTarget('c', [])];
+    // Interleaved, so that a page that took another target's rows or lost the order would show.
+    for (let i = 0; i < 6; i++) {
+      await store.addItems([item(a.id, `a${i}`), item(b.id, `b${i}`, [], i % 2 ? 'PREDICTION' : 'TRAINING')]);
+    }
+    const reads = store.stats.reads;
+    const pages = await store.itemPagesByTargets([a.id, b.id, c.id, a.id], {}, { first: 4 });
+    expect(store.stats.reads - reads).toBe(1);
+    expect(pages.get(a.id)!.nodes.map((n) => n.name)).toEqual(['a5', 'a4', 'a3', 'a2']);
+    expect(pages.get(a.id)).toMatchObject({ hasNextPage: true, endCursor: expect.any(String) });
+    expect(pages.get(a.id)).not.toHaveProperty('totalCount');
+    expect(pages.get(c.id)).toEqual({ nodes: [], hasNextPage: false, endCursor: null });
+    const next = await store.itemPagesByTargets([a.id], {}, { first: 4, after: pages.get(a.id)!.endCursor });
+    expect(next.get(a.id)!.nodes.map((n) => n.name)).toEqual(['a1', 'a0']);
+    expect(next.get(a.id)!.hasNextPage).toBe(false);
+    // The same page as listItems gives one target at a time.
+    const typed = await store.itemPagesByTargets([b.id], { type: 'PREDICTION' }, { first: 2 });
+    const single = await store.listItems({ type: 'PREDICTION', targetId: b.id }, { first: 2 });
+    expect(typed.get(b.id)!.nodes).toEqual(single.nodes);
+    expect(typed.get(b.id)!.endCursor).toBe(single.endCursor);
+
+    const before = store.stats.reads;
+    const counts = await store.itemCountsByTargets([a.id, b.id, c.id], {});
+    expect(store.stats.reads - before).toBe(1);
+    expect(Object.fromEntries(counts)).toEqual({ [a.id]: 6, [b.id]: 6, [c.id]: 0 });
+    expect((await store.itemCountsByTargets([b.id], { type: 'PREDICTION' })).get(b.id)).toBe(3);
+    expect((await store.modelCountsByTargets([a.id])).get(a.id)).toBe(0);
+  });
+
   it('clamps first to 100 and refuses foreign cursors and negative sizes', async () => {
     const t = await store.createTarget('t', []);
     await store.addItems(Array.from({ length: 120 }, (_, i) => item(t.id, `i${i}`)));
@@ -365,6 +395,7 @@ describe('migrations and settings', () => {
       '0006_users',
       '0007_regions',
       '0008_activations',
+      '0009_item_pages',
     ]);
     if (engine === 'sqlite') expect(await fx.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.ping()).toBe(true);

@@ -131,7 +131,7 @@ async function textureCrop(src: TextureSource, photo: Picture, part: 'train' | '
 }
 
 /** The part in the fixture: shifted up to ±3 px and turned up to ±2° (picture pixels), at the picture size. */
-async function partShot(src: PartSource, photo: Picture, r: () => number, width: number, height: number): Promise<Picture> {
+async function partShot(_src: PartSource, photo: Picture, r: () => number, width: number, height: number): Promise<Picture> {
   // warp at the photograph's resolution (or twice the picture's, whichever is smaller), then resize
   const work = Math.min(photo.width / width, 2);
   const ww = Math.round(width * work);

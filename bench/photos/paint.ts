@@ -324,7 +324,7 @@ function paintOnce(pic: Picture, spec: DefectSpec, r: () => number, opts: PaintO
   return { visibility, commit };
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
 
 /** Mean, standard deviation and grain (robust high-frequency noise) of luminance around (cx, cy). */
 function localStats(lum: Float32Array, w: number, h: number, cx: number, cy: number, radius: number) {

@@ -21,14 +21,18 @@ builder.node(Target, {
         first: t.arg.int(),
         after: t.arg.string(),
       },
-      resolve: async (target, args, ctx) =>
-        connectionFromPage(await ctx.loaders.itemsByTarget.load({ targetId: target.id, type: args.type ?? null, ...pageOf(args) })),
+      resolve: async (target, args, ctx) => {
+        const key = { targetId: target.id, type: args.type ?? null, ...pageOf(args) };
+        return connectionFromPage(await ctx.loaders.itemsByTarget.load(key), () => ctx.loaders.itemCountByTarget.load(key));
+      },
     }),
     models: t.field({
       type: ModelConnection,
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: async (target, args, ctx) =>
-        connectionFromPage(await ctx.loaders.modelsByTarget.load({ targetId: target.id, ...pageOf(args) })),
+      resolve: async (target, args, ctx) => {
+        const key = { targetId: target.id, ...pageOf(args) };
+        return connectionFromPage(await ctx.loaders.modelsByTarget.load(key), () => ctx.loaders.modelCountByTarget.load(key));
+      },
     }),
   }),
 });

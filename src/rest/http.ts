@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '../errors.ts';
+import { type AppError, ErrorCode } from '../errors.ts';
 
 /**
  * REST statuses for the contract's error codes. Unlike GraphQL, the REST API answers bad input

@@ -38,7 +38,7 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
     const v = request.headers.get(h);
     if (v) headers[h] = v;
   }
-  let res;
+  let res: Awaited<ReturnType<typeof client.request>>;
   try {
     res = await client.request({
       method: request.method as 'GET',

@@ -1,20 +1,32 @@
 import { encodeCursor } from '../runtime/store/ids.ts';
 import type { PageArgs } from '../runtime/store/store.ts';
-import type { Page } from '../runtime/store/types.ts';
+import type { KeysetPage, Page } from '../runtime/store/types.ts';
 import { badInput } from '../errors.ts';
 import { Item } from './items.ts';
 import { Model } from './models.ts';
 import { builder } from './builder.ts';
 
 builder.globalConnectionField('totalCount', (t) =>
-  t.int({ description: 'How many records match, over all pages', resolve: (parent) => parent.totalCount }),
+  t.int({
+    description: 'How many records match, over all pages',
+    resolve: (parent) => (typeof parent.totalCount === 'function' ? parent.totalCount() : parent.totalCount),
+  }),
 );
+
+/** A connection's count, or how to read it when a query asks for it (counting can cost more than the page). */
+export type TotalCount = number | (() => Promise<number>);
 
 export const ItemConnection = builder.connectionObject({ type: Item, name: 'ItemConnection' }, { name: 'ItemEdge' });
 export const ModelConnection = builder.connectionObject({ type: Model, name: 'ModelConnection' }, { name: 'ModelEdge' });
 
 /** A store page as a Relay connection (cursors are the store's keyset cursors). */
-export function connectionFromPage<T extends { id: string }>(page: Page<T>) {
+export function connectionFromPage<T extends { id: string }>(page: KeysetPage<T>, totalCount: TotalCount): ReturnType<typeof connection<T>>;
+export function connectionFromPage<T extends { id: string }>(page: Page<T>): ReturnType<typeof connection<T>>;
+export function connectionFromPage<T extends { id: string }>(page: KeysetPage<T> & { totalCount?: number }, totalCount?: TotalCount) {
+  return connection(page, totalCount ?? page.totalCount!);
+}
+
+function connection<T extends { id: string }>(page: KeysetPage<T>, totalCount: TotalCount) {
   const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
   return {
     edges,
@@ -24,7 +36,7 @@ export function connectionFromPage<T extends { id: string }>(page: Page<T>) {
       startCursor: edges[0]?.cursor ?? null,
       endCursor: page.endCursor ?? edges.at(-1)?.cursor ?? null,
     },
-    totalCount: page.totalCount,
+    totalCount,
   };
 }
 

@@ -12,7 +12,7 @@ import { resolveWsQuery, type TrustedDocuments } from '../http/trusted-documents
 
 export interface GraphqlWsOptions {
   httpServer: HttpServer;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any Yoga server, whatever its contexts
   yoga: YogaServerInstance<any, any>;
   path?: string;
   services: Pick<Services, 'auth' | 'log'>;

@@ -17,6 +17,9 @@ const BASE = 'http://signed.invalid';
 /** No signed link lives longer than this, whatever SIGNED_URL_TTL_SECONDS says. */
 export const MAX_SIGNED_URL_TTL_SECONDS = 7 * 86_400;
 
+/** Links kept per expiry step (a dashboard's pages of pictures); the cache starts over when full. */
+const SIGNED_CACHE = 20_000;
+
 export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?: () => number }): UrlSigner {
   const now = opts.now ?? Date.now;
   const ttl = Math.min(opts.ttlSeconds, MAX_SIGNED_URL_TTL_SECONDS);
@@ -31,15 +34,31 @@ export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?
     return u.pathname + u.search;
   };
 
+  // Expiries move in steps of a sixtieth of the lifetime (at most a minute): a link lives between
+  // ttl - step and ttl, the same picture gets the same URL for a step (browsers cache it), and a
+  // page of pictures is signed once per step instead of once per request (an HMAC and a URL parse
+  // each: a tenth of the server's time on a dashboard's item list, bench/graph.ts).
+  const step = Math.max(1, Math.min(60, Math.floor(ttl / 60)));
+  let signedFor = '';
+  const signed = new Map<string, string>();
   return {
     sign(path) {
+      const exp = String(Math.floor((Math.floor(now() / 1000) + ttl) / step) * step);
+      if (exp !== signedFor) {
+        signed.clear();
+        signedFor = exp;
+      }
+      const hit = signed.get(path);
+      if (hit !== undefined) return hit;
       const u = new URL(path, BASE);
-      const exp = String(Math.floor(now() / 1000) + ttl);
       const canonical = canonicalOf(u);
       const sig = mac(canonical, exp).toString('base64url');
       // An absolute URL stays absolute; only its path and query are signed.
       const origin = /^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? u.origin : '';
-      return `${origin}${canonical}${canonical.includes('?') ? '&' : '?'}exp=${exp}&sig=${sig}`;
+      const url = `${origin}${canonical}${canonical.includes('?') ? '&' : '?'}exp=${exp}&sig=${sig}`;
+      if (signed.size >= SIGNED_CACHE) signed.clear();
+      signed.set(path, url);
+      return url;
     },
 
     verify(pathWithQuery) {

@@ -3,7 +3,7 @@ import { backoffMs, type EnqueueOptions, type Job, type JobQueue, type JobRunner
 /** Finished jobs whose state and result stay readable (`state`, `result`). */
 const KEEP_FINISHED = 1000;
 
-interface Entry<D, R> {
+interface Entry<D> {
   id: string;
   data: D;
   opts: EnqueueOptions;
@@ -49,8 +49,8 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
   private readonly processor: Processor<D, R>;
   private readonly opts: QueueOptions<D>;
   private readonly onError?: Logger;
-  private readonly entries = new Map<string, Entry<D, R>>();
-  private readonly line: Entry<D, R>[] = [];
+  private readonly entries = new Map<string, Entry<D>>();
+  private readonly line: Entry<D>[] = [];
   private readonly finished = new Map<string, Finished<R>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly schedules = new Map<string, NodeJS.Timeout>();
@@ -73,13 +73,13 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
     if (this.closed) throw new Error(`the job queue "${this.name}" is closed`);
     if (this.entries.has(id)) return false;
     this.finished.delete(id);
-    const e: Entry<D, R> = { id, data, opts, attempt: 1, state: 'queued', controller: new AbortController(), timer: null };
+    const e: Entry<D> = { id, data, opts, attempt: 1, state: 'queued', controller: new AbortController(), timer: null };
     this.entries.set(id, e);
     this.schedule(e, opts.delayMs ?? 0);
     return true;
   }
 
-  private schedule(e: Entry<D, R>, delayMs: number) {
+  private schedule(e: Entry<D>, delayMs: number) {
     if (delayMs > 0) {
       e.state = 'delayed';
       e.timer = setTimeout(() => {
@@ -94,13 +94,13 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
     }
   }
 
-  private admit(e: Entry<D, R>) {
+  private admit(e: Entry<D>) {
     if (this.closed) return;
     if (this.active < this.slots) this.start(e);
     else this.line.push(e);
   }
 
-  private start(e: Entry<D, R>) {
+  private start(e: Entry<D>) {
     this.active++;
     e.state = 'running';
     const job: Job<D> = { id: e.id, data: e.data, signal: e.controller.signal, attempt: e.attempt, progress: async () => {} };
@@ -120,7 +120,7 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
     this.runs.add(run);
   }
 
-  private async failed(e: Entry<D, R>, err: Error) {
+  private async failed(e: Entry<D>, err: Error) {
     const attempts = e.opts.attempts ?? 1;
     // Stopped on purpose: no retry, not a failure to report.
     if (e.controller.signal.aborted) return this.finish(e, { state: 'failed', error: err });
@@ -135,7 +135,7 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
     await this.opts.onFailed?.({ id: e.id, data: e.data }, err).catch((hookErr) => this.onError?.(hookErr, this.name, e.id));
   }
 
-  private finish(e: Entry<D, R>, outcome: Finished<R>) {
+  private finish(e: Entry<D>, outcome: Finished<R>) {
     if (this.entries.get(e.id) === e) this.entries.delete(e.id);
     this.finished.set(e.id, outcome);
     if (this.finished.size > KEEP_FINISHED) this.finished.delete(this.finished.keys().next().value!);
@@ -143,7 +143,7 @@ class LocalQueue<D, R> implements JobQueue<D, R> {
     this.waiters.delete(e.id);
   }
 
-  private stop(e: Entry<D, R>, reason: StopReason) {
+  private stop(e: Entry<D>, reason: StopReason) {
     e.controller.abort(reason);
     if (e.state === 'running') return;
     if (e.timer) clearTimeout(e.timer);

@@ -8,6 +8,7 @@ import type { MqttPublisher } from './mqtt.ts';
 export type { MqttPublisher } from './mqtt.ts';
 
 /** A topic level from a target name: MQTT's separators and wildcards cannot appear in it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters a topic level cannot hold
 export const topicLevel = (name: string) => name.replace(/[/+#\u0000]/g, '_') || '_';
 
 export const topicFor = (prefix: string, targetName: string, event: string) =>

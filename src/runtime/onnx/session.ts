@@ -37,7 +37,7 @@ export interface ModelShape {
 export function checkContract(session: ort.InferenceSession, spec?: InputSpec): ModelShape {
   const meta = (list: readonly ort.InferenceSession.ValueMetadata[], name: string) => {
     const m = list.find((v) => v.name === name);
-    return m && m.isTensor ? m : null;
+    return m?.isTensor ? m : null;
   };
   const input = meta(session.inputMetadata, OnnxIO.input);
   if (!input) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fsp from 'node:fs/promises';
-import type { BlobGuard, BlobStore, ObjectStore, PutOptions } from './blobs.ts';
+import type { BlobGuard, BlobStore, ObjectStore } from './blobs.ts';
 import { BLOB_KEY } from './objects-files.ts';
 
 /** An upload's hold lapses after this, so a request that died between ingest and write pins nothing forever. */

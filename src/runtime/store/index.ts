@@ -5,7 +5,7 @@ import type { BlobStore, ObjectStore } from './blobs.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { isPostgresUrl, postgresDialect } from './db/postgres.ts';
 import type { Database } from './db/schema.ts';
-import { inList, type Engine } from './db/sql.ts';
+import type { Engine } from './db/sql.ts';
 import { sqliteDialect, type SqliteSynchronous } from './db/sqlite.ts';
 import { accessQueries } from './domains/access.ts';
 import { algorithmQueries } from './domains/algorithms.ts';

@@ -6,7 +6,7 @@ const MAX_NAME = 200;
  * C0 and C1 control characters (NUL, newlines, escapes…): never part of a name. A NUL cuts the name
  * short in C tools and file systems, newlines forge lines in logs and CSV exports (issue 9, attack 12).
  */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** `what` with control characters made visible (for an error message that must not carry them). */

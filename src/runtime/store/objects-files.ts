@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { type ObjectStore, type StoredObject } from './blobs.ts';
+import type { ObjectStore, StoredObject } from './blobs.ts';
 
 export const BLOB_KEY = /^[0-9a-f]{64}$/;
 

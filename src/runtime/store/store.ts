@@ -16,6 +16,7 @@ import type {
   ModelActivationRecord,
   ModelRecord,
   ModelStatus,
+  KeysetPage,
   Page,
   PredictionJobCounts,
   PredictionJobError,
@@ -158,8 +159,10 @@ export interface ModelStore {
     filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null },
     page: PageArgs,
   ): Promise<Page<ModelRecord>>;
-  /** `listModels({ targetId })` for many targets at once (same page arguments), keyed by target id. */
-  modelPagesByTargets(targetIds: readonly string[], page: PageArgs): Promise<Map<string, Page<ModelRecord>>>;
+  /** `listModels({ targetId })` for many targets at once (same page arguments), keyed by target id, without counts. */
+  modelPagesByTargets(targetIds: readonly string[], page: PageArgs): Promise<Map<string, KeysetPage<ModelRecord>>>;
+  /** How many models each target has, keyed by target id. */
+  modelCountsByTargets(targetIds: readonly string[]): Promise<Map<string, number>>;
   modelsByIds(ids: readonly string[]): Promise<ModelRecord[]>;
   activeModel(targetId: string): Promise<ModelRecord | null>;
   /** The active models of many targets (targets without one are absent). */
@@ -191,12 +194,14 @@ export interface ItemStore {
     filter: { type?: ItemType | null; targetId?: string | null; modelId?: string | null },
     page: PageArgs,
   ): Promise<Page<ItemRecord>>;
-  /** `listItems({ type, targetId })` for many targets at once (same page arguments), keyed by target id. */
+  /** `listItems({ type, targetId })` for many targets at once (same page arguments), keyed by target id, without counts. */
   itemPagesByTargets(
     targetIds: readonly string[],
     filter: { type?: ItemType | null },
     page: PageArgs,
-  ): Promise<Map<string, Page<ItemRecord>>>;
+  ): Promise<Map<string, KeysetPage<ItemRecord>>>;
+  /** How many items each target has (of `type` when given), keyed by target id. */
+  itemCountsByTargets(targetIds: readonly string[], filter: { type?: ItemType | null }): Promise<Map<string, number>>;
   itemsByIds(ids: readonly string[]): Promise<ItemRecord[]>;
   /** All-or-nothing: either every item with its images is stored, or none is. */
   addItems(items: NewItem[]): Promise<ItemRecord[]>;

@@ -287,6 +287,9 @@ export interface Page<T> {
   endCursor: string | null;
 }
 
+/** A page without its count (counting every matching row costs more than reading one page). */
+export type KeysetPage<T> = Omit<Page<T>, 'totalCount'>;
+
 /** What a webhook can be told about (MQTT publishes the same events). */
 export const WebhookEvent = {
   PREDICTION_RESULT: 'PREDICTION_RESULT',

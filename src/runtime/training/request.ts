@@ -64,7 +64,7 @@ export async function modelForRequest(store: Store, req: TrainRequest): Promise<
 
 /** The items asked for (all of the target, NOT_FOUND / BAD_USER_INPUT otherwise), else every active training item of the target, oldest first. */
 async function trainingItems(store: Store, targetId: string, itemIds: readonly string[] | null | undefined): Promise<ItemRecord[]> {
-  if (itemIds && itemIds.length) {
+  if (itemIds?.length) {
     const found = await store.itemsByIds(itemIds);
     const byId = new Map(found.map((i) => [i.id, i]));
     const missing = itemIds.find((id) => !byId.has(id));

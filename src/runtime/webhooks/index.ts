@@ -61,7 +61,7 @@ export function createWebhooksService(deps: WebhooksDeps): WebhooksService {
       for (;;) {
         if (job.signal.aborted) return;
         const [webhook] = await store.webhooksByIds([webhookId]);
-        if (!webhook || !webhook.active) return;
+        if (!webhook?.active) return;
         const next = await store.nextPendingDelivery(webhookId);
         if (!next) {
           if (dirty.delete(webhookId)) continue;

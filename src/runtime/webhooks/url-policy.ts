@@ -1,5 +1,5 @@
 import dns from 'node:dns';
-import net from 'node:net';
+import type net from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**

@@ -8,7 +8,7 @@ import type { ItemRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
 import { chunks, type StoreContext } from './context.ts';
 import { insertImages, requireBlobs, type ImageOwnerColumn } from './images.ts';
-import { page, pagesBy, type Filter } from './paging.ts';
+import { countsBy, page, pagesBy, type Filter } from './paging.ts';
 
 const imageOwnerColumn: Record<string, ImageOwnerColumn> = { item: 'item_id', assessment: 'assessment_id', model: 'model_id' };
 
@@ -33,6 +33,10 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     async itemPagesByTargets(targetIds, filter, args) {
       const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];
       return pagesBy(ctx, 'items', 'target_id', targetIds, where, args, toItem);
+    },
+    async itemCountsByTargets(targetIds, filter) {
+      const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];
+      return countsBy(ctx, 'items', 'target_id', targetIds, where);
     },
     async itemsByIds(ids) {
       if (ids.length === 0) return [];

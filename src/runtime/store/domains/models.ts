@@ -7,7 +7,7 @@ import { toModel } from '../rows.ts';
 import type { ModelPatch, ModelStore, NewModel } from '../store.ts';
 import { requireAll } from './checks.ts';
 import type { StoreContext } from './context.ts';
-import { page, pagesBy, type Filter } from './paging.ts';
+import { countsBy, page, pagesBy, type Filter } from './paging.ts';
 
 type Updatable = Updateable<ModelsTable>;
 
@@ -69,6 +69,9 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     },
     async modelPagesByTargets(targetIds, args) {
       return pagesBy(ctx, 'models', 'target_id', targetIds, [], args, toModel);
+    },
+    async modelCountsByTargets(targetIds) {
+      return countsBy(ctx, 'models', 'target_id', targetIds, []);
     },
     async modelsByIds(ids) {
       if (ids.length === 0) return [];

@@ -3,18 +3,19 @@ import { badInput } from '../../../errors.ts';
 import { decodeCursor, encodeCursor } from '../ids.ts';
 import { inList } from '../db/sql.ts';
 import type { PageArgs } from '../store.ts';
-import type { Page } from '../types.ts';
+import type { KeysetPage, Page } from '../types.ts';
 import type { StoreContext } from './context.ts';
 
 export const PAGE_DEFAULT = 20;
 export const PAGE_MAX = 100;
+const UNION_TERMS = 100;
 
 /** The paged tables: newest first by id (UUIDv7, so id order is creation order). */
 type Paged = 'items' | 'models' | 'webhook_deliveries' | 'audit_events';
 // The helpers serve both tables; the callers' mappers give the rows their types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
 export type Filter = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
 type Row = any;
 
 export function pageArgs(args: PageArgs): { limit: number; afterId: string | null } {
@@ -55,8 +56,11 @@ export async function page<T>(ctx: StoreContext, table: Paged, where: Filter[], 
 }
 
 /**
- * `page` for each of many `column` values at once (one page each, same arguments): two reads
- * whatever the number of keys, the counts grouped and the rows numbered per key.
+ * `page` for each of many `column` values at once (one page each, same arguments), in one read:
+ * a `limit + 1` keyset read per key, joined with UNION ALL. Each read walks the `(column, id)`
+ * index from the newest row and stops at its limit, so a page costs the same with 10 rows behind
+ * it or a million (a `row_number()` over the whole partition read every row of the key, 36 ms for
+ * a target of 20,000 pictures). Pages carry no count: `countsBy` gives them when asked for.
  */
 export async function pagesBy<T>(
   ctx: StoreContext,
@@ -66,38 +70,66 @@ export async function pagesBy<T>(
   where: Filter[],
   args: PageArgs,
   map: (r: Row) => T & { id: string },
-): Promise<Map<string, Page<T>>> {
+): Promise<Map<string, KeysetPage<T>>> {
   const { limit, afterId } = pageArgs(args);
-  const pages = new Map<string, Page<T>>();
-  if (keys.length === 0) return pages;
-  const scoped: Filter = (eb) => eb.and([inList(ctx.engine, column, keys), ...where.map((w) => w(eb))]);
-  const counts = await ctx.db
-    .selectFrom(table)
-    .select((eb) => [eb.ref(column).as('k'), eb.fn.countAll<number>().as('n')])
-    .where(scoped)
-    .groupBy(column)
-    .execute();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const pages = new Map<string, KeysetPage<T>>();
+  const distinct = [...new Set(keys)];
+  if (distinct.length === 0) return pages;
+  // biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
   const db = ctx.db as unknown as Kysely<any>;
-  const numbered = db
-    .selectFrom(table)
-    .selectAll()
-    .select((eb) => eb.fn.agg<number>('row_number').over((o) => o.partitionBy(column).orderBy('id', 'desc')).as('page_row'))
-    .where(scoped)
-    .$if(afterId !== null, (q) => q.where('id', '<', afterId!));
-  const rows = await db
-    .selectFrom(numbered.as('p'))
-    .selectAll()
-    .where('page_row', '<=', limit + 1)
-    .orderBy('id', 'desc')
-    .execute();
+  const one = (key: string) =>
+    db
+      .selectFrom(
+        db
+          .selectFrom(table)
+          .selectAll()
+          .where(column, '=', key)
+          .$if(where.length > 0, (q) => q.where((eb) => eb.and(where.map((w) => w(eb)))))
+          .$if(afterId !== null, (q) => q.where('id', '<', afterId!))
+          .orderBy('id', 'desc')
+          .limit(limit + 1)
+          .as('p'),
+      )
+      .selectAll();
+  const rows: Row[] = [];
+  // SQLite allows 500 terms in one compound SELECT: a statement per UNION_TERMS keys.
+  for (let i = 0; i < distinct.length; i += UNION_TERMS) {
+    const [first, ...rest] = distinct.slice(i, i + UNION_TERMS).map(one);
+    rows.push(...(await rest.reduce((q, next) => q.unionAll(next), first!).execute()));
+  }
   const byKey = new Map<string, Row[]>();
   for (const r of rows) {
     const group = byKey.get(r[column]);
     if (group) group.push(r);
     else byKey.set(r[column], [r]);
   }
-  const totals = new Map(counts.map((r: Row) => [r.k as string, Number(r.n)]));
-  for (const key of keys) pages.set(key, pageOf(byKey.get(key) ?? [], limit, totals.get(key) ?? 0, map));
+  for (const key of distinct) {
+    // Newest first within a key (the union keeps no order of its own).
+    const group = (byKey.get(key) ?? []).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const { totalCount: _, ...page } = pageOf(group, limit, 0, map);
+    pages.set(key, page);
+  }
   return pages;
+}
+
+/** How many rows each `column` value has under `where` (one grouped read; absent keys count 0). */
+export async function countsBy(
+  ctx: StoreContext,
+  table: Paged,
+  column: 'target_id',
+  keys: readonly string[],
+  where: Filter[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (keys.length === 0) return counts;
+  const scoped: Filter = (eb) => eb.and([inList(ctx.engine, column, keys), ...where.map((w) => w(eb))]);
+  const rows = await ctx.db
+    .selectFrom(table)
+    .select((eb) => [eb.ref(column).as('k'), eb.fn.countAll<number>().as('n')])
+    .where(scoped)
+    .groupBy(column)
+    .execute();
+  for (const r of rows as Row[]) counts.set(r.k as string, Number(r.n));
+  for (const key of keys) if (!counts.has(key)) counts.set(key, 0);
+  return counts;
 }

@@ -10,7 +10,7 @@ import { columnTypes, type MigrationDb } from './column-types.ts';
  */
 export function regions(engine: Engine): Migration {
   const t = columnTypes(engine);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: a builder of whichever table the migration makes
   const strict = <B extends CreateTableBuilder<any, any>>(b: B): B => (engine === 'sqlite' ? (b.modifyEnd(sql`strict`) as B) : b);
   return {
     async up(db: MigrationDb) {

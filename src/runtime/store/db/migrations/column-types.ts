@@ -26,5 +26,5 @@ export function columnTypes(engine: Engine): ColumnTypes {
 }
 
 /** A migration's database handle: the schema's tables are not typed while they are being made. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the tables are not typed while they are being made
 export type MigrationDb = Kysely<any>;

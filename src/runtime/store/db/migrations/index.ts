@@ -8,6 +8,7 @@ import { security } from './0005-security.ts';
 import { users } from './0006-users.ts';
 import { regions } from './0007-regions.ts';
 import { activations } from './0008-activations.ts';
+import { itemPages } from './0009-item-pages.ts';
 
 /**
  * Every schema change, in order, for both engines. Never edit one that has been released: add
@@ -23,5 +24,6 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0006_users': users(engine),
     '0007_regions': regions(engine),
     '0008_activations': activations(engine),
+    '0009_item_pages': itemPages(),
   };
 }
