@@ -486,7 +486,7 @@ async function main() {
       return 1;
     });
     // (a) at the batch size the server ran at concurrency 32 on camera pictures.
-    for (const [label, row] of all ? (Object.entries(cCamera) as [string, any][]) : []) {
+    for (const row of all ? (Object.values(cCamera) as any[]) : []) {
       const used = Math.max(1, Math.round(row.c32?.stages?.meanBatchSize ?? 1));
       const data = new Float32Array(used * tensorSize(spec));
       for (let k = 0; k < used; k++) data.set(tensors[k % count]!, k * tensorSize(spec));
