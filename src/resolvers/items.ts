@@ -114,9 +114,9 @@ builder.queryFields((t) => ({
       const page = pageOf(args);
       const modelId = args.modelId ? (await loadModel(ctx, args.modelId, args.targetId)).id : null;
       if (args.targetId) await ctx.loaders.target.load(args.targetId);
-      return connectionFromPage(
-        await ctx.services.store.listItems({ type: args.type, targetId: args.targetId ?? null, modelId }, page),
-      );
+      const filter = { type: args.type, targetId: args.targetId ?? null, modelId };
+      const { store } = ctx.services;
+      return connectionFromPage(await store.pageItems(filter, page), () => store.countItems(filter));
     },
   }),
   item: t.field({

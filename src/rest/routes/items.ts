@@ -52,18 +52,17 @@ export const itemOperations = [
       const target = target_id !== undefined ? await targetByRestId(call, target_id) : null;
       const filter = { type, targetId: target?.id ?? null, modelId: model?.id ?? null };
       // REST pages are numbered, the store pages by cursor: hop over the earlier pages by id only.
+      const { store } = call.services;
       let after: string | null = null;
       let skip = (page - 1) * count;
-      let total = 0;
       while (skip > 0) {
-        const hop = await call.services.store.listItems(filter, { first: Math.min(skip, MAX_PAGE), after });
-        total = hop.totalCount;
+        const hop = await store.pageItems(filter, { first: Math.min(skip, MAX_PAGE), after });
         skip -= hop.nodes.length;
         after = hop.endCursor;
         if (!hop.hasNextPage || !after) break;
       }
-      const rows = skip > 0 ? null : await call.services.store.listItems(filter, { first: count, after });
-      if (rows) total = rows.totalCount;
+      const rows = skip > 0 ? null : await store.pageItems(filter, { first: count, after });
+      const total = await store.countItems(filter);
       const items = rows ? await restItems(rows.nodes, { modelId: model?.id, withAssessments: true, withAnnotations: true }, call) : [];
       return reply(GetItemsResponseWrapper, {
         data: { items, current_page: page, end_page: Math.max(1, Math.ceil(total / count)), count_per_page: count, total_count: total },

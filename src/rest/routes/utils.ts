@@ -50,7 +50,7 @@ async function diagnostics(services: Services) {
 
 
 async function gatewayInfo({ store, license }: Services) {
-  const count = async (type: 'TRAINING' | 'PREDICTION') => (await store.listItems({ type }, { first: 0 })).totalCount;
+  const count = (type: 'TRAINING' | 'PREDICTION') => store.countItems({ type });
   const [nodeHash, current, targets, models, training, prediction] = await Promise.all([
     license.nodeHash(),
     license.current(),

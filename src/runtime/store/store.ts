@@ -185,15 +185,23 @@ export interface ModelStore {
 }
 
 /** Items and their pictures. */
+/** `type` null or absent: both kinds. */
+export interface ItemFilter {
+  type?: ItemType | null;
+  targetId?: string | null;
+  modelId?: string | null;
+}
+
 export interface ItemStore {
   /**
    * `type` null or absent: both kinds. `modelId` narrows to the items that model has assessed or
    * was trained on (its `trainItemIds`).
    */
-  listItems(
-    filter: { type?: ItemType | null; targetId?: string | null; modelId?: string | null },
-    page: PageArgs,
-  ): Promise<Page<ItemRecord>>;
+  listItems(filter: ItemFilter, page: PageArgs): Promise<Page<ItemRecord>>;
+  /** `listItems` without the count (which visits every matching item). */
+  pageItems(filter: ItemFilter, page: PageArgs): Promise<KeysetPage<ItemRecord>>;
+  /** How many items `listItems(filter)` pages through. */
+  countItems(filter: ItemFilter): Promise<number>;
   /** `listItems({ type, targetId })` for many targets at once (same page arguments), keyed by target id, without counts. */
   itemPagesByTargets(
     targetIds: readonly string[],

@@ -10,6 +10,12 @@ import type { Engine } from './sql.ts';
  * (PostgreSQL: Kysely's advisory lock; SQLite: BEGIN IMMEDIATE). A database migrated by a newer
  * build (a migration this one does not know) is refused.
  */
+/** PostgreSQL's invalid_schema_name for a schema other than ours. */
+function droppedMeanwhile(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === '3F000' && typeof e.message === 'string' && !!ours && !e.message.includes(`"${ours}"`);
+}
+
 export async function migrateToLatest(db: Kysely<Database>, engine: Engine, only?: (name: string) => boolean): Promise<string[]> {
   // On PostgreSQL the bookkeeping tables live in the schema the connection works in. Named
   // explicitly, because Kysely otherwise looks for them in every schema it can see, and would
@@ -29,7 +35,13 @@ export async function migrateToLatest(db: Kysely<Database>, engine: Engine, only
     allowUnorderedMigrations: true,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let { error, results = [] } = await migrator.migrateToLatest();
+  // Kysely's introspection asks `has_schema_privilege` of every schema the catalog lists; one
+  // that another session drops meanwhile (another deployment's, a parallel test run's) fails the
+  // whole read with "schema … does not exist". Nothing ran (each run is one transaction): again.
+  for (let attempt = 1; error && attempt < 4 && droppedMeanwhile(error, schema); attempt++) {
+    ({ error, results = [] } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const reason = error instanceof Error ? error.message : String(error);

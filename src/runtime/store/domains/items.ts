@@ -3,17 +3,27 @@ import { notFound } from '../../../errors.ts';
 import { inList, trainItemIdsOf } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toImage, toItem } from '../rows.ts';
-import type { ItemStore } from '../store.ts';
+import type { ItemFilter, ItemStore } from '../store.ts';
 import type { ItemRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
 import { chunks, type StoreContext } from './context.ts';
 import { insertImages, requireBlobs, type ImageOwnerColumn } from './images.ts';
-import { countsBy, page, pagesBy, type Filter } from './paging.ts';
+import { count, countsBy, keysetPage, page, pagesBy, type Filter } from './paging.ts';
 
 const imageOwnerColumn: Record<string, ImageOwnerColumn> = { item: 'item_id', assessment: 'assessment_id', model: 'model_id' };
 
 export function itemQueries(ctx: StoreContext): ItemStore {
   const { db, engine, blobs } = ctx;
+  const itemFilter = (filter: ItemFilter): Filter[] => {
+    const where: Filter[] = [];
+    if (filter.type) where.push((eb) => eb('type', '=', filter.type));
+    if (filter.targetId) where.push((eb) => eb('target_id', '=', filter.targetId));
+    if (filter.modelId) {
+      const modelId = filter.modelId;
+      where.push(() => sql<SqlBool>`id in (select item_id from assessments where model_id = ${modelId} union ${trainItemIdsOf(engine, modelId)})`);
+    }
+    return where;
+  };
   return {
     /**
      * `modelId` narrows to the items that model has assessed or was trained on (its
@@ -21,14 +31,13 @@ export function itemQueries(ctx: StoreContext): ItemStore {
      * training set (plus any training items it assessed).
      */
     async listItems(filter, args) {
-      const where: Filter[] = [];
-      if (filter.type) where.push((eb) => eb('type', '=', filter.type));
-      if (filter.targetId) where.push((eb) => eb('target_id', '=', filter.targetId));
-      if (filter.modelId) {
-        const modelId = filter.modelId;
-        where.push(() => sql<SqlBool>`id in (select item_id from assessments where model_id = ${modelId} union ${trainItemIdsOf(engine, modelId)})`);
-      }
-      return page(ctx, 'items', where, args, toItem);
+      return page(ctx, 'items', itemFilter(filter), args, toItem);
+    },
+    async pageItems(filter, args) {
+      return keysetPage(ctx, 'items', itemFilter(filter), args, toItem);
+    },
+    async countItems(filter) {
+      return count(ctx, 'items', itemFilter(filter));
     },
     async itemPagesByTargets(targetIds, filter, args) {
       const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];

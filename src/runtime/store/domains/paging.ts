@@ -35,15 +35,26 @@ const pageOf = <T>(rows: Row[], limit: number, totalCount: number, map: (r: Row)
   return { nodes, totalCount, hasNextPage: rows.length > limit, endCursor: last ? encodeCursor(last.id) : null };
 };
 
-/** One keyset page: two reads (the filtered count, then `limit + 1` rows after the cursor). */
-export async function page<T>(ctx: StoreContext, table: Paged, where: Filter[], args: PageArgs, map: (r: Row) => T & { id: string }): Promise<Page<T>> {
-  const { limit, afterId } = pageArgs(args);
-  const scoped: Filter = (eb) => eb.and(where.map((w) => w(eb)));
+/** How many rows match (one read; it visits every one of them, so only when asked for). */
+export async function count(ctx: StoreContext, table: Paged, where: Filter[]): Promise<number> {
   const { n } = await ctx.db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(scoped)
+    .where((eb) => eb.and(where.map((w) => w(eb))))
     .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** One keyset page: two reads (the filtered count, then `limit + 1` rows after the cursor). */
+export async function page<T>(ctx: StoreContext, table: Paged, where: Filter[], args: PageArgs, map: (r: Row) => T & { id: string }): Promise<Page<T>> {
+  const [n, rows] = await Promise.all([count(ctx, table, where), keysetPage(ctx, table, where, args, map)]);
+  return { ...rows, totalCount: n };
+}
+
+/** One keyset page without its count: `limit + 1` rows after the cursor. */
+export async function keysetPage<T>(ctx: StoreContext, table: Paged, where: Filter[], args: PageArgs, map: (r: Row) => T & { id: string }): Promise<KeysetPage<T>> {
+  const { limit, afterId } = pageArgs(args);
+  const scoped: Filter = (eb) => eb.and(where.map((w) => w(eb)));
   const rows = await ctx.db
     .selectFrom(table)
     .selectAll()
@@ -52,7 +63,8 @@ export async function page<T>(ctx: StoreContext, table: Paged, where: Filter[], 
     .orderBy('id', 'desc')
     .limit(limit + 1)
     .execute();
-  return pageOf(rows, limit, Number(n), map);
+  const { totalCount: _, ...keyset } = pageOf(rows, limit, 0, map);
+  return keyset;
 }
 
 /**
