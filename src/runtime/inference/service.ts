@@ -383,9 +383,10 @@ export class OnnxInferenceService implements InferenceService {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.judges?.destroy();
     // With a thread stuck in a model's run the worker never finishes terminating: no long wait.
     await this.worker.close(this.stuckThreads > 0 ? 500 : undefined);
+    // After the calls in flight had their pictures back (and judged).
+    await this.judges?.destroy();
   }
 
   /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
