@@ -82,6 +82,44 @@ export function stages(before: Series[], after: Series[], pictures: number, mode
     meanBatchSize: batches > 0 ? round(d('spectro_inference_batch_size_sum', m) / batches) : null,
     postprocessMs: mean('spectro_inference_postprocess_seconds'),
     storeCommitMs: meanOf('spectro_store_operation_duration_seconds', { operation: 'addAssessments' }),
+    /** Main thread: the round trip to the worker threads (decode + batch wait + run + hops). */
+    pipelineMs: meanOf('spectro_inference_stage_seconds', { ...m, stage: 'pipeline' }),
+    publishMs: meanOf('spectro_inference_stage_seconds', { ...m, stage: 'publish' }),
+    /** The inference service's whole synchronous predict (lookup to publish). */
+    predictMs: meanOf('spectro_inference_stage_seconds', { ...m, stage: 'predict' }),
+  };
+}
+
+/**
+ * Each stage's p99 between two scrapes, from the histograms' buckets: the upper bound of the
+ * bucket the 99th percentile falls in (ms), so a stage with a tail shows itself.
+ */
+export function stageTails(before: Series[], after: Series[], modelId: string) {
+  const p99 = (name: string, labels: Record<string, string>) => {
+    const buckets = new Map<number, number>();
+    for (const x of after) {
+      if (x.name !== `${name}_bucket` || !Object.entries(labels).every(([k, v]) => x.labels[k] === v)) continue;
+      const le = x.labels.le === '+Inf' ? Infinity : Number(x.labels.le);
+      const was = before.find((b) => b.name === x.name && Object.entries(x.labels).every(([k, v]) => b.labels[k] === v))?.value ?? 0;
+      buckets.set(le, (buckets.get(le) ?? 0) + x.value - was);
+    }
+    const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+    const total = sorted.at(-1)?.[1] ?? 0;
+    if (total === 0) return null;
+    const hit = sorted.find(([, n]) => n >= 0.99 * total)!;
+    return hit[0] === Infinity ? 'over the last bucket' : `<= ${round(hit[0] * 1000)}`;
+  };
+  const m = { model: modelId };
+  return {
+    httpRequest: p99('spectro_http_request_duration_seconds', { method: 'POST', route: '/graphql' }),
+    admissionWait: p99('spectro_inference_admission_wait_seconds', m),
+    decode: p99('spectro_inference_decode_seconds', m),
+    batchWait: p99('spectro_inference_queue_wait_seconds', m),
+    run: p99('spectro_inference_run_seconds', m),
+    pipelineRoundTrip: p99('spectro_inference_stage_seconds', { ...m, stage: 'pipeline' }),
+    postprocess: p99('spectro_inference_postprocess_seconds', m),
+    storeCommit: p99('spectro_store_operation_duration_seconds', { operation: 'addAssessments' }),
+    servicePredict: p99('spectro_inference_stage_seconds', { ...m, stage: 'predict' }),
   };
 }
 
@@ -92,4 +130,58 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export function round(x: number) {
   return Math.round(x * 100) / 100;
+}
+
+/** The minimal loop's stages, per picture (ms). */
+export interface LoopStages {
+  readMs: number;
+  decodeMs: number;
+  runMs: number;
+}
+
+/**
+ * Where one synchronous predict at concurrency 1 spends its time beyond the minimal loop (b), stage
+ * by stage: the client's latency is split by the server's /metrics means into the stages the
+ * loop also has (read + decode, run) and those it does not (HTTP, GraphQL, thread hops, store,
+ * publish). The rows add up to the client's mean latency; `b` is the loop's time in that stage.
+ */
+export function c1Account(b: LoopStages, clientMeanMs: number, s: ReturnType<typeof stages>) {
+  const v = (x: number | null) => x ?? 0;
+  const decode = v(s.decodeMs);
+  const wait = v(s.batchWaitMs);
+  const run = v(s.runMsPerBatch);
+  const predict = v(s.predictMs);
+  const http = v(s.httpRequestMs);
+  const rows: [string, number, number][] = [
+    ['client and loopback (request out, response back)', 0, clientMeanMs - http],
+    ['HTTP + GraphQL + model and item lookups (server request minus the service predict)', 0, http - predict],
+    ['image lookup (store)', 0, v(s.imagesLookupMs)],
+    ['read + decode + resize (decode pool)', b.readMs + b.decodeMs, decode],
+    ['micro-batch wait', 0, wait],
+    ['session.run', b.runMs, run],
+    ['thread hops (pipeline round trip - decode - wait - run)', 0, v(s.pipelineMs) - decode - wait - run],
+    ['post-process (judge)', 0, v(s.postprocessMs)],
+    ['store commit', 0, v(s.storeCommitMs)],
+    ['publish', 0, v(s.publishMs)],
+    [
+      'rest of the service predict (admission, regions, commit turn)',
+      0,
+      predict - v(s.imagesLookupMs) - v(s.pipelineMs) - v(s.postprocessMs) - v(s.storeCommitMs) - v(s.publishMs),
+    ],
+  ];
+  const bTotal = b.readMs + b.decodeMs + b.runMs;
+  return {
+    bMsPerPicture: round(bTotal),
+    c1MeanMs: round(clientMeanMs),
+    overheadMs: round(clientMeanMs - bTotal),
+    stages: rows.map(([stage, bMs, c1Ms]) => ({ stage, bMs: round(bMs), c1Ms: round(c1Ms), overheadMs: round(c1Ms - bMs) })),
+  };
+}
+
+/** The account as a Markdown table (stderr of the bench, and BENCHMARKS.md). */
+export function accountTable(label: string, a: ReturnType<typeof c1Account>): string {
+  const lines = [`| ${label} | (b) ms | c1 ms | overhead ms |`, '|---|---|---|---|'];
+  for (const r of a.stages) lines.push(`| ${r.stage} | ${r.bMs} | ${r.c1Ms} | ${r.overheadMs} |`);
+  lines.push(`| **total** | ${a.bMsPerPicture} | ${a.c1MeanMs} | ${a.overheadMs} |`);
+  return lines.join('\n');
 }

@@ -19,9 +19,18 @@
  *                            [--camera 2448x2048,4096x3000|none] [--multi 4] [--tile-long-side 1224] [--tile-batch 1]
  *                            [--rate 10] (open-loop requests/s on the first camera size: p50/p99)
  *                            [--quick]   (2 s windows, batching on only, 16 pictures: a shared machine)
+ *                            [--only c1,steady] (only these parts: `c1` the concurrency-1 account, `steady` the open loop)
+ *                            [--c1-rounds 3] [--steady-seconds 4] [--server-exec-argv "--cpu-prof"]
+ *                            [--sqlite-synchronous full|normal] (the server's SQLITE_SYNCHRONOUS)
+ *                            [--processes 1,2] (N gateway processes on one port, REUSE_PORT: c32 and items of 4 per N)
+ *
+ * The c1 account: (b) and end-to-end c1 take turns (`--c1-rounds` windows each) on the 256 px
+ * pictures and the first camera size; the client's mean latency is split stage by stage with the
+ * server's /metrics (bench/camera.ts c1Account) next to the loop's own read/decode/run times.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +45,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
-import { cameraJpeg, parseMetrics, parseSize, percentile, round, stages, type Series } from './camera.ts';
+import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, stageTails, type LoopStages, type Series } from './camera.ts';
 import { decodeTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
 
@@ -46,6 +55,10 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
+
+/** The model and run of the minimal loop (set in main, used by loopStaged). */
+let loopSpec: InputSpec | null = null;
+let loopRun: ((data: Float32Array, n: number) => Promise<unknown>) | null = null;
 
 if (args.includes('--serve')) await serve();
 else await main();
@@ -57,7 +70,25 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url, provider: server.services.inference.provider });
-  process.on('message', async () => {
+  // GC pauses and event-loop delay, for the open loop's tail (asked for by the parent).
+  const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
+  const gcs: { at: number; ms: number; kind: number }[] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) });
+  }).observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  process.on('message', async (m: { type?: string }) => {
+    if (m?.type === 'gc-reset') {
+      gcs.length = 0;
+      loop.reset();
+      return;
+    }
+    if (m?.type === 'gc') {
+      const mem = process.memoryUsage();
+      process.send!({ gcs, loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }, heapMB: { used: Math.round(mem.heapUsed / 2 ** 20), total: Math.round(mem.heapTotal / 2 ** 20), rss: Math.round(mem.rss / 2 ** 20) } });
+      return;
+    }
     await server.stop();
     process.exit(0);
   });
@@ -77,7 +108,9 @@ async function main() {
   const maxBatch = Number(flag('max-batch', String(loadConfig({}).maxBatchSize)));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-bench-predict-'));
   const log = { info() {}, warn() {}, error() {}, debug() {} };
-  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, loadAverage1mAtStart: round(os.loadavg()[0]!) };
+  const only = flag('only', 'all').split(',');
+  const part = (name: string) => only.includes('all') || only.includes(name);
+  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, availableParallelism: os.availableParallelism(), loadAverage1mAtStart: round(os.loadavg()[0]!) };
 
   try {
     // ---- prepare: train a model on synthetic aligned parts, store prediction items, write files
@@ -168,18 +201,21 @@ async function main() {
     const c = spec.color === 'rgb' ? 3 : 1;
     const tensors = await Promise.all(pics.map((p) => toTensor(p, spec)));
     const run = (data: Float32Array, n: number) => session.run({ images: new ort.Tensor('float32', data, [n, c, spec.height, spec.width]) });
+    loopSpec = spec;
+    loopRun = run;
     await run(tensors[0]!, 1);
-    out.a_rawRun = await timed(seconds, async (i) => {
+    const all = part('throughput');
+    out.a_rawRun = await timed(all ? seconds : 0.2, async (i) => {
       await run(tensors[i % count]!, 1);
       return 1;
     });
     const batch = new Float32Array(maxBatch * tensorSize(spec));
     for (let k = 0; k < maxBatch; k++) batch.set(tensors[k % count]!, k * tensorSize(spec));
-    out[`a_rawRunBatch${maxBatch}`] = await timed(seconds, async () => {
+    out[`a_rawRunBatch${maxBatch}`] = await timed(all ? seconds : 0.2, async () => {
       await run(batch, maxBatch);
       return maxBatch;
     });
-    out.b_minimalPipeline = await timed(seconds, async (i) => {
+    out.b_minimalPipeline = await timed(all ? seconds : 0.2, async (i) => {
       const bytes = await fs.promises.readFile(files[i % count]!);
       await run(await toTensor(bytes, spec), 1);
       return 1;
@@ -188,7 +224,7 @@ async function main() {
     // (b) on camera-size JPEGs, whole-picture resize and tiled: the hand-written loop.
     const bCamera: Record<string, number> = {};
     for (const w of camera) {
-      bCamera[w.label] = await timed(seconds, async (i) => {
+      bCamera[w.label] = await timed(all ? seconds : 0.2, async (i) => {
         const bytes = await fs.promises.readFile(w.files[i % w.files.length]!);
         await run(await toTensor(bytes, spec), 1);
         return 1;
@@ -199,7 +235,7 @@ async function main() {
     // The tiles' batch size: what calibration keeps on this provider (on a 2-core CPU batch 1 runs
     // fastest per picture; on a GPU the largest batch).
     const tileBatch = Number(flag('tile-batch', provider === 'cuda' ? String(maxBatch) : '1'));
-    for (const w of camera.slice(0, 1)) {
+    for (const w of all ? camera.slice(0, 1) : []) {
       const per = tensorSize(spec);
       bCamera[`${w.label}_tiled`] = await timed(seconds, async (i) => {
         const pic = await decodeTiles(await fs.promises.readFile(w.files[i % w.files.length]!), tiledSpec);
@@ -217,21 +253,22 @@ async function main() {
     // ---- (c) end-to-end over HTTP, batching on and off
     const c_: Record<string, number> = {};
     const cCamera: Record<string, unknown> = {};
-    const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];
-    for (const batching of batchings) {
+    const spawnServer = async (env: Record<string, string>) => {
       const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-        execArgv: [],
+        // e.g. `--server-exec-argv "--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile the server.
+        execArgv: flag('server-exec-argv', '').split(' ').filter(Boolean),
         env: {
           ...process.env,
-          DATA_DIR: dataDir,
           PORT: '0',
           HOST: '127.0.0.1',
           EXECUTION_PROVIDER: provider,
-          BATCHING: batching,
+          BATCHING: 'on',
+          SQLITE_SYNCHRONOUS: flag('sqlite-synchronous', process.env.SQLITE_SYNCHRONOUS || 'full'),
           MAX_BATCH_SIZE: String(maxBatch),
           SPECTRO_CLIENT_ID: CLIENT.id,
           SPECTRO_CLIENT_SECRET: CLIENT.secret,
           LOG_LEVEL: 'warn',
+          ...env,
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -239,7 +276,61 @@ async function main() {
         child.once('message', (m) => resolve(m as { url: string; provider: string }));
         child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
       });
+      return { child, url, provider: used };
+    };
+    // Several gateway processes (REUSE_PORT) on one port, each with its own onnxruntime session
+    // and decode threads (the cores split between them). Each has its own copy of the data
+    // directory (the same records and models; one JWT_SECRET): a predict reads and writes only its
+    // own records, so this measures what N event loops and N sessions do on this machine; a real
+    // deployment shares PostgreSQL and Redis (docs/operations.md).
+    const processCounts = flag('processes', '').split(',').filter(Boolean).map(Number);
+    if (processCounts.length > 0) {
+      const perN: Record<string, unknown> = {};
+      const max = Math.max(...processCounts);
+      for (let k = 1; k < max; k++) fs.cpSync(dataDir, `${dataDir}-${k}`, { recursive: true });
+      for (const n of processCounts) {
+        const port = await new Promise<number>((resolve) => {
+          const srv = net.createServer().listen(0, '127.0.0.1', () => {
+            const p = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(p));
+          });
+        });
+        const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
+        const servers = [];
+        for (let k = 0; k < n; k++) servers.push(await spawnServer({ DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`, PORT: String(port), REUSE_PORT: 'on', DECODE_THREADS: threads, JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789' }));
+        const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
+        const gql = async (body: unknown, token?: string) => {
+          const res = await pool.request({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+          const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
+          if (json.errors) throw new Error(JSON.stringify(json.errors));
+          return json.data;
+        };
+        const token = (await gql({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token.accessToken as string;
+        const predictIds = (ids: string[]) => gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
+        // Warm every process's session: more requests than processes, from many connections.
+        await Promise.all(Array.from({ length: 8 * n }, (_, i) => predictIds([items[i % count]!.id])));
+        const row: Record<string, unknown> = { decodeThreadsEach: Number(threads), loadAverage1mAtStart: round(os.loadavg()[0]!) };
+        row.png256_c32 = await loadTest(seconds, (i) => predictIds([items[i % count]!.id]), 32);
+        for (const w of camera.slice(0, 1)) {
+          await Promise.all(Array.from({ length: 4 * n }, (_, i) => predictIds([w.items[i % w.items.length]!])));
+          row[`${w.label}_c32`] = await loadTest(seconds, (i) => predictIds([w.items[i % w.items.length]!]), 32);
+          const m = await loadTest(seconds, (i) => predictIds([w.multiItems[i % w.multiItems.length]!]), 8);
+          row[`${w.label}_c8_items_of_${multi}`] = { ...m, picturesPerSecond: round(m.perSecond * multi) };
+        }
+        perN[String(n)] = row;
+        await pool.close();
+        for (const s of servers) {
+          s.child.send('stop');
+          await new Promise((r) => s.child.once('exit', r));
+        }
+      }
+      out.processes = perN;
+    }
+    const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];
+    for (const batching of batchings) {
+      const { child, url, provider: used } = await spawnServer({ DATA_DIR: dataDir, BATCHING: batching });
       out.serverProvider = used;
+      out.sqliteSynchronous = flag('sqlite-synchronous', process.env.SQLITE_SYNCHRONOUS || 'full');
       const pool = new Pool(url, { connections: 64, pipelining: 1 });
       const post = async (body: unknown, token?: string) => {
         const res = await pool.request({
@@ -258,7 +349,7 @@ async function main() {
       const query = 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }';
       const predictOne = (i: number) => post({ query, variables: { ids: [items[i % count]!.id] } }, token);
       for (let i = 0; i < 8; i++) await predictOne(i); // warm-up
-      for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) {
+      for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) {
         c_[`c${concurrency}_batching_${batching}`] = await timed(seconds, async (i) => {
           await predictOne(i);
           return 1;
@@ -274,32 +365,107 @@ async function main() {
           const pictures = r.requests * picturesPer;
           return { picturesPerSecond: round(r.perSecond * picturesPer), p50Ms: r.p50Ms, p99Ms: r.p99Ms, stages: stages(before, await metrics(), pictures, modelId) };
         };
-        for (const w of camera) {
+        if (part('c1')) {
+          // The c1 account: (b) and c1 take turns, so drift on the machine hits both alike.
+          const rounds = Number(flag('c1-rounds', '3'));
+          const workloads = [{ label: `${size}px PNG`, ids: items.map((i) => i.id), files }, ...camera.slice(0, 1).map((w) => ({ label: `${w.label} JPEG`, ids: w.items, files: w.files }))];
+          const account: Record<string, unknown> = {};
+          for (const wl of workloads) {
+            for (let i = 0; i < 4; i++) await predictIds([wl.ids[i % wl.ids.length]!]); // warm-up
+            const perRound: { b: number; c1: number; ratio: number }[] = [];
+            let bSum: LoopStages = { readMs: 0, decodeMs: 0, runMs: 0 };
+            let bPictures = 0;
+            let c1Latency = 0;
+            let c1Requests = 0;
+            const before = await metrics();
+            for (let r = 0; r < rounds; r++) {
+              const b = await loopStaged(seconds, wl.files);
+              bSum = { readMs: bSum.readMs + b.sum.readMs, decodeMs: bSum.decodeMs + b.sum.decodeMs, runMs: bSum.runMs + b.sum.runMs };
+              bPictures += b.pictures;
+              const c = await loadTest(seconds, (i) => predictIds([wl.ids[i % wl.ids.length]!]), 1);
+              c1Latency += c.meanMs * c.requests;
+              c1Requests += c.requests;
+              perRound.push({ b: b.perSecond, c1: c.perSecond, ratio: round(c.perSecond / b.perSecond) });
+            }
+            const st = stages(before, await metrics(), c1Requests, model.id);
+            // The floor of any request on this server: an authenticated `{ __typename }` at c1.
+            const floor = await loadTest(Math.min(seconds, 1), () => post({ query: '{ __typename }' }, token), 1);
+            const bMean: LoopStages = { readMs: bSum.readMs / bPictures, decodeMs: bSum.decodeMs / bPictures, runMs: bSum.runMs / bPictures };
+            const acc = c1Account(bMean, c1Latency / c1Requests, st);
+            const bRate = round(perRound.reduce((n, x) => n + x.b, 0) / rounds);
+            const cRate = round(perRound.reduce((n, x) => n + x.c1, 0) / rounds);
+            account[wl.label] = { rounds: perRound, b_perSecond: bRate, c1_perSecond: cRate, ratio_c1_over_b: round(cRate / bRate), goal_c1_at_least_0_9_of_b: cRate >= 0.9 * bRate, account: acc, graphqlFloorMs: round(floor.meanMs), serverStages: st };
+            process.stderr.write(`\n${accountTable(wl.label, acc)}\n(b) ${bRate}/s, c1 ${cRate}/s, ratio ${round(cRate / bRate)}; an authenticated { __typename } at c1: ${round(floor.meanMs)} ms\n`);
+          }
+          out.c1_account = account;
+        }
+        for (const w of part('throughput') || part('steady') ? camera : []) {
           for (let i = 0; i < 2; i++) await predictIds([w.items[i]!]); // warm-up
           const row: Record<string, unknown> = { jpegKB: w.jpegKB, b_minimalPipeline: bCamera[w.label] };
-          for (const concurrency of flag('concurrency', '1,8,32').split(',').map(Number)) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
-          row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
-          if (w === camera[0]) {
+          for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
+          if (all) row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
+          if (w === camera[0] && part('steady')) {
             // Open loop: one request every 1/rate s whatever the answers do (a line's camera),
             // so queueing shows in the tail; the goal is p99 <= 2 x p50.
             const rate = Number(flag('rate', '10'));
-            const n = Math.max(20, Math.round(rate * seconds * 2));
+            const n = Math.max(20, Math.round(rate * Number(flag('steady-seconds', String(seconds * 2)))));
             const lat: number[] = [];
+            const spans: { at: number; ms: number }[] = [];
+            const before = await metrics();
+            child.send({ type: 'gc-reset' });
+            const load0 = os.loadavg()[0]!;
             const t0 = performance.now();
             await Promise.all(
               Array.from({ length: n }, async (_, i) => {
                 await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i * 1000) / rate - performance.now())));
                 const s0 = performance.now();
                 await predictIds([w.items[i % w.items.length]!]);
-                lat.push(performance.now() - s0);
+                const ms = performance.now() - s0;
+                lat.push(ms);
+                spans.push({ at: performance.timeOrigin + s0, ms });
               }),
             );
+            const server = await new Promise<{ gcs: { at: number; ms: number; kind: number }[]; loopDelayMs: Record<string, number>; heapMB: Record<string, number> }>((resolve) => {
+              child.once('message', (m) => resolve(m as never));
+              child.send({ type: 'gc' });
+            });
+            const after = await metrics();
             lat.sort((a, b) => a - b);
             const p50 = percentile(lat, 50);
             const p99 = percentile(lat, 99);
-            row[`steady_${rate}_per_s`] = { requests: n, p50Ms: round(p50), p99Ms: round(p99), ratio_p99_over_p50: round(p99 / p50), goal_p99_at_most_2x_p50: p99 <= 2 * p50 };
+            // The tail's evidence: which slow requests (> 2 x p50) had a GC pause of the server
+            // inside them, and each stage's p99 from the server's histograms.
+            const slow = spans.filter((x) => x.ms > 2 * p50);
+            const gcIn = (x: { at: number; ms: number }) => server.gcs.filter((g) => g.at < x.at + x.ms && g.at + g.ms > x.at).reduce((t, g) => t + g.ms, 0);
+            row[`steady_${rate}_per_s`] = {
+              requests: n,
+              seconds: round((performance.now() - t0) / 1000),
+              loadAverage1m: [round(load0), round(os.loadavg()[0]!)],
+              p50Ms: round(p50),
+              p90Ms: round(percentile(lat, 90)),
+              p99Ms: round(p99),
+              maxMs: round(lat.at(-1)!),
+              ratio_p99_over_p50: round(p99 / p50),
+              goal_p99_at_most_2x_p50: p99 <= 2 * p50,
+              tail: {
+                slowRequests: slow.length,
+                slowWithGcPauseOver5ms: slow.filter((x) => gcIn(x) > 5).length,
+                gcPauseMsInSlowRequests: round(slow.reduce((t, x) => t + gcIn(x), 0)),
+                // kind (perf_hooks constants): 1 minor (scavenge, young generation), 4 major (mark-compact), 8 incremental marking, 16 weak callbacks.
+                gc: {
+                  pauses: server.gcs.length,
+                  totalMs: round(server.gcs.reduce((t, g) => t + g.ms, 0)),
+                  maxMs: round(Math.max(0, ...server.gcs.map((g) => g.ms))),
+                  over5ms: server.gcs.filter((g) => g.ms > 5).map((g) => ({ ms: round(g.ms), kind: g.kind })),
+                  heapMB: server.heapMB,
+                },
+                serverLoopDelayMs: Object.fromEntries(Object.entries(server.loopDelayMs).map(([k, v]) => [k, round(v)])),
+                stageP99Ms: stageTails(before, after, model.id),
+                stageMeansMs: stages(before, after, n, model.id),
+              },
+            };
           }
-          if (w === camera[0] && tiledModel) {
+          if (w === camera[0] && tiledModel && all) {
             await predictIds([w.items[0]!], tiledModel.id);
             row.tiled = { tiling, tilesPerPicture: tilesPer[w.label], b_minimalPipeline: bCamera[`${w.label}_tiled`], c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id) };
           }
@@ -314,13 +480,13 @@ async function main() {
     }
     Object.assign(out, c_);
     // (b) again: other work on the machine drifts; the ratio uses the mean of both runs.
-    const bAfter = await timed(seconds, async (i) => {
+    const bAfter = await timed(all ? seconds : 0.2, async (i) => {
       const bytes = await fs.promises.readFile(files[i % count]!);
       await run(await toTensor(bytes, spec), 1);
       return 1;
     });
     // (a) at the batch size the server ran at concurrency 32 on camera pictures.
-    for (const [label, row] of Object.entries(cCamera) as [string, any][]) {
+    for (const row of all ? (Object.values(cCamera) as any[]) : []) {
       const used = Math.max(1, Math.round(row.c32?.stages?.meanBatchSize ?? 1));
       const data = new Float32Array(used * tensorSize(spec));
       for (let k = 0; k < used; k++) data.set(tensors[k % count]!, k * tensorSize(spec));
@@ -366,6 +532,27 @@ async function timed(seconds: number, step: (i: number) => Promise<number>, conc
   return round(images / ((performance.now() - t0) / 1000));
 }
 
+/** The minimal loop (read, decode + resize, run) for `seconds`, each stage timed. */
+async function loopStaged(seconds: number, files: readonly string[]) {
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const sum: LoopStages = { readMs: 0, decodeMs: 0, runMs: 0 };
+  let pictures = 0;
+  while (performance.now() < end) {
+    const s0 = performance.now();
+    const bytes = await fs.promises.readFile(files[pictures % files.length]!);
+    const s1 = performance.now();
+    const tensor = await toTensor(bytes, loopSpec!);
+    const s2 = performance.now();
+    await loopRun!(tensor, 1);
+    const s3 = performance.now();
+    sum.readMs += s1 - s0;
+    sum.decodeMs += s2 - s1;
+    sum.runMs += s3 - s2;
+    pictures++;
+  }
+  return { sum, pictures, perSecond: round(pictures / ((performance.now() - t0) / 1000)) };
+}
 /** `step` back to back from `concurrency` loops for `seconds`: requests/s and latency percentiles. */
 async function loadTest(seconds: number, step: (i: number) => Promise<unknown>, concurrency: number) {
   const end = performance.now() + seconds * 1000;
@@ -381,9 +568,11 @@ async function loadTest(seconds: number, step: (i: number) => Promise<unknown>, 
       }
     }),
   );
+  const meanMs = latencies.reduce((n, x) => n + x, 0) / latencies.length;
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
+    meanMs,
     perSecond: round(latencies.length / ((performance.now() - t0) / 1000)),
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),

@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** `postgres://…`: records on PostgreSQL; null (unset): the embedded SQLite file under dataDir. */
   databaseUrl: string | null;
+  /** SQLITE_SYNCHRONOUS: `full` fsyncs every commit (survives power loss), `normal` at checkpoints only (survives a process crash). */
+  sqliteSynchronous: 'full' | 'normal';
   /** Pictures, model files and exports in an S3-compatible bucket (S3_BUCKET set); null: files under dataDir. */
   s3: S3Options | null;
   /** Signed file links answer a redirect to a presigned object-storage URL (S3_PRESIGNED_DOWNLOADS). */
@@ -65,6 +67,8 @@ export interface Config {
   sessionCacheBytes: number;
   /** Threads decoding pictures (DECODE_THREADS; default: the machine's cores). */
   decodeThreads: number;
+  /** DECODE_INLINE (default on): a lone whole picture is decoded on the pipeline worker when the decode pool is idle (two thread hops fewer). */
+  decodeInline: boolean;
   /**
    * Admission of synchronous predictions per model: pictures admitted at once (PREDICT_QUEUE_DEPTH;
    * more are refused UNAVAILABLE / 429) and the longest a picture may wait for its turn
@@ -179,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reusePort: flag(env.REUSE_PORT, false),
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
+    sqliteSynchronous: oneOf((env.SQLITE_SYNCHRONOUS ?? '').toLowerCase(), ['full', 'normal'] as const, 'full', 'SQLITE_SYNCHRONOUS'),
     s3: s3Options(env),
     presignedDownloads: !!env.S3_BUCKET && flag(env.S3_PRESIGNED_DOWNLOADS, false),
     blobCacheBytes: int(env.BLOB_CACHE_BYTES, 1024 ** 3, 'BLOB_CACHE_BYTES'),
@@ -208,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchCalibration: !['off', 'false', '0', 'no'].includes((env.BATCH_CALIBRATION ?? '').toLowerCase()),
     sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024, 'SESSION_CACHE_BYTES'),
     decodeThreads: Math.max(1, int(env.DECODE_THREADS, os.availableParallelism(), 'DECODE_THREADS')),
+    decodeInline: flag(env.DECODE_INLINE, true),
     predictQueueDepth: Math.max(1, int(env.PREDICT_QUEUE_DEPTH, 256, 'PREDICT_QUEUE_DEPTH')),
     predictQueueDeadlineMs: Math.max(1, int(env.PREDICT_QUEUE_DEADLINE_MS, 10_000, 'PREDICT_QUEUE_DEADLINE_MS')),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1, 'TRAINING_CONCURRENCY'),

@@ -142,6 +142,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const opened = await createStore({
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
+      sqliteSynchronous: config.sqliteSynchronous,
       s3: config.s3,
       blobCacheBytes: config.blobCacheBytes,
       // The periodic sweep job (workers) runs its first sweep at start; without one, the store does.
@@ -152,7 +153,8 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     // Rate-limit counters, shared through Redis when REDIS_URL is set (docs/security.md).
     const limits = keep(createRateLimits({ redisUrl: config.redisUrl, prefix: config.redisPrefix }));
     const auth = keep(await createAuth({ store, config, limits }));
-    const audit = createAuditService({ store, log });
+    // After the store: closed before it, storing the events still pending.
+    const audit = keep(createAuditService({ store, log }));
     const accounts = createAccounts({ store, auth, config });
     const urls = createUrlSigner({ secret: await urlSecret({ store }), ttlSeconds: config.signedUrlTtlSeconds });
     const license = createLicenseService({ store, config });

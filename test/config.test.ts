@@ -20,6 +20,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://spectro@db:5432/spectro' }).databaseUrl).toBe('postgres://spectro@db:5432/spectro');
   });
 
+  test('the SQLite commit mode and inline decoding: fsync per commit and inline by default, each can be changed, a typo refused', () => {
+    expect(loadConfig({})).toMatchObject({ sqliteSynchronous: 'full', decodeInline: true });
+    expect(loadConfig({ SQLITE_SYNCHRONOUS: 'NORMAL', DECODE_INLINE: 'off' })).toMatchObject({ sqliteSynchronous: 'normal', decodeInline: false });
+    expect(() => loadConfig({ SQLITE_SYNCHRONOUS: 'off' })).toThrow(/SQLITE_SYNCHRONOUS must be one of full, normal/);
+  });
+
   test('upstreams and their credentials are read from UPSTREAMS and UPSTREAM_<NAME>_*', () => {
     const config = loadConfig({ UPSTREAMS: 'plant2=http://10.0.0.2:4000', UPSTREAM_PLANT2_CLIENT_ID: 'a', UPSTREAM_PLANT2_CLIENT_SECRET: 'b' });
     expect(config.upstreams).toEqual({ plant2: 'http://10.0.0.2:4000' });

@@ -61,3 +61,34 @@ describe('post-processing', () => {
     expect(detectionAccuracy(0.3, 0)).toBe(77);
   });
 });
+
+describe('post-processing of a large map in its own thread (judge-task.ts)', () => {
+  it('gives the verdict, boxes and masked map of the main thread', async () => {
+    const { Piscina } = await import('piscina');
+    const { judgeMap } = await import('../src/runtime/inference/judge-task.ts');
+    const { OFF_THREAD_CELLS } = await import('../src/runtime/inference/service.ts');
+    // 512 x 512 (past OFF_THREAD_CELLS): background 0.1 with noise, two defects, one of them in
+    // the left half that the regions' gain leaves out, the other at sensitivity 1.5.
+    const w = 512;
+    expect(w * w).toBeGreaterThanOrEqual(OFF_THREAD_CELLS);
+    const cells: [number, number, number][] = [];
+    for (let i = 0; i < w * w; i++) cells.push([i % w, Math.floor(i / w), 0.1 + ((i * 2654435761) % 97) / 1000]);
+    for (let y = 100; y < 130; y++) for (let x = 60; x < 90; x++) cells.push([x, y, 0.8]);
+    for (let y = 300; y < 320; y++) for (let x = 400; x < 440; x++) cells.push([x, y, 0.45]);
+    const gain = new Float32Array(w * w);
+    for (let i = 0; i < w * w; i++) gain[i] = i % w >= w / 2 ? 1.5 : 0;
+    const task = () => ({ out: { map: map(w, w, cells), mapWidth: w, mapHeight: w, score: 0.8, width: 2448, height: 2048 }, gain, params });
+    const here = judgeMap(task());
+    const pool = new Piscina({ filename: new URL('../src/runtime/inference/judge-task.ts', import.meta.url).href, maxThreads: 1 });
+    try {
+      const t = task();
+      const there = await pool.run(t, { transferList: [t.out.map.buffer as ArrayBuffer] });
+      expect(here.judgement.result).toBe('BAD');
+      expect(here.judgement.detectedObjects).toBe(1); // the left defect is outside the regions
+      expect(there.judgement).toEqual(here.judgement);
+      expect(Buffer.from(there.out.map.buffer).equals(Buffer.from(here.out.map.buffer))).toBe(true);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});

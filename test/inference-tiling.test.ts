@@ -4,6 +4,7 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tileStarts, tiledSize, stitchTiles } from '../src/runtime/images/tiles.ts';
 import { createInferenceService, type InferenceService } from '../src/runtime/inference/index.ts';
+import { OFF_THREAD_CELLS } from '../src/runtime/inference/service.ts';
 import { importModelArchive, readModelArchive } from '../src/runtime/models/archive.ts';
 import type { InputSpec, ModelManifest } from '../src/runtime/onnx/contract.ts';
 import { parseInputSpec } from '../src/runtime/onnx/schemas.ts';
@@ -112,6 +113,20 @@ describe('tiled inference of camera-size pictures (InputSpec.tiling)', () => {
     expect(box!.yMax!).toBeGreaterThanOrEqual(SPECK.y + SPECK.size);
     expect(box!.xMax! - box!.xMin!).toBeLessThanOrEqual(SPECK.size + 4 * 8);
     expect(box!.yMax! - box!.yMin!).toBeLessThanOrEqual(SPECK.size + 4 * 8);
+  });
+
+  it('judges a picture whose stitched map is large in the post-processing thread: the speck found and boxed', async () => {
+    // 2048 x 2048 -> 1024 x 1024 -> a stitched map of 256 x 256 cells: judged off the main thread.
+    expect(256 * 256).toBeGreaterThanOrEqual(OFF_THREAD_CELLS);
+    const [item] = await fx.addItems([await surface({ width: 2048, height: 2048, speck: SPECK })]);
+    const [found] = await inference.predict(tiles, [item!.id]);
+    expect([found!.result, found!.detectedObjects]).toEqual(['BAD', 1]);
+    const [box] = await fx.store.annotationsByOwners('assessment', [found!.id]);
+    expect(box!.xMin!).toBeLessThanOrEqual(SPECK.x);
+    expect(box!.xMax!).toBeGreaterThanOrEqual(SPECK.x + SPECK.size);
+    expect(box!.yMin!).toBeLessThanOrEqual(SPECK.y);
+    expect(box!.yMax!).toBeGreaterThanOrEqual(SPECK.y + SPECK.size);
+    expect(box!.xMax! - box!.xMin!).toBeLessThanOrEqual(SPECK.size + 4 * 8);
   });
 
   it('judges a clean picture GOOD with the tiled model, and draws the heatmap over the whole picture', async () => {

@@ -27,7 +27,8 @@ export interface DecodedPicture {
   height: number;
 }
 
-export default async function decode(task: DecodeTask): Promise<DecodedPicture> {
+/** The decode itself, on whichever thread calls it (the pool's threads, or the pipeline worker's). */
+export async function decodePicture(task: DecodeTask): Promise<DecodedPicture> {
   const knownSize = task.knownSize ?? undefined;
   let out: DecodedPicture;
   if (task.spec.tiling) {
@@ -37,5 +38,10 @@ export default async function decode(task: DecodeTask): Promise<DecodedPicture> 
     const d = await decodeToTensor(task.path, task.spec, undefined, 0, knownSize);
     out = { data: d.data, tiles: null, width: d.width, height: d.height };
   }
+  return out;
+}
+
+export default async function decode(task: DecodeTask): Promise<DecodedPicture> {
+  const out = await decodePicture(task);
   return Piscina.move({ [Piscina.transferableSymbol]: [out.data.buffer], [Piscina.valueSymbol]: out } as never) as unknown as DecodedPicture;
 }

@@ -41,14 +41,20 @@ export class RegionMasks {
 
   /** The map as post-processing should judge it: unchanged without a plan. */
   apply<T extends MapInput>(out: T, plan: RegionPlan | null, threshold: number): T {
-    if (!plan) return out;
-    const cacheKey = `${plan.modelId}|${plan.key}|${out.mapWidth}x${out.mapHeight}`;
+    const gain = this.gainFor(plan, out.mapWidth, out.mapHeight);
+    return gain ? { ...out, ...maskMap(out.map, gain, threshold) } : out;
+  }
+
+  /** The plan's per-cell gain for a map of this size (cached); null without a plan. */
+  gainFor(plan: RegionPlan | null, mapWidth: number, mapHeight: number): Float32Array | null {
+    if (!plan) return null;
+    const cacheKey = `${plan.modelId}|${plan.key}|${mapWidth}x${mapHeight}`;
     let gain = this.masks.get(cacheKey);
     if (!gain) {
-      gain = rasteriseRegions(plan.regions, out.mapWidth, out.mapHeight);
+      gain = rasteriseRegions(plan.regions, mapWidth, mapHeight);
       this.masks.set(cacheKey, gain, gain.byteLength + cacheKey.length);
     }
-    return { ...out, ...maskMap(out.map, gain, threshold) };
+    return gain;
   }
 }
 

@@ -13,7 +13,8 @@ import { heatmapName, isHeatmapName, itemVerdict, type PictureVerdict } from './
 import { GroupCommit } from './group-commit.ts';
 import type { InferenceService, ItemScore } from './inference.ts';
 import { CostLru } from './lru.ts';
-import { judge } from './postprocess.ts';
+import { Piscina } from 'piscina';
+import { judgeMap, type JudgedMap, type JudgeTask } from './judge-task.ts';
 import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
@@ -36,6 +37,12 @@ interface JudgedItem {
 }
 
 const BATCH_LOG_SIZE = 1000;
+/**
+ * Maps of at least this many cells are judged in the post-processing thread (judge-task.ts):
+ * a whole-picture map (e.g. 64 x 64) costs well under a millisecond on the main thread, less than
+ * the hop; a tiled picture's stitched map (1224 x 1024) costs 85-460 ms there.
+ */
+export const OFF_THREAD_CELLS = 256 * 256;
 const MAP_CACHE_BYTES = 64 * 1024 * 1024;
 const PNG_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -86,6 +93,8 @@ export class OnnxInferenceService implements InferenceService {
   /** Regions of interest, applied to each map before it is judged (see regions.ts). */
   private readonly regions: RegionMasks;
   private closed = false;
+  /** Post-processing of large maps, off the main thread (started on first use). */
+  private judges: Piscina<JudgeTask, JudgedMap> | null = null;
   /** Threads given up in a native run that never ends: only a hard exit ends this process (main.ts). */
   stuckThreads = 0;
 
@@ -97,7 +106,7 @@ export class OnnxInferenceService implements InferenceService {
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
     this.regions = new RegionMasks(deps.store);
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
+    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, decodeInline: deps.config.decodeInline, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
       onEvent: (m) => {
         if (m.type === 'stuck') {
           this.stuckThreads++;
@@ -239,8 +248,7 @@ export class OnnxInferenceService implements InferenceService {
         try {
           const inferred = await this.inferImage(model, image);
           const t0 = performance.now();
-          const out = this.regions.apply(inferred, regions, model.predictParameters.threshold);
-          const judgement = judge(out, model.predictParameters);
+          const { out, judgement } = await this.judgeMapOf(inferred, regions, model.predictParameters);
           this.metrics?.postprocess.observe({ model: model.id }, (performance.now() - t0) / 1000);
           this.metrics?.pictures.inc({ model: model.id, result: judgement.result });
           return { image, index, out, verdict: { name: image.name, index, judgement } satisfies PictureVerdict };
@@ -277,11 +285,16 @@ export class OnnxInferenceService implements InferenceService {
   }
 
   private async predictNow(model: ModelRecord, itemIds: readonly string[]): Promise<AssessmentRecord[]> {
+    const t0 = performance.now();
     const judged = await this.judgeAll(model, itemIds);
     // One transaction for the call: its assessments are stored whole or not at all.
     const records = await this.writes.submit(judged.map((j) => j.row));
     records.forEach((r, i) => this.keepMaps(r.id, judged[i]!));
+    const t1 = performance.now();
     await Promise.all(records.map((r) => this.publish(model, r)));
+    const t2 = performance.now();
+    this.metrics?.stage.observe({ model: model.id, stage: 'publish' }, (t2 - t1) / 1000);
+    this.metrics?.stage.observe({ model: model.id, stage: 'predict' }, (t2 - t0) / 1000);
     return records;
   }
 
@@ -296,7 +309,6 @@ export class OnnxInferenceService implements InferenceService {
     let judged: JudgedItem[];
     try {
       await this.load(model);
-      const regions = await this.regions.planFor(model);
       const window = Math.max(8, this.config.maxBatchSize * 2);
       // The call fails whole: once one picture fails (or is refused), the rest are not started.
       let failed = false;
@@ -355,10 +367,26 @@ export class OnnxInferenceService implements InferenceService {
     return { body, contentType: 'image/png' };
   }
 
+  /** Masks and judges one map: on this thread when small, in the post-processing thread when large. */
+  private async judgeMapOf(out: WorkerOutput, regions: RegionPlan | null, params: ModelRecord['predictParameters']): Promise<JudgedMap> {
+    const task: JudgeTask = { out, gain: this.regions.gainFor(regions, out.mapWidth, out.mapHeight), params };
+    if (out.map.length < OFF_THREAD_CELLS) return judgeMap(task);
+    this.judges ??= new Piscina<JudgeTask, JudgedMap>({
+      filename: new URL('./judge-task.ts', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: Math.max(1, this.config.decodeThreads),
+      idleTimeout: 60_000,
+    });
+    // The map moves to the thread and back (transferred, not copied); the cached gain is copied.
+    return this.judges.run(task, { transferList: [out.map.buffer as ArrayBuffer] });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     // With a thread stuck in a model's run the worker never finishes terminating: no long wait.
     await this.worker.close(this.stuckThreads > 0 ? 500 : undefined);
+    // After the calls in flight had their pictures back (and judged).
+    await this.judges?.destroy();
   }
 
   /** Decodes the stored picture, runs it through the model's batcher (in the worker). */
@@ -387,11 +415,14 @@ export class OnnxInferenceService implements InferenceService {
   private async infer(modelId: string, path: string, knownSize: { width: number; height: number }): Promise<WorkerOutput> {
     const span = tracing() ? tracer.startSpan('inference.infer', { attributes: { 'spectro.model.id': modelId } }) : null;
     try {
+      const sent = performance.now();
       const m = await this.worker.call({ type: 'infer', modelId, path, knownSize });
+      this.metrics?.stage.observe({ model: modelId, stage: 'pipeline' }, (performance.now() - sent) / 1000);
       const output = outputOf(m);
       const t = m.type === 'output' ? m.timing : undefined;
       if (t) {
         this.metrics?.decode.observe({ model: modelId }, (t.decodedAt - t.receivedAt) / 1000);
+        if (t.decodedOn) this.metrics?.decodes.inc({ model: modelId, thread: t.decodedOn });
         this.metrics?.queueWait.observe({ model: modelId }, Math.max(0, t.batch.startedAt - t.decodedAt) / 1000);
         if (span) {
           span.setAttribute('spectro.batch.size', t.batch.size);

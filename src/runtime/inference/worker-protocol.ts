@@ -44,6 +44,8 @@ export interface BatchTiming {
 export interface PictureTiming {
   receivedAt: number;
   decodedAt: number;
+  /** Where it was decoded: the pipeline worker itself (`inline`) or a thread of the decode pool. */
+  decodedOn?: 'inline' | 'pool';
   batch: BatchTiming;
 }
 
@@ -78,6 +80,8 @@ export interface WorkerData {
   provider: Provider;
   /** Threads of the pipeline worker's decode pool. */
   decodeThreads: number;
+  /** DECODE_INLINE: a lone whole picture is decoded on the pipeline worker when the pool is idle. */
+  decodeInline?: boolean;
   /** A session.run's deadline (INFERENCE_RUN_TIMEOUT_MS); 0: none. */
   runTimeoutMs?: number;
 }

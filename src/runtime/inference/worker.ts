@@ -6,7 +6,7 @@ import { epochMs } from '../telemetry/clock.ts';
 import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
-import type { DecodedPicture, DecodeTask } from './decode-task.ts';
+import { decodePicture, type DecodedPicture, type DecodeTask } from './decode-task.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
@@ -29,7 +29,7 @@ const port = parentPort!;
 const models = new Map<string, Loaded>();
 const trace = process.env.SPECTRO_TRACE_BATCHES === '1';
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
-const { decodeThreads } = workerData as WorkerData;
+const { decodeThreads, decodeInline = false } = workerData as WorkerData;
 const decoders = new Piscina<DecodeTask, DecodedPicture>({
   filename: new URL('./decode-task.ts', import.meta.url).href,
   minThreads: decodeThreads,
@@ -38,6 +38,34 @@ const decoders = new Piscina<DecodeTask, DecodedPicture>({
   concurrentTasksPerWorker: 2,
   idleTimeout: 60_000,
 });
+/** Pictures in the decode pool now, and decoding on this thread now. */
+let pooled = 0;
+let inline = 0;
+
+/**
+ * A picture into the model's input. A lone whole picture (nothing else decoding, no tiles) is
+ * decoded here: the pool would only add two thread hops (and two wake-ups of a thread that may
+ * have to wait for a core) to the latency of one request at a time, while the pool has nothing
+ * to overlap it with. Anything more goes to the pool, which spreads it over the cores. Both call
+ * the same decodePicture: the tensor is the same either way.
+ */
+async function decode(task: DecodeTask): Promise<DecodedPicture & { on: 'inline' | 'pool' }> {
+  if (decodeInline && pooled === 0 && inline === 0 && !task.spec.tiling) {
+    inline++;
+    try {
+      return { ...(await decodePicture(task)), on: 'inline' };
+    } finally {
+      inline--;
+    }
+  }
+  pooled++;
+  try {
+    return { ...(await decoders.run(task)), on: 'pool' };
+  } finally {
+    pooled--;
+  }
+}
+
 const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, {
   onExit: (reason) => {
     // Its sessions are gone: everything loaded must be loaded again.
@@ -161,7 +189,7 @@ async function calibrate(modelId: string, spec: InputSpec, max: number): Promise
 }
 
 /** A picture cut into tiles (InputSpec.tiling): all tiles through the batcher, maps stitched. */
-async function inferTiled(id: number, l: Loaded, pic: DecodedPicture, at: { receivedAt: number; decodedAt: number }): Promise<[FromWorker, ArrayBuffer[]]> {
+async function inferTiled(id: number, l: Loaded, pic: DecodedPicture, at: { receivedAt: number; decodedAt: number; decodedOn: 'inline' | 'pool' }): Promise<[FromWorker, ArrayBuffer[]]> {
   const per = tensorSize(l.spec);
   const tiles = pic.tiles!;
   const outs = await l.batcher.submitMany(tiles.map((_, i) => pic.data.subarray(i * per, (i + 1) * per)));
@@ -198,12 +226,12 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'infer': {
       const receivedAt = epochMs();
       const l = model(msg.modelId);
-      const decoded = await decoders.run({ path: msg.path, spec: l.spec, knownSize: msg.knownSize });
+      const decoded = await decode({ path: msg.path, spec: l.spec, knownSize: msg.knownSize });
       const decodedAt = epochMs();
-      if (decoded.tiles) return post(...(await inferTiled(msg.id, l, decoded, { receivedAt, decodedAt })));
+      if (decoded.tiles) return post(...(await inferTiled(msg.id, l, decoded, { receivedAt, decodedAt, decodedOn: decoded.on })));
       const { batch, ...out } = await l.batcher.submit(decoded.data);
       const output = { ...out, width: decoded.width, height: decoded.height };
-      return post({ type: 'output', id: msg.id, output, timing: { receivedAt, decodedAt, batch } }, [output.map.buffer as ArrayBuffer]);
+      return post({ type: 'output', id: msg.id, output, timing: { receivedAt, decodedAt, decodedOn: decoded.on, batch } }, [output.map.buffer as ArrayBuffer]);
     }
     case 'ping': {
       const r = await sessions.call({ type: 'ping' });

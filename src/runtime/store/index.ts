@@ -6,7 +6,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { isPostgresUrl, postgresDialect } from './db/postgres.ts';
 import type { Database } from './db/schema.ts';
 import type { Engine } from './db/sql.ts';
-import { sqliteDialect } from './db/sqlite.ts';
+import { sqliteDialect, type SqliteSynchronous } from './db/sqlite.ts';
 import { accessQueries } from './domains/access.ts';
 import { algorithmQueries } from './domains/algorithms.ts';
 import { assessmentQueries } from './domains/assessments.ts';
@@ -48,6 +48,8 @@ export interface StoreOptions {
   s3?: S3Options | null;
   /** Bound of the local copy of remote blobs (S3), in bytes (BLOB_CACHE_BYTES). */
   blobCacheBytes?: number;
+  /** The embedded SQLite file's commits: fsynced each (`full`, default) or at checkpoints (`normal`); see sqlite.ts. */
+  sqliteSynchronous?: SqliteSynchronous;
   /** Sweep unreferenced blobs once at start (default true; API instances leave it to the workers). */
   sweepAtStart?: boolean;
   log?: StoreLogger;
@@ -111,7 +113,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreOf<StoreBlob
       onError: (err) => opts.log?.warn({ err }, 'store: an idle database connection failed'),
     }).dialect;
   } else {
-    dialect = sqliteDialect(opts.dataDir);
+    dialect = sqliteDialect(opts.dataDir, opts.sqliteSynchronous);
   }
 
   const stats = { reads: 0, writes: 0 };

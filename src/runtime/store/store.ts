@@ -276,7 +276,8 @@ export interface AccessStore {
   revokeClient(clientId: string, at: string): Promise<ClientRecord>;
   /** Replaces the secret hash and stamps `rotated_at`; NOT_FOUND when unknown or revoked. */
   rotateClientSecret(clientId: string, secretHash: string, at: string): Promise<ClientRecord>;
-  recordAuditEvent(event: Omit<AuditEventRecord, 'id'>): Promise<AuditEventRecord>;
+  /** Stores the events in one statement (one transaction), in order. */
+  recordAuditEvents(events: readonly Omit<AuditEventRecord, 'id'>[]): Promise<AuditEventRecord[]>;
   /** Newest first; every filter optional. */
   listAuditEvents(filter: AuditFilter, page: PageArgs): Promise<Page<AuditEventRecord>>;
   license(): Promise<LicenseRecord | null>;

@@ -87,6 +87,21 @@ export function createMetrics(registry: Registry = new Registry()) {
         buckets: seconds,
         registers,
       }),
+      decodes: new Counter({
+        name: 'spectro_inference_decodes_total',
+        help: 'Pictures decoded, by model and thread: inline (on the pipeline worker, the pool being idle: DECODE_INLINE) or pool',
+        labelNames: ['model', 'thread'] as const,
+        registers,
+      }),
+      stage: new Histogram({
+        name: 'spectro_inference_stage_seconds',
+        help:
+          'Main-thread stages of a prediction, by model and stage: pipeline (the round trip to the worker threads: decode, batch wait, run ' +
+          'and the thread hops), publish (predictionResult), predict (a synchronous predict in the inference service, lookup to publish)',
+        labelNames: ['model', 'stage'] as const,
+        buckets: [0.0005, ...seconds],
+        registers,
+      }),
       admissionDepth: new Gauge({
         name: 'spectro_inference_admission_queue_depth',
         help: 'Pictures of synchronous predictions waiting for their turn, by model (admission queue)',

@@ -98,14 +98,24 @@ function keepPrivate(dir: string, files: string[]): void {
   for (const f of files) tighten(f, 0o600);
 }
 
-/** The embedded database file `<dataDir>/spectro.db` (WAL, foreign keys on, full fsync). */
-export function sqliteDialect(dataDir: string): SqliteDialect {
+/**
+ * How a commit reaches the disk (SQLITE_SYNCHRONOUS). Both keep the file consistent after any
+ * crash (WAL). `full`: each commit is fsynced before it returns, so an answered request survives
+ * a power loss or an OS crash too. `normal`: commits are not fsynced (the WAL is, at each
+ * checkpoint): a process crash (kill -9) still loses nothing, a power loss or an OS crash can lose
+ * the commits of the last moments. The fsync is most of a commit's cost (3-10 ms on this
+ * project's machines), paid on the event loop, once per group commit.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+/** The embedded database file `<dataDir>/spectro.db` (WAL, foreign keys on, fsync per `synchronous`). */
+export function sqliteDialect(dataDir: string, synchronous: SqliteSynchronous = 'full'): SqliteDialect {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'spectro.db');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   keepPrivate(dataDir, [file, `${file}-wal`, `${file}-shm`]);
-  db.pragma('synchronous = FULL');
+  db.pragma(synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return new EmbeddedSqliteDialect(cachingDatabase(db));

@@ -61,24 +61,28 @@ export function accessQueries(ctx: StoreContext): AccessStore {
       if (!r) throw notFound('Client', clientId);
       return toClient(r);
     },
-    async recordAuditEvent(e) {
-      const r = await db
+    async recordAuditEvents(events) {
+      if (events.length === 0) return [];
+      // One statement: one transaction (one fsync) for the lot.
+      const rows = await db
         .insertInto('audit_events')
-        .values({
-          id: newId(),
-          at: e.at,
-          actor: e.actor,
-          actor_kind: e.actorKind,
-          action: e.action,
-          target_type: e.targetType,
-          target_ids: JSON.stringify(e.targetIds),
-          outcome: e.outcome,
-          detail: e.detail,
-          source: e.source,
-        })
+        .values(
+          events.map((e) => ({
+            id: newId(),
+            at: e.at,
+            actor: e.actor,
+            actor_kind: e.actorKind,
+            action: e.action,
+            target_type: e.targetType,
+            target_ids: JSON.stringify(e.targetIds),
+            outcome: e.outcome,
+            detail: e.detail,
+            source: e.source,
+          })),
+        )
         .returningAll()
-        .executeTakeFirstOrThrow();
-      return toAuditEvent(r);
+        .execute();
+      return rows.map(toAuditEvent);
     },
     async listAuditEvents(filter, args) {
       const where: Filter[] = [];
