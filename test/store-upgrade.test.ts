@@ -156,7 +156,7 @@ describe('upgrading a database of the previous store', () => {
     expect(t3.key).toBe(3);
     const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'schema_version'`).all()).toEqual([]);
-    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0006_users' }, { name: '0007_regions' }, { name: '0008_activations' }]);
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0006_users' }, { name: '0007_regions' }, { name: '0008_activations' }, { name: '0009_item_pages' }]);
     db.close();
 
     await store.close();
