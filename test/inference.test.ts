@@ -149,7 +149,7 @@ describe('inference runtime', () => {
     expect([third!.result, third!.detectedObjects]).toEqual(['GOOD', 0]);
   });
 
-  it('runs concurrent predictions of one model in shared batches', async () => {
+  it('runs concurrent predictions of one model through the batcher, each once, in batches of at most the cap', async () => {
     // Calibration may pick a smaller cap on a busy CPU; this test is about the batcher itself.
     await inference.close();
     inference = await createInferenceService({
@@ -167,9 +167,9 @@ describe('inference runtime', () => {
     expect(results.map((r) => r[0]!.itemId)).toEqual(items.map((i) => i.id));
     const ran = inference.batchSizes().slice(before);
     expect(ran.reduce((a, b) => a + b, 0)).toBe(12);
-    expect(Math.max(...ran)).toBeGreaterThan(1);
     expect(Math.max(...ran)).toBeLessThanOrEqual(8);
-    expect(ran.length).toBeLessThan(12);
+    // Whether two of them share a run depends on when their decodes finish (on a loaded machine
+    // each may finish after the previous run): test/batcher.test.ts checks the gathering itself.
   });
 
   it('runs each prediction on its own when batching is off', async () => {
