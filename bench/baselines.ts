@@ -40,8 +40,7 @@ function patchesOf(t: Float32Array): Float32Array {
   const out = new Float32Array(grid * grid * PATCH * PATCH);
   let o = 0;
   for (let gy = 0; gy < grid; gy++)
-    for (let gx = 0; gx < grid; gx++)
-      for (let y = 0; y < PATCH; y++) for (let x = 0; x < PATCH; x++) out[o++] = t[(gy * STEP + y) * SIZE + gx * STEP + x]!;
+    for (let gx = 0; gx < grid; gx++) for (let y = 0; y < PATCH; y++) for (let x = 0; x < PATCH; x++) out[o++] = t[(gy * STEP + y) * SIZE + gx * STEP + x]!;
   return out;
 }
 
@@ -50,7 +49,18 @@ function buildRawPatch(m: PatchBank): Uint8Array {
   const x = g.input('images', ['N', 1, SIZE, SIZE]);
   const norms = new Float32Array(m.entries);
   for (let e = 0; e < m.entries; e++) for (let k = 0; k < PATCH * PATCH; k++) norms[e]! += m.bank[e * PATCH * PATCH + k]! ** 2;
-  const cross = g.op('Conv', [x, g.constant(m.bank.map((v) => -2 * v), [m.entries, 1, PATCH, PATCH]), g.constant(norms, [m.entries])], { strides: [STEP, STEP] });
+  const cross = g.op(
+    'Conv',
+    [
+      x,
+      g.constant(
+        m.bank.map((v) => -2 * v),
+        [m.entries, 1, PATCH, PATCH],
+      ),
+      g.constant(norms, [m.entries]),
+    ],
+    { strides: [STEP, STEP] },
+  );
   const self = g.op('Conv', [g.op('Mul', [x, x]), g.constant(new Float32Array(PATCH * PATCH).fill(1), [1, 1, PATCH, PATCH])], { strides: [STEP, STEP] });
   const d2 = g.op('Relu', [g.op('Add', [g.op('ReduceMin', [cross], { axes: [1], keepdims: 1 }), self])]);
   mapAndScore(g, g.op('Sqrt', [d2]), grid, grid);

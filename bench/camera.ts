@@ -26,9 +26,11 @@ export async function cameraJpeg(width: number, height: number, seed: number, de
   for (let i = 0; i < data.length; i++) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
     const v = data[i]! + ((x >>> 24) % 13) - 6;
-    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    data[i] = Math.min(Math.max(v, 0), 255);
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 export interface Series {

@@ -103,7 +103,9 @@ async function main() {
     const dataDir = path.join(root, 'data');
     const store = await createStore({ dataDir });
     const target = await store.createTarget('bench', []);
-    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .png()
+      .toBuffer();
     const blob = await store.blobs.put(png);
     // The target's whole history (`--stored`, default 10): a line that has run for a day holds
     // tens of thousands of pictures, while the dashboard still asks for the newest 10.
@@ -125,7 +127,16 @@ async function main() {
       const profile = flag('profile', '');
       const child = fork(fileURLToPath(import.meta.url), [mode], {
         execArgv: profile && mode === '--serve' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
-        env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'warn' },
+        env: {
+          ...process.env,
+          DATA_DIR: dataDir,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          EXECUTION_PROVIDER: 'cpu',
+          SPECTRO_CLIENT_ID: CLIENT.id,
+          SPECTRO_CLIENT_SECRET: CLIENT.secret,
+          LOG_LEVEL: 'warn',
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       const { url } = await new Promise<{ url: string }>((resolve, reject) => {
@@ -147,7 +158,8 @@ async function main() {
       if (json.errors) throw new Error(JSON.stringify(json.errors));
       return json.data;
     };
-    const token = (await post(gateway.pool, { query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token.accessToken as string;
+    const token = (await post(gateway.pool, { query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
+      .accessToken as string;
     const check = await post(gateway.pool, { query: QUERY }, token);
     const shown = check.targets.reduce((n: number, t: any) => n + t.items.edges.length, 0);
     if (shown < ITEMS) throw new Error(`the gateway answered ${shown} items, expected ${ITEMS}`);
@@ -167,9 +179,11 @@ async function main() {
     const window = async ({ pool, child }: { pool: Pool; child: ChildProcess }, tok?: string) => {
       // Warm-up at full concurrency (JIT, pools, caches), then the measured window.
       const warm = performance.now() + 1000;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (performance.now() < warm) await post(pool, { query: QUERY }, tok);
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (performance.now() < warm) await post(pool, { query: QUERY }, tok);
+        }),
+      );
       const cpu0 = await cpuOf(child);
       const end = performance.now() + seconds * 1000;
       const t0 = performance.now();

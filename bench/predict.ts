@@ -74,7 +74,8 @@ async function serve() {
   const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
   const gcs: { at: number; ms: number; kind: number }[] = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) });
+    for (const e of list.getEntries())
+      gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: (e as { detail?: { kind?: number } }).detail?.kind ?? 0 });
   }).observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -86,7 +87,11 @@ async function serve() {
     }
     if (m?.type === 'gc') {
       const mem = process.memoryUsage();
-      process.send!({ gcs, loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 }, heapMB: { used: Math.round(mem.heapUsed / 2 ** 20), total: Math.round(mem.heapTotal / 2 ** 20), rss: Math.round(mem.rss / 2 ** 20) } });
+      process.send!({
+        gcs,
+        loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+        heapMB: { used: Math.round(mem.heapUsed / 2 ** 20), total: Math.round(mem.heapTotal / 2 ** 20), rss: Math.round(mem.rss / 2 ** 20) },
+      });
       return;
     }
     await server.stop();
@@ -110,7 +115,15 @@ async function main() {
   const log = { info() {}, warn() {}, error() {}, debug() {} };
   const only = flag('only', 'all').split(',');
   const part = (name: string) => only.includes('all') || only.includes(name);
-  const out: Record<string, unknown> = { provider, seconds, imageSize: size, images: count, cpus: os.cpus().length, availableParallelism: os.availableParallelism(), loadAverage1mAtStart: round(os.loadavg()[0]!) };
+  const out: Record<string, unknown> = {
+    provider,
+    seconds,
+    imageSize: size,
+    images: count,
+    cpus: os.cpus().length,
+    availableParallelism: os.availableParallelism(),
+    loadAverage1mAtStart: round(os.loadavg()[0]!),
+  };
 
   try {
     // ---- prepare: train a model on synthetic aligned parts, store prediction items, write files
@@ -146,7 +159,7 @@ async function main() {
     let model: ModelRecord = queued;
     while (model.status === 'QUEUED' || model.status === 'TRAINING') {
       await new Promise((r) => setTimeout(r, 200));
-      [model] = await store.modelsByIds([queued.id]) as [ModelRecord];
+      [model] = (await store.modelsByIds([queued.id])) as [ModelRecord];
     }
     if (model.status !== 'READY') throw new Error(`training ended ${model.status}: ${model.statusText}`);
     await training.close();
@@ -167,8 +180,17 @@ async function main() {
     for (const [w, h] of cameraSizes) {
       const jpgs = await Promise.all(Array.from({ length: cameraCount }, (_, i) => cameraJpeg(w, h, 7000 + i, i % 2 === 1)));
       const blobs = await Promise.all(jpgs.map((j) => store.blobs.put(j)));
-      const image = (i: number, k = 0) => ({ name: `cam-${i}-${k}.jpg`, blob: blobs[i]!, width: w, height: h, fileSize: jpgs[i]!.byteLength, contentType: 'image/jpeg' });
-      const single = await store.addItems(jpgs.map((_, i) => ({ name: `cam-${w}x${h}-${i}`, targetId: target.id, type: 'PREDICTION' as const, good: null, images: [image(i)] })));
+      const image = (i: number, k = 0) => ({
+        name: `cam-${i}-${k}.jpg`,
+        blob: blobs[i]!,
+        width: w,
+        height: h,
+        fileSize: jpgs[i]!.byteLength,
+        contentType: 'image/jpeg',
+      });
+      const single = await store.addItems(
+        jpgs.map((_, i) => ({ name: `cam-${w}x${h}-${i}`, targetId: target.id, type: 'PREDICTION' as const, good: null, images: [image(i)] })),
+      );
       const multiItems = await store.addItems(
         jpgs.map((_, i) => ({
           name: `cam-${w}x${h}-multi-${i}`,
@@ -183,15 +205,22 @@ async function main() {
         fs.writeFileSync(f, j);
         return f;
       });
-      camera.push({ label: `${w}x${h}`, items: single.map((i) => i.id), multiItems: multiItems.map((i) => i.id), files, jpegKB: round(jpgs.reduce((n, j) => n + j.byteLength, 0) / jpgs.length / 1024) });
+      camera.push({
+        label: `${w}x${h}`,
+        items: single.map((i) => i.id),
+        multiItems: multiItems.map((i) => i.id),
+        files,
+        jpegKB: round(jpgs.reduce((n, j) => n + j.byteLength, 0) / jpgs.length / 1024),
+      });
     }
     const tiling: TilingSpec = { longSide: tileLongSide, overlap: 16 };
-    const tiledModel = camera.length > 0
-      ? await store.updateModel((await store.createModel({ ...model, name: 'bench-tiled', status: 'READY', trainItemIds: [] })).id, {
-          onnxBlob: model.onnxBlob,
-          inputSpec: { ...spec, tiling },
-        })
-      : null;
+    const tiledModel =
+      camera.length > 0
+        ? await store.updateModel((await store.createModel({ ...model, name: 'bench-tiled', status: 'READY', trainItemIds: [] })).id, {
+            onnxBlob: model.onnxBlob,
+            inputSpec: { ...spec, tiling },
+          })
+        : null;
     const onnx = await store.blobs.get(model.onnxBlob!);
     await pubsub.close();
     await store.close();
@@ -297,16 +326,32 @@ async function main() {
         });
         const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
         const servers = [];
-        for (let k = 0; k < n; k++) servers.push(await spawnServer({ DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`, PORT: String(port), REUSE_PORT: 'on', DECODE_THREADS: threads, JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789' }));
+        for (let k = 0; k < n; k++)
+          servers.push(
+            await spawnServer({
+              DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`,
+              PORT: String(port),
+              REUSE_PORT: 'on',
+              DECODE_THREADS: threads,
+              JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789',
+            }),
+          );
         const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
         const gql = async (body: unknown, token?: string) => {
-          const res = await pool.request({ path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+          const res = await pool.request({
+            path: '/graphql',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify(body),
+          });
           const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
           if (json.errors) throw new Error(JSON.stringify(json.errors));
           return json.data;
         };
-        const token = (await gql({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token.accessToken as string;
-        const predictIds = (ids: string[]) => gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
+        const token = (await gql({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
+          .accessToken as string;
+        const predictIds = (ids: string[]) =>
+          gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
         // Warm every process's session: more requests than processes, from many connections.
         await Promise.all(Array.from({ length: 8 * n }, (_, i) => predictIds([items[i % count]!.id])));
         const row: Record<string, unknown> = { decodeThreadsEach: Number(threads), loadAverage1mAtStart: round(os.loadavg()[0]!) };
@@ -343,17 +388,20 @@ async function main() {
         if (json.errors) throw new Error(JSON.stringify(json.errors));
         return json.data;
       };
-      const token = (
-        await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })
-      ).token.accessToken as string;
+      const token = (await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
+        .accessToken as string;
       const query = 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }';
       const predictOne = (i: number) => post({ query, variables: { ids: [items[i % count]!.id] } }, token);
       for (let i = 0; i < 8; i++) await predictOne(i); // warm-up
       for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) {
-        c_[`c${concurrency}_batching_${batching}`] = await timed(seconds, async (i) => {
-          await predictOne(i);
-          return 1;
-        }, concurrency);
+        c_[`c${concurrency}_batching_${batching}`] = await timed(
+          seconds,
+          async (i) => {
+            await predictOne(i);
+            return 1;
+          },
+          concurrency,
+        );
       }
       if (batching === 'on') {
         const metrics = async (): Promise<Series[]> => parseMetrics(await (await pool.request({ path: '/metrics', method: 'GET' })).body.text());
@@ -363,12 +411,20 @@ async function main() {
           const before = await metrics();
           const r = await loadTest(seconds, (i) => predictIds([ids[i % ids.length]!], modelRef), concurrency);
           const pictures = r.requests * picturesPer;
-          return { picturesPerSecond: round(r.perSecond * picturesPer), p50Ms: r.p50Ms, p99Ms: r.p99Ms, stages: stages(before, await metrics(), pictures, modelId) };
+          return {
+            picturesPerSecond: round(r.perSecond * picturesPer),
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            stages: stages(before, await metrics(), pictures, modelId),
+          };
         };
         if (part('c1')) {
           // The c1 account: (b) and c1 take turns, so drift on the machine hits both alike.
           const rounds = Number(flag('c1-rounds', '3'));
-          const workloads = [{ label: `${size}px PNG`, ids: items.map((i) => i.id), files }, ...camera.slice(0, 1).map((w) => ({ label: `${w.label} JPEG`, ids: w.items, files: w.files }))];
+          const workloads = [
+            { label: `${size}px PNG`, ids: items.map((i) => i.id), files },
+            ...camera.slice(0, 1).map((w) => ({ label: `${w.label} JPEG`, ids: w.items, files: w.files })),
+          ];
           const account: Record<string, unknown> = {};
           for (const wl of workloads) {
             for (let i = 0; i < 4; i++) await predictIds([wl.ids[i % wl.ids.length]!]); // warm-up
@@ -394,15 +450,27 @@ async function main() {
             const acc = c1Account(bMean, c1Latency / c1Requests, st);
             const bRate = round(perRound.reduce((n, x) => n + x.b, 0) / rounds);
             const cRate = round(perRound.reduce((n, x) => n + x.c1, 0) / rounds);
-            account[wl.label] = { rounds: perRound, b_perSecond: bRate, c1_perSecond: cRate, ratio_c1_over_b: round(cRate / bRate), goal_c1_at_least_0_9_of_b: cRate >= 0.9 * bRate, account: acc, graphqlFloorMs: round(floor.meanMs), serverStages: st };
-            process.stderr.write(`\n${accountTable(wl.label, acc)}\n(b) ${bRate}/s, c1 ${cRate}/s, ratio ${round(cRate / bRate)}; an authenticated { __typename } at c1: ${round(floor.meanMs)} ms\n`);
+            account[wl.label] = {
+              rounds: perRound,
+              b_perSecond: bRate,
+              c1_perSecond: cRate,
+              ratio_c1_over_b: round(cRate / bRate),
+              goal_c1_at_least_0_9_of_b: cRate >= 0.9 * bRate,
+              account: acc,
+              graphqlFloorMs: round(floor.meanMs),
+              serverStages: st,
+            };
+            process.stderr.write(
+              `\n${accountTable(wl.label, acc)}\n(b) ${bRate}/s, c1 ${cRate}/s, ratio ${round(cRate / bRate)}; an authenticated { __typename } at c1: ${round(floor.meanMs)} ms\n`,
+            );
           }
           out.c1_account = account;
         }
         for (const w of part('throughput') || part('steady') ? camera : []) {
           for (let i = 0; i < 2; i++) await predictIds([w.items[i]!]); // warm-up
           const row: Record<string, unknown> = { jpegKB: w.jpegKB, b_minimalPipeline: bCamera[w.label] };
-          for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : []) row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
+          for (const concurrency of all ? flag('concurrency', '1,8,32').split(',').map(Number) : [])
+            row[`c${concurrency}`] = await measure(w.items, concurrency, 1);
           if (all) row[`c8_items_of_${multi}`] = await measure(w.multiItems, 8, multi);
           if (w === camera[0] && part('steady')) {
             // Open loop: one request every 1/rate s whatever the answers do (a line's camera),
@@ -425,7 +493,11 @@ async function main() {
                 spans.push({ at: performance.timeOrigin + s0, ms });
               }),
             );
-            const server = await new Promise<{ gcs: { at: number; ms: number; kind: number }[]; loopDelayMs: Record<string, number>; heapMB: Record<string, number> }>((resolve) => {
+            const server = await new Promise<{
+              gcs: { at: number; ms: number; kind: number }[];
+              loopDelayMs: Record<string, number>;
+              heapMB: Record<string, number>;
+            }>((resolve) => {
               child.once('message', (m) => resolve(m as never));
               child.send({ type: 'gc' });
             });
@@ -467,7 +539,12 @@ async function main() {
           }
           if (w === camera[0] && tiledModel && all) {
             await predictIds([w.items[0]!], tiledModel.id);
-            row.tiled = { tiling, tilesPerPicture: tilesPer[w.label], b_minimalPipeline: bCamera[`${w.label}_tiled`], c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id) };
+            row.tiled = {
+              tiling,
+              tilesPerPicture: tilesPer[w.label],
+              b_minimalPipeline: bCamera[`${w.label}_tiled`],
+              c8: await measure(w.items, 8, 1, tiledModel.id, tiledModel.id),
+            };
           }
           const c32 = row.c32 as { picturesPerSecond: number; stages: { meanBatchSize: number | null } } | undefined;
           if (c32) row.ratio_c32_over_b = round(c32.picturesPerSecond / bCamera[w.label]!);

@@ -74,12 +74,20 @@ interface Cell {
 async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
   const known = new Set(algorithm.definition.parameters.map((p) => p.name));
   const overrides = Object.fromEntries(
-    (args.params ?? '').split(';').filter(Boolean).map((kv) => kv.split('=') as [string, string]).filter(([k]) => known.has(k)),
+    (args.params ?? '')
+      .split(';')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string])
+      .filter(([k]) => known.has(k)),
   );
   const params = effectiveParams(algorithm.definition.parameters, overrides);
   const base = algorithm.inputSpec(params);
   // camera-size pictures are cut into tiles as the product's training worker cuts them
-  const tiling = await tilingFor(set.trainOk.map((p) => p.jpeg), base, Number(params.tile_long_side ?? 0));
+  const tiling = await tilingFor(
+    set.trainOk.map((p) => p.jpeg),
+    base,
+    Number(params.tile_long_side ?? 0),
+  );
   const spec: InputSpec = tiling ? { ...base, tiling } : base;
   const okGroups: number[] = [];
   const ok: Float32Array[] = [];
@@ -102,7 +110,13 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
     for (const p of test) {
       const pic = await decodeTiles(p.jpeg, spec as InputSpec & { tiling: TilingSpec });
       const per = pic.data.length / pic.tiles.length;
-      const r = await runPerImage(out.onnx, pic.tiles.map((_, t) => pic.data.subarray(t * per, (t + 1) * per)), [channels, spec.height, spec.width], ['score', 'anomaly_map'], { batch: 8 });
+      const r = await runPerImage(
+        out.onnx,
+        pic.tiles.map((_, t) => pic.data.subarray(t * per, (t + 1) * per)),
+        [channels, spec.height, spec.width],
+        ['score', 'anomaly_map'],
+        { batch: 8 },
+      );
       const side = (m: Float32Array) => Math.round(Math.sqrt((m.length * spec.height) / spec.width));
       const tiles = r.anomaly_map!.map((m, t) => ({ map: m, mapHeight: side(m), mapWidth: m.length / side(m), score: r.score![t]![0]! }));
       outputs.push(stitchTiles(tiles, pic.tiles, spec, tiling.merge ?? 'max'));
@@ -124,7 +138,10 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
   test.forEach((pic, i) => {
     const { map, mapWidth, mapHeight } = outputs[i]!;
     maps.push({ map, mapWidth, mapHeight, width: pic.width, height: pic.height, mask: pic.mask });
-    const j = judge({ map, mapWidth, mapHeight, score: scores[i]!, width: pic.width, height: pic.height }, { threshold: out.threshold, ignoreOuter: 0, minDetectedArea: 0 });
+    const j = judge(
+      { map, mapWidth, mapHeight, score: scores[i]!, width: pic.width, height: pic.height },
+      { threshold: out.threshold, ignoreOuter: 0, minDetectedArea: 0 },
+    );
     for (const d of pic.defects) {
       const key = `${d.kind}/${d.contrast}`;
       byKind[key] ??= { found: 0, total: 0 };
@@ -186,13 +203,19 @@ for (const setName of sets) {
       : setName === 'stress'
         ? STRESS_SOURCES.map((s) => s.category)
         : setName === 'camera'
-        ? ['clock']
-        : [...TEXTURES, ...PARTS];
+          ? ['clock']
+          : [...TEXTURES, ...PARTS];
   for (const category of categories.filter((c) => !onlyCategories || onlyCategories.includes(c))) {
     const set =
       setName === 'generated'
         ? await generatedSet(category, counts)
-        : await buildSet(category, { trainOk: counts.trainOk, testOk: counts.testOk, testNg: counts.testNg, seed: counts.seed, cameraSize: setName === 'camera' });
+        : await buildSet(category, {
+            trainOk: counts.trainOk,
+            testOk: counts.testOk,
+            testNg: counts.testNg,
+            seed: counts.seed,
+            cameraSize: setName === 'camera',
+          });
     families[category] = set.family;
     const baseline = set.family === 'texture' ? rawPatchBaseline : goldenDiffBaseline;
     // Aligned Patch compares each place with the same place of OK parts: meaningless on a texture
@@ -212,7 +235,9 @@ function table(setName: string): string {
   const cats = [...new Set(Object.values(rows).flatMap((r) => Object.keys(r)))];
   const lines = [`| algorithm | ${cats.join(' | ')} |`, `|---|${cats.map(() => '---|').join('')}`];
   for (const [alg, byCat] of Object.entries(rows)) {
-    lines.push(`| ${alg} | ${cats.map((c) => (byCat[c] ? `${byCat[c].imageAuroc.toFixed(3)} / ${byCat[c].pixelAuroc.toFixed(3)} / ${Number.isNaN(byCat[c].boxHit) ? '-' : byCat[c].boxHit.toFixed(2)} / ${byCat[c].falsePositiveRate.toFixed(2)}` : '')).join(' | ')} |`);
+    lines.push(
+      `| ${alg} | ${cats.map((c) => (byCat[c] ? `${byCat[c].imageAuroc.toFixed(3)} / ${byCat[c].pixelAuroc.toFixed(3)} / ${Number.isNaN(byCat[c].boxHit) ? '-' : byCat[c].boxHit.toFixed(2)} / ${byCat[c].falsePositiveRate.toFixed(2)}` : '')).join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -241,7 +266,12 @@ function verdicts(setName: string) {
       overBaseline: best && base ? round3(best.cell.imageAuroc - base.imageAuroc) : null,
       boxHit: best?.cell.boxHit ?? null,
       falsePositiveRate: best?.cell.falsePositiveRate ?? null,
-      met: !!best && best.cell.imageAuroc >= goal && !(best.cell.boxHit < 0.9) && best.cell.falsePositiveRate <= 0.05 && (!base || best.cell.imageAuroc > base.imageAuroc),
+      met:
+        !!best &&
+        best.cell.imageAuroc >= goal &&
+        !(best.cell.boxHit < 0.9) &&
+        best.cell.falsePositiveRate <= 0.05 &&
+        (!base || best.cell.imageAuroc > base.imageAuroc),
       goal: { imageAuroc: goal, boxHit: 0.9, falsePositiveRate: 0.05, beatsBaseline: true },
     };
   });
@@ -260,6 +290,8 @@ for (const s of sets) {
   console.log(table(s));
   console.log('\n| category | best shipped | image AUROC | baseline | margin | box hit | FPR | goals met |\n|---|---|---|---|---|---|---|---|');
   for (const v of summary.verdicts[s]!)
-    console.log(`| ${v.category} | ${v.best} | ${v.imageAuroc} | ${v.baseline} | ${v.overBaseline} | ${v.boxHit} | ${v.falsePositiveRate} | ${v.met ? 'yes' : 'no'} |`);
+    console.log(
+      `| ${v.category} | ${v.best} | ${v.imageAuroc} | ${v.baseline} | ${v.overBaseline} | ${v.boxHit} | ${v.falsePositiveRate} | ${v.met ? 'yes' : 'no'} |`,
+    );
 }
 console.log(`\n${JSON.stringify({ seconds: summary.seconds, verdicts: summary.verdicts })}`);

@@ -93,7 +93,10 @@ async function gateway(role: 'api' | 'worker') {
     child.once('exit', (code) => reject(new Error(`a ${role} exited (${code}) before listening`)));
     const probe = async () => {
       for (;;) {
-        const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+        const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return resolve();
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -124,7 +127,13 @@ async function main() {
     for (let i = 0; i < pictures.length; i += 100) {
       const batch = pictures.slice(i, i + 100);
       const form = new FormData();
-      form.set('operations', JSON.stringify({ query: `mutation ($f: [File!]!) { addItems(files: $f, training: ${training}, good: true) { items { id } } }`, variables: { f: batch.map(() => null) } }));
+      form.set(
+        'operations',
+        JSON.stringify({
+          query: `mutation ($f: [File!]!) { addItems(files: $f, training: ${training}, good: true) { items { id } } }`,
+          variables: { f: batch.map(() => null) },
+        }),
+      );
       form.set('map', JSON.stringify(Object.fromEntries(batch.map((_, j) => [String(j), [`variables.f.${j}`]]))));
       batch.forEach((b, j) => form.set(String(j), new Blob([new Uint8Array(b)], { type: 'image/png' }), `${i + j}.png`));
       const res = await fetch(`${api.url}/graphql`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' } });
@@ -137,7 +146,8 @@ async function main() {
 
   const workers = [await gateway('worker')];
   await upload(true, await Promise.all(Array.from({ length: 8 }, (_, i) => toPng(generateImage('plate', { seed: i + 1, size: SIZE })))));
-  const { id: modelId } = (await gql(`mutation { trainModel(algorithmId: "patch-sample", overrideParams: [{ name: "input_size", value: "${SIZE}" }]) { id } }`)).trainModel;
+  const { id: modelId } = (await gql(`mutation { trainModel(algorithmId: "patch-sample", overrideParams: [{ name: "input_size", value: "${SIZE}" }]) { id } }`))
+    .trainModel;
   for (;;) {
     const { status } = (await gql(`{ model(id: "${modelId}") { status } }`)).model;
     if (status === 'READY') break;
@@ -145,14 +155,24 @@ async function main() {
     await new Promise((r) => setTimeout(r, 200));
   }
   await gql(`mutation { activateModel(id: "${modelId}") { id } }`);
-  const items = await upload(false, await Promise.all(Array.from({ length: PICTURES }, (_, i) => toPng(generateImage('plate', { seed: 1000 + i, size: SIZE })))));
+  const items = await upload(
+    false,
+    await Promise.all(Array.from({ length: PICTURES }, (_, i) => toPng(generateImage('plate', { seed: 1000 + i, size: SIZE })))),
+  );
 
   const round = async (label: string) => {
     const started = performance.now();
     const per = Math.ceil(items.length / JOBS);
     const ids: string[] = [];
     for (let j = 0; j < JOBS; j++) {
-      ids.push((await gql('mutation ($m: ID!, $i: [ID!]!) { requestPrediction(modelId: $m, itemIds: $i) { id } }', { m: modelId, i: items.slice(j * per, (j + 1) * per) })).requestPrediction.id);
+      ids.push(
+        (
+          await gql('mutation ($m: ID!, $i: [ID!]!) { requestPrediction(modelId: $m, itemIds: $i) { id } }', {
+            m: modelId,
+            i: items.slice(j * per, (j + 1) * per),
+          })
+        ).requestPrediction.id,
+      );
     }
     for (;;) {
       const states = await Promise.all(ids.map(async (id) => (await gql(`{ predictionJob(id: "${id}") { status } }`)).predictionJob.status as string));
@@ -161,7 +181,13 @@ async function main() {
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (performance.now() - started) / 1000;
-    const row = { round: label, workers: workers.length, pictures: items.length, seconds: Math.round(seconds * 100) / 100, picturesPerSecond: Math.round((items.length / seconds) * 10) / 10 };
+    const row = {
+      round: label,
+      workers: workers.length,
+      pictures: items.length,
+      seconds: Math.round(seconds * 100) / 100,
+      picturesPerSecond: Math.round((items.length / seconds) * 10) / 10,
+    };
     process.stderr.write(`${JSON.stringify(row)}\n`);
     return row;
   };

@@ -78,7 +78,9 @@ async function seed(dataDir: string, databaseUrl: string | null, count: number) 
     await store.syncAlgorithms(ALGORITHMS.map((a) => a.definition));
     const [algorithm] = await store.listAlgorithms();
     const target = await store.createTarget('bench', []);
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .png()
+      .toBuffer();
     const blob = await store.blobs.put(png);
     const image = { name: 'a.png', blob, width: 64, height: 64, fileSize: png.byteLength, contentType: 'image/png' };
     const items = await store.addItems(
@@ -134,7 +136,16 @@ interface Target {
 async function serverFor(env: Record<string, string>, opts: { concurrency: number; first: number }): Promise<Target> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
     execArgv: [],
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      EXECUTION_PROVIDER: 'cpu',
+      SPECTRO_CLIENT_ID: CLIENT.id,
+      SPECTRO_CLIENT_SECRET: CLIENT.secret,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {

@@ -120,8 +120,7 @@ class Canvas {
   }
 }
 
-const mix = (a: readonly number[], b: readonly number[], t: number) =>
-  [0, 1, 2].map((k) => a[k]! + (b[k]! - a[k]!) * t) as [number, number, number];
+const mix = (a: readonly number[], b: readonly number[], t: number) => [0, 1, 2].map((k) => a[k]! + (b[k]! - a[k]!) * t) as [number, number, number];
 
 // ---------- textures: every image is a fresh, unaligned patch of the same material ----------
 
@@ -334,8 +333,7 @@ function applyDefect(c: Canvas, spec: DefectSpec, r: () => number, category: Cat
   } else if (spec.kind === 'contamination') {
     const n = valueNoise(r, w, h, Math.max(3, extent / 4), 2);
     const opacity = { faint: 0.3, low: 0.55, high: 0.9 }[spec.contrast];
-    const hue: [number, number, number] =
-      r() < 0.5 ? [0.55 + delta, 0.35 + delta, 0.12] : [0.2, 0.3 + delta, 0.55 + delta];
+    const hue: [number, number, number] = r() < 0.5 ? [0.55 + delta, 0.35 + delta, 0.12] : [0.2, 0.3 + delta, 0.55 + delta];
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
         const dist = Math.hypot(x + 0.5 - cx, y + 0.5 - cy) / (extent / 2);

@@ -31,6 +31,13 @@ for (const id of args.algorithms.split(',')) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  rows.push({ algorithm: id, pictures: ok.length, size: spec.width, wallSeconds: +wall.toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), quietWallRange: [+(cpuSeconds / os.availableParallelism()).toFixed(1), +cpuSeconds.toFixed(1)] });
+  rows.push({
+    algorithm: id,
+    pictures: ok.length,
+    size: spec.width,
+    wallSeconds: +wall.toFixed(1),
+    cpuSeconds: +cpuSeconds.toFixed(1),
+    quietWallRange: [+(cpuSeconds / os.availableParallelism()).toFixed(1), +cpuSeconds.toFixed(1)],
+  });
 }
 console.log(JSON.stringify({ category: args.category, cores: os.availableParallelism(), loadAverage1m: +os.loadavg()[0]!.toFixed(1), rows }, null, 2));

@@ -52,7 +52,13 @@ chokidar
       console.log(`${path.basename(file)}: ${await judge(file)}`);
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if (status === 401) await login().then(() => judge(file)).then((r) => console.log(`${path.basename(file)}: ${r}`), (e) => console.error(e));
+      if (status === 401)
+        await login()
+          .then(() => judge(file))
+          .then(
+            (r) => console.log(`${path.basename(file)}: ${r}`),
+            (e) => console.error(e),
+          );
       else console.error(`${path.basename(file)}: failed`, (err as { error?: unknown }).error ?? err);
     }
   });

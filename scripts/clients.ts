@@ -22,7 +22,9 @@ const flag = (name: string) => {
   return i >= 0 ? (rest[i + 1] ?? null) : null;
 };
 const usage = () => {
-  process.stderr.write('usage: node scripts/clients.ts list | create "<scopes>" [name] | rotate <clientId> | revoke <clientId> | audit [--since ISO] [--until ISO] [--actor id] [--action name]\n');
+  process.stderr.write(
+    'usage: node scripts/clients.ts list | create "<scopes>" [name] | rotate <clientId> | revoke <clientId> | audit [--since ISO] [--until ISO] [--actor id] [--action name]\n',
+  );
   process.exit(2);
 };
 if (!command) usage();
@@ -40,7 +42,16 @@ const store = await createStore({ dataDir: config.dataDir, databaseUrl: config.d
 const auth = await createAuth({ store, config });
 const audit = createAuditService({ store, log });
 const audited = (action: string, ids: string[]) =>
-  audit.record({ actor: 'cli', actorKind: 'system', action, targetType: 'ApiClient', targetIds: ids, outcome: 'ok', detail: `by ${os.userInfo().username}`, source: 'cli' });
+  audit.record({
+    actor: 'cli',
+    actorKind: 'system',
+    action,
+    targetType: 'ApiClient',
+    targetIds: ids,
+    outcome: 'ok',
+    detail: `by ${os.userInfo().username}`,
+    source: 'cli',
+  });
 
 try {
   switch (command) {

@@ -56,7 +56,10 @@ const doc = signLicense(
     licensee: values.licensee!,
     nodeHash: values.node!,
     expiresAt,
-    features: values.features!.split(',').map((f) => f.trim()).filter(Boolean),
+    features: values
+      .features!.split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
     issuedAt: new Date().toISOString(),
   },
   fs.readFileSync(values.key!, 'utf8'),

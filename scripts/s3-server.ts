@@ -11,7 +11,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const S3rver = require('@20minutes/s3rver') as new (opts: Record<string, unknown>) => {
+const S3rver = require('@20minutes/s3rver') as new (
+  opts: Record<string, unknown>,
+) => {
   middleware: ((ctx: { path: string; state: Record<string, unknown>; mountPath?: string }, next: () => Promise<void>) => Promise<void>)[];
   run(): Promise<{ port: number; address: string }>;
   close(): Promise<void>;

@@ -79,7 +79,5 @@ zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), `${folder}/manifes
 zip.addBuffer(onnx, `${folder}/model.onnx`, { compress: false });
 if (image) zip.addBuffer(image, `${folder}/image.png`, { compress: false });
 zip.end();
-await new Promise<void>((resolve, reject) =>
-  zip.outputStream.pipe(fs.createWriteStream(outPath)).on('close', resolve).on('error', reject),
-);
+await new Promise<void>((resolve, reject) => zip.outputStream.pipe(fs.createWriteStream(outPath)).on('close', resolve).on('error', reject));
 console.log(`wrote ${outPath} (${folder}/manifest.json, ${folder}/model.onnx${image ? `, ${folder}/image.png` : ''})`);

@@ -76,7 +76,8 @@ const TRUSTED_MODES: readonly TrustedDocumentsMode[] = ['off', 'allow', 'enforce
 
 function trustedMode(env: NodeJS.ProcessEnv): TrustedDocumentsMode {
   const v = (env.TRUSTED_DOCUMENTS ?? '').trim().toLowerCase() || 'off';
-  if (!(TRUSTED_MODES as readonly string[]).includes(v)) throw new ConfigError(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_MODES.join(', ')}, got "${env.TRUSTED_DOCUMENTS}"`);
+  if (!(TRUSTED_MODES as readonly string[]).includes(v))
+    throw new ConfigError(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_MODES.join(', ')}, got "${env.TRUSTED_DOCUMENTS}"`);
   return v as TrustedDocumentsMode;
 }
 
@@ -104,7 +105,10 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     jwksUrl: url(env, 'JWT_JWKS_URL'),
     jwtIssuer: env.JWT_ISSUER || null,
     jwtAudience: env.JWT_AUDIENCE || 'spectro-gateway',
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
     introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
     trustedDocuments: trustedMode(env),
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE?.trim() || null,

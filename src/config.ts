@@ -248,7 +248,8 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | null {
   if (!/^https?:\/\//.test(issuer) || !URL.canParse(issuer)) throw new ConfigError(`OIDC_ISSUER must be an http(s) URL, got "${issuer}"`);
   if (!env.OIDC_CLIENT_ID) throw new ConfigError('OIDC_CLIENT_ID is required with OIDC_ISSUER');
   const defaultRole = env.OIDC_DEFAULT_ROLE || 'viewer';
-  if (!['viewer', 'operator', 'engineer', 'admin'].includes(defaultRole)) throw new ConfigError(`OIDC_DEFAULT_ROLE must be viewer, operator, engineer or admin, got "${defaultRole}"`);
+  if (!['viewer', 'operator', 'engineer', 'admin'].includes(defaultRole))
+    throw new ConfigError(`OIDC_DEFAULT_ROLE must be viewer, operator, engineer or admin, got "${defaultRole}"`);
   return {
     issuer,
     clientId: env.OIDC_CLIENT_ID,
@@ -263,8 +264,12 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | null {
 
 function loadIntegrationConfig(env: NodeJS.ProcessEnv): IntegrationConfig {
   const mqttUrl = env.MQTT_URL?.trim() || null;
-  if (mqttUrl && !/^(mqtts?|wss?|tcp|ssl):\/\//i.test(mqttUrl)) throw new ConfigError(`MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL, got "${mqttUrl}"`);
-  const hosts = (env.WEBHOOK_ALLOWED_HOSTS ?? 'public').split(',').map((h) => h.trim()).filter(Boolean);
+  if (mqttUrl && !/^(mqtts?|wss?|tcp|ssl):\/\//i.test(mqttUrl))
+    throw new ConfigError(`MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL, got "${mqttUrl}"`);
+  const hosts = (env.WEBHOOK_ALLOWED_HOSTS ?? 'public')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   return {
     webhookAllowedHosts: hosts.length > 0 ? hosts : ['public'],
     webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
@@ -295,7 +300,8 @@ function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
 function role(env: NodeJS.ProcessEnv): Role {
   const r = oneOf(env.ROLE, ROLES, 'all', 'ROLE');
   // Without a shared queue an API instance's jobs would never run, and a worker would get none.
-  if (r !== 'all' && !env.REDIS_URL) throw new ConfigError(`ROLE=${r} needs REDIS_URL (the job queue the roles share); unset ROLE runs everything in one process`);
+  if (r !== 'all' && !env.REDIS_URL)
+    throw new ConfigError(`ROLE=${r} needs REDIS_URL (the job queue the roles share); unset ROLE runs everything in one process`);
   return r;
 }
 
@@ -310,7 +316,8 @@ function s3Options(env: NodeJS.ProcessEnv): S3Options | null {
   if (endpoint && !URL.canParse(endpoint)) throw new ConfigError(`S3_ENDPOINT must be a URL, got "${endpoint}"`);
   const accessKeyId = env.S3_ACCESS_KEY_ID || null;
   const secretAccessKey = env.S3_SECRET_ACCESS_KEY || null;
-  if (!accessKeyId !== !secretAccessKey) throw new ConfigError('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the SDK then finds credentials itself)');
+  if (!accessKeyId !== !secretAccessKey)
+    throw new ConfigError('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the SDK then finds credentials itself)');
   return {
     bucket,
     endpoint,

@@ -38,8 +38,6 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new AppError(ErrorCode.NOT_FOUND, `${what} "${id}" does not exist`, { id });
+export const notFound = (what: string, id: string) => new AppError(ErrorCode.NOT_FOUND, `${what} "${id}" does not exist`, { id });
 
-export const badInput = (message: string, details: Record<string, unknown> = {}) =>
-  new AppError(ErrorCode.BAD_USER_INPUT, message, details);
+export const badInput = (message: string, details: Record<string, unknown> = {}) => new AppError(ErrorCode.BAD_USER_INPUT, message, details);

@@ -63,7 +63,6 @@ export interface Loaders {
 
 export const DEFAULT_TARGET = 'default';
 
-
 /** Records in key order; a NOT_FOUND error in place of each missing one. */
 function byId<T extends { id: string }>(what: string, fetch: (ids: readonly string[]) => Promise<T[]>) {
   return new DataLoader<string, T>(async (ids) => {
@@ -95,7 +94,10 @@ function byTarget<V>(argsOf: (k: TargetPageKey) => string, fetch: (targetIds: st
       await Promise.all(
         [...groups.values()].map(async (group) => {
           try {
-            const values = await fetch(group.map((k) => k.targetId), group[0]!);
+            const values = await fetch(
+              group.map((k) => k.targetId),
+              group[0]!,
+            );
             for (const k of group) results.set(keyOf(k), values.get(k.targetId)!);
           } catch (err) {
             for (const k of group) results.set(keyOf(k), err as Error);
@@ -118,12 +120,21 @@ export function createLoaders(store: Store): Loaders {
   return {
     target: byId('Target', (ids) => store.targetsByIds(ids)),
     algorithm: byId('Algorithm', (ids) => store.algorithmsByIds(ids)),
-    parametersByAlgorithm: groupBy((ids) => store.parametersByAlgorithmIds(ids), (p) => p.algorithmId),
+    parametersByAlgorithm: groupBy(
+      (ids) => store.parametersByAlgorithmIds(ids),
+      (p) => p.algorithmId,
+    ),
     model: byId('Model', (ids) => store.modelsByIds(ids)),
     item: byId('Item', (ids) => store.itemsByIds(ids)),
     image: byId('Image', (ids) => store.imagesByIds(ids)),
-    imagesByItem: groupBy((ids) => store.imagesByOwners('item', ids), (i) => i.ownerId),
-    imagesByAssessment: groupBy((ids) => store.imagesByOwners('assessment', ids), (i) => i.ownerId),
+    imagesByItem: groupBy(
+      (ids) => store.imagesByOwners('item', ids),
+      (i) => i.ownerId,
+    ),
+    imagesByAssessment: groupBy(
+      (ids) => store.imagesByOwners('assessment', ids),
+      (i) => i.ownerId,
+    ),
     assessmentsByItem: new DataLoader<AssessmentsKey, AssessmentRecord[], string>(
       async (keys) => {
         // One store read: narrowed by model when the whole batch asks for the same one (the
@@ -142,12 +153,21 @@ export function createLoaders(store: Store): Loaders {
       { cacheKeyFn: (k) => `${k.itemId}|${k.modelId ?? ''}` },
     ),
     assessment: byId('Assessment', (ids) => store.assessmentsByIds(ids)),
-    annotationsByAssessment: groupBy((ids) => store.annotationsByOwners('assessment', ids), (a) => a.ownerId),
-    userAnnotationsByItem: groupBy((ids) => store.annotationsByOwners('user', ids), (a) => a.ownerId),
+    annotationsByAssessment: groupBy(
+      (ids) => store.annotationsByOwners('assessment', ids),
+      (a) => a.ownerId,
+    ),
+    userAnnotationsByItem: groupBy(
+      (ids) => store.annotationsByOwners('user', ids),
+      (a) => a.ownerId,
+    ),
     itemsByTarget: byTarget(pageArgsOf, (ids, k) => store.itemPagesByTargets(ids, { type: k.type ?? null }, k)),
     modelsByTarget: byTarget(pageArgsOf, (ids, k) => store.modelPagesByTargets(ids, k)),
     itemCountByTarget: byTarget(typeOf, (ids, k) => store.itemCountsByTargets(ids, { type: k.type ?? null })),
-    modelCountByTarget: byTarget(() => '', (ids) => store.modelCountsByTargets(ids)),
+    modelCountByTarget: byTarget(
+      () => '',
+      (ids) => store.modelCountsByTargets(ids),
+    ),
     activeModel: new DataLoader(async (targetIds) => {
       const active = new Map((await store.activeModelsByTargetIds(targetIds)).map((m) => [m.targetId, m]));
       return targetIds.map((id) => active.get(id) ?? null);

@@ -12,7 +12,11 @@ export const modelStatsSchema = z.object({
   accuracy: figure,
   precision: metric,
   recall: metric,
-  method: z.string().max(2000).nullish().transform((v) => v ?? null),
+  method: z
+    .string()
+    .max(2000)
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 export type ModelStatsShape = z.output<typeof modelStatsSchema>;

@@ -88,8 +88,7 @@ export interface ServerOptions {
 }
 
 /** Generated once and shared by every instance on the same database (the first one to start wins). */
-const urlSecret = (services: Pick<Services, 'store'>): Promise<string> =>
-  services.store.initSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
+const urlSecret = (services: Pick<Services, 'store'>): Promise<string> => services.store.initSetting(URL_SECRET_SETTING, randomBytes(32).toString('base64url'));
 
 const yogaLogger = (log: Logger): YogaLogger => {
   const emit =
@@ -106,7 +105,9 @@ const yogaLogger = (log: Logger): YogaLogger => {
 /** The job runner: BullMQ on Redis, shared by every instance, when REDIS_URL is set; else in this process. */
 function createJobs(config: Config, log: Logger): JobRunner {
   const onError = (err: unknown, queue: string, id: string | null) => log.error({ err, queue, jobId: id }, 'job failed');
-  return config.redisUrl ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError }) : createLocalJobs({ onError });
+  return config.redisUrl
+    ? createBullJobs({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.jobLeaseMs, onError })
+    : createLocalJobs({ onError });
 }
 
 /** Per-address, per-client and per-socket budgets of graphql-ws (docs/security.md). */
@@ -163,9 +164,7 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const jobs = keep(createJobs(config, log));
     // ROLE=api queues jobs for the workers; worker and all run them.
     const runs = config.role !== 'api';
-    const training = keep(
-      await createTrainingService({ store, pubsub, config, log, jobs, runs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }),
-    );
+    const training = keep(await createTrainingService({ store, pubsub, config, log, jobs, runs, leaseMs: config.trainingLeaseMs, metrics: metrics.training }));
     const upstreams = keep(createUpstreams(config, { log }));
     const targets = createTargetsService({ store });
     const items = createItemsService({ store, targets, config, log });
@@ -178,7 +177,30 @@ async function createServices(config: Config, log: Logger, obs: Observability): 
     const mqtt = createMqttPublisher({ config: config.integration, events, log });
     if (mqtt) keep(mqtt);
     await events.ready;
-    return { config, log, store, auth, accounts, audit, limits, urls, license, pubsub, jobs, training, inference, upstreams, metrics, targets, items, models, predictions, sweeps, webhooks, mqtt };
+    return {
+      config,
+      log,
+      store,
+      auth,
+      accounts,
+      audit,
+      limits,
+      urls,
+      license,
+      pubsub,
+      jobs,
+      training,
+      inference,
+      upstreams,
+      metrics,
+      targets,
+      items,
+      models,
+      predictions,
+      sweeps,
+      webhooks,
+      mqtt,
+    };
   } catch (err) {
     for (const s of built) await s.close().catch(() => undefined);
     throw err;

@@ -6,13 +6,7 @@ import type { InputSpec } from '../src/runtime/onnx/contract.ts';
 import { judge } from '../src/runtime/inference/postprocess.ts';
 
 /** Synthetic pictures of `category`, one per seed, decoded the way the model will see them. */
-export async function tensorsOf(
-  category: Category,
-  seeds: number[],
-  spec: Parameters<typeof decodeToTensor>[1],
-  size: number,
-  defect = false,
-) {
+export async function tensorsOf(category: Category, seeds: number[], spec: Parameters<typeof decodeToTensor>[1], size: number, defect = false) {
   return Promise.all(
     seeds.map(async (seed) => {
       const img = generateImage(category, { seed, size, defect: defect ? { kind: 'spot', size: 'large', contrast: 'high' } : null });

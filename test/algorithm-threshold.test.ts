@@ -23,7 +23,11 @@ describe('threshold and stats', () => {
   });
 
   it('without NG: no held-out OK score is judged BAD, not even the highest or equal ones', () => {
-    for (const ok of [[1, 1, 1, 10], [0.5, 0.5, 0.5], [0, 0]]) {
+    for (const ok of [
+      [1, 1, 1, 10],
+      [0.5, 0.5, 0.5],
+      [0, 0],
+    ]) {
       const { threshold } = chooseThreshold(ok, [], 0.1);
       expect(Math.max(...ok)).toBeLessThan(threshold);
       // the float32 score a model would answer for that picture
@@ -46,7 +50,11 @@ describe('threshold and stats', () => {
 });
 
 describe('parameters', () => {
-  const defs = [param('step', 'int', '4', ['1', '64'], 'Step'), param('size', 'int2', '8,8', ['2,2', '32,32'], 'Size'), param('t', 'float', null, ['0', '10'], 'T')];
+  const defs = [
+    param('step', 'int', '4', ['1', '64'], 'Step'),
+    param('size', 'int2', '8,8', ['2,2', '32,32'], 'Size'),
+    param('t', 'float', null, ['0', '10'], 'T'),
+  ];
   it('checks types and inclusive ranges, pairs element-wise', () => {
     expect(checkValue(defs[0]!, '64')).toBeNull();
     expect(checkValue(defs[0]!, '65')).toMatch(/at most 64/);

@@ -86,15 +86,30 @@ describe('automatic choice', () => {
     const spec = auto.inputSpec(params);
     const ok = await tensorsOf(category, [1, 2, 3, 4, 5, 6, 7, 8], spec, SIZE);
     const stages = new Set<string>();
-    const out = await auto.train({ ok: ok.map((o) => o.tensor), ng: [], spec, params, signal: new AbortController().signal, progress: (_f, s) => stages.add(s) });
+    const out = await auto.train({
+      ok: ok.map((o) => o.tensor),
+      ng: [],
+      spec,
+      params,
+      signal: new AbortController().signal,
+      progress: (_f, s) => stages.add(s),
+    });
     return { out, stages, spec, ok };
   };
 
   it('tells aligned parts from textures by how alike the OK pictures are place by place', async () => {
-    for (const [category, aligned] of [['chip', true], ['plate', true], ['carpet', false], ['wood', false]] as const) {
+    for (const [category, aligned] of [
+      ['chip', true],
+      ['plate', true],
+      ['carpet', false],
+      ['wood', false],
+    ] as const) {
       const spec = auto.inputSpec(effectiveParams(auto.definition.parameters, { input_size: String(SIZE) }));
       const ok = await tensorsOf(category, [1, 2, 3, 4, 5, 6], spec, SIZE);
-      const a = alignment(ok.map((o) => o.tensor), spec);
+      const a = alignment(
+        ok.map((o) => o.tensor),
+        spec,
+      );
       expect(a >= ALIGNED_CORRELATION, `${category}: correlation ${a}`).toBe(aligned);
     }
   });

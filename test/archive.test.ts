@@ -43,8 +43,7 @@ function manifest(onnx: Uint8Array, over: Partial<ModelManifest> = {}): string {
   return JSON.stringify(m);
 }
 
-const blobCount = (dir: string) =>
-  fs.readdirSync(path.join(dir, 'blobs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+const blobCount = (dir: string) => fs.readdirSync(path.join(dir, 'blobs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 
 describe('model archives', () => {
   let a: TestServer;
@@ -86,7 +85,10 @@ describe('model archives', () => {
       const items = await store.addItems(
         await Promise.all(
           pics.map(async (png, i) => ({
-            name: `p${i}.png`, targetId: target.id, type: 'PREDICTION' as const, good: null,
+            name: `p${i}.png`,
+            targetId: target.id,
+            type: 'PREDICTION' as const,
+            good: null,
             images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
           })),
         ),

@@ -4,7 +4,16 @@ import type { Store } from '../src/runtime/store/store.ts';
 import { ENGINES, openTestStore, type TestStore } from './store-engines.ts';
 
 const log = { info() {}, warn() {}, error() {}, debug() {} } as never;
-const event = (action: string) => ({ actor: 'tester', actorKind: 'client' as const, action, targetType: null, targetIds: ['t1'], outcome: 'ok' as const, detail: null, source: null });
+const event = (action: string) => ({
+  actor: 'tester',
+  actorKind: 'client' as const,
+  action,
+  targetType: null,
+  targetIds: ['t1'],
+  outcome: 'ok' as const,
+  detail: null,
+  source: null,
+});
 
 /**
  * Audit events are written after the answers of their turn, all those of one turn in one

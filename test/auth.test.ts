@@ -72,7 +72,12 @@ describe('tokens', () => {
     const t = await auth.issueToken(admin.clientId, admin.clientSecret);
     expect(t).toMatchObject({ tokenType: 'Bearer', expiresIn: 60 });
     const p = await auth.verify(`Bearer ${t.accessToken}`);
-    expect(p).toEqual({ clientId: admin.clientId, scope: 'all', scopes: new Set(['read', 'predict', 'train', 'admin']), expiresAt: Math.floor(clock / 1000) + 60 });
+    expect(p).toEqual({
+      clientId: admin.clientId,
+      scope: 'all',
+      scopes: new Set(['read', 'predict', 'train', 'admin']),
+      expiresAt: Math.floor(clock / 1000) + 60,
+    });
     expect(await auth.verify(t.accessToken)).toEqual(p);
     expect(await auth.verify(`bearer  ${t.accessToken}`)).toEqual(p);
   });
@@ -119,9 +124,17 @@ describe('tokens', () => {
       .setExpirationTime(iat + 60)
       .setJti('x')
       .sign(new TextEncoder().encode('x'.repeat(32)));
-    const payload = Buffer.from(JSON.stringify({ scope: 'all', sub: 'evil', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat, exp: iat + 60, jti: 'y' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ scope: 'all', sub: 'evil', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, iat, exp: iat + 60, jti: 'y' })).toString(
+      'base64url',
+    );
     const altered = `${h}.${payload}.${sig}`;
-    const none = new UnsecuredJWT(claims).setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setSubject('x').setIssuedAt(iat).setExpirationTime(iat + 60).encode();
+    const none = new UnsecuredJWT(claims)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject('x')
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 60)
+      .encode();
     for (const forged of [otherKey, altered, none]) {
       expect((await refusal(auth.verify(`Bearer ${forged}`))).code).toBe('UNAUTHENTICATED');
     }

@@ -16,7 +16,11 @@ import { POSTGRES_OFF, scratchSchema, type ScratchSchema } from './store-engines
 // instance of the deployment.
 
 type Backend = 'files' | 's3';
-const cases: [Backend, 'sqlite' | 'postgres'][] = [['files', 'sqlite'], ['s3', 'sqlite'], ...(POSTGRES_OFF ? [] : [['s3', 'postgres'] as [Backend, 'postgres']])];
+const cases: [Backend, 'sqlite' | 'postgres'][] = [
+  ['files', 'sqlite'],
+  ['s3', 'sqlite'],
+  ...(POSTGRES_OFF ? [] : [['s3', 'postgres'] as [Backend, 'postgres']]),
+];
 
 let s3: S3Server;
 beforeAll(async () => {
@@ -61,7 +65,17 @@ describe.each(cases)('blob store (%s on %s)', (backend, engine) => {
 
   /** An item whose picture is `key`: a row that names the blob. */
   const name = async (key: string, s = store): Promise<ItemRecord> =>
-    (await s.addItems([{ name: 'x.png', targetId, type: 'TRAINING', good: true, images: [{ name: 'x.png', blob: key, width: 1, height: 1, fileSize: 1, contentType: 'image/png' }] }]))[0]!;
+    (
+      await s.addItems([
+        {
+          name: 'x.png',
+          targetId,
+          type: 'TRAINING',
+          good: true,
+          images: [{ name: 'x.png', blob: key, width: 1, height: 1, fileSize: 1, contentType: 'image/png' }],
+        },
+      ])
+    )[0]!;
 
   it('stores content under its sha256 once, from bytes or a staged file, and reads it back every way', async () => {
     await setUp();
@@ -185,4 +199,3 @@ describe.each(cases)('blob store (%s on %s)', (backend, engine) => {
     expect(await res.text()).toBe('a,b\n1,2\n');
   });
 });
-

@@ -65,7 +65,7 @@ function sse(gw: Gw, query: string) {
         const data = JSON.parse(line.slice(6)).data;
         if (data) events.push(data);
       }
-      for (const w of [...waiters]) if (w.test(events)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters]) if (w.test(events)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
     });
   });
   req.on('error', () => {});
@@ -127,9 +127,15 @@ describe.skipIf(POSTGRES_OFF)('a cluster of 2 API instances and 2 workers on Pos
     expect((await fetch(`${w1.url}/readiness`)).status).toBe(200);
 
     // Upload through A, train, and kill -9 the worker that runs the job while it trains.
-    const plates = await Promise.all([1, 2, 3, 4, 5, 6].map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })) })));
+    const plates = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })) })),
+    );
     await upload(apiA, ADD.replace('$training', 'true'), plates);
-    const trained = await apiA.gql('mutation { trainModel(algorithmId: "patch-sample", overrideParams: [{ name: "input_size", value: "96" }]) { id } }', {}, token);
+    const trained = await apiA.gql(
+      'mutation { trainModel(algorithmId: "patch-sample", overrideParams: [{ name: "input_size", value: "96" }]) { id } }',
+      {},
+      token,
+    );
     const modelId = trained.data.trainModel.id as string;
     const progressA = sse(apiA, `subscription { trainingProgress(modelId: "${modelId}") { status stage progress } }`);
     const progressB = sse(apiB, `subscription { trainingProgress(modelId: "${modelId}") { status stage progress } }`);
@@ -153,11 +159,7 @@ describe.skipIf(POSTGRES_OFF)('a cluster of 2 API instances and 2 workers on Pos
     const resultsA = sse(apiA, `subscription { predictionResults(modelId: "${modelId}") { assessment { id } item { id } } }`);
     const resultsB = sse(apiB, `subscription { predictionResults(modelId: "${modelId}") { assessment { id } item { id } } }`);
     await Promise.all([resultsA.opened, resultsB.opened]);
-    const predicted = await upload(
-      apiB,
-      'mutation ($files: [File!]!) { predictImages(files: $files, modelId: "active") { id result } }',
-      plates.slice(0, 2),
-    );
+    const predicted = await upload(apiB, 'mutation ($files: [File!]!) { predictImages(files: $files, modelId: "active") { id result } }', plates.slice(0, 2));
     expect(predicted.predictImages).toHaveLength(2);
     const syncIds = predicted.predictImages.map((a: { id: string }) => a.id).sort();
     const seen = (sub: ReturnType<typeof sse>) => new Set(sub.events.map((e) => e.predictionResults.assessment.id));
@@ -165,19 +167,26 @@ describe.skipIf(POSTGRES_OFF)('a cluster of 2 API instances and 2 workers on Pos
 
     // A background prediction of 200 small pictures; the worker that runs it is killed mid-way.
     const w3 = await start('worker');
-    const small = await Promise.all(Array.from({ length: 200 }, async (_, i) => ({ name: `s${i}.png`, body: await toPng(generateImage('plate', { seed: 100 + i, size: 32 })) })));
+    const small = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => ({ name: `s${i}.png`, body: await toPng(generateImage('plate', { seed: 100 + i, size: 32 })) })),
+    );
     const ids: string[] = [];
     for (let i = 0; i < small.length; i += 100) {
       const added = await upload(apiB, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', small.slice(i, i + 100));
       ids.push(...added.addItems.items.map((it: { id: string }) => it.id));
     }
-    const requested = await apiA.gql('mutation ($m: ID!, $ids: [ID!]!) { requestPrediction(modelId: $m, itemIds: $ids) { id status } }', { m: modelId, ids }, token);
+    const requested = await apiA.gql(
+      'mutation ($m: ID!, $ids: [ID!]!) { requestPrediction(modelId: $m, itemIds: $ids) { id status } }',
+      { m: modelId, ids },
+      token,
+    );
     const jobId = requested.data.requestPrediction.id as string;
     const workers = [other, w3];
     const runner = await Promise.race(workers.map((w) => w.logged((l) => l.msg === 'prediction job started' && l.jobId === jobId).then(() => w)));
     const survivor = runner === other ? w3 : other;
     const jobItems = new Set(ids);
-    const ofJob = (sub: ReturnType<typeof sse>) => new Set(sub.events.filter((e) => jobItems.has(e.predictionResults.item.id)).map((e) => e.predictionResults.assessment.id));
+    const ofJob = (sub: ReturnType<typeof sse>) =>
+      new Set(sub.events.filter((e) => jobItems.has(e.predictionResults.item.id)).map((e) => e.predictionResults.assessment.id));
     await resultsA.until(() => ofJob(resultsA).size >= 1);
     await runner.crash();
     const mid = (await apiB.gql(`{ predictionJob(id: "${jobId}") { status counts { judged } } }`, {}, token)).data.predictionJob;
@@ -197,7 +206,10 @@ describe.skipIf(POSTGRES_OFF)('a cluster of 2 API instances and 2 workers on Pos
     await db.connect();
     try {
       // Every picture judged exactly once.
-      const { rows: perItem } = await db.query<{ item_id: string; n: string }>('select item_id, count(*) as n from assessments where job_id = $1 group by item_id', [jobId]);
+      const { rows: perItem } = await db.query<{ item_id: string; n: string }>(
+        'select item_id, count(*) as n from assessments where job_id = $1 group by item_id',
+        [jobId],
+      );
       expect(perItem).toHaveLength(200);
       expect(perItem.every((r) => Number(r.n) === 1)).toBe(true);
       // Subscribers on both API instances saw every one of them (again after the death: at least once).

@@ -115,7 +115,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
 
     // Two renewals: past the lifetime of the token the page signed in with.
     for (let i = 0; i < 2; i++) {
-      await page.waitForResponse(async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('"RefreshSession"') && r.status() === 200, { timeout: TOKEN_TTL_S * 2000 });
+      await page.waitForResponse(
+        async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('"RefreshSession"') && r.status() === 200,
+        { timeout: TOKEN_TTL_S * 2000 },
+      );
     }
     expect(await page.isVisible('#signin')).toBe(false);
     // A picture judged elsewhere (the line) arrives on the live feed that outlived its first token.
@@ -201,7 +204,9 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(async () => (await canvas.boundingBox())?.width ?? 0, WAIT).toBeGreaterThan(100);
     const boxes = page.locator('#review-boxes li');
     const predicted = await boxes.count();
-    const { data: judged } = await ts.gql('{ items(type: PREDICTION, first: 50) { edges { node { name assessments(modelId: "active") { annotations { xMin } } } } } }');
+    const { data: judged } = await ts.gql(
+      '{ items(type: PREDICTION, first: 50) { edges { node { name assessments(modelId: "active") { annotations { xMin } } } } } }',
+    );
     const judgedNode = judged.items.edges.map((e: { node: unknown }) => e.node).find((n: { name: string }) => n.name === 'ng-202.png');
     expect(predicted).toBe(judgedNode.assessments[0].annotations.filter((a: { xMin: number | null }) => a.xMin != null).length);
 
@@ -231,13 +236,21 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => card.locator('.review').textContent(), WAIT).toBe('Added to training as NG with 1 box');
     expect(await page.isVisible('#review')).toBe(false);
     await expect.poll(() => page.textContent('#training-count'), WAIT).toBe('8 OK · 5 NG');
-    const { data } = await ts.gql('{ items(type: TRAINING, first: 100) { edges { node { name good userAssessment { annotations { xMin xMax yMin yMax } } } } } }');
+    const { data } = await ts.gql(
+      '{ items(type: TRAINING, first: 100) { edges { node { name good userAssessment { annotations { xMin xMax yMin yMax } } } } } }',
+    );
     const added = data.items.edges.map((e: { node: { name: string } }) => e.node).filter((n: { name: string }) => n.name === 'ng-202.png');
     expect(added).toHaveLength(1);
     expect(added[0].good).toBe(false);
     const [box] = added[0].userAssessment.annotations;
     expect(added[0].userAssessment.annotations).toHaveLength(1);
-    for (const [got, want] of [[box.xMin, 0.2 * 96], [box.yMin, 0.2 * 96], [box.xMax, 0.7 * 96], [box.yMax, 0.6 * 96]]) expect(Math.abs(got - want)).toBeLessThanOrEqual(2);
+    for (const [got, want] of [
+      [box.xMin, 0.2 * 96],
+      [box.yMin, 0.2 * 96],
+      [box.xMax, 0.7 * 96],
+      [box.yMax, 0.6 * 96],
+    ])
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(2);
   }, 60_000);
 
   it('an admin adds a viewer, who reads but is offered no training or judging', async () => {
@@ -285,7 +298,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.locator('#feed .result').count(), WAIT).toBeGreaterThan(0);
   }, 60_000);
 
-  it('draws include and exclude regions on the model\'s reference picture, shows a refusal under its region, saves and resets', async () => {
+  it("draws include and exclude regions on the model's reference picture, shows a refusal under its region, saves and resets", async () => {
     await page.click('#models .model.is-active button:text("Regions…")');
     await expect.poll(() => page.textContent('#regions-note'), WAIT).toContain("Judges with the target's regions (0 regions)");
     const canvas = page.locator('#regions-canvas');
@@ -296,9 +309,22 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
       for (const [x, y] of corners) await canvas.click({ position: { x: x * width, y: y * height } });
       await page.click('#regions-finish');
     };
-    await polygon('include', [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]);
-    await polygon('exclude', [[0.2, 0.2], [0.4, 0.2], [0.3, 0.4]]);
-    await polygon('include', [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]);
+    await polygon('include', [
+      [0.1, 0.1],
+      [0.9, 0.1],
+      [0.9, 0.9],
+      [0.1, 0.9],
+    ]);
+    await polygon('exclude', [
+      [0.2, 0.2],
+      [0.4, 0.2],
+      [0.3, 0.4],
+    ]);
+    await polygon('include', [
+      [0.5, 0.5],
+      [0.6, 0.5],
+      [0.6, 0.6],
+    ]);
     expect(await page.locator('#regions-list .region').count()).toBe(3);
     await page.locator('#regions-list .region').nth(2).locator('button.delete').click();
     expect(await page.locator('#regions-list .region .mode').allTextContents()).toEqual(['include · 4 points', 'exclude · 3 points']);
@@ -306,7 +332,9 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     // Out of range: the gateway's refusal lands under the region it names; nothing is stored.
     await page.locator('#regions-list .region').first().locator('input.sensitivity').fill('20');
     await page.click('#regions-save');
-    await expect.poll(() => page.locator('#regions-list .region').first().locator('.region-error').textContent(), WAIT).toBe('sensitivity: must be within 0.1..10, got 20');
+    await expect
+      .poll(() => page.locator('#regions-list .region').first().locator('.region-error').textContent(), WAIT)
+      .toBe('sensitivity: must be within 0.1..10, got 20');
     expect(await page.textContent('#regions-error')).toBe('Not saved. See region 1.');
     expect((await ts.gql('{ model(id: "active") { regionsInherited } }')).data.model.regionsInherited).toBe(true);
 
@@ -317,7 +345,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.screenshot({ path: path.join(SHOTS, 'regions.png') });
     const { data } = await ts.gql('{ model(id: "active") { regionsInherited regions { mode sensitivity points { x y } } } }');
     expect(data.model.regionsInherited).toBe(false);
-    expect(data.model.regions.map((r: { mode: string; sensitivity: number }) => [r.mode, r.sensitivity])).toEqual([['INCLUDE', 2], ['EXCLUDE', 1]]);
+    expect(data.model.regions.map((r: { mode: string; sensitivity: number }) => [r.mode, r.sensitivity])).toEqual([
+      ['INCLUDE', 2],
+      ['EXCLUDE', 1],
+    ]);
     // The clicks became fractions of the picture (within a pixel or two of where they were made).
     const [x0, y0] = [data.model.regions[0].points[0].x, data.model.regions[0].points[2].y];
     expect(Math.abs(x0 - 0.1)).toBeLessThan(0.02);
@@ -375,7 +406,9 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.locator('#import-progress:not([hidden])').waitFor(WAIT);
     expect(await page.textContent('#import-status')).toMatch(/^(Uploading line-models\.zip…( \d+%)?|Checking line-models\.zip…)$/);
     release();
-    await expect.poll(() => page.textContent('#import-status'), { timeout: 60_000 }).toMatch(/^Imported from line-models\.zip: .+ \(READY; activate when wanted\)$/);
+    await expect
+      .poll(() => page.textContent('#import-status'), { timeout: 60_000 })
+      .toMatch(/^Imported from line-models\.zip: .+ \(READY; activate when wanted\)$/);
     await expect.poll(() => page.locator('#models .model').count(), WAIT).toBe(4);
     expect(await page.isVisible('#import-progress')).toBe(false);
     await page.unrouteAll();

@@ -20,7 +20,12 @@ export interface Gateway {
   /** A token of a fresh client with that scope. */
   token(scope?: 'all' | 'read'): Promise<string>;
   /** In-process GraphQL request through yoga.fetch (no socket). */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphResult<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<GraphResult<T>>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }

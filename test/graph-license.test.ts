@@ -19,7 +19,10 @@ afterAll(() => g?.close());
 /** setLicense through a multipart request, in process. */
 async function setLicense(text: string): Promise<GraphResult> {
   const form = new FormData();
-  form.set('operations', JSON.stringify({ query: 'mutation($f: File!) { setLicense(file: $f) { valid expiresAt licensee features } }', variables: { f: null } }));
+  form.set(
+    'operations',
+    JSON.stringify({ query: 'mutation($f: File!) { setLicense(file: $f) { valid expiresAt licensee features } }', variables: { f: null } }),
+  );
   form.set('map', JSON.stringify({ 0: ['variables.f'] }));
   form.set('0', new Blob([text], { type: 'application/json' }), 'license.json');
   const res = await g.fetch('/graphql', { method: 'POST', body: form, headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' } });

@@ -70,7 +70,10 @@ describe('models', () => {
     const model = await createModel('to-activate', 'READY');
     const failed = await createModel('broken', 'FAILED');
     await g.server.services.store.setDefaultTarget(targetId);
-    expect(dataOf(await gql('mutation($id: ID!) { activateModel(id: $id) { id active } }', { id: model.id })).activateModel).toEqual({ id: model.id, active: true });
+    expect(dataOf(await gql('mutation($id: ID!) { activateModel(id: $id) { id active } }', { id: model.id })).activateModel).toEqual({
+      id: model.id,
+      active: true,
+    });
     expect(dataOf(await gql('{ model(id: "active") { id name } }')).model).toEqual({ id: model.id, name: 'to-activate' });
     expect(codesOf(await gql('mutation($id: ID!) { activateModel(id: $id) { id } }', { id: failed.id }))).toEqual(['CONFLICT']);
   });
@@ -79,7 +82,17 @@ describe('models', () => {
     const { store } = g.server.services;
     const own = (await store.createTarget('history', [])).id;
     const make = (name: string) =>
-      store.createModel(newModel({ name, algorithmId: algorithms[0]!.id, targetId: own, status: 'READY', predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 }, okImageCount: 5, ngImageCount: 0 }));
+      store.createModel(
+        newModel({
+          name,
+          algorithmId: algorithms[0]!.id,
+          targetId: own,
+          status: 'READY',
+          predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 },
+          okImageCount: 5,
+          ngImageCount: 0,
+        }),
+      );
     const a = await make('hist-a');
     const b = await make('hist-b');
     const activate = 'mutation($id: ID!) { activateModel(id: $id) { id } }';
@@ -104,7 +117,8 @@ describe('models', () => {
 
   test('updatePredictParameters changes only what is given, and checks it', async () => {
     const model = await createModel('tunable', 'READY');
-    const update = 'mutation($id: ID!, $t: Float, $o: Int, $m: Int) { updatePredictParameters(modelId: $id, threshold: $t, ignoreOuter: $o, minDetectedArea: $m) { predictParameters { threshold ignoreOuter minDetectedArea } } }';
+    const update =
+      'mutation($id: ID!, $t: Float, $o: Int, $m: Int) { updatePredictParameters(modelId: $id, threshold: $t, ignoreOuter: $o, minDetectedArea: $m) { predictParameters { threshold ignoreOuter minDetectedArea } } }';
     const res = dataOf(await gql(update, { id: model.id, t: 0.7, m: 12 }));
     expect(res.updatePredictParameters.predictParameters).toEqual({ threshold: 0.7, ignoreOuter: 0, minDetectedArea: 12 });
     expect(codesOf(await gql(update, { id: model.id, o: -1 }))).toEqual(['BAD_USER_INPUT']);
@@ -118,7 +132,18 @@ describe('models', () => {
     const b = await createModel('del-b', 'FAILED');
     const [item] = await store.addItems([{ name: 'x', targetId, type: 'PREDICTION', good: null, images: [] }]);
     const [assessment] = await store.addAssessments([
-      { itemId: item!.id, modelId: a.id, result: 'GOOD', label: null, score: 0.1, threshold: 0.4, detectedObjects: 0, detectionAccuracy: null, annotations: [], images: [] },
+      {
+        itemId: item!.id,
+        modelId: a.id,
+        result: 'GOOD',
+        label: null,
+        score: 0.1,
+        threshold: 0.4,
+        detectedObjects: 0,
+        detectionAccuracy: null,
+        annotations: [],
+        images: [],
+      },
     ]);
     const node = dataOf(await gql('query($id: ID!) { node(id: $id) { __typename ... on Assessment { model { id } item { id } } } }', { id: assessment!.id }));
     expect(node.node).toEqual({ __typename: 'Assessment', model: { id: a.id }, item: { id: item!.id } });

@@ -30,7 +30,11 @@ describe('targets', () => {
   let second: any;
 
   test('the first target created becomes the default one', async () => {
-    first = dataOf(await gql('mutation { createTarget(name: "bolts", preprocessing: [{ name: "crop", active: true, config: "{}" }]) { id name isDefault preprocessing { name active config } } }')).createTarget;
+    first = dataOf(
+      await gql(
+        'mutation { createTarget(name: "bolts", preprocessing: [{ name: "crop", active: true, config: "{}" }]) { id name isDefault preprocessing { name active config } } }',
+      ),
+    ).createTarget;
     expect(first).toMatchObject({ name: 'bolts', isDefault: true, preprocessing: [{ name: 'crop', active: true, config: '{}' }] });
     second = dataOf(await gql('mutation { createTarget(name: "nuts") { id isDefault } }')).createTarget;
     expect(second.isDefault).toBe(false);
@@ -45,7 +49,9 @@ describe('targets', () => {
   });
 
   test('node(id) finds a target by its id, and null for an unknown id', async () => {
-    const res = dataOf(await gql('query($id: ID!, $u: ID!) { node(id: $id) { __typename id ... on Target { name } } none: node(id: $u) { id } }', { id: first.id, u: UNKNOWN }));
+    const res = dataOf(
+      await gql('query($id: ID!, $u: ID!) { node(id: $id) { __typename id ... on Target { name } } none: node(id: $u) { id } }', { id: first.id, u: UNKNOWN }),
+    );
     expect(res.node).toEqual({ __typename: 'Target', id: first.id, name: 'bolts' });
     expect(res.none).toBeNull();
   });
@@ -61,7 +67,12 @@ describe('targets', () => {
   test('Target.items pages over both item types', async () => {
     const items = await addItems(first.id, 3);
     await g.server.services.store.addItems([{ name: 'p.png', targetId: first.id, type: 'PREDICTION', good: null, images: [] }]);
-    const res = dataOf(await gql('query($id: ID!) { target(id: $id) { all: items(first: 3) { totalCount edges { node { type } } pageInfo { hasNextPage } } training: items(type: TRAINING) { totalCount } } }', { id: first.id }));
+    const res = dataOf(
+      await gql(
+        'query($id: ID!) { target(id: $id) { all: items(first: 3) { totalCount edges { node { type } } pageInfo { hasNextPage } } training: items(type: TRAINING) { totalCount } } }',
+        { id: first.id },
+      ),
+    );
     expect(res.target.all.totalCount).toBe(4);
     expect(res.target.all.edges.map((e: any) => e.node.type)).toEqual(['PREDICTION', 'TRAINING', 'TRAINING']);
     expect(res.target.all.pageInfo.hasNextPage).toBe(true);

@@ -9,8 +9,7 @@ beforeAll(async () => {
 afterAll(() => g?.close());
 
 // Variables padded past the limit; no token, so nothing but the body size can refuse it.
-const oversize = () =>
-  JSON.stringify({ query: '{ __typename }', variables: { x: 'a'.repeat(MAX_OPERATION_BODY_BYTES) } });
+const oversize = () => JSON.stringify({ query: '{ __typename }', variables: { x: 'a'.repeat(MAX_OPERATION_BODY_BYTES) } });
 
 test('a JSON body past the operation limit is refused with 413 PAYLOAD_TOO_LARGE, also when chunked', async () => {
   const sized = await g.fetch('/graphql', {

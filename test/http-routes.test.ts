@@ -24,7 +24,10 @@ const post = (body: string, contentType: string, headers: Record<string, string>
 
 describe('POST /api/auth/token', () => {
   test('JSON body, as the REST contract has it', async () => {
-    const res = await post(JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }), 'application/json');
+    const res = await post(
+      JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      'application/json',
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = await res.json();
@@ -77,7 +80,7 @@ describe('health and readiness', () => {
 });
 
 describe('request ids', () => {
-  test('a given x-request-id is echoed and on the request\'s log lines; otherwise one is made', async () => {
+  test("a given x-request-id is echoed and on the request's log lines; otherwise one is made", async () => {
     const token = (await g.server.services.auth.issueToken(client.clientId, client.clientSecret)).accessToken;
     const res = await g.fetch('/graphql', {
       method: 'POST',

@@ -52,9 +52,7 @@ const blobFiles = () => {
 };
 const itemCount = async () => {
   const { store } = g.server.services;
-  const counts = await Promise.all(
-    (['TRAINING', 'PREDICTION'] as const).map((type) => store.listItems({ type }, { first: 1 }).then((p) => p.totalCount)),
-  );
+  const counts = await Promise.all((['TRAINING', 'PREDICTION'] as const).map((type) => store.listItems({ type }, { first: 1 }).then((p) => p.totalCount)));
   return counts[0]! + counts[1]!;
 };
 
@@ -97,7 +95,11 @@ describe('20 mixed PNG/JPEG pictures in one request', () => {
     const first = dataOf(await g.gql<any>('{ items(type: TRAINING, first: 15) { edges { node { id } } pageInfo { hasNextPage endCursor } } }', {}, token));
     expect(first.items.pageInfo.hasNextPage).toBe(true);
     const rest = dataOf(
-      await g.gql<any>('query($a: String) { items(type: TRAINING, first: 15, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }', { a: first.items.pageInfo.endCursor }, token),
+      await g.gql<any>(
+        'query($a: String) { items(type: TRAINING, first: 15, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }',
+        { a: first.items.pageInfo.endCursor },
+        token,
+      ),
     );
     expect(rest.items.edges).toHaveLength(5);
     expect(rest.items.pageInfo.hasNextPage).toBe(false);
@@ -131,12 +133,22 @@ describe('20 mixed PNG/JPEG pictures in one request', () => {
 describe('bad uploads are refused whole: right code, the file named, nothing stored', () => {
   const cases: [string, () => Promise<Upload>, string][] = [
     ['a corrupt image', async () => ({ name: 'broken.png', bytes: (await testImage('png', 99)).subarray(0, 300), type: 'image/png' }), 'UNSUPPORTED_MEDIA'],
-    ['a text file renamed .png', async () => ({ name: 'notes.png', bytes: Buffer.from('just some text, not a picture\n'.repeat(20)), type: 'image/png' }), 'UNSUPPORTED_MEDIA'],
+    [
+      'a text file renamed .png',
+      async () => ({ name: 'notes.png', bytes: Buffer.from('just some text, not a picture\n'.repeat(20)), type: 'image/png' }),
+      'UNSUPPORTED_MEDIA',
+    ],
     [
       'a file over the size limit',
       async () => {
         const noise = randomBytes(200 * 200 * 3); // incompressible: the PNG stays over 100 kB
-        return { name: 'huge.png', bytes: await sharp(noise, { raw: { width: 200, height: 200, channels: 3 } }).png().toBuffer(), type: 'image/png' };
+        return {
+          name: 'huge.png',
+          bytes: await sharp(noise, { raw: { width: 200, height: 200, channels: 3 } })
+            .png()
+            .toBuffer(),
+          type: 'image/png',
+        };
       },
       'PAYLOAD_TOO_LARGE',
     ],
@@ -144,7 +156,9 @@ describe('bad uploads are refused whole: right code, the file named, nothing sto
       'a picture with too many pixels',
       async () => ({
         name: 'bomb.png',
-        bytes: await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080' } }).png().toBuffer(),
+        bytes: await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080' } })
+          .png()
+          .toBuffer(),
         type: 'image/png',
       }),
       'PAYLOAD_TOO_LARGE',
@@ -155,14 +169,9 @@ describe('bad uploads are refused whole: right code, the file named, nothing sto
     const bad = await make();
     const good = [await testImage('png', 200), await testImage('jpeg', 201)];
     const before = { items: await itemCount(), blobs: blobFiles() };
-    const res = await upload(
-      [
-        { name: 'ok-1.png', bytes: good[0]!, type: 'image/png' },
-        bad,
-        { name: 'ok-2.jpg', bytes: good[1]!, type: 'image/jpeg' },
-      ],
-      { training: true },
-    );
+    const res = await upload([{ name: 'ok-1.png', bytes: good[0]!, type: 'image/png' }, bad, { name: 'ok-2.jpg', bytes: good[1]!, type: 'image/jpeg' }], {
+      training: true,
+    });
     expect(codesOf(res)).toEqual([code]);
     expect(res.errors![0]!.message).toContain(bad.name);
     expect(res.errors![0]!.extensions?.file).toBe(bad.name);
@@ -173,7 +182,10 @@ describe('bad uploads are refused whole: right code, the file named, nothing sto
 
   test('more files than allowed: PAYLOAD_TOO_LARGE', async () => {
     const png = await testImage('png', 5, 8);
-    const res = await upload(Array.from({ length: 31 }, (_, i) => ({ name: `f${i}.png`, bytes: png, type: 'image/png' })), { training: true });
+    const res = await upload(
+      Array.from({ length: 31 }, (_, i) => ({ name: `f${i}.png`, bytes: png, type: 'image/png' })),
+      { training: true },
+    );
     expect(codesOf(res)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 

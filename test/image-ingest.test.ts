@@ -16,8 +16,7 @@ let store: LocalStore;
 let png: Buffer;
 let jpeg: Buffer;
 
-const solid = (w: number, h: number, r: number) =>
-  sharp({ create: { width: w, height: h, channels: 3, background: { r, g: 255 - r, b: 80 } } });
+const solid = (w: number, h: number, r: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r, g: 255 - r, b: 80 } } });
 
 beforeAll(async () => {
   png = await solid(32, 24, 10).png().toBuffer();
@@ -62,8 +61,18 @@ describe('ingestImages', () => {
     const files = await Promise.all(
       Array.from({ length: 20 }, async (_, i) =>
         i % 2
-          ? file(await solid(32 + i, 24, i * 10).png().toBuffer(), `p${i}.png`)
-          : file(await solid(30, 20 + i, i * 10).jpeg().toBuffer(), `dir/j${i}.jpg`),
+          ? file(
+              await solid(32 + i, 24, i * 10)
+                .png()
+                .toBuffer(),
+              `p${i}.png`,
+            )
+          : file(
+              await solid(30, 20 + i, i * 10)
+                .jpeg()
+                .toBuffer(),
+              `dir/j${i}.jpg`,
+            ),
       ),
     );
     const { images } = await ingest(files);
@@ -114,7 +123,12 @@ describe('ingestImages', () => {
   it('refuses oversize files and too many files with PAYLOAD_TOO_LARGE', async () => {
     const big = await refusal(ingest([file(png, 'small.png'), file(jpeg, 'big.jpg')], { ...limits, maxFileBytes: png.length }));
     expect(big).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', file: 'big.jpg' });
-    const many = await refusal(ingest(Array.from({ length: 3 }, (_, i) => file(png, `${i}.png`)), { ...limits, maxFiles: 2 }));
+    const many = await refusal(
+      ingest(
+        Array.from({ length: 3 }, (_, i) => file(png, `${i}.png`)),
+        { ...limits, maxFiles: 2 },
+      ),
+    );
     expect(many.code).toBe('PAYLOAD_TOO_LARGE');
     expect(blobCount()).toBe(0);
   });

@@ -101,7 +101,7 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
   it('refuses a request beyond PREDICT_QUEUE_DEPTH at once: UNAVAILABLE QUEUE_FULL, HTTP Retry-After; nothing stored', async () => {
     const res = await fetch(`${ts.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: (await bearer(ts)) },
+      headers: { 'content-type': 'application/json', authorization: await bearer(ts) },
       body: JSON.stringify({ query: PREDICT, variables: { ids: itemIds.slice(0, 21) } }),
     });
     const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
@@ -116,7 +116,11 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
     const before = (await store.listItems({ targetId: target.id }, { first: 1 })).totalCount;
     const png = await partPng();
     const files = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`files.${i}`, { name: `u${i}.png`, body: png, type: 'image/png' }]));
-    const res = await ts.upload(`mutation($files: [File!]!) { predictImages(modelId: "active", files: $files) { result } }`, { files: Array(21).fill(null) }, files);
+    const res = await ts.upload(
+      `mutation($files: [File!]!) { predictImages(modelId: "active", files: $files) { result } }`,
+      { files: Array(21).fill(null) },
+      files,
+    );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAVAILABLE', reason: 'QUEUE_FULL' });
     expect((await store.listItems({ targetId: target.id }, { first: 1 })).totalCount).toBe(before);
   });
@@ -131,7 +135,14 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
     for (const r of late) expect(r.errors![0].extensions.code).toBe('UNAVAILABLE');
 
     const ready = (await (await fetch(`${ts.url}/readiness`)).json()) as { predictQueues: Record<string, any> };
-    expect(ready.predictQueues[modelId]).toMatchObject({ active: 0, waiting: 0, admitted: 0, depth: 20, concurrency: 4, rejected: { queueFull: 2, deadline: late.length } });
+    expect(ready.predictQueues[modelId]).toMatchObject({
+      active: 0,
+      waiting: 0,
+      admitted: 0,
+      depth: 20,
+      concurrency: 4,
+      rejected: { queueFull: 2, deadline: late.length },
+    });
     const m = await scrape(ts.url);
     expect(m.get('spectro_inference_admission_rejects_total', { model: modelId, reason: 'deadline' })).toBe(late.length);
     expect(m.get('spectro_inference_admission_rejects_total', { model: modelId, reason: 'queue_full' })).toBe(2);
@@ -141,6 +152,8 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
 });
 
 async function bearer(ts: TestServer): Promise<string> {
-  const res = await ts.gql<{ token: { accessToken: string } }>('mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }');
+  const res = await ts.gql<{ token: { accessToken: string } }>(
+    'mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }',
+  );
   return `Bearer ${res.data.token.accessToken}`;
 }

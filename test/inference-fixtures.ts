@@ -29,7 +29,9 @@ export async function partPng(opts: { defect?: { x: number; y: number; size: num
       if (d && x >= d.x && x < d.x + d.size && y >= d.y && y < d.y + d.size) v = 0;
       px[y * side + x] = v;
     }
-  return sharp(px, { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+  return sharp(px, { raw: { width: side, height: side, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -56,9 +58,7 @@ export async function createGoldenModel(
   targetId: string,
   opts: { threshold?: number; params?: Record<string, string>; patch?: ModelPatch } = {},
 ): Promise<ModelRecord> {
-  await store.syncAlgorithms([
-    { id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] },
-  ]);
+  await store.syncAlgorithms([{ id: 'golden-test', name: 'Golden test', version: '1', type: 'test', attribute: 'test', description: 'test', parameters: [] }]);
   const golden = await decodeToTensor(await partPng(), spec);
   const onnx = await store.blobs.put(goldenOnnx(golden.data));
   const created = await store.createModel({

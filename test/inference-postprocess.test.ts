@@ -13,7 +13,11 @@ const params = { threshold: 0.5, ignoreOuter: 0, minDetectedArea: 0 };
 describe('post-processing', () => {
   it('joins diagonal neighbours (8-connectivity) and scales boxes to original pixels', () => {
     // 4x4 map of a 400x200 picture: each cell is 100 x 50 pixels.
-    const m = map(4, 4, [[1, 1, 0.7], [2, 2, 0.9], [0, 3, 0.6]]);
+    const m = map(4, 4, [
+      [1, 1, 0.7],
+      [2, 2, 0.9],
+      [0, 3, 0.6],
+    ]);
     const j = judge({ map: m, mapWidth: 4, mapHeight: 4, score: 0.9, width: 400, height: 200 }, params);
     expect(j.result).toBe('BAD');
     expect(j.detectedObjects).toBe(2);
@@ -27,14 +31,24 @@ describe('post-processing', () => {
     const cells: [number, number, number][] = [];
     for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) cells.push([x, y, 0.1]);
     for (let y = 8; y < 14; y++) for (let x = 4; x < 10; x++) cells.push([x, y, 0.35]);
-    for (const [x, y] of [[6, 10], [7, 10], [6, 11], [7, 11]] as const) cells.push([x, y, 0.6]);
+    for (const [x, y] of [
+      [6, 10],
+      [7, 10],
+      [6, 11],
+      [7, 11],
+    ] as const)
+      cells.push([x, y, 0.6]);
     const j = judge({ map: map(20, 20, cells), mapWidth: 20, mapHeight: 20, score: 0.6, width: 200, height: 200 }, params);
     expect(j.detectedObjects).toBe(1);
     expect(j.boxes[0]).toMatchObject({ xMin: 40, xMax: 100, yMin: 80, yMax: 140 });
   });
 
   it('drops regions in the ignored border and smaller than minDetectedArea', () => {
-    const m = map(4, 4, [[0, 0, 0.9], [2, 2, 0.8], [3, 2, 0.8]]);
+    const m = map(4, 4, [
+      [0, 0, 0.9],
+      [2, 2, 0.8],
+      [3, 2, 0.8],
+    ]);
     const input = { map: m, mapWidth: 4, mapHeight: 4, score: 0.9, width: 40, height: 40 };
     const border = judge(input, { ...params, ignoreOuter: 10 });
     // The corner cell (centre at 5,5) is inside the 10 px border; the right cell (centre 35) too.

@@ -27,7 +27,9 @@ async function surface(opts: { width: number; height: number; speck?: typeof SPE
   const px = Buffer.alloc(opts.width * opts.height, GREY);
   const s = opts.speck;
   if (s) for (let y = s.y; y < s.y + s.size; y++) px.fill(0, y * opts.width + s.x, y * opts.width + s.x + s.size);
-  return sharp(px, { raw: { width: opts.width, height: opts.height, channels: 1 } }).png({ compressionLevel: 1 }).toBuffer();
+  return sharp(px, { raw: { width: opts.width, height: opts.height, channels: 1 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -69,7 +71,12 @@ describe('tiled inference of camera-size pictures (InputSpec.tiling)', () => {
   let tiles: ModelRecord;
   beforeAll(async () => {
     fx = await fixture();
-    inference = await createInferenceService({ store: fx.store, pubsub: fx.pubsub, config: { ...fx.config, batchCalibration: false, maxBatchSize: 16 }, log: fx.log });
+    inference = await createInferenceService({
+      store: fx.store,
+      pubsub: fx.pubsub,
+      config: { ...fx.config, batchCalibration: false, maxBatchSize: 16 },
+      log: fx.log,
+    });
     const onnx = goldenOnnx(new Float32Array(TILE * TILE).fill(GREY / 255), TILE, 4);
     // The same ONNX graph twice from one archive: one manifest sets tiling, the other does not.
     const archive = await zip({
@@ -157,7 +164,12 @@ describe('tiled inference of camera-size pictures (InputSpec.tiling)', () => {
     const before = inference.batchSizes().length;
     const [r] = await inference.predict(tiles, [item!.id]);
     expect(r!.result).toBe('BAD');
-    expect(inference.batchSizes().slice(before).reduce((a, b) => a + b, 0)).toBe(tileStarts(600, 64, 8).length * tileStarts(400, 64, 8).length);
+    expect(
+      inference
+        .batchSizes()
+        .slice(before)
+        .reduce((a, b) => a + b, 0),
+    ).toBe(tileStarts(600, 64, 8).length * tileStarts(400, 64, 8).length);
     const [box] = await fx.store.annotationsByOwners('assessment', [r!.id]);
     expect(box!.xMin!).toBeLessThanOrEqual(speck.x);
     expect(box!.xMax!).toBeGreaterThanOrEqual(speck.x + speck.size);
@@ -166,7 +178,13 @@ describe('tiled inference of camera-size pictures (InputSpec.tiling)', () => {
 
 describe('tile geometry and stitching', () => {
   it('covers the picture with tiles overlapping by at least the overlap, the last flush with the edge', () => {
-    for (const [length, tile, overlap] of [[1024, 64, 8], [750, 64, 8], [100, 64, 0], [64, 64, 8], [1000, 256, 32]] as const) {
+    for (const [length, tile, overlap] of [
+      [1024, 64, 8],
+      [750, 64, 8],
+      [100, 64, 0],
+      [64, 64, 8],
+      [1000, 256, 32],
+    ] as const) {
       const starts = tileStarts(length, tile, overlap);
       expect(starts[0]).toBe(0);
       expect(starts.at(-1)! + tile).toBe(Math.max(tile, length));
@@ -184,7 +202,10 @@ describe('tile geometry and stitching', () => {
     // Two 8 px tiles 4 px apart, maps 4x4 (2 px a cell): 2 columns overlap.
     const a = { map: new Float32Array(16).fill(1), mapWidth: 4, mapHeight: 4, score: 0.3 };
     const b = { map: new Float32Array(16).fill(3), mapWidth: 4, mapHeight: 4, score: 0.9 };
-    const tiles = [{ x: 0, y: 0 }, { x: 4, y: 0 }];
+    const tiles = [
+      { x: 0, y: 0 },
+      { x: 4, y: 0 },
+    ];
     const max = stitchTiles([a, b], tiles, spec);
     expect([max.mapWidth, max.mapHeight, max.score]).toEqual([6, 4, 0.9]);
     expect(Array.from(max.map.subarray(0, 6))).toEqual([1, 1, 3, 3, 3, 3]);

@@ -54,7 +54,14 @@ describe('inference runtime', () => {
         type: 'PREDICTION',
         good: null,
         images: await Promise.all(
-          pictures.map(async (png, i) => ({ name: `side-${i}.png`, blob: await fx.store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' })),
+          pictures.map(async (png, i) => ({
+            name: `side-${i}.png`,
+            blob: await fx.store.blobs.put(png),
+            width: 128,
+            height: 128,
+            fileSize: png.byteLength,
+            contentType: 'image/png',
+          })),
         ),
       },
     ]);
@@ -87,7 +94,15 @@ describe('inference runtime', () => {
     const [good] = await fx.addItems([await partPng()]);
     const broken = Buffer.concat([(await partPng()).subarray(0, 200), Buffer.alloc(200)]);
     const [bad] = await fx.store.addItems([
-      { name: 'broken', targetId: fx.target.id, type: 'PREDICTION', good: null, images: [{ name: 'broken.png', blob: await fx.store.blobs.put(broken), width: 128, height: 128, fileSize: broken.byteLength, contentType: 'image/png' }] },
+      {
+        name: 'broken',
+        targetId: fx.target.id,
+        type: 'PREDICTION',
+        good: null,
+        images: [
+          { name: 'broken.png', blob: await fx.store.blobs.put(broken), width: 128, height: 128, fileSize: broken.byteLength, contentType: 'image/png' },
+        ],
+      },
     ]);
     await expect(inference.predict(fx.model, [bad!.id])).rejects.toThrow(/png|read|corrupt|truncated|input/i);
     const errors: string[] = [];
@@ -192,10 +207,10 @@ describe('inference runtime', () => {
     // Room for one model file only.
     const onnxSize = (await fx.store.blobs.get(fx.model.onnxBlob!)).byteLength;
     inference = await createInferenceService({ store: fx.store, pubsub: fx.pubsub, config: { ...fx.config, sessionCacheBytes: onnxSize + 10 }, log });
-    const other = await fx.store.updateModel(
-      (await fx.store.createModel({ ...fx.model, name: 'other', status: 'READY', trainItemIds: [] })).id,
-      { onnxBlob: await fx.store.blobs.put(goldenOnnx((await decodeToTensor(await partPng({ defect: { x: 0, y: 0, size: 30 } }), spec)).data)), inputSpec: { ...spec } },
-    );
+    const other = await fx.store.updateModel((await fx.store.createModel({ ...fx.model, name: 'other', status: 'READY', trainItemIds: [] })).id, {
+      onnxBlob: await fx.store.blobs.put(goldenOnnx((await decodeToTensor(await partPng({ defect: { x: 0, y: 0, size: 30 } }), spec)).data)),
+      inputSpec: { ...spec },
+    });
     const [item] = await fx.addItems([await partPng({ defect: { x: 60, y: 60, size: 12 } })]);
     const a1 = await inference.predict(fx.model, [item!.id]);
     await inference.predict(other, [item!.id]);

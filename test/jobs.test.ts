@@ -221,4 +221,3 @@ describe.each(implementations)('job runner (%s)', (name, family) => {
     expect(ranOn).toEqual(['first', 'second']);
   });
 });
-

@@ -7,13 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
-import {
-  createLicenseService,
-  signLicense,
-  VENDOR_PUBLIC_KEY_PEM,
-  type LicensePayload,
-  type LicenseService,
-} from '../src/runtime/license/license.ts';
+import { createLicenseService, signLicense, VENDOR_PUBLIC_KEY_PEM, type LicensePayload, type LicenseService } from '../src/runtime/license/license.ts';
 import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
 const pair = () => {
@@ -118,10 +112,20 @@ describe('license', () => {
 
   it('issues a license with scripts/issue-license.ts that the gateway accepts', async () => {
     const keys = path.join(dir, 'keys');
-    const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, ['scripts/issue-license.ts', ...args], { cwd: process.cwd() });
+    const run = (args: string[]) => promisify(execFile)(process.execPath, ['scripts/issue-license.ts', ...args], { cwd: process.cwd() });
     await run(['--generate-keys', keys]);
-    const { stdout } = await run(['--key', path.join(keys, 'private.pem'), '--licensee', 'Line 4', '--node', node, '--expires', '2030-01-01', '--features', 'a, b']);
+    const { stdout } = await run([
+      '--key',
+      path.join(keys, 'private.pem'),
+      '--licensee',
+      'Line 4',
+      '--node',
+      node,
+      '--expires',
+      '2030-01-01',
+      '--features',
+      'a, b',
+    ]);
     const l = createLicenseService({ store, config: loadConfig({ DATA_DIR: dir, LICENSE_PUBLIC_KEY: path.join(keys, 'public.pem') }), now: () => clock });
     expect(await l.install(stdout)).toMatchObject({ licensee: 'Line 4', features: ['a', 'b'], valid: true });
   });

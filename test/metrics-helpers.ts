@@ -21,9 +21,7 @@ export function parseMetrics(text: string): Series[] {
 
 /** Sum of the series called `name` whose labels include `labels`. */
 export function sum(series: Series[], name: string, labels: Record<string, string> = {}): number {
-  return series
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
+  return series.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }
 
 /** A scrape of `url`/metrics, with `get(name, labels)` summing series. */

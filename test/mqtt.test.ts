@@ -55,7 +55,7 @@ async function subscriber(filter: string) {
   client.on('message', (topic, payload, packet) => {
     expect(packet.qos).toBe(1);
     messages.push({ topic, body: JSON.parse(payload.toString('utf8')) });
-    for (const w of [...waiters]) if (messages.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve(messages.slice(0, w.n)));
+    for (const w of [...waiters]) if (messages.length >= w.n) waiters.splice(waiters.indexOf(w), 1), w.resolve(messages.slice(0, w.n));
   });
   return {
     messages,
@@ -78,7 +78,10 @@ async function predictPictures(n: number) {
     training: false,
     targetId: target.id,
   });
-  await services.predictions.predict(modelId, items.map((i) => i.id));
+  await services.predictions.predict(
+    modelId,
+    items.map((i) => i.id),
+  );
   return items.map((i) => i.id);
 }
 
@@ -117,7 +120,10 @@ describe('MQTT', () => {
 
       await srv.server.services.models.activate(modelId);
       const [, , activated] = await sub.next(3);
-      expect(activated).toMatchObject({ topic: `spectro/${targetName}/models`, body: { event: 'MODEL_ACTIVATED', data: { model: { model_id: modelId, active: true } } } });
+      expect(activated).toMatchObject({
+        topic: `spectro/${targetName}/models`,
+        body: { event: 'MODEL_ACTIVATED', data: { model: { model_id: modelId, active: true } } },
+      });
     } finally {
       await sub.close();
     }

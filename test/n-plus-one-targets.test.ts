@@ -34,7 +34,13 @@ describe.each(ENGINES)('on %s', (engine) => {
     for (let t = 0; t < n; t++) {
       const target = await store.createTarget(`target-${(await store.listTargets()).length}`, []);
       await store.addItems(
-        ['TRAINING', 'PREDICTION', 'TRAINING'].map((type, i) => ({ name: `${target.name}-${i}`, targetId: target.id, type: type as 'TRAINING', good: true, images: [image] })),
+        ['TRAINING', 'PREDICTION', 'TRAINING'].map((type, i) => ({
+          name: `${target.name}-${i}`,
+          targetId: target.id,
+          type: type as 'TRAINING',
+          good: true,
+          images: [image],
+        })),
       );
       for (const name of ['m1', 'm2']) {
         await store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId: target.id }));
@@ -85,10 +91,16 @@ describe.each(ENGINES)('on %s', (engine) => {
     expect(Math.abs(tenModels.reads - oneModels.reads)).toBeLessThanOrEqual(1);
   });
 
-  test('the next page of a target\'s items follows its endCursor', async () => {
+  test("the next page of a target's items follows its endCursor", async () => {
     const first = dataOf(await g.gql<any>('{ targets { items(first: 2) { pageInfo { endCursor } } } }', {}, token));
     const after = first.targets[0].items.pageInfo.endCursor;
-    const next = dataOf(await g.gql<any>('query($after: String) { targets { name items(first: 2, after: $after) { pageInfo { hasNextPage } edges { node { name } } } } }', { after }, token));
+    const next = dataOf(
+      await g.gql<any>(
+        'query($after: String) { targets { name items(first: 2, after: $after) { pageInfo { hasNextPage } edges { node { name } } } } }',
+        { after },
+        token,
+      ),
+    );
     const t0 = next.targets[0];
     expect(t0.items.edges.map((e: any) => e.node.name)).toEqual([`${t0.name}-0`]);
     expect(t0.items.pageInfo.hasNextPage).toBe(false);
@@ -104,10 +116,23 @@ describe.each(ENGINES)('on %s', (engine) => {
       await store.activateModel(model!.id);
       const [item] = (await store.listItems({ targetId: target.id, type: 'TRAINING' }, { first: 1 })).nodes;
       await store.addAssessments([
-        { itemId: item!.id, modelId: model!.id, result: 'GOOD', label: null, score: 0.25, threshold: 0.5, detectedObjects: 0, detectionAccuracy: null, annotations: [], images: [] },
+        {
+          itemId: item!.id,
+          modelId: model!.id,
+          result: 'GOOD',
+          label: null,
+          score: 0.25,
+          threshold: 0.5,
+          detectedObjects: 0,
+          detectionAccuracy: null,
+          annotations: [],
+          images: [],
+        },
       ]);
     }
-    const one = await readsFor(`{ items(type: TRAINING, first: 100, targetId: "${targets[0]!.id}") { edges { node { target { name } assessments(modelId: "active") { score } } } } }`);
+    const one = await readsFor(
+      `{ items(type: TRAINING, first: 100, targetId: "${targets[0]!.id}") { edges { node { target { name } assessments(modelId: "active") { score } } } } }`,
+    );
     const all = await readsFor(query);
     expect(one.data.items.edges).toHaveLength(2);
     expect(all.data.items.edges).toHaveLength(20);

@@ -51,9 +51,7 @@ describe.each(ENGINES)('on %s', (engine) => {
     );
     // Two models, so the query has more than one model and algorithm to load per batch.
     const models = await Promise.all(
-      ['m1', 'm2'].map((name) =>
-        store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId: target.id, okImageCount: 100 })),
-      ),
+      ['m1', 'm2'].map((name) => store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId: target.id, okImageCount: 100 }))),
     );
     await store.addAssessments(
       items.flatMap((item, i) =>

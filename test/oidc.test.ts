@@ -35,7 +35,15 @@ describe.skipIf(!hasChromium)('OpenID Connect single sign-on', () => {
     const issuerUrl = `http://127.0.0.1:${issuerPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const provider = new Provider(issuerUrl, {
-      clients: [{ client_id: 'spectro', client_secret: 'spectro-secret', redirect_uris: [`${gatewayUrl}/auth/oidc/callback`], response_types: ['code'], grant_types: ['authorization_code'] }],
+      clients: [
+        {
+          client_id: 'spectro',
+          client_secret: 'spectro-secret',
+          redirect_uris: [`${gatewayUrl}/auth/oidc/callback`],
+          response_types: ['code'],
+          grant_types: ['authorization_code'],
+        },
+      ],
       claims: { openid: ['sub'], profile: ['preferred_username', 'spectro_role'] },
       findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, preferred_username: sub, ...(roles[sub] ? { spectro_role: roles[sub] } : {}) }) }),
       cookies: { keys: ['oidc-test-cookie-key'] },
@@ -103,7 +111,9 @@ describe.skipIf(!hasChromium)('OpenID Connect single sign-on', () => {
     const p = await stray.newPage();
     await p.goto(`${ts.url}/auth/oidc/callback?code=x&state=y`);
     await p.locator('#signin').waitFor();
-    await expect.poll(() => p.textContent('#signin-error'), { timeout: 10_000 }).toMatch(/^Single sign-on failed: the sign-in took too long or was started in another browser/);
+    await expect
+      .poll(() => p.textContent('#signin-error'), { timeout: 10_000 })
+      .toMatch(/^Single sign-on failed: the sign-in took too long or was started in another browser/);
     expect(new URL(p.url()).search).toBe('');
     await stray.close();
   });

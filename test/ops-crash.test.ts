@@ -202,7 +202,9 @@ async function noisePng(seed: number, side = 400) {
     x ^= x << 5;
     raw[i] = x & 0xff;
   }
-  return sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
 /** An archive of a golden-image model, made with scripts/wrap-onnx.ts as an integrator would. */
@@ -210,9 +212,13 @@ async function goldenArchive(dir: string): Promise<Buffer> {
   const onnx = path.join(dir, 'golden.onnx');
   const zip = path.join(dir, 'golden.zip');
   fs.writeFileSync(onnx, goldenOnnx((await decodeToTensor(await partPng(), spec)).data));
-  await promisify(execFile)(process.execPath, ['scripts/wrap-onnx.ts', onnx, zip, '--width', '64', '--height', '64', '--color', 'gray', '--threshold', '0.1', '--anomaly-range', '0,0.5'], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-  });
+  await promisify(execFile)(
+    process.execPath,
+    ['scripts/wrap-onnx.ts', onnx, zip, '--width', '64', '--height', '64', '--color', 'gray', '--threshold', '0.1', '--anomaly-range', '0,0.5'],
+    {
+      cwd: path.resolve(import.meta.dirname, '..'),
+    },
+  );
   return fs.readFileSync(zip);
 }
 
@@ -246,7 +252,9 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
     dirs.push(dataDir);
     const archive = await goldenArchive(dataDir);
     const gw = await start(dataDir);
-    const outcome = await crashDuring(gw, firstWrite(path.join(dataDir, 'blobs')), () => multipart(gw, IMPORT, 'file', [{ name: 'golden.zip', body: archive }]));
+    const outcome = await crashDuring(gw, firstWrite(path.join(dataDir, 'blobs')), () =>
+      multipart(gw, IMPORT, 'file', [{ name: 'golden.zip', body: archive }]),
+    );
     const after = await restartAndCheck(dataDir);
     if (outcome === 'finished') expect(after.models.map((m) => m.status)).toEqual(['READY']);
     else expect(after.models.length === 0 || after.models[0]!.status === 'READY').toBe(true);
@@ -256,7 +264,9 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
     const dataDir = tempDataDir();
     dirs.push(dataDir);
     const gw = await start(dataDir);
-    const plates = await Promise.all([1, 2, 3, 4].map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })) })));
+    const plates = await Promise.all(
+      [1, 2, 3, 4].map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })) })),
+    );
     await multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: true, good: true) { items { id } } }', 'files', plates);
     const trained = await gw.gql(
       'mutation { trainModel(algorithmId: "patch-sample", overrideParams: [{ name: "input_size", value: "96" }]) { id } }',
@@ -264,7 +274,11 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
       gw.token,
     );
     const id = trained.data.trainModel.id as string;
-    await crashDuring(gw, firstEvent(gw, `subscription { trainingProgress(modelId: "${id}") { status stage } }`, (d) => d.trainingProgress.status === 'TRAINING'), async () => {});
+    await crashDuring(
+      gw,
+      firstEvent(gw, `subscription { trainingProgress(modelId: "${id}") { status stage } }`, (d) => d.trainingProgress.status === 'TRAINING'),
+      async () => {},
+    );
     const after = await restartAndCheck(dataDir, async (again) => {
       const status = async () => (await again.gql(`{ model(id: "${id}") { status statusText } }`, {}, again.token)).data.model.status as string;
       // The dead process's lease runs out (TRAINING_LEASE_MS), then this one runs the job again.
@@ -273,7 +287,7 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
     expect(after.models).toEqual([{ id, status: 'READY' }]);
   });
 
-  it('during prediction batches: each call\'s assessments are stored whole or not at all, and the items are untouched', async () => {
+  it("during prediction batches: each call's assessments are stored whole or not at all, and the items are untouched", async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);
     const archive = await goldenArchive(dataDir);
@@ -282,16 +296,25 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
     const parts = await Promise.all(
       Array.from({ length: 24 }, async (_, i) => ({ name: `p${i}.png`, body: await partPng(i % 3 === 0 ? { defect: { x: 20 + i, y: 40, size: 12 } } : {}) })),
     );
-    const items = (await multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', 'files', parts)).addItems.items as { id: string }[];
+    const items = (await multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', 'files', parts)).addItems
+      .items as { id: string }[];
     // Eight calls of three pictures at once: they share batches in the worker, and the first
     // results are stored (and published) while others are still being judged.
     const calls = () =>
       Promise.all(
         Array.from({ length: 8 }, (_, k) =>
-          gw.gql('mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { id } }', { m: model.id, i: items.slice(3 * k, 3 * k + 3).map((i) => i.id) }, gw.token),
+          gw.gql(
+            'mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { id } }',
+            { m: model.id, i: items.slice(3 * k, 3 * k + 3).map((i) => i.id) },
+            gw.token,
+          ),
         ),
       );
-    await crashDuring(gw, firstEvent(gw, `subscription { predictionResults(modelId: "${model.id}") { at } }`, () => true), calls);
+    await crashDuring(
+      gw,
+      firstEvent(gw, `subscription { predictionResults(modelId: "${model.id}") { at } }`, () => true),
+      calls,
+    );
     const after = await restartAndCheck(dataDir);
     expect(after.items).toBe(24);
     expect(after.assessments).toBeGreaterThanOrEqual(1);
@@ -307,8 +330,11 @@ describe('SQLITE_SYNCHRONOUS=normal (commits fsynced at checkpoints only)', () =
     const archive = await goldenArchive(dataDir);
     const gw = await start(dataDir, { SQLITE_SYNCHRONOUS: 'normal' });
     const [model] = (await multipart(gw, IMPORT, 'file', [{ name: 'golden.zip', body: archive }])).importModels;
-    const parts = await Promise.all(Array.from({ length: 6 }, async (_, i) => ({ name: `p${i}.png`, body: await partPng(i % 2 ? { defect: { x: 30, y: 30, size: 12 } } : {}) })));
-    const items = (await multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', 'files', parts)).addItems.items as { id: string }[];
+    const parts = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => ({ name: `p${i}.png`, body: await partPng(i % 2 ? { defect: { x: 30, y: 30, size: 12 } } : {}) })),
+    );
+    const items = (await multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', 'files', parts)).addItems
+      .items as { id: string }[];
     const answered: string[] = [];
     for (const item of items) {
       const res = await gw.gql('mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { id } }', { m: model.id, i: [item.id] }, gw.token);

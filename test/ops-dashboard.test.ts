@@ -12,7 +12,10 @@ interface Panel {
   targets?: { expr: string }[];
 }
 
-const dashboard = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../deploy/grafana-dashboard.json'), 'utf8')) as { panels: Panel[]; uid: string };
+const dashboard = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../deploy/grafana-dashboard.json'), 'utf8')) as {
+  panels: Panel[];
+  uid: string;
+};
 const PROMQL_WORDS = new Set(['sum', 'by', 'rate', 'increase', 'histogram_quantile', 'clamp_min', 'min', 'max', 'topk', 'le', 'instance']);
 
 let g: Gateway;

@@ -51,10 +51,18 @@ async function noisePng(seed: number, side = 400) {
     x ^= x << 5;
     raw[i] = x & 0xff;
   }
-  return sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
-const files = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : []);
+const files = (dir: string) =>
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+    : [];
 
 describe.skipIf(!mounted)(`a full disk during an upload (tmpfs on DATA_DIR)${mounted ? '' : `: cannot mount here (${whyNot})`}`, () => {
   it('answers a clear UNAVAILABLE / DISK_FULL, leaves nothing half-written, reads not ready, and works again once space is freed', async () => {
@@ -84,7 +92,9 @@ describe.skipIf(!mounted)(`a full disk during an upload (tmpfs on DATA_DIR)${mou
     const items = await ts.gql('{ items(type: PREDICTION) { totalCount } }');
     expect(items.data.items.totalCount).toBe(0);
     const metricsAfter = await scrape(ts.url);
-    expect(metricsAfter.get('spectro_upload_rejects_total', { reason: 'DISK_FULL' }) - metricsBefore.get('spectro_upload_rejects_total', { reason: 'DISK_FULL' })).toBe(1);
+    expect(
+      metricsAfter.get('spectro_upload_rejects_total', { reason: 'DISK_FULL' }) - metricsBefore.get('spectro_upload_rejects_total', { reason: 'DISK_FULL' }),
+    ).toBe(1);
     const readiness = await fetch(`${ts.url}/readiness`);
     expect(readiness.status).toBe(503);
     expect(((await readiness.json()) as { checks: { disk: string } }).checks.disk).toBe('down');

@@ -17,7 +17,10 @@ const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
 
 /** Instructions per stage, continuation lines joined. */
 function stages(text: string) {
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
   const out: { name: string; from: string; lines: string[] }[] = [];
   for (const line of lines) {
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
@@ -39,6 +42,7 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^ARG CUDA_IMAGE=nvidia\/cuda:13[^\s]*cudnn[^\s]*$/m);
     expect(all.map((s) => s.name)).toEqual(['deps', 'dashboard', 'cuda-provider', 'cuda', 'cpu']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG reference
     expect(all.at(-1)!.from).toBe('${NODE_IMAGE}');
     const cuda = all.find((s) => s.name === 'cuda')!;
     expect(cuda.lines.some((l) => /COPY --from=cuda-provider .* \.\/node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\//.test(l))).toBe(true);
@@ -60,7 +64,8 @@ describe('the Dockerfile', () => {
   it('builds the dashboard in a stage of its own (with the dev dependencies) and ships only its build', () => {
     const build = all.find((s) => s.name === 'dashboard')!.lines;
     expect(build).toEqual(expect.arrayContaining(['COPY dashboard ./dashboard', 'RUN npm run build:dashboard']));
-    for (const f of ['dashboard/vite.config.ts', 'scripts/build-dashboard.ts', 'src/http/document-hash.ts']) expect(fs.existsSync(path.join(root, f)), f).toBe(true);
+    for (const f of ['dashboard/vite.config.ts', 'scripts/build-dashboard.ts', 'src/http/document-hash.ts'])
+      expect(fs.existsSync(path.join(root, f)), f).toBe(true);
     for (const name of ['cuda', 'cpu']) {
       expect(all.find((s) => s.name === name)!.lines, name).toContain('COPY --from=dashboard /app/dist/dashboard ./dist/dashboard');
     }
@@ -86,7 +91,10 @@ describe('the Dockerfile', () => {
     });
     const check = JSON.parse(/HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile.replace(/\\\n\s*/g, ' '))![1]!) as string[];
     const run = (port: number) =>
-      promisify(execFile)(check[0] === 'node' ? process.execPath : check[0]!, check.slice(1), { env: { ...process.env, PORT: String(port) }, timeout: 10_000 }).then(
+      promisify(execFile)(check[0] === 'node' ? process.execPath : check[0]!, check.slice(1), {
+        env: { ...process.env, PORT: String(port) },
+        timeout: 10_000,
+      }).then(
         () => 0,
         (err: { code?: number }) => err.code ?? -1,
       );

@@ -33,7 +33,8 @@ const gql = async (query: string, variables: Record<string, unknown> = {}) => {
   return (await res.json()) as { data: any; errors?: any[] };
 };
 
-const plates = (seeds: number[]) => Promise.all(seeds.map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })), type: 'image/png' })));
+const plates = (seeds: number[]) =>
+  Promise.all(seeds.map(async (seed) => ({ name: `${seed}.png`, body: await toPng(generateImage('plate', { seed, size: 96 })), type: 'image/png' })));
 
 /** An SSE subscription: the `next` payloads as they come, and `done` when the server completes it. */
 function sse(query: string, variables: Record<string, unknown> = {}) {
@@ -90,16 +91,28 @@ describe('GET /metrics (Prometheus text) after real operations', () => {
   it('counts uploaded files and bytes, and refused uploads by reason', async () => {
     const before = await scrape(ts.url);
     const files = await plates([1, 2]);
-    const ok = await ts.upload('mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }', { f: [null, null] }, { 'f.0': files[0]!, 'f.1': files[1]! });
+    const ok = await ts.upload(
+      'mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }',
+      { f: [null, null] },
+      { 'f.0': files[0]!, 'f.1': files[1]! },
+    );
     expect(ok.errors).toBeUndefined();
-    const notImage = await ts.upload('mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }', { f: [null] }, {
-      'f.0': { name: 'notes.txt', body: Buffer.from('not a picture'), type: 'text/plain' },
-    });
+    const notImage = await ts.upload(
+      'mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }',
+      { f: [null] },
+      {
+        'f.0': { name: 'notes.txt', body: Buffer.from('not a picture'), type: 'text/plain' },
+      },
+    );
     expect(notImage.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED_MEDIA');
     // Over the whole-body limit (4 files x 200 kB + 1 MiB): refused before any operation runs.
-    const huge = await ts.upload('mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }', { f: [null] }, {
-      'f.0': { name: 'huge.png', body: Buffer.alloc(2_500_000, 1), type: 'image/png' },
-    });
+    const huge = await ts.upload(
+      'mutation ($f: [File!]!) { addItems(files: $f, training: false) { items { id } } }',
+      { f: [null] },
+      {
+        'f.0': { name: 'huge.png', body: Buffer.alloc(2_500_000, 1), type: 'image/png' },
+      },
+    );
     expect(huge.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     const after = await scrape(ts.url);
 
@@ -115,7 +128,10 @@ describe('GET /metrics (Prometheus text) after real operations', () => {
   it('records inference per model: pictures by result, decode time, queue wait, batch sizes and run time', async () => {
     const { model } = await seedGoldenModel(ts);
     const before = await scrape(ts.url);
-    const files = { 'f.0': { name: 'clean.png', body: await partPng(), type: 'image/png' }, 'f.1': { name: 'bad.png', body: await partPng({ defect: { x: 90, y: 90, size: 14 } }), type: 'image/png' } };
+    const files = {
+      'f.0': { name: 'clean.png', body: await partPng(), type: 'image/png' },
+      'f.1': { name: 'bad.png', body: await partPng({ defect: { x: 90, y: 90, size: 14 } }), type: 'image/png' },
+    };
     const res = await ts.upload(`mutation ($f: [File!]!) { predictImages(files: $f, modelId: "${model.id}") { result } }`, { f: [null, null] }, files);
     expect(res.errors).toBeUndefined();
     expect(res.data.predictImages.map((a: { result: string }) => a.result)).toEqual(['GOOD', 'BAD']);
@@ -159,7 +175,8 @@ describe('GET /metrics (Prometheus text) after real operations', () => {
       })),
     );
     const before = await scrape(ts.url);
-    const train = (t: string) => gql(`mutation { trainModel(algorithmId: "pattern-matching", targetId: "${t}", overrideParams: [{ name: "input_size", value: "96" }]) { id } }`);
+    const train = (t: string) =>
+      gql(`mutation { trainModel(algorithmId: "pattern-matching", targetId: "${t}", overrideParams: [{ name: "input_size", value: "96" }]) { id } }`);
     const a = (await train(t1)).data.trainModel.id as string;
     const progress = sse('subscription ($m: ID) { trainingProgress(modelId: $m) { status stage } }', { m: a });
     await progress.opened;
@@ -192,7 +209,7 @@ describe('GET /metrics (Prometheus text) after real operations', () => {
     expect(moved('spectro_pubsub_published_total', { topic: 'trainingProgress' })).toBeGreaterThanOrEqual(events.length);
   });
 
-  it('reports dropped events and slow-consumer closes from the subscribers\' buffers, and pub/sub health', async () => {
+  it("reports dropped events and slow-consumer closes from the subscribers' buffers, and pub/sub health", async () => {
     const { pubsub } = ts.server.services;
     const before = await scrape(ts.url);
     const dropping = pubsub.subscribe('trainingProgress', 'metrics-slow', { bufferSize: 1, overflow: 'drop-oldest' });

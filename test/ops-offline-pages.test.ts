@@ -42,7 +42,10 @@ describe('pages work without internet', () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       const html = await res.text();
       const urls = assetUrls(html);
-      expect(urls.filter((u) => offHost(u, ts.url)), path).toEqual([]);
+      expect(
+        urls.filter((u) => offHost(u, ts.url)),
+        path,
+      ).toEqual([]);
       if (path === '/graphql') {
         // The bundle is inline (scripts, styles, editor workers), not fetched from unpkg or jsDelivr.
         expect(html).toContain('YogaGraphiQL.renderYogaGraphiQL');
@@ -86,7 +89,12 @@ describe('pages work without internet', () => {
         const { pathname } = new URL(r.url());
         if (r.request().method() === 'POST' && pathname === '/graphql') {
           // Read at once; a response that arrives as the page closes has no body left to read.
-          graphql.push(r.text().then((body) => ({ status: r.status(), body }), (err: Error) => ({ status: r.status(), body: '', error: err.message })));
+          graphql.push(
+            r.text().then(
+              (body) => ({ status: r.status(), body }),
+              (err: Error) => ({ status: r.status(), body: '', error: err.message }),
+            ),
+          );
         }
         if (r.status() === 200 && pathname.startsWith('/dashboard/assets/')) assets.push(pathname);
       });
@@ -107,6 +115,7 @@ describe('pages work without internet', () => {
       // Every body read before the page closes (a read after it closed rejects, unhandled).
       expect((await Promise.all(graphql)).filter((a) => a.error)).toEqual([]);
       // Still "Loading…" would mean a script never arrived.
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText, the text as rendered
       expect(await page.locator('body').innerText()).not.toMatch(/^Loading/);
       expect(attempted).toEqual([]);
       expect(failed).toEqual([]);

@@ -60,7 +60,7 @@ async function upload(query: string, files: { name: string; body: Buffer }[], he
 }
 
 describe('OpenTelemetry traces (in-memory exporter)', () => {
-  it('an HTTP predict is one trace from the request down to the inference worker spans, continuing the caller\'s traceparent, each span with the request id', async () => {
+  it("an HTTP predict is one trace from the request down to the inference worker spans, continuing the caller's traceparent, each span with the request id", async () => {
     const { model } = await seedGoldenModel(ts);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const callerSpan = '00f067aa0ba902b7';
@@ -137,7 +137,11 @@ describe('OpenTelemetry traces (in-memory exporter)', () => {
     });
     const id = ((await res.json()) as { data: { trainModel: { id: string } } }).data.trainModel.id;
     // The job span ends after the job; its end is what this waits for.
-    await until(() => exporter.getFinishedSpans().some((s) => s.name === 'training.job' && s.attributes['spectro.model.id'] === id), 30_000, 'the training job span');
+    await until(
+      () => exporter.getFinishedSpans().some((s) => s.name === 'training.job' && s.attributes['spectro.model.id'] === id),
+      30_000,
+      'the training job span',
+    );
 
     const job = exporter.getFinishedSpans().find((s) => s.name === 'training.job' && s.attributes['spectro.model.id'] === id)!;
     const t = traceOf(job.spanContext().traceId);

@@ -16,15 +16,16 @@ export interface TestServer {
   dir: string;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data: T; errors?: any[] }>;
   /** A multipart request (graphql-multipart-request-spec); `files` maps variable paths to files. */
-  upload<T = any>(query: string, variables: Record<string, unknown>, files: Record<string, { name: string; body: Uint8Array; type?: string }>): Promise<{ data: T; errors?: any[] }>;
+  upload<T = any>(
+    query: string,
+    variables: Record<string, unknown>,
+    files: Record<string, { name: string; body: Uint8Array; type?: string }>,
+  ): Promise<{ data: T; errors?: any[] }>;
   stop(): Promise<void>;
 }
 
 /** A gateway on a real port; `engine: 'postgres'` puts its records in a fresh PostgreSQL schema. */
-export async function startServer(
-  env: Record<string, string> = {},
-  opts: Omit<ServerOptions, 'log'> & { engine?: TestEngine } = {},
-): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, opts: Omit<ServerOptions, 'log'> & { engine?: TestEngine } = {}): Promise<TestServer> {
   const { engine, ...serverOptions } = opts;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-predict-'));
   const schema = engine === 'postgres' ? await scratchSchema() : null;
@@ -47,10 +48,9 @@ export async function startServer(
     const res = await fetch(`${url}/graphql`, { method: 'POST', body, headers: { 'x-graphql-yoga-csrf': '1', ...headers } });
     return res.json() as Promise<any>;
   };
-  const tokenRes = await post(
-    JSON.stringify({ query: 'mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }' }),
-    { 'content-type': 'application/json' },
-  );
+  const tokenRes = await post(JSON.stringify({ query: 'mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }' }), {
+    'content-type': 'application/json',
+  });
   const token = tokenRes.data.token.accessToken as string;
   const auth = { authorization: `Bearer ${token}` };
   return {

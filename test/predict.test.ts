@@ -154,7 +154,9 @@ describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
     expect(res.errors).toBeUndefined();
     const csv = await (await fetch(res.data.exportModelResults.url)).text();
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('model_id,model_name,model_version,assessment_id,item_id,item_name,result,score,threshold,detected_objects,detection_accuracy,label,boxes,created_at');
+    expect(lines[0]).toBe(
+      'model_id,model_name,model_version,assessment_id,item_id,item_name,result,score,threshold,detected_objects,detection_accuracy,label,boxes,created_at',
+    );
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.slice(1).every((l) => l.startsWith(`${modelId},golden,1,`))).toBe(true);
     expect(lines.some((l) => l.includes(',BAD,'))).toBe(true);

@@ -95,9 +95,7 @@ describe('pubsub over Redis: losing and regaining the connection', () => {
       await proxy.up();
       await until(() => a.health() === 'up' && b.health() === 'up', 10_000, 'health up');
       await late.ready;
-      expect(log.lines.filter((l) => l.level === 'info').map((l) => l.msg)).toEqual([
-        'pubsub: Redis is back, event delivery resumed',
-      ]);
+      expect(log.lines.filter((l) => l.level === 'info').map((l) => l.msg)).toEqual(['pubsub: Redis is back, event delivery resumed']);
       await a.publish('trainingProgress', 'm', event(2));
       await a.publish('trainingProgress', 'late', event(3));
       expect((await onB.next()).value).toEqual(event(2));

@@ -141,10 +141,7 @@ for (const [name, make] of Object.entries(transports)) {
 describe('pubsub (redis) across instances', () => {
   it('an event published on one instance reaches subscribers on another, and holds one Redis channel', async () => {
     const prefix = `test-${randomUUID()}:`;
-    const [a, b] = await Promise.all([
-      createPubSub({ redisUrl: REDIS_URL, log, prefix }),
-      createPubSub({ redisUrl: REDIS_URL, log, prefix }),
-    ]);
+    const [a, b] = await Promise.all([createPubSub({ redisUrl: REDIS_URL, log, prefix }), createPubSub({ redisUrl: REDIS_URL, log, prefix })]);
     try {
       const subs = Array.from({ length: 50 }, () => b.subscribe('predictionResult', 'm'));
       await Promise.all(subs.map((s) => s.ready));
@@ -154,9 +151,7 @@ describe('pubsub (redis) across instances', () => {
       for (const s of subs) expect((await s.next()).value).toEqual(result('m', 't', 1));
       for (const s of subs) await s.return();
       // UNSUBSCRIBE has been sent; a round trip on the same connection orders after it.
-      await expect
-        .poll(async () => ((await admin.call('PUBSUB', 'NUMSUB', `${prefix}predictionResult:m`)) as [string, number])[1])
-        .toBe(0);
+      await expect.poll(async () => ((await admin.call('PUBSUB', 'NUMSUB', `${prefix}predictionResult:m`)) as [string, number])[1]).toBe(0);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -41,7 +41,9 @@ describe('realtime across two gateway instances on Redis', () => {
     const client = cl.client(cl.b);
     const before = subscribers(cl.b);
     let id = '';
-    const all = record(client, PROGRESS, {}, (r) => r.some((d: any) => d.trainingProgress.model.id === id && d.trainingProgress.status !== 'QUEUED' && d.trainingProgress.status !== 'TRAINING'));
+    const all = record(client, PROGRESS, {}, (r) =>
+      r.some((d: any) => d.trainingProgress.model.id === id && d.trainingProgress.status !== 'QUEUED' && d.trainingProgress.status !== 'TRAINING'),
+    );
     await subscribed(cl.b, before);
     await onA.ready;
 
@@ -171,14 +173,22 @@ describe('realtime across two gateway instances on Redis', () => {
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('');
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5))
+            .join('');
           if (block.startsWith('event: next') && data) got.push(JSON.parse(data));
           if (got.length === 2) two.resolve();
         }
       }
     })().catch(() => {});
     await until(async () => (await numsub(admin, `${cl.prefix}predictionResult:${modelId}`)) === 1);
-    await cl.a.gql('mutation ($m: ID!, $ids: [ID!]!) { requestPrediction(modelId: $m, itemIds: $ids) { __typename } }', { m: modelId, ids: items.map((i) => i.id) }, cl.token);
+    await cl.a.gql(
+      'mutation ($m: ID!, $ids: [ID!]!) { requestPrediction(modelId: $m, itemIds: $ids) { __typename } }',
+      { m: modelId, ids: items.map((i) => i.id) },
+      cl.token,
+    );
     await two.promise;
     ac.abort();
     expect(got.map((g) => g.data.predictionResults.item.id).sort()).toEqual(items.map((i) => i.id).sort());

@@ -67,9 +67,8 @@ export async function startCluster(env: Record<string, string> = {}, count = 2) 
     });
   }
   const [a, b = a] = instances as [Instance, Instance?];
-  const token = (
-    await a.gql('mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }')
-  ).data.token.accessToken as string;
+  const token = (await a.gql('mutation { token(clientId: "tester", clientSecret: "tester-secret-0123456789") { accessToken } }')).data.token
+    .accessToken as string;
   const clients: Client[] = [];
   return {
     a,
@@ -158,10 +157,14 @@ export function record<T = any>(client: Client, query: string, variables: Record
  * subscriber count before), every channel acknowledged by Redis.
  */
 export async function subscribed(instance: Instance, baseline: number, more = 1) {
-  await until(() => {
-    const s = instance.server.services.pubsub.stats();
-    return s.pending === 0 && s.subscribers === baseline + more;
-  }, 10_000, `${more} more subscriptions`);
+  await until(
+    () => {
+      const s = instance.server.services.pubsub.stats();
+      return s.pending === 0 && s.subscribers === baseline + more;
+    },
+    10_000,
+    `${more} more subscriptions`,
+  );
 }
 
 export const subscribers = (instance: Instance) => instance.server.services.pubsub.stats().subscribers;

@@ -86,10 +86,14 @@ export async function connectionIds(admin: Redis, namePrefix: string, suffix?: '
 export async function killConnections(admin: Redis, namePrefix: string, suffix?: 'pub' | 'sub') {
   const ids = await connectionIds(admin, namePrefix, suffix);
   for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
-  await until(async () => {
-    const now = await connectionIds(admin, namePrefix, suffix);
-    return now.length === ids.length && !now.some((id) => ids.includes(id));
-  }, 10_000, 'reconnection');
+  await until(
+    async () => {
+      const now = await connectionIds(admin, namePrefix, suffix);
+      return now.length === ids.length && !now.some((id) => ids.includes(id));
+    },
+    10_000,
+    'reconnection',
+  );
   return ids.length;
 }
 

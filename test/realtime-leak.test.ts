@@ -18,9 +18,7 @@ beforeAll(async () => {
   targetId = target.id;
   await store.syncAlgorithms([{ id: 'leak-test', name: 'Leak test', version: '1', type: 't', attribute: 't', description: 't', parameters: [] }]);
   for (let i = 0; i < 5; i++) {
-    const m = await store.createModel(
-      newModel({ name: `m${i}`, algorithmId: 'leak-test', targetId: target.id, status: 'TRAINING', okImageCount: 0 }),
-    );
+    const m = await store.createModel(newModel({ name: `m${i}`, algorithmId: 'leak-test', targetId: target.id, status: 'TRAINING', okImageCount: 0 }));
     modelIds.push(m.id);
   }
 });

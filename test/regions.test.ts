@@ -13,10 +13,14 @@ import { ENGINES } from './store-engines.ts';
 
 /** partPng with a faint defect: `delta` grey levels darker over 16 x 16 px at (48, 48). */
 async function faintPng(delta: number): Promise<Buffer> {
-  const { data, info } = await sharp(await partPng()).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await partPng())
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const c = info.channels;
   for (let y = 48; y < 64; y++) for (let x = 48; x < 64; x++) for (let k = 0; k < c; k++) data[(y * 128 + x) * c + k]! -= delta;
-  return sharp(data, { raw: { width: 128, height: 128, channels: c } }).png().toBuffer();
+  return sharp(data, { raw: { width: 128, height: 128, channels: c } })
+    .png()
+    .toBuffer();
 }
 
 const square = (x0: number, y0: number, x1: number, y1: number) => [
@@ -35,22 +39,82 @@ describe('regions on the anomaly map', () => {
   it('rasterises by cell centre: include regions limit, later ones win, excludes win whatever the order', () => {
     const gain = rasteriseRegions(
       [
-        region('EXCLUDE', [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]]),
-        region('INCLUDE', [[0, 0], [1, 0], [1, 0.5], [0, 0.5]], 2),
-        region('INCLUDE', [[0.75, 0], [1, 0], [1, 0.25], [0.75, 0.25]], 3),
+        region('EXCLUDE', [
+          [0, 0],
+          [0.5, 0],
+          [0.5, 0.5],
+          [0, 0.5],
+        ]),
+        region(
+          'INCLUDE',
+          [
+            [0, 0],
+            [1, 0],
+            [1, 0.5],
+            [0, 0.5],
+          ],
+          2,
+        ),
+        region(
+          'INCLUDE',
+          [
+            [0.75, 0],
+            [1, 0],
+            [1, 0.25],
+            [0.75, 0.25],
+          ],
+          3,
+        ),
       ],
       4,
       4,
     );
     expect([...gain]).toEqual([0, 0, 2, 3, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
     // a triangle: the cells whose centre lies under the diagonal
-    expect([...rasteriseRegions([region('INCLUDE', [[0, 0], [1, 1], [0, 1]])], 2, 2)]).toEqual([0, 0, 1, 0]);
+    expect([
+      ...rasteriseRegions(
+        [
+          region('INCLUDE', [
+            [0, 0],
+            [1, 1],
+            [0, 1],
+          ]),
+        ],
+        2,
+        2,
+      ),
+    ]).toEqual([0, 0, 1, 0]);
     // without an include region, everything not excluded is judged as is
-    expect([...rasteriseRegions([region('EXCLUDE', [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 1]])], 2, 2)]).toEqual([1, 1, 1, 0]);
+    expect([
+      ...rasteriseRegions(
+        [
+          region('EXCLUDE', [
+            [0.5, 0.5],
+            [1, 0.5],
+            [1, 1],
+            [0.5, 1],
+          ]),
+        ],
+        2,
+        2,
+      ),
+    ]).toEqual([1, 1, 1, 0]);
   });
 
   it('keeps a polygon smaller than a cell: it takes the cell under its middle', () => {
-    expect([...rasteriseRegions([region('INCLUDE', [[0.6, 0.1], [0.7, 0.1], [0.65, 0.2]])], 2, 2)]).toEqual([0, 1, 0, 0]);
+    expect([
+      ...rasteriseRegions(
+        [
+          region('INCLUDE', [
+            [0.6, 0.1],
+            [0.7, 0.1],
+            [0.65, 0.2],
+          ]),
+        ],
+        2,
+        2,
+      ),
+    ]).toEqual([0, 1, 0, 0]);
   });
 
   it('masks below the threshold and scores the judged cells only, scaled by their sensitivity', () => {
@@ -124,7 +188,9 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
 
     // The overlay at the defect: red before, not after (masked the same way as the verdict).
     const pixel = async (url: string) => {
-      const { data, info } = await sharp(Buffer.from(await (await fetch(url)).arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(Buffer.from(await (await fetch(url)).arrayBuffer()))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const i = (97 * info.width + 97) * info.channels;
       return { r: data[i]!, b: data[i + 2]! };
     };
@@ -222,18 +288,74 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
       expect(res.errors?.map((e: any) => [e.extensions.code, e.message])).toEqual([['BAD_USER_INPUT', message]]);
     };
     const tooMany = Array.from({ length: 201 }, (_, i) => ({ x: 0.5 + 0.4 * Math.cos(i / 32), y: 0.5 + 0.4 * Math.sin(i / 32) }));
-    await refused({ targetId }, [{ mode: 'INCLUDE', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }], 'regions[0].points: a polygon needs at least 3 points, got 2');
     await refused(
       { targetId },
-      [...kept, { mode: 'INCLUDE', points: [{ x: 0, y: 0 }, { x: 1.5, y: 0 }, { x: 1, y: 1 }] }],
+      [
+        {
+          mode: 'INCLUDE',
+          points: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+      ],
+      'regions[0].points: a polygon needs at least 3 points, got 2',
+    );
+    await refused(
+      { targetId },
+      [
+        ...kept,
+        {
+          mode: 'INCLUDE',
+          points: [
+            { x: 0, y: 0 },
+            { x: 1.5, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+      ],
       "regions[1].points[1].x: must be within 0..1 (a fraction of the picture's width), got 1.5",
     );
-    await refused({ targetId }, [{ mode: 'INCLUDE', points: [{ x: 0, y: 0 }, { x: 0.5, y: -0.1 }, { x: 1, y: 1 }] }], "regions[0].points[1].y: must be within 0..1 (a fraction of the picture's height), got -0.1");
+    await refused(
+      { targetId },
+      [
+        {
+          mode: 'INCLUDE',
+          points: [
+            { x: 0, y: 0 },
+            { x: 0.5, y: -0.1 },
+            { x: 1, y: 1 },
+          ],
+        },
+      ],
+      "regions[0].points[1].y: must be within 0..1 (a fraction of the picture's height), got -0.1",
+    );
     await refused({ targetId }, [{ mode: 'INCLUDE', points: tooMany }], 'regions[0].points: at most 200 points per polygon, got 201');
-    await refused({ targetId }, [{ mode: 'INCLUDE', points: [{ x: 0, y: 0 }, { x: 0.5, y: 0.5 }, { x: 1, y: 1 }] }], 'regions[0].points: the polygon has no area (its points lie on one line)');
+    await refused(
+      { targetId },
+      [
+        {
+          mode: 'INCLUDE',
+          points: [
+            { x: 0, y: 0 },
+            { x: 0.5, y: 0.5 },
+            { x: 1, y: 1 },
+          ],
+        },
+      ],
+      'regions[0].points: the polygon has no area (its points lie on one line)',
+    );
     await refused({ targetId }, [{ mode: 'INCLUDE', points: WHOLE, sensitivity: 0 }], 'regions[0].sensitivity: must be within 0.1..10, got 0');
-    await refused({ targetId }, [{ mode: 'EXCLUDE', points: WHOLE, sensitivity: 2 }], 'regions[0].sensitivity: an EXCLUDE region is never judged, so it takes no sensitivity (got 2)');
-    await refused({ targetId }, Array.from({ length: 33 }, () => ({ mode: 'EXCLUDE', points: WHOLE })), 'regions: at most 32 regions, got 33');
+    await refused(
+      { targetId },
+      [{ mode: 'EXCLUDE', points: WHOLE, sensitivity: 2 }],
+      'regions[0].sensitivity: an EXCLUDE region is never judged, so it takes no sensitivity (got 2)',
+    );
+    await refused(
+      { targetId },
+      Array.from({ length: 33 }, () => ({ mode: 'EXCLUDE', points: WHOLE })),
+      'regions: at most 32 regions, got 33',
+    );
     await refused({ targetId, modelId }, [], 'give either targetId or modelId: the regions belong to a target or to one of its models');
     await refused({}, [], 'give either targetId or modelId: the regions belong to a target or to one of its models');
 
@@ -243,7 +365,7 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
     expect(now.data.target.regions).toEqual(kept);
   });
 
-  it("goes with its model when the model is deleted", async () => {
+  it('goes with its model when the model is deleted', async () => {
     const { store } = ts.server.services;
     const other = await createGoldenModel(store, targetId);
     await ok({ modelId: other.id }, [{ mode: 'EXCLUDE', points: WHOLE }]);
@@ -295,17 +417,46 @@ describe('regions in model archives', () => {
     const plain = await exportZip(a, model.id);
     expect((await readModelArchive(plain))[0]!.manifest).not.toHaveProperty('regions');
 
-    const regions = [{ mode: 'INCLUDE', points: WHOLE, sensitivity: 1.5 }, { mode: 'EXCLUDE', points: AROUND_DEFECT }];
+    const regions = [
+      { mode: 'INCLUDE', points: WHOLE, sensitivity: 1.5 },
+      { mode: 'EXCLUDE', points: AROUND_DEFECT },
+    ];
     const set = await a.gql(`mutation($t: ID, $r: [RegionInput!]!) { setRegions(targetId: $t, regions: $r) { inherited } }`, { t: target.id, r: regions });
     expect(set.errors).toBeUndefined();
     const withRegions = await exportZip(a, model.id);
     expect((await readModelArchive(withRegions))[0]!.manifest.regions).toEqual([
-      { mode: 'INCLUDE', points: [[0, 0], [1, 0], [1, 1], [0, 1]], sensitivity: 1.5, label: null },
-      { mode: 'EXCLUDE', points: [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]], sensitivity: 1, label: null },
+      {
+        mode: 'INCLUDE',
+        points: [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 1],
+        ],
+        sensitivity: 1.5,
+        label: null,
+      },
+      {
+        mode: 'EXCLUDE',
+        points: [
+          [0.6, 0.6],
+          [0.9, 0.6],
+          [0.9, 0.9],
+          [0.6, 0.9],
+        ],
+        sensitivity: 1,
+        label: null,
+      },
     ]);
 
     const imported = await importZip(b, withRegions);
-    expect(imported).toMatchObject({ regionsInherited: false, regions: [{ mode: 'INCLUDE', sensitivity: 1.5 }, { mode: 'EXCLUDE', sensitivity: 1 }] });
+    expect(imported).toMatchObject({
+      regionsInherited: false,
+      regions: [
+        { mode: 'INCLUDE', sensitivity: 1.5 },
+        { mode: 'EXCLUDE', sensitivity: 1 },
+      ],
+    });
     const judged = await b.upload(
       `mutation($m: ID!, $files: [File!]!) { predictImages(modelId: $m, files: $files) { result } }`,
       { m: imported.id, files: [null] },

@@ -155,7 +155,9 @@ describe('REST life cycle', () => {
     expect(res.status).toBe(200);
     expect((await body(res)).data).toMatchObject({ license_expiry: '2030-01-01T00:00:00.000Z', valid: true });
 
-    const forged = await srv.call('POST', '/api/v1/utils/', { json: { license_data: JSON.stringify({ ...license, payload: { ...license.payload, licensee: 'Other' } }) } });
+    const forged = await srv.call('POST', '/api/v1/utils/', {
+      json: { license_data: JSON.stringify({ ...license, payload: { ...license.payload, licensee: 'Other' } }) },
+    });
     expect(forged.status).toBe(422);
   });
 });

@@ -88,5 +88,7 @@ export async function startRestServer(env: Record<string, string> = {}, reuse: {
 export function png(seed: number, side = 32): Promise<Buffer> {
   const pixels = Buffer.alloc(side * side, 90);
   for (let y = 4; y < 12; y++) for (let x = 4 + (seed % 8); x < 12 + (seed % 8); x++) pixels[y * side + x] = 200;
-  return sharp(pixels, { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: side, height: side, channels: 1 } })
+    .png()
+    .toBuffer();
 }

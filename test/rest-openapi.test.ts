@@ -105,7 +105,11 @@ describe('the OpenAPI document', () => {
       }
     }
     for (const [id, where] of Object.entries(ORIGINAL_OPERATIONS)) expect(found[id], id).toBe(where);
-    expect(extensions.sort()).toEqual(Object.keys(found).filter((id) => !(id in ORIGINAL_OPERATIONS)).sort());
+    expect(extensions.sort()).toEqual(
+      Object.keys(found)
+        .filter((id) => !(id in ORIGINAL_OPERATIONS))
+        .sort(),
+    );
     expect(extensions).toEqual(expect.arrayContaining(['activateModel', 'deleteItems', 'getOpenApiDocument']));
   });
 
@@ -122,7 +126,6 @@ describe('the OpenAPI document', () => {
     expect(schemas.Item.properties.status.type).toBe('string');
     expect(schemas.AssessmentItem.properties.result.enum).toEqual(['GOOD', 'BAD']);
   });
-
 });
 
 async function picture(seed: number, defect = false): Promise<File> {
@@ -185,7 +188,12 @@ describe('a client generated from the document alone', () => {
     expect((await api.models.activateModel(model.model_id)).data.data!.active).toBe(true);
 
     // Regions of interest (an extension): the target's, a model's own over them, and back.
-    const square: [number, number][] = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]];
+    const square: [number, number][] = [
+      [0.1, 0.1],
+      [0.9, 0.1],
+      [0.9, 0.9],
+      [0.1, 0.9],
+    ];
     const tid = String(target.target_id);
     expect((await api.targets.setTargetRegions(tid, { regions: [{ mode: 'EXCLUDE', points: square, label: 'clamp' }] })).data.data).toEqual({
       target_id: target.target_id,

@@ -236,8 +236,7 @@ describe('REST models', () => {
   it('lists, reads and deletes models by model_ids', async () => {
     const { store } = srv.server.services;
     const [algorithm] = await store.listAlgorithms();
-    const make = (name: string) =>
-      store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId, okImageCount: 3 }));
+    const make = (name: string) => store.createModel(newModel({ name, algorithmId: algorithm!.id, targetId, okImageCount: 3 }));
     const a = await make('first');
     const b = await make('second');
 

@@ -92,7 +92,10 @@ describe('archive bombs and oversize declarations', () => {
     await refused(await archiveOf(golden, { stats: { accuracy: 'perfect' } }), /stats/);
     const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, 'x']));
     await refused(await archiveOf(golden, { algorithm: { name: 'x', version: '1', parameters: many(1000) } }), /at most 200 parameters/);
-    await refused(await archiveOf(golden, { algorithm: { name: 'x', version: '1', parameters: many(200_000) } }), /manifest\.json" is \d+ bytes; at most 1048576/);
+    await refused(
+      await archiveOf(golden, { algorithm: { name: 'x', version: '1', parameters: many(200_000) } }),
+      /manifest\.json" is \d+ bytes; at most 1048576/,
+    );
   });
 });
 
@@ -126,9 +129,7 @@ test('a shutdown during a model check ends at once, the check killed', async () 
   const form = new FormData();
   form.append('models', new Blob([new Uint8Array(await archiveOf(endlessLoopOnnx()))]), 'models.zip');
   const started = deferred();
-  const res = fetch(`${extra.url}/api/v1/models/import`, { method: 'POST', headers: { authorization: `Bearer ${extra.token}` }, body: form }).catch(
-    () => null,
-  );
+  const res = fetch(`${extra.url}/api/v1/models/import`, { method: 'POST', headers: { authorization: `Bearer ${extra.token}` }, body: form }).catch(() => null);
   // The upload is in once the staging file exists.
   const tmp = path.join(extra.dir, 'tmp');
   const watch = setInterval(() => {

@@ -40,7 +40,10 @@ test('NUL and other control characters are refused in item (file) names, target 
   // Written by hand: FormData would percent-encode some of these characters in the file name.
   const upload = async (name: string) => {
     const boundary = 'b0undary';
-    const operations = JSON.stringify({ query: 'mutation ($files: [File!]!) { addItems(files: $files, training: true, good: true) { items { id name } } }', variables: { files: [null] } });
+    const operations = JSON.stringify({
+      query: 'mutation ($files: [File!]!) { addItems(files: $files, training: true, good: true) { items { id name } } }',
+      variables: { files: [null] },
+    });
     const body = Buffer.concat([
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n`),
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.files.0"]}\r\n`),
@@ -53,7 +56,10 @@ test('NUL and other control characters are refused in item (file) names, target 
       body,
       headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1', 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
-    return (await res.json()) as { data?: { addItems: { items: { name: string }[] } } | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    return (await res.json()) as {
+      data?: { addItems: { items: { name: string }[] } } | null;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    };
   };
   for (const bad of ['part\u0000.png', 'tab\u0009.png', 'esc\u001b[31m.png', 'c1\u0085.png', 'del\u007f.png']) {
     const r = await upload(bad);
@@ -116,13 +122,33 @@ test('Item.assessments is bounded (first: default 20, at most 100), counted apar
   const targetId = (await store.createTarget('many-assessments', [])).id;
   const [algorithm] = await store.listAlgorithms();
   const model = await store.createModel(
-    newModel({ name: 'm', algorithmId: algorithm!.id, targetId, status: 'READY', predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 }, okImageCount: 5, ngImageCount: 1 }),
+    newModel({
+      name: 'm',
+      algorithmId: algorithm!.id,
+      targetId,
+      status: 'READY',
+      predictParameters: { threshold: 0.4, ignoreOuter: 0, minDetectedArea: 0 },
+      okImageCount: 5,
+      ngImageCount: 1,
+    }),
   );
   const [item] = await store.addItems([{ name: 'x', targetId, type: 'PREDICTION', good: null, images: [] }]);
   await store.addAssessments(
-    Array.from({ length: 150 }, () => ({ itemId: item!.id, modelId: model.id, result: 'GOOD' as const, label: null, score: 0.1, threshold: 0.4, detectedObjects: 0, detectionAccuracy: null, annotations: [], images: [] })),
+    Array.from({ length: 150 }, () => ({
+      itemId: item!.id,
+      modelId: model.id,
+      result: 'GOOD' as const,
+      label: null,
+      score: 0.1,
+      threshold: 0.4,
+      detectedObjects: 0,
+      detectionAccuracy: null,
+      annotations: [],
+      images: [],
+    })),
   );
-  const q = (args: string) => g.gql(`query ($id: ID!) { node(id: $id) { ... on Item { assessmentCount assessments${args} { id } } } }`, { id: item!.id }, token);
+  const q = (args: string) =>
+    g.gql(`query ($id: ID!) { node(id: $id) { ... on Item { assessmentCount assessments${args} { id } } } }`, { id: item!.id }, token);
 
   const byDefault = await q('');
   expect(byDefault.errors).toBeUndefined();

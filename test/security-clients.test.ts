@@ -118,14 +118,20 @@ test('the CLI creates, revokes and exports the audit trail on the store', async 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sec-cli-'));
   const cli = (...args: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['scripts/clients.ts', ...args], { cwd: path.resolve(import.meta.dirname, '..'), env: { ...process.env, DATA_DIR: dir } }, (err, out) =>
-        err ? reject(err) : resolve(out),
+      execFile(
+        process.execPath,
+        ['scripts/clients.ts', ...args],
+        { cwd: path.resolve(import.meta.dirname, '..'), env: { ...process.env, DATA_DIR: dir } },
+        (err, out) => (err ? reject(err) : resolve(out)),
       ),
     );
   try {
     const id = /SPECTRO_CLIENT_ID=(\S+)/.exec(await cli('create', 'read train', 'cli-made'))![1]!;
     expect(JSON.parse(await cli('revoke', id)).revokedAt).toBeTruthy();
-    const events = (await cli('audit')).trim().split('\n').map((l) => JSON.parse(l));
+    const events = (await cli('audit'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.action)).toEqual(['revokeApiClient', 'createApiClient']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -54,7 +54,16 @@ async function failedStart(dir: string) {
   const child = spawn('node', ['src/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATA_DIR: dir, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info', EXECUTION_PROVIDER: 'cpu', SPECTRO_CLIENT_ID: CLIENT.id, SPECTRO_CLIENT_SECRET: CLIENT.secret },
+    env: {
+      ...process.env,
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      EXECUTION_PROVIDER: 'cpu',
+      SPECTRO_CLIENT_ID: CLIENT.id,
+      SPECTRO_CLIENT_SECRET: CLIENT.secret,
+    },
   });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -79,7 +88,7 @@ test('a second gateway on the same DATA_DIR is refused at start, naming the firs
   expect((await first.gql('{ algorithms { id } }', {}, await first.token())).errors).toBeUndefined();
 });
 
-test('after kill -9 a restart on the same DATA_DIR takes the dead holder\'s lock at once', async () => {
+test("after kill -9 a restart on the same DATA_DIR takes the dead holder's lock at once", async () => {
   const dir = tempDataDir();
   dirs.push(dir);
   const crashed = await spawnGateway({ command: ['node', 'src/main.ts'], dataDir: dir });
@@ -110,15 +119,18 @@ test('concurrent first starts on one DATA_DIR print one bootstrap client, never 
   for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/in use by another gateway/);
 });
 
-test.skipIf(POSTGRES_OFF)('instances starting together on one PostgreSQL print one bootstrap client; their first records share one default target', async () => {
-  const schema = await scratchSchema();
-  schemas.push(schema);
-  const all = await Promise.all([1, 2, 3, 4].map(() => serve(configFor({ databaseUrl: schema.url }))));
-  const printed = all.filter((s) => s.bootstrapCredentials !== null);
-  expect(printed).toHaveLength(1);
-  expect(await all[0]!.services.store.countClients()).toBe(1);
+test.skipIf(POSTGRES_OFF)(
+  'instances starting together on one PostgreSQL print one bootstrap client; their first records share one default target',
+  async () => {
+    const schema = await scratchSchema();
+    schemas.push(schema);
+    const all = await Promise.all([1, 2, 3, 4].map(() => serve(configFor({ databaseUrl: schema.url }))));
+    const printed = all.filter((s) => s.bootstrapCredentials !== null);
+    expect(printed).toHaveLength(1);
+    expect(await all[0]!.services.store.countClients()).toBe(1);
 
-  // Every instance's first upload at once: no CONFLICT, one target.
-  const targets = await Promise.all(all.flatMap((s) => [1, 2, 3].map(() => s.services.targets.forNewRecords(null))));
-  expect(new Set(targets.map((t) => t.id)).size).toBe(1);
-});
+    // Every instance's first upload at once: no CONFLICT, one target.
+    const targets = await Promise.all(all.flatMap((s) => [1, 2, 3].map(() => s.services.targets.forNewRecords(null))));
+    expect(new Set(targets.map((t) => t.id)).size).toBe(1);
+  },
+);

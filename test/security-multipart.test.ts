@@ -79,7 +79,10 @@ test('more files than allowed stops the parse at the first one too many', async 
 test('an upload within the limits still works', async () => {
   const { png } = await import('./rest-helpers.ts');
   const form = new FormData();
-  form.append('operations', JSON.stringify({ query: 'mutation($f: [File!]!) { addItems(files: $f, training: true) { items { id } } }', variables: { f: [null] } }));
+  form.append(
+    'operations',
+    JSON.stringify({ query: 'mutation($f: [File!]!) { addItems(files: $f, training: true) { items { id } } }', variables: { f: [null] } }),
+  );
   form.append('map', JSON.stringify({ 0: ['variables.f.0'] }));
   form.append('0', new Blob([new Uint8Array(await png(1))], { type: 'image/png' }), 'p.png');
   const res = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'x-graphql-yoga-csrf': '1' }, body: form });

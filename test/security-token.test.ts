@@ -83,7 +83,10 @@ describe('secret hashing off the shared thread pool', () => {
     try {
       let answered = 0;
       const attempts = Array.from({ length: 16 }, (_, i) =>
-        auth.issueToken(`spc_nobody_${i}`, 'garbage').catch(() => undefined).finally(() => answered++),
+        auth
+          .issueToken(`spc_nobody_${i}`, 'garbage')
+          .catch(() => undefined)
+          .finally(() => answered++),
       );
       // fs reads run on libuv's pool: had the 16 scrypt runs gone there, this read would wait for most of them.
       await fs.promises.readFile(path.join(dir, fs.readdirSync(dir)[0]!)).catch(() => fs.promises.stat(dir));
@@ -101,7 +104,12 @@ describe('secret hashing off the shared thread pool', () => {
     const auth = await createAuth({ store, config: loadConfig({ DATA_DIR: dir, AUTH_HASH_QUEUE: '4', TOKEN_RATE_PER_SOURCE: '1000' }) });
     try {
       const results = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => auth.issueToken(`spc_nobody_${i}`, 'garbage').then(() => 'ok', (e: { code?: string }) => e.code)),
+        Array.from({ length: 16 }, (_, i) =>
+          auth.issueToken(`spc_nobody_${i}`, 'garbage').then(
+            () => 'ok',
+            (e: { code?: string }) => e.code,
+          ),
+        ),
       );
       expect(results.filter((r) => r === 'RATE_LIMITED').length).toBeGreaterThan(0);
       expect(results.filter((r) => r === 'UNAUTHENTICATED').length).toBeGreaterThanOrEqual(5);

@@ -42,7 +42,7 @@ test('off (the default): any operation runs, a hash alone does not', async () =>
   expect(byHash.status).toBe(400);
 });
 
-test('enforce: the dashboard\'s own operations run, by text (any spacing) or by hash; any other is refused clearly', async () => {
+test("enforce: the dashboard's own operations run, by text (any spacing) or by hash; any other is refused clearly", async () => {
   const g = await start({ TRUSTED_DOCUMENTS: 'enforce' });
   const token = await g.token('read');
 
@@ -89,7 +89,7 @@ test('allow: arbitrary operations run and trusted ones are also served by hash',
   expect(byHash.status).toBe(200);
 });
 
-test('TRUSTED_DOCUMENTS_FILE adds a frontend\'s operations, keyed by its own hashes; a bad file stops the start', async () => {
+test("TRUSTED_DOCUMENTS_FILE adds a frontend's operations, keyed by its own hashes; a bad file stops the start", async () => {
   const file = path.join(os.tmpdir(), `trusted-${process.pid}-${Date.now()}.json`);
   files.push(file);
   fs.writeFileSync(file, JSON.stringify({ hmi_v1_algorithms: ARBITRARY }));

@@ -17,12 +17,20 @@ afterEach(async () => {
 });
 
 describe.skipIf(POSTGRES_OFF)('a data directory shared by two databases', () => {
-  it("keeps the files of the SQLite database while a PostgreSQL one runs on the directory, and sweeps them again under their own", async () => {
+  it('keeps the files of the SQLite database while a PostgreSQL one runs on the directory, and sweeps them again under their own', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spectro-data-dir-'));
     const sqlite = await createStore({ dataDir: dir });
     const target = await sqlite.createTarget('t', []);
     const used = await sqlite.blobs.put(Buffer.from('picture of an item'));
-    await sqlite.addItems([{ name: 'a.png', targetId: target.id, type: 'TRAINING', good: true, images: [{ name: 'a.png', blob: used, width: 1, height: 1, fileSize: 18, contentType: 'image/png' }] }]);
+    await sqlite.addItems([
+      {
+        name: 'a.png',
+        targetId: target.id,
+        type: 'TRAINING',
+        good: true,
+        images: [{ name: 'a.png', blob: used, width: 1, height: 1, fileSize: 18, contentType: 'image/png' }],
+      },
+    ]);
     const orphan = await sqlite.blobs.put(Buffer.from('left over'));
     const past = new Date(Date.now() - 2 * 3600_000);
     for (const key of [used, orphan]) fs.utimesSync(sqlite.blobs.path(key), past, past);

@@ -6,7 +6,6 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createStore, type LocalStore } from '../src/runtime/store/index.ts';
 
-
 /**
  * Both engines for the tests that run on each. PostgreSQL is TEST_DATABASE_URL (default: the
  * local server, postgres://postgres@127.0.0.1:5432/postgres); every store a test opens gets its own

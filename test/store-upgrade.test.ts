@@ -59,10 +59,22 @@ function legacyDatabase(dataDir: string): void {
     `INSERT INTO models VALUES (?, 'm1', '1', 'READY', NULL, 1, 'done', 1, 'patchcore', ?, 3, 1, 12.5,
        '{"accuracy":0.9,"precision":{"computed":1,"projected":null},"recall":{"computed":0.5,"projected":0.6},"method":"split"}',
        '{"threshold":0.42,"ignoreOuter":2,"minDetectedArea":5}', '{"k":"3"}', ?, ?, '{"width":64,"height":64,"color":"gray","resize":"fill","anomalyRange":[0,0.5]}', ?, ?, ?)`,
-    id(10), id(1), JSON.stringify([id(20)]), blobs.onnx, blobs.picture, T0, T1,
+    id(10),
+    id(1),
+    JSON.stringify([id(20)]),
+    blobs.onnx,
+    blobs.picture,
+    T0,
+    T1,
   );
-  run(`INSERT INTO models (id, name, version, status, status_text, algorithm_id, target_id, predict_parameters, created_at, updated_at)
-       VALUES (?, 'm2', '1', 'FAILED', 'training failed: x', 'patchcore', ?, '{"threshold":0.5,"ignoreOuter":0,"minDetectedArea":0}', ?, ?)`, id(11), id(2), T1, T1);
+  run(
+    `INSERT INTO models (id, name, version, status, status_text, algorithm_id, target_id, predict_parameters, created_at, updated_at)
+       VALUES (?, 'm2', '1', 'FAILED', 'training failed: x', 'patchcore', ?, '{"threshold":0.5,"ignoreOuter":0,"minDetectedArea":0}', ?, ?)`,
+    id(11),
+    id(2),
+    T1,
+    T1,
+  );
   run(`INSERT INTO items VALUES (?, 'ok.png', ?, 'TRAINING', NULL, 1, 1, NULL, ?)`, id(20), id(1), T0);
   run(`INSERT INTO items VALUES (?, 'scratch.png', ?, 'PREDICTION', 'done', 1, 0, 'scratch', ?)`, id(21), id(1), T1);
   run(`INSERT INTO items VALUES (?, 'unlabelled.png', ?, 'PREDICTION', NULL, 0, NULL, NULL, ?)`, id(22), id(2), T1);
@@ -91,8 +103,30 @@ describe('upgrading a database of the previous store', () => {
       { id: 'patchcore', name: 'PatchCore', version: '1', type: 'anomaly', attribute: 'unsupervised', description: 'memory bank', createdAt: T0 },
     ]);
     expect(await store.parametersByAlgorithmIds(['patchcore'])).toEqual([
-      { id: id(3), key: 1, algorithmId: 'patchcore', name: 'k', displayName: 'K', dataType: 'int', value: '3', rangeLower: '1', rangeUpper: '9', modelParameter: false },
-      { id: id(4), key: 2, algorithmId: 'patchcore', name: 'threshold', displayName: null, dataType: 'float', value: '0.5', rangeLower: '0', rangeUpper: '1', modelParameter: true },
+      {
+        id: id(3),
+        key: 1,
+        algorithmId: 'patchcore',
+        name: 'k',
+        displayName: 'K',
+        dataType: 'int',
+        value: '3',
+        rangeLower: '1',
+        rangeUpper: '9',
+        modelParameter: false,
+      },
+      {
+        id: id(4),
+        key: 2,
+        algorithmId: 'patchcore',
+        name: 'threshold',
+        displayName: null,
+        dataType: 'float',
+        value: '0.5',
+        rangeLower: '0',
+        rangeUpper: '1',
+        modelParameter: true,
+      },
     ]);
     const [m1, m2] = await store.modelsByIds([id(10), id(11)]).then((ms) => ms.sort((a, b) => a.id.localeCompare(b.id)));
     expect(m1).toEqual({
@@ -132,10 +166,34 @@ describe('upgrading a database of the previous store', () => {
     expect((await store.listItems({ type: 'PREDICTION', modelId: id(10) }, {})).nodes.map((i) => i.id)).toEqual([id(21)]);
 
     expect(await store.assessmentsByItemIds([id(21)])).toEqual([
-      { id: id(30), itemId: id(21), modelId: id(10), result: 'BAD', label: 'scratch', score: 0.91, threshold: 0.42, detectedObjects: 1, detectionAccuracy: 88.5, jobId: null, createdAt: T1 },
+      {
+        id: id(30),
+        itemId: id(21),
+        modelId: id(10),
+        result: 'BAD',
+        label: 'scratch',
+        score: 0.91,
+        threshold: 0.42,
+        detectedObjects: 1,
+        detectionAccuracy: 88.5,
+        jobId: null,
+        createdAt: T1,
+      },
     ]);
     expect(await store.imagesByOwners('item', [id(20)])).toEqual([
-      { id: id(40), ownerKind: 'item', ownerId: id(20), name: 'ok.png', blob: blobs.photo, width: 64, height: 64, fileSize: 1234, contentType: 'image/png', position: 0, createdAt: T0 },
+      {
+        id: id(40),
+        ownerKind: 'item',
+        ownerId: id(20),
+        name: 'ok.png',
+        blob: blobs.photo,
+        width: 64,
+        height: 64,
+        fileSize: 1234,
+        contentType: 'image/png',
+        position: 0,
+        createdAt: T0,
+      },
     ]);
     expect((await store.imagesByOwners('assessment', [id(30)])).map((i) => [i.id, i.blob])).toEqual([[id(41), blobs.overlay]]);
     expect((await store.imagesByOwners('model', [id(10)])).map((i) => [i.id, i.blob])).toEqual([[id(42), blobs.picture]]);
@@ -143,9 +201,30 @@ describe('upgrading a database of the previous store', () => {
       { id: id(50), key: 1, ownerKind: 'user', ownerId: id(21), xMin: 1, xMax: 5, yMin: 2, yMax: 6, label: 0, notes: 'user box', score: null, createdAt: T1 },
     ]);
     expect(await store.annotationsByOwners('assessment', [id(30)])).toEqual([
-      { id: id(51), key: 2, ownerKind: 'assessment', ownerId: id(30), xMin: 10.5, xMax: 20.25, yMin: 3, yMax: 4, label: 1, notes: null, score: 0.93, createdAt: T1 },
+      {
+        id: id(51),
+        key: 2,
+        ownerKind: 'assessment',
+        ownerId: id(30),
+        xMin: 10.5,
+        xMax: 20.25,
+        yMin: 3,
+        yMax: 4,
+        label: 1,
+        notes: null,
+        score: 0.93,
+        createdAt: T1,
+      },
     ]);
-    expect(await store.clientById('spc_1')).toEqual({ clientId: 'spc_1', secretHash: 'hash', scope: 'all', name: 'bootstrap', createdAt: T0, revokedAt: null, rotatedAt: null });
+    expect(await store.clientById('spc_1')).toEqual({
+      clientId: 'spc_1',
+      secretHash: 'hash',
+      scope: 'all',
+      name: 'bootstrap',
+      createdAt: T0,
+      revokedAt: null,
+      rotatedAt: null,
+    });
     expect(await store.license()).toEqual({ document: '{"doc":1}', expiresAt: '2030-01-01T00:00:00.000Z', installedAt: T0 });
     expect(await store.getSetting('jwt.signingKey')).toBe('k1');
     expect(await store.initSetting('installation.id', 'other')).toBe('inst-1');
@@ -156,7 +235,17 @@ describe('upgrading a database of the previous store', () => {
     expect(t3.key).toBe(3);
     const db = new Database(path.join(dir, 'spectro.db'), { readonly: true });
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'schema_version'`).all()).toEqual([]);
-    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([{ name: '0001_initial' }, { name: '0002_integer_keys' }, { name: '0003_webhooks' }, { name: '0004_scale_out' }, { name: '0005_security' }, { name: '0006_users' }, { name: '0007_regions' }, { name: '0008_activations' }, { name: '0009_item_pages' }]);
+    expect(db.prepare('SELECT name FROM kysely_migration ORDER BY name').all()).toEqual([
+      { name: '0001_initial' },
+      { name: '0002_integer_keys' },
+      { name: '0003_webhooks' },
+      { name: '0004_scale_out' },
+      { name: '0005_security' },
+      { name: '0006_users' },
+      { name: '0007_regions' },
+      { name: '0008_activations' },
+      { name: '0009_item_pages' },
+    ]);
     db.close();
 
     await store.close();
@@ -181,15 +270,21 @@ describe('upgrading a database of the previous store', () => {
     const shape = (dataDir: string) => {
       const db = new Database(path.join(dataDir, 'spectro.db'), { readonly: true });
       try {
-        const tables = db.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string; strict: number }[];
+        const tables = db.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {
+          name: string;
+          strict: number;
+        }[];
         return tables.map(({ name, strict }) => ({
           name,
           strict,
-          columns: (db.prepare(`SELECT name, upper(type) AS type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`).all(name) as object[]),
+          columns: db.prepare(`SELECT name, upper(type) AS type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`).all(name) as object[],
           foreignKeys: db.prepare(`SELECT "from", "table", "to", on_delete FROM pragma_foreign_key_list(?) ORDER BY "from"`).all(name),
-          indexes: (db.prepare(`SELECT name, "unique", partial FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name`).all(name) as { name: string }[]).map(
-            (ix) => ({ ...ix, columns: (db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(ix.name) as { name: string }[]).map((c) => c.name) }),
-          ),
+          indexes: (
+            db.prepare(`SELECT name, "unique", partial FROM pragma_index_list(?) WHERE origin = 'c' ORDER BY name`).all(name) as { name: string }[]
+          ).map((ix) => ({
+            ...ix,
+            columns: (db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(ix.name) as { name: string }[]).map((c) => c.name),
+          })),
         }));
       } finally {
         db.close();

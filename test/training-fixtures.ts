@@ -52,7 +52,14 @@ export async function trainingFixture(opts: { concurrency?: number; leaseMs?: nu
           type: 'TRAINING' as const,
           good: o.good === undefined ? true : o.good,
           images: [
-            { name: `${category}-${i}.png`, blob: await store.blobs.put(png), width: img.width, height: img.height, fileSize: png.byteLength, contentType: 'image/png' },
+            {
+              name: `${category}-${i}.png`,
+              blob: await store.blobs.put(png),
+              width: img.width,
+              height: img.height,
+              fileSize: png.byteLength,
+              contentType: 'image/png',
+            },
           ],
         });
       }

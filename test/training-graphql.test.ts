@@ -5,130 +5,136 @@ import { ENGINES } from './store-engines.ts';
 
 // Upload, train, predict over GraphQL: the flow every deployment runs, on both engines.
 describe.each(ENGINES)('on %s', (engine) => {
-let gw: Gateway;
-let baseUrl: string;
-let token: string;
-let targetId: string;
+  let gw: Gateway;
+  let baseUrl: string;
+  let token: string;
+  let targetId: string;
 
-/** Generated pictures uploaded as a client does (multipart, over the socket). */
-async function addItems(category: Category, seeds: number[], type: 'TRAINING' | 'PREDICTION', defect: DefectSpec | null = null) {
-  const files = await Promise.all(
-    seeds.map(async (seed) => ({ name: `${seed}.png`, bytes: await toPng(generateImage(category, { seed, size: 96, defect })) })),
-  );
-  return uploadItems(baseUrl, token, files, { training: type === 'TRAINING', good: type === 'TRAINING' ? true : null, targetId });
-}
-
-async function waitReady(id: string) {
-  for (;;) {
-    const r = await gw.gql<{ model: { status: string; statusText: string | null } }>('query ($id: ID!) { model(id: $id) { status statusText } }', { id }, token);
-    const s = r.data!.model.status;
-    if (s !== 'QUEUED' && s !== 'TRAINING') return r.data!.model;
-    await new Promise((res) => setTimeout(res, 100));
+  /** Generated pictures uploaded as a client does (multipart, over the socket). */
+  async function addItems(category: Category, seeds: number[], type: 'TRAINING' | 'PREDICTION', defect: DefectSpec | null = null) {
+    const files = await Promise.all(
+      seeds.map(async (seed) => ({ name: `${seed}.png`, bytes: await toPng(generateImage(category, { seed, size: 96, defect })) })),
+    );
+    return uploadItems(baseUrl, token, files, { training: type === 'TRAINING', good: type === 'TRAINING' ? true : null, targetId });
   }
-}
 
-beforeAll(async () => {
-  gw = await startGateway({}, { engine });
-  ({ url: baseUrl } = await gw.server.start());
-  token = await gw.token('all');
-  const t = await gw.gql<{ createTarget: { id: string } }>('mutation { createTarget(name: "parts") { id } }', {}, token);
-  targetId = t.data!.createTarget.id;
-  await addItems('plate', [1, 2, 3, 4, 5, 6, 7, 8], 'TRAINING');
-});
-afterAll(async () => {
-  await gw?.close();
-});
+  async function waitReady(id: string) {
+    for (;;) {
+      const r = await gw.gql<{ model: { status: string; statusText: string | null } }>(
+        'query ($id: ID!) { model(id: $id) { status statusText } }',
+        { id },
+        token,
+      );
+      const s = r.data!.model.status;
+      if (s !== 'QUEUED' && s !== 'TRAINING') return r.data!.model;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
 
-describe('trainModel / cancelTraining over GraphQL', () => {
-  it('lists the algorithms with their parameters', async () => {
-    const r = await gw.gql<{ algorithms: { id: string; parameters: { name: string; dataType: string; modelParameter: boolean }[] }[] }>(
-      '{ algorithms { id name parameters { name dataType value rangeLower rangeUpper modelParameter } } }',
-      {},
-      token,
-    );
-    const ids = r.data!.algorithms.map((a) => a.id);
-    expect(ids).toEqual(expect.arrayContaining(['reconstructor', 'pattern-matching', 'patch-sample']));
-    const pm = r.data!.algorithms.find((a) => a.id === 'pattern-matching')!;
-    expect(pm.parameters.find((p) => p.name === 'threshold')!.modelParameter).toBe(true);
+  beforeAll(async () => {
+    gw = await startGateway({}, { engine });
+    ({ url: baseUrl } = await gw.server.start());
+    token = await gw.token('all');
+    const t = await gw.gql<{ createTarget: { id: string } }>('mutation { createTarget(name: "parts") { id } }', {}, token);
+    targetId = t.data!.createTarget.id;
+    await addItems('plate', [1, 2, 3, 4, 5, 6, 7, 8], 'TRAINING');
+  });
+  afterAll(async () => {
+    await gw?.close();
   });
 
-  it('trains without a named algorithm: the automatic choice keeps one and says which and why', async () => {
-    const r = await gw.gql<{ trainModel: { id: string; algorithm: { id: string } } }>(
-      'mutation ($t: ID) { trainModel(targetId: $t, overrideParams: [{ name: "input_size", value: "64" }]) { id algorithm { id } } }',
-      { t: targetId },
-      token,
-    );
-    expect(r.errors).toBeUndefined();
-    expect(r.data!.trainModel.algorithm.id).toBe('auto');
-    const id = r.data!.trainModel.id;
-    expect((await waitReady(id)).status).toBe('READY');
-    const m = await gw.gql<{ model: { statusText: string; algorithm: { id: string }; stats: { method: string } } }>(
-      'query ($id: ID!) { model(id: $id) { statusText algorithm { id } stats { method } } }',
-      { id },
-      token,
-    );
-    // plate pictures are of an aligned part: both candidates were trained and one kept
-    expect(['aligned-patch', 'patch-sample']).toContain(m.data!.model.algorithm.id);
-    expect(m.data!.model.statusText).toMatch(/^automatic choice: .*look aligned.*Aligned Patch Inspection [\d.]+.*Patch Sample Inspection [\d.]+/);
-    expect(m.data!.model.stats.method).toContain(m.data!.model.statusText);
-  });
+  describe('trainModel / cancelTraining over GraphQL', () => {
+    it('lists the algorithms with their parameters', async () => {
+      const r = await gw.gql<{ algorithms: { id: string; parameters: { name: string; dataType: string; modelParameter: boolean }[] }[] }>(
+        '{ algorithms { id name parameters { name dataType value rangeLower rangeUpper modelParameter } } }',
+        {},
+        token,
+      );
+      const ids = r.data!.algorithms.map((a) => a.id);
+      expect(ids).toEqual(expect.arrayContaining(['reconstructor', 'pattern-matching', 'patch-sample']));
+      const pm = r.data!.algorithms.find((a) => a.id === 'pattern-matching')!;
+      expect(pm.parameters.find((p) => p.name === 'threshold')!.modelParameter).toBe(true);
+    });
 
-  it('trains a model that judges a defective part BAD with a box on it and a clean one GOOD', async () => {
-    const r = await gw.gql<{ trainModel: { id: string; status: string } }>(
-      'mutation ($t: ID) { trainModel(algorithmId: "pattern-matching", targetId: $t, overrideParams: [{ name: "input_size", value: "96" }]) { id status } }',
-      { t: targetId },
-      token,
-    );
-    expect(r.errors).toBeUndefined();
-    expect(['QUEUED', 'TRAINING']).toContain(r.data!.trainModel.status);
-    const id = r.data!.trainModel.id;
-    expect((await waitReady(id)).status).toBe('READY');
+    it('trains without a named algorithm: the automatic choice keeps one and says which and why', async () => {
+      const r = await gw.gql<{ trainModel: { id: string; algorithm: { id: string } } }>(
+        'mutation ($t: ID) { trainModel(targetId: $t, overrideParams: [{ name: "input_size", value: "64" }]) { id algorithm { id } } }',
+        { t: targetId },
+        token,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.trainModel.algorithm.id).toBe('auto');
+      const id = r.data!.trainModel.id;
+      expect((await waitReady(id)).status).toBe('READY');
+      const m = await gw.gql<{ model: { statusText: string; algorithm: { id: string }; stats: { method: string } } }>(
+        'query ($id: ID!) { model(id: $id) { statusText algorithm { id } stats { method } } }',
+        { id },
+        token,
+      );
+      // plate pictures are of an aligned part: both candidates were trained and one kept
+      expect(['aligned-patch', 'patch-sample']).toContain(m.data!.model.algorithm.id);
+      expect(m.data!.model.statusText).toMatch(/^automatic choice: .*look aligned.*Aligned Patch Inspection [\d.]+.*Patch Sample Inspection [\d.]+/);
+      expect(m.data!.model.stats.method).toContain(m.data!.model.statusText);
+    });
 
-    const [clean] = await addItems('plate', [500], 'PREDICTION');
-    const [bad] = await addItems('plate', [501], 'PREDICTION', { kind: 'spot', size: 'large', contrast: 'high' });
-    const truth = generateImage('plate', { seed: 501, size: 96, defect: { kind: 'spot', size: 'large', contrast: 'high' } }).defects[0]!.box;
-    const p = await gw.gql<{ predict: { result: string; score: number; threshold: number; annotations: { xMin: number; xMax: number; yMin: number; yMax: number }[] }[] }>(
-      'mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { result score threshold annotations { xMin xMax yMin yMax } } }',
-      { m: id, i: [clean!.id, bad!.id] },
-      token,
-    );
-    expect(p.errors).toBeUndefined();
-    const [good, defect] = p.data!.predict;
-    expect(good!.result).toBe('GOOD');
-    expect(defect!.result).toBe('BAD');
-    expect(defect!.score).toBeGreaterThan(defect!.threshold);
-    const box = defect!.annotations[0]!;
-    const cx = (truth.xMin + truth.xMax) / 2;
-    const cy = (truth.yMin + truth.yMax) / 2;
-    expect(cx).toBeGreaterThanOrEqual(box.xMin);
-    expect(cx).toBeLessThanOrEqual(box.xMax);
-    expect(cy).toBeGreaterThanOrEqual(box.yMin);
-    expect(cy).toBeLessThanOrEqual(box.yMax);
-  });
+    it('trains a model that judges a defective part BAD with a box on it and a clean one GOOD', async () => {
+      const r = await gw.gql<{ trainModel: { id: string; status: string } }>(
+        'mutation ($t: ID) { trainModel(algorithmId: "pattern-matching", targetId: $t, overrideParams: [{ name: "input_size", value: "96" }]) { id status } }',
+        { t: targetId },
+        token,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(['QUEUED', 'TRAINING']).toContain(r.data!.trainModel.status);
+      const id = r.data!.trainModel.id;
+      expect((await waitReady(id)).status).toBe('READY');
 
-  it('refuses an override outside its range with BAD_USER_INPUT, and a read-only token', async () => {
-    const r = await gw.gql(
-      'mutation ($t: ID) { trainModel(algorithmId: "reconstructor", targetId: $t, overrideParams: [{ name: "n_components", value: "0" }]) { id } }',
-      { t: targetId },
-      token,
-    );
-    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(r.errors?.[0]?.message).toMatch(/n_components must be at least 1/);
-    const ro = await gw.gql('mutation { trainModel(algorithmId: "reconstructor") { id } }', {}, await gw.token('read'));
-    expect(ro.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-  });
+      const [clean] = await addItems('plate', [500], 'PREDICTION');
+      const [bad] = await addItems('plate', [501], 'PREDICTION', { kind: 'spot', size: 'large', contrast: 'high' });
+      const truth = generateImage('plate', { seed: 501, size: 96, defect: { kind: 'spot', size: 'large', contrast: 'high' } }).defects[0]!.box;
+      const p = await gw.gql<{
+        predict: { result: string; score: number; threshold: number; annotations: { xMin: number; xMax: number; yMin: number; yMax: number }[] }[];
+      }>(
+        'mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { result score threshold annotations { xMin xMax yMin yMax } } }',
+        { m: id, i: [clean!.id, bad!.id] },
+        token,
+      );
+      expect(p.errors).toBeUndefined();
+      const [good, defect] = p.data!.predict;
+      expect(good!.result).toBe('GOOD');
+      expect(defect!.result).toBe('BAD');
+      expect(defect!.score).toBeGreaterThan(defect!.threshold);
+      const box = defect!.annotations[0]!;
+      const cx = (truth.xMin + truth.xMax) / 2;
+      const cy = (truth.yMin + truth.yMax) / 2;
+      expect(cx).toBeGreaterThanOrEqual(box.xMin);
+      expect(cx).toBeLessThanOrEqual(box.xMax);
+      expect(cy).toBeGreaterThanOrEqual(box.yMin);
+      expect(cy).toBeLessThanOrEqual(box.yMax);
+    });
 
-  it('cancelTraining ends a job CANCELLED; a finished model cannot be cancelled', async () => {
-    const r = await gw.gql<{ trainModel: { id: string } }>(
-      'mutation ($t: ID) { trainModel(algorithmId: "patch-sample", targetId: $t) { id } }',
-      { t: targetId },
-      token,
-    );
-    const id = r.data!.trainModel.id;
-    const c = await gw.gql<{ cancelTraining: { status: string } }>('mutation ($id: ID!) { cancelTraining(modelId: $id) { status } }', { id }, token);
-    expect(c.data!.cancelTraining.status).toBe('CANCELLED');
-    const again = await gw.gql('mutation ($id: ID!) { cancelTraining(modelId: $id) { status } }', { id }, token);
-    expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    it('refuses an override outside its range with BAD_USER_INPUT, and a read-only token', async () => {
+      const r = await gw.gql(
+        'mutation ($t: ID) { trainModel(algorithmId: "reconstructor", targetId: $t, overrideParams: [{ name: "n_components", value: "0" }]) { id } }',
+        { t: targetId },
+        token,
+      );
+      expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(r.errors?.[0]?.message).toMatch(/n_components must be at least 1/);
+      const ro = await gw.gql('mutation { trainModel(algorithmId: "reconstructor") { id } }', {}, await gw.token('read'));
+      expect(ro.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    });
+
+    it('cancelTraining ends a job CANCELLED; a finished model cannot be cancelled', async () => {
+      const r = await gw.gql<{ trainModel: { id: string } }>(
+        'mutation ($t: ID) { trainModel(algorithmId: "patch-sample", targetId: $t) { id } }',
+        { t: targetId },
+        token,
+      );
+      const id = r.data!.trainModel.id;
+      const c = await gw.gql<{ cancelTraining: { status: string } }>('mutation ($id: ID!) { cancelTraining(modelId: $id) { status } }', { id }, token);
+      expect(c.data!.cancelTraining.status).toBe('CANCELLED');
+      const again = await gw.gql('mutation ($id: ID!) { cancelTraining(modelId: $id) { status } }', { id }, token);
+      expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    });
   });
-});
 });

@@ -96,7 +96,10 @@ describe('training service', () => {
     await fx.service.cancel(ok.id);
 
     const other = await fx.store.createTarget('empty', []);
-    await expect(fx.service.train({ algorithmId: 'pattern-matching', targetId: other.id })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: /at least 2 OK/ });
+    await expect(fx.service.train({ algorithmId: 'pattern-matching', targetId: other.id })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: /at least 2 OK/,
+    });
     await expect(fx.service.train({ algorithmId: 'nope', targetId: other.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const models = await fx.store.listModels({}, { first: 10 });
     expect(models.totalCount).toBe(1);
@@ -106,7 +109,10 @@ describe('training service', () => {
     fx = await trainingFixture({ concurrency: 1 });
     // big enough that the first job is still running when the cancel arrives (about a second)
     await fx.addTraining('carpet', 16, { size: 128 });
-    const big = [{ name: 'input_size', value: '128' }, { name: 'position_tolerance', value: '3' }];
+    const big = [
+      { name: 'input_size', value: '128' },
+      { name: 'position_tolerance', value: '3' },
+    ];
     const first = await fx.service.train({ algorithmId: 'pattern-matching', targetId: fx.target.id, overrideParams: big });
     const second = await fx.service.train({ algorithmId: 'pattern-matching', targetId: fx.target.id, overrideParams: big });
     await fx.waitFor(first.id, ['TRAINING']);
@@ -122,7 +128,12 @@ describe('training service', () => {
   it('re-runs a job a previous process left TRAINING, and fails one whose items vanished', async () => {
     fx = await trainingFixture();
     const items = await fx.addTraining('plate', 4);
-    const left = await leftBehind(fx, 'left behind', 'TRAINING', items.map((i) => i.id));
+    const left = await leftBehind(
+      fx,
+      'left behind',
+      'TRAINING',
+      items.map((i) => i.id),
+    );
     await fx.store.updateModel(left.id, { progress: 0.4, stage: 'features' });
     const orphan = await leftBehind(fx, 'orphan', 'QUEUED', ['gone-1', 'gone-2']);
     const service = await fx.restart();
@@ -154,7 +165,12 @@ describe('training service', () => {
   it('leaves a job whose owner holds a live lease alone, and takes it over once the lease lapses', async () => {
     fx = await trainingFixture({ leaseMs: 400 });
     const items = await fx.addTraining('plate', 4);
-    const model = await leftBehind(fx, 'elsewhere', 'TRAINING', items.map((i) => i.id));
+    const model = await leftBehind(
+      fx,
+      'elsewhere',
+      'TRAINING',
+      items.map((i) => i.id),
+    );
     await fx.store.setSetting(`training-lease:${model.id}`, JSON.stringify({ owner: 'another-instance', until: Date.now() + 400 }));
     const service = await fx.restart();
     await service.recover();

@@ -19,7 +19,10 @@ async function picture(seed: number, speck = false): Promise<Uint8Array> {
   const dark = await sharp({ create: { width: SPECK.size, height: SPECK.size, channels: 3, background: { r: 40, g: 40, b: 40 } } })
     .png()
     .toBuffer();
-  return sharp(png).composite([{ input: dark, left: SPECK.x, top: SPECK.y }]).png().toBuffer();
+  return sharp(png)
+    .composite([{ input: dark, left: SPECK.x, top: SPECK.y }])
+    .png()
+    .toBuffer();
 }
 
 let gw: Gateway;
@@ -51,7 +54,9 @@ async function train(overrides: { name: string; value: string }[]) {
 }
 
 async function judge(modelId: string, itemIds: string[]) {
-  const p = await gw.gql<{ predict: { result: string; score: number; threshold: number; annotations: { xMin: number; xMax: number; yMin: number; yMax: number }[] }[] }>(
+  const p = await gw.gql<{
+    predict: { result: string; score: number; threshold: number; annotations: { xMin: number; xMax: number; yMin: number; yMax: number }[] }[];
+  }>(
     'mutation ($m: ID!, $i: [ID!]!) { predict(modelId: $m, itemIds: $i) { result score threshold annotations { xMin xMax yMin yMax } } }',
     { m: modelId, i: itemIds },
     token,
@@ -89,7 +94,10 @@ describe('training on camera-size pictures', () => {
       ],
       { training: false, targetId },
     );
-    const [clean, speck] = await judge(tiled.id, items.map((i) => i.id));
+    const [clean, speck] = await judge(
+      tiled.id,
+      items.map((i) => i.id),
+    );
     expect(clean!.result).toBe('GOOD');
     expect(speck!.result).toBe('BAD');
     const cx = SPECK.x + SPECK.size / 2;

@@ -71,9 +71,12 @@ describe('upstreams through GraphQL', () => {
   });
 
   it('reads one target, a missing one as null, and an unknown upstream as null', async () => {
-    const res = await g.gql(`query ($id: ID!) { upstream(name: "u") { target(id: $id) { name } missing: target(id: "nope") { name } } none: upstream(name: "x") { name } }`, {
-      id: uTargetId,
-    });
+    const res = await g.gql(
+      `query ($id: ID!) { upstream(name: "u") { target(id: $id) { name } missing: target(id: "nope") { name } } none: upstream(name: "x") { name } }`,
+      {
+        id: uTargetId,
+      },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ upstream: { target: { name: 'u-bolts' }, missing: null }, none: null });
   });
@@ -170,7 +173,11 @@ describe('upstream token cache', () => {
   it('shares one fetch between concurrent callers and replaces the token before it expires', async () => {
     let clock = 1_000_000;
     let issued = 0;
-    const cache = new TokenCache(async () => tokenFromResponse({ access_token: `t${++issued}`, expires_in: 100 }, clock), 30_000, () => clock);
+    const cache = new TokenCache(
+      async () => tokenFromResponse({ access_token: `t${++issued}`, expires_in: 100 }, clock),
+      30_000,
+      () => clock,
+    );
     expect(await Promise.all([cache.get(), cache.get(), cache.get()])).toEqual(['t1', 't1', 't1']);
     clock += 89_000; // 11 s left: more than 10 % of the life
     expect(await cache.get()).toBe('t1');

@@ -11,7 +11,8 @@ import { hashPassword, verifySecret } from '../src/runtime/auth/password-hash.ts
 import { codesOf, dataOf, startGateway, type Gateway, type GraphResult } from './graph-helpers.ts';
 import { ENGINES } from './store-engines.ts';
 
-const SIGN_IN = 'mutation($name: String!, $password: String!) { signIn(name: $name, password: $password) { accessToken expiresIn sessionExpiresAt user { id name role scopes } } }';
+const SIGN_IN =
+  'mutation($name: String!, $password: String!) { signIn(name: $name, password: $password) { accessToken expiresIn sessionExpiresAt user { id name role scopes } } }';
 const REFRESH = 'mutation { refreshSession { accessToken expiresIn sessionExpiresAt user { name role } } }';
 const ME = '{ me { subject scopes user { name role } } }';
 const ADMIN_PASSWORD = 'first-admin-password';
@@ -78,8 +79,16 @@ describe.each(ENGINES)('people and sessions (%s)', (engine) => {
 
   it('roles limit what people do: a viewer reads but cannot train or judge, an operator judges but cannot train', async () => {
     const admin = (await signIn('admin', ADMIN_PASSWORD)).data.accessToken;
-    for (const [name, role] of [['vera', 'VIEWER'], ['otto', 'OPERATOR'], ['erin', 'ENGINEER']]) {
-      const made = await gw.gql('mutation($n: String!, $r: Role!) { createUser(name: $n, role: $r, password: "password-of-8") { name role } }', { n: name, r: role }, admin);
+    for (const [name, role] of [
+      ['vera', 'VIEWER'],
+      ['otto', 'OPERATOR'],
+      ['erin', 'ENGINEER'],
+    ]) {
+      const made = await gw.gql(
+        'mutation($n: String!, $r: Role!) { createUser(name: $n, role: $r, password: "password-of-8") { name role } }',
+        { n: name, r: role },
+        admin,
+      );
       expect(dataOf(made).createUser).toEqual({ name, role });
     }
     const viewer = (await signIn('vera', 'password-of-8')).data.accessToken;
@@ -127,7 +136,10 @@ describe.each(ENGINES)('people and sessions (%s)', (engine) => {
     expect(last.errors?.[0]?.message).toMatch(/last admin/);
     expect(codesOf(await gw.gql('mutation($id: ID!) { deleteUser(id: $id) }', { id: adminId }, admin))).toEqual(['CONFLICT']);
     const bad = await gw.gql('mutation { createUser(name: "short", role: VIEWER, password: "short") { id } }', {}, admin);
-    expect(bad.errors?.[0]).toMatchObject({ message: 'the password must have at least 8 characters', extensions: { code: 'BAD_USER_INPUT', argument: 'password' } });
+    expect(bad.errors?.[0]).toMatchObject({
+      message: 'the password must have at least 8 characters',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'password' },
+    });
   });
 
   it('admins manage API clients: create with scopes, rotate the secret (the old one stops), revoke', async () => {
@@ -141,13 +153,18 @@ describe.each(ENGINES)('people and sessions (%s)', (engine) => {
     const machine = dataOf(await token(created.clientSecret)).token.accessToken;
     expect(dataOf(await gw.gql(ME, {}, machine)).me).toMatchObject({ scopes: ['READ', 'PREDICT'], user: null });
 
-    const rotated = dataOf(await gw.gql('mutation($id: String!) { rotateApiClientSecret(clientId: $id) { clientSecret } }', { id: created.client.clientId }, admin)).rotateApiClientSecret;
+    const rotated = dataOf(
+      await gw.gql('mutation($id: String!) { rotateApiClientSecret(clientId: $id) { clientSecret } }', { id: created.client.clientId }, admin),
+    ).rotateApiClientSecret;
     expect(codesOf(await token(created.clientSecret))).toEqual(['UNAUTHENTICATED']);
     expect(dataOf(await token(rotated.clientSecret)).token.accessToken).toBeTruthy();
 
     const list = dataOf(await gw.gql('{ apiClients { clientId } }', {}, admin)).apiClients;
     expect(list.map((c: { clientId: string }) => c.clientId)).toContain(created.client.clientId);
-    expect(dataOf(await gw.gql('mutation($id: String!) { revokeApiClient(clientId: $id) { clientId } }', { id: created.client.clientId }, admin)).revokeApiClient.clientId).toBe(created.client.clientId);
+    expect(
+      dataOf(await gw.gql('mutation($id: String!) { revokeApiClient(clientId: $id) { clientId } }', { id: created.client.clientId }, admin)).revokeApiClient
+        .clientId,
+    ).toBe(created.client.clientId);
     expect(codesOf(await token(rotated.clientSecret))).toEqual(['UNAUTHENTICATED']);
     // Client tokens of the old vocabulary keep working: `all` may do everything, `read` only read.
     expect(dataOf(await gw.gql(ME, {}, await gw.token('all'))).me.scopes).toEqual(['READ', 'PREDICT', 'TRAIN', 'ADMIN']);
@@ -162,7 +179,11 @@ describe('guessing passwords', () => {
     try {
       const { store, auth, config } = gw.server.services;
       const accounts = createAccounts({ store, auth, config, now: () => clock });
-      const attempt = (password: string) => accounts.signIn('admin', password, null).then(() => 'ok', (err: AppError) => err.code);
+      const attempt = (password: string) =>
+        accounts.signIn('admin', password, null).then(
+          () => 'ok',
+          (err: AppError) => err.code,
+        );
       for (let i = 0; i < 5; i++) expect(await attempt('guess')).toBe('UNAUTHENTICATED');
       // Refused before any hash is computed, even with the right password.
       expect(await attempt(ADMIN_PASSWORD)).toBe('RATE_LIMITED');
@@ -227,7 +248,10 @@ describe('npm run user', () => {
     const password = /password \(shown once\): (\S+)/.exec(added.stdout)![1]!;
     expect((await cli('list')).stdout).toBe('quinn\tengineer\t0 sessions\n');
     expect(await cli('add', 'quinn', '--role', 'viewer')).toMatchObject({ code: 1, stderr: 'a user named "quinn" already exists\n' });
-    expect(await cli('add', 'rita', '--role', 'boss')).toMatchObject({ code: 1, stderr: expect.stringContaining('role must be one of viewer, operator, engineer, admin') });
+    expect(await cli('add', 'rita', '--role', 'boss')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('role must be one of viewer, operator, engineer, admin'),
+    });
     expect((await cli('add', 'rita')).code).toBe(2);
 
     const gw = await startGateway({ dataDir });

@@ -221,8 +221,12 @@ describe('webhook deliveries', () => {
   });
 
   it('checks the URL when a webhook is saved, names what is wrong, and updates and deletes', async () => {
-    const bad = async (input: Record<string, unknown>): Promise<any> => (await gw.gql(CREATE, { input: { events: ["PREDICTION_RESULT"], ...input } })).errors?.[0];
-    expect(await bad({ url: 'ftp://127.0.0.1/x' })).toMatchObject({ message: 'url must be http:// or https://, got ftp:', extensions: { code: 'BAD_USER_INPUT', argument: 'url' } });
+    const bad = async (input: Record<string, unknown>): Promise<any> =>
+      (await gw.gql(CREATE, { input: { events: ['PREDICTION_RESULT'], ...input } })).errors?.[0];
+    expect(await bad({ url: 'ftp://127.0.0.1/x' })).toMatchObject({
+      message: 'url must be http:// or https://, got ftp:',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'url' },
+    });
     expect((await bad({ url: 'http://10.1.2.3/hook' })).message).toBe('url 10.1.2.3 is not an address WEBHOOK_ALLOWED_HOSTS allows');
     expect((await bad({ url: 'http://127.0.0.1/x', secret: 'short' })).extensions.argument).toBe('secret');
     expect((await gw.gql(CREATE, { input: { url: 'http://127.0.0.1/x', events: [] } })).errors![0].extensions.argument).toBe('events');
@@ -270,7 +274,18 @@ describe('webhook deliveries across a restart', () => {
 describe('the address policy', () => {
   it('allows only public addresses by default, and what WEBHOOK_ALLOWED_HOSTS names', async () => {
     const byDefault = createUrlPolicy(['public']);
-    for (const internal of ['127.0.0.1', '10.0.0.8', '192.168.1.20', '172.16.0.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', '::ffff:127.0.0.1', '0.0.0.0']) {
+    for (const internal of [
+      '127.0.0.1',
+      '10.0.0.8',
+      '192.168.1.20',
+      '172.16.0.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '0.0.0.0',
+    ]) {
       expect(byDefault.allows('x', internal), internal).toBe(false);
     }
     expect(byDefault.allows('x', '93.184.216.34')).toBe(true);

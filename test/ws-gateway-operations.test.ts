@@ -16,10 +16,7 @@ async function socket(scope: 'read' | 'all') {
   const s = await rawSocket(wsUrl);
   /** The next message of operation `id` (or of type `type` when id is null); rejects when the socket closes first. */
   const take = (id: string | null, type?: string) =>
-    Promise.race([
-      s.take(id === null ? type! : (m) => m.id === id),
-      s.closed.then((c) => Promise.reject(new Error(`socket closed ${c.code} ${c.reason}`))),
-    ]);
+    Promise.race([s.take(id === null ? type! : (m) => m.id === id), s.closed.then((c) => Promise.reject(new Error(`socket closed ${c.code} ${c.reason}`)))]);
   s.send({ type: 'connection_init', payload: { authorization: `Bearer ${await g.token(scope)}` } });
   await take(null, 'connection_ack');
   const run = (id: string, query: string) => s.send({ id, type: 'subscribe', payload: { query } });
@@ -51,7 +48,7 @@ describe('graphql-ws operations on the gateway', () => {
     s.ws.close(1000);
   });
 
-  it('runs a mutation over the socket under the token\'s scope (not refused as a mutation via GET)', async () => {
+  it("runs a mutation over the socket under the token's scope (not refused as a mutation via GET)", async () => {
     const reader = await socket('read');
     reader.run('m', 'mutation { createTarget(name: "over-ws-read") { id } }');
     const refused = await reader.take('m');

@@ -116,7 +116,8 @@ function blocks(photo: Picture, crop: number) {
     const y0 = Math.floor((j * photo.height) / ny);
     return { part: (i + j) % 2 === 0 ? 'train' : 'test', x0, y0, x1: Math.floor(((i + 1) * photo.width) / nx), y1: Math.floor(((j + 1) * photo.height) / ny) };
   });
-  if (!all.some((b) => b.part === 'test')) throw new Error(`the photograph (${photo.width}x${photo.height}) is too small for train and test crops of ${crop} px`);
+  if (!all.some((b) => b.part === 'test'))
+    throw new Error(`the photograph (${photo.width}x${photo.height}) is too small for train and test crops of ${crop} px`);
   return all;
 }
 

@@ -35,10 +35,18 @@ async function tile(p: BenchPicture, cell: number): Promise<Buffer> {
       const i = y * p.width + x;
       if (p.mask[i] && (!p.mask[i - 1] || !p.mask[i + 1] || !p.mask[i - p.width] || !p.mask[i + p.width])) edge.set([255, 40, 40, 255], i * 4);
     }
-  const outline = await sharp(edge, { raw: { width: p.width, height: p.height, channels: 4 } }).resize(w, h, { kernel: 'nearest' }).png().toBuffer();
+  const outline = await sharp(edge, { raw: { width: p.width, height: p.height, channels: 4 } })
+    .resize(w, h, { kernel: 'nearest' })
+    .png()
+    .toBuffer();
   const d = p.defects[0]!;
-  const label = Buffer.from(`<svg width="${w}" height="14"><rect width="100%" height="14" fill="black" opacity="0.6"/><text x="2" y="11" font-size="10" fill="white">${d.kind} ${d.size} ${d.contrast} ${((100 * d.area) / (p.width * p.height)).toFixed(2)}%</text></svg>`);
-  return sharp(base).composite([{ input: outline }, { input: label, top: 0, left: 0 }]).png().toBuffer();
+  const label = Buffer.from(
+    `<svg width="${w}" height="14"><rect width="100%" height="14" fill="black" opacity="0.6"/><text x="2" y="11" font-size="10" fill="white">${d.kind} ${d.size} ${d.contrast} ${((100 * d.area) / (p.width * p.height)).toFixed(2)}%</text></svg>`,
+  );
+  return sharp(base)
+    .composite([{ input: outline }, { input: label, top: 0, left: 0 }])
+    .png()
+    .toBuffer();
 }
 
 const cell = Number(args.cell);
@@ -48,7 +56,9 @@ for (const category of args.categories?.split(',') ?? PHOTO_SOURCES.map((s) => s
   const pics = [...set.testOk, ...set.testNg];
   const cols = 6;
   const rows = Math.ceil(pics.length / cols);
-  const composites = await Promise.all(pics.map(async (p, i) => ({ input: await tile(p, cell), left: (i % cols) * (cell + 4), top: Math.floor(i / cols) * (cell + 4) })));
+  const composites = await Promise.all(
+    pics.map(async (p, i) => ({ input: await tile(p, cell), left: (i % cols) * (cell + 4), top: Math.floor(i / cols) * (cell + 4) })),
+  );
   const file = join(args.out, `${category}.png`);
   await sharp({ create: { width: cols * (cell + 4), height: rows * (cell + 4), channels: 3, background: '#222' } })
     .composite(composites)

@@ -46,7 +46,9 @@ export function auditMutations(): Plugin<Context> {
             const key = sel.alias?.value ?? sel.name.value;
             const argIds = (sel.arguments ?? [])
               .filter((a: ArgumentNode) => ID_ARGS.includes(a.name.value))
-              .flatMap((a: ArgumentNode) => (a.value.kind === Kind.VARIABLE ? idsIn(variables[a.value.name.value]) : 'value' in a.value ? idsIn(a.value.value) : []));
+              .flatMap((a: ArgumentNode) =>
+                a.value.kind === Kind.VARIABLE ? idsIn(variables[a.value.name.value]) : 'value' in a.value ? idsIn(a.value.value) : [],
+              );
             const failed = errors?.some((e) => e.path?.[0] === key) ?? false;
             void ctx.services.audit.record({
               actor: ctx.principal?.clientId ?? 'anonymous',

@@ -7,8 +7,7 @@ type ExecutionResultLike = { data?: unknown; errors?: readonly GraphQLError[] };
 
 /** A write failed for want of space: a file (ENOSPC, EDQUOT) or the database (SQLITE_FULL). */
 const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-export const isDiskFull = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && DISK_FULL_CODES.has(String((err as { code?: unknown }).code));
+export const isDiskFull = (err: unknown): boolean => typeof err === 'object' && err !== null && DISK_FULL_CODES.has(String((err as { code?: unknown }).code));
 
 /**
  * What a client is told when the disk is full. Uploads and imports clean up after themselves
@@ -59,8 +58,7 @@ function withExtensions(error: GraphQLError, extensions: GraphQLError['extension
   });
 }
 
-const withCode = (error: GraphQLError, code: string, more: Record<string, unknown> = {}) =>
-  withExtensions(error, { ...error.extensions, ...more, code });
+const withCode = (error: GraphQLError, code: string, more: Record<string, unknown> = {}) => withExtensions(error, { ...error.extensions, ...more, code });
 
 function withoutHttp(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions;

@@ -51,7 +51,11 @@ export async function serveFile(request: Request, url: URL, services: Services):
   const maxAge = Math.max(0, Math.min(exp - Math.floor(Date.now() / 1000), 86_400));
   if (services.config.presignedDownloads) {
     // The bytes come straight from the bucket, for no longer than this link had left.
-    const presigned = await services.store.blobs.presign(blob, { ttlSeconds: Math.max(1, maxAge), contentType, filename: url.searchParams.has('name') ? filename : null });
+    const presigned = await services.store.blobs.presign(blob, {
+      ttlSeconds: Math.max(1, maxAge),
+      contentType,
+      filename: url.searchParams.has('name') ? filename : null,
+    });
     if (presigned) return new Response(null, { status: 302, headers: { location: presigned, 'cache-control': 'no-store' } });
   }
   const size = await services.store.blobs.size(blob);
@@ -63,9 +67,7 @@ export async function serveFile(request: Request, url: URL, services: Services):
     etag: `"${blob}"`,
     'cache-control': `private, max-age=${maxAge}, immutable`,
     'x-content-type-options': 'nosniff',
-    'content-disposition': `${url.searchParams.has('name') ? 'attachment' : 'inline'}${
-      filename ? `; filename*=UTF-8''${encodeURIComponent(filename)}` : ''
-    }`,
+    'content-disposition': `${url.searchParams.has('name') ? 'attachment' : 'inline'}${filename ? `; filename*=UTF-8''${encodeURIComponent(filename)}` : ''}`,
   });
   if (request.headers.get('if-none-match') === `"${blob}"`) {
     headers.delete('content-length');

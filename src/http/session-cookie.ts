@@ -22,7 +22,13 @@ function secure(request: Request, publicUrl: string | null): boolean {
 }
 
 export function sessionCookie(request: Request, publicUrl: string | null, value: string | null, maxAgeSeconds: number): string {
-  const parts = [`${SESSION_COOKIE}=${value ? encodeURIComponent(value) : ''}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${value ? maxAgeSeconds : 0}`];
+  const parts = [
+    `${SESSION_COOKIE}=${value ? encodeURIComponent(value) : ''}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${value ? maxAgeSeconds : 0}`,
+  ];
   if (secure(request, publicUrl)) parts.push('Secure');
   return parts.join('; ');
 }

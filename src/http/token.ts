@@ -12,8 +12,9 @@ const MAX_BODY = 16 * 1024;
 
 function fail(status: number, error: string, detail: string, extraHeaders: Record<string, string> = {}): Response {
   const title =
-    { 400: 'Bad Request', 401: 'Unauthorized', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' }[status] ??
-    'Error';
+    { 400: 'Bad Request', 401: 'Unauthorized', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' }[
+      status
+    ] ?? 'Error';
   const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', ...extraHeaders };
   if (status === 401) headers['www-authenticate'] = 'Basic realm="spectro", error="invalid_client"';
   if (status === 405) headers.allow = 'POST';
@@ -79,10 +80,10 @@ export async function issueTokenRoute(request: Request, services: Services, sour
 
   try {
     const token = await services.auth.issueToken(clientId, clientSecret, { source });
-    return new Response(
-      JSON.stringify({ access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn }),
-      { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' } },
-    );
+    return new Response(JSON.stringify({ access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn }), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+    });
   } catch (err) {
     if (err instanceof AppError && err.code === 'UNAUTHENTICATED') return fail(401, 'invalid_client', err.message);
     if (err instanceof AppError && err.code === 'RATE_LIMITED') {

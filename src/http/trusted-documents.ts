@@ -40,7 +40,8 @@ function readFile(file: string): Map<string, string> {
   } catch (err) {
     throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: cannot read ${file} as JSON (${(err as Error).message})`);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: ${file} must hold a JSON object of hash -> document`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: ${file} must hold a JSON object of hash -> document`);
   const out = new Map<string, string>();
   for (const [hash, text] of Object.entries(raw)) {
     if (typeof text !== 'string') throw new ConfigError(`TRUSTED_DOCUMENTS_FILE: the document of "${hash}" is not a string`);
@@ -79,9 +80,12 @@ export function loadTrustedDocuments(mode: TrustedDocumentsMode, file: string | 
 }
 
 const notTrusted = () =>
-  new GraphQLError('this operation is not a trusted document: the gateway runs only its known operations (TRUSTED_DOCUMENTS=enforce); send one of them, by its hash or its text', {
-    extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
-  });
+  new GraphQLError(
+    'this operation is not a trusted document: the gateway runs only its known operations (TRUSTED_DOCUMENTS=enforce); send one of them, by its hash or its text',
+    {
+      extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+    },
+  );
 const notFound = () =>
   new GraphQLError('no trusted document has this hash (PersistedQueryNotFound)', { extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } } });
 
@@ -108,7 +112,10 @@ export function trustedDocumentsPlugins(docs: TrustedDocuments | null): Plugin[]
 }
 
 /** The WebSocket side of lookups by hash: the subscribe message's text, or the trusted document its hash names. */
-export function resolveWsQuery(docs: TrustedDocuments | null, params: { query: string; extensions?: Record<string, unknown> | null; documentId?: unknown }): string | GraphQLError {
+export function resolveWsQuery(
+  docs: TrustedDocuments | null,
+  params: { query: string; extensions?: Record<string, unknown> | null; documentId?: unknown },
+): string | GraphQLError {
   if (!docs) return params.query;
   const found = docs.lookup({ extensions: params.extensions ?? undefined, documentId: params.documentId });
   if (found === null) return params.query;

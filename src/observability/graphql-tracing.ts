@@ -63,7 +63,8 @@ function traceRootResolvers(schema: GraphQLSchema): void {
   tracedSchemas.add(schema);
   for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     for (const field of Object.values(type?.getFields() ?? {})) {
-      const wrap = (resolve: GraphQLFieldResolver<unknown, unknown>, what: string): GraphQLFieldResolver<unknown, unknown> =>
+      const wrap =
+        (resolve: GraphQLFieldResolver<unknown, unknown>, what: string): GraphQLFieldResolver<unknown, unknown> =>
         (root, args, ctx, info) => {
           if (!tracing()) return resolve(root, args, ctx, info);
           const attributes = { 'graphql.field.name': info.fieldName, 'graphql.field.type': String(info.returnType) };

@@ -78,7 +78,10 @@ export function registerTracing(opts: { exporter: SpanExporter; batch?: boolean;
   const provider = new TracerProvider({
     resource,
     sampler: samplerFromEnv(env),
-    spanProcessors: [new RequestIdProcessor(), opts.batch ? new BatchSpanProcessor({ exporter: opts.exporter }) : new SimpleSpanProcessor({ exporter: opts.exporter })],
+    spanProcessors: [
+      new RequestIdProcessor(),
+      opts.batch ? new BatchSpanProcessor({ exporter: opts.exporter }) : new SimpleSpanProcessor({ exporter: opts.exporter }),
+    ],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));

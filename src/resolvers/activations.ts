@@ -10,7 +10,11 @@ builder.objectType(ModelActivation, {
   fields: (t) => ({
     id: t.exposeID('id'),
     at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
-    model: t.field({ type: Model, description: 'The model activated (a deleted model takes its lines along)', resolve: (a, _args, ctx) => ctx.loaders.model.load(a.modelId) }),
+    model: t.field({
+      type: Model,
+      description: 'The model activated (a deleted model takes its lines along)',
+      resolve: (a, _args, ctx) => ctx.loaders.model.load(a.modelId),
+    }),
     previousModel: t.field({
       type: Model,
       nullable: true,

@@ -4,8 +4,7 @@ import { builder } from '../schema/builder.ts';
 builder.node(Algorithm, {
   description: 'A training method with its parameters and their defaults',
   id: { resolve: (algorithm) => algorithm.id },
-  loadManyWithoutCache: (ids, ctx) =>
-    ctx.loaders.algorithm.loadMany(ids).then((r) => r.map((a) => (a instanceof Error ? null : a))),
+  loadManyWithoutCache: (ids, ctx) => ctx.loaders.algorithm.loadMany(ids).then((r) => r.map((a) => (a instanceof Error ? null : a))),
   fields: (t) => ({
     name: t.exposeString('name'),
     version: t.exposeString('version', { nullable: true }),

@@ -6,8 +6,7 @@ import { Model } from '../schema/models.ts';
 builder.node(Assessment, {
   description: "A model's judgement of one item",
   id: { resolve: (assessment) => assessment.id },
-  loadManyWithoutCache: (ids, ctx) =>
-    ctx.loaders.assessment.loadMany(ids).then((r) => r.map((a) => (a instanceof Error ? null : a))),
+  loadManyWithoutCache: (ids, ctx) => ctx.loaders.assessment.loadMany(ids).then((r) => r.map((a) => (a instanceof Error ? null : a))),
   fields: (t) => ({
     item: t.field({ type: Item, resolve: (a, _args, ctx) => ctx.loaders.item.load(a.itemId) }),
     model: t.field({ type: Model, resolve: (a, _args, ctx) => ctx.loaders.model.load(a.modelId) }),

@@ -11,7 +11,7 @@ export const ASSESSMENTS_DEFAULT = 20;
 export const ASSESSMENTS_MAX = 100;
 
 builder.node(Item, {
-  description: 'One inspected thing: its pictures, the user\'s label and boxes, and the models\' assessments',
+  description: "One inspected thing: its pictures, the user's label and boxes, and the models' assessments",
   id: { resolve: (item) => item.id },
   loadManyWithoutCache: (ids, ctx) => ctx.loaders.item.loadMany(ids).then((r) => r.map((i) => (i instanceof Error ? null : i))),
   fields: (t) => ({
@@ -202,4 +202,3 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
-

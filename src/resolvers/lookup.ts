@@ -28,22 +28,16 @@ function loaderLookup(ctx: Context): RecordLookup {
 }
 
 /** The given target, else the default one. */
-export const targetOrDefault = (ctx: Context, targetId: string | null | undefined): Promise<TargetRecord> =>
-  targetOrDefaultOf(loaderLookup(ctx), targetId);
+export const targetOrDefault = (ctx: Context, targetId: string | null | undefined): Promise<TargetRecord> => targetOrDefaultOf(loaderLookup(ctx), targetId);
 
 /**
  * A model by id; `"active"` is the active model of `targetId` (default: the default target), as in
  * the REST API.
  */
-export const loadModel = (ctx: Context, id: string, targetId?: string | null): Promise<ModelRecord> =>
-  modelByRef(loaderLookup(ctx), id, targetId);
+export const loadModel = (ctx: Context, id: string, targetId?: string | null): Promise<ModelRecord> => modelByRef(loaderLookup(ctx), id, targetId);
 
 /** Loads every id, failing with one NOT_FOUND that names all the missing ones. */
-export async function loadAll<T>(
-  what: string,
-  ids: readonly string[],
-  load: (ids: readonly string[]) => Promise<(T | Error)[]>,
-): Promise<T[]> {
+export async function loadAll<T>(what: string, ids: readonly string[], load: (ids: readonly string[]) => Promise<(T | Error)[]>): Promise<T[]> {
   const found = await load(ids);
   const missing = ids.filter((_, i) => found[i] instanceof Error);
   if (missing.length > 0) {

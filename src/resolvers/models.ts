@@ -77,10 +77,7 @@ builder.queryFields((t) => ({
         args.algorithmId ? ctx.loaders.algorithm.load(args.algorithmId) : null,
       ]);
       return connectionFromPage(
-        await ctx.services.store.listModels(
-          { algorithmId: args.algorithmId ?? null, targetId: args.targetId ?? null, status: args.status ?? null },
-          page,
-        ),
+        await ctx.services.store.listModels({ algorithmId: args.algorithmId ?? null, targetId: args.targetId ?? null, status: args.status ?? null }, page),
       );
     },
   }),
@@ -99,7 +96,7 @@ builder.mutationFields((t) => ({
     // The engineer's work (scope train), not every scope.
     skipTypeScopes: true,
     authScopes: { train: true },
-    description: "Makes the model its target's active one (used where modelId is \"active\")",
+    description: 'Makes the model its target\'s active one (used where modelId is "active")',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       const activated = await ctx.services.models.activate(id, actorOf(ctx.principal));

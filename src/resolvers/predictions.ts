@@ -32,7 +32,11 @@ builder.objectType(PredictionJob, {
       resolve: (job) => (job.status === 'DONE' ? 1 : job.total === 0 ? 0 : Math.min(1, (job.counts.judged + job.counts.failed) / job.total)),
     }),
     counts: t.field({ type: PredictionJobCounts, resolve: (job) => job.counts }),
-    errors: t.field({ type: [PredictionJobError], description: 'Pictures that could not be judged (the first 100; counts.failed counts all)', resolve: (job) => job.errors }),
+    errors: t.field({
+      type: [PredictionJobError],
+      description: 'Pictures that could not be judged (the first 100; counts.failed counts all)',
+      resolve: (job) => job.errors,
+    }),
     attempts: t.exposeInt('attempts', { description: 'Runs started: more than 1 when a worker died or a run failed and was retried' }),
     createdAt: t.field({ type: 'DateTime', resolve: (job) => job.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (job) => job.updatedAt }),

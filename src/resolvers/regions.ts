@@ -17,14 +17,14 @@ builder.objectType(SetRegionsPayload, {
     target: t.field({ type: Target, resolve: (p) => p.target }),
     model: t.field({ type: Model, nullable: true, resolve: (p) => p.model }),
     regions: t.field({ type: [RegionType], description: "What the owner judges with (a model's own, else its target's)", resolve: (p) => p.regions }),
-    inherited: t.exposeBoolean('inherited', { description: 'True when the model has no regions of its own and judges with its target\'s' }),
+    inherited: t.exposeBoolean('inherited', { description: "True when the model has no regions of its own and judges with its target's" }),
   }),
 });
 
 builder.objectFields(Target, (t) => ({
   regions: t.field({
     type: [RegionType],
-    description: "Regions of interest of the target; its models judge with them unless they have their own (docs/regions.md)",
+    description: 'Regions of interest of the target; its models judge with them unless they have their own (docs/regions.md)',
     resolve: async (target, _args, ctx) => (await ctx.loaders.regionSet.load(target.id))?.regions ?? [],
   }),
 }));
@@ -32,7 +32,10 @@ builder.objectFields(Target, (t) => ({
 /** The model's own set and its target's, batched with every other model of the request. */
 const modelRegions = async (model: { id: string; targetId: string }, ctx: Context) => {
   const [own, target] = await Promise.all([ctx.loaders.regionSet.load(model.id), ctx.loaders.regionSet.load(model.targetId)]);
-  return effectiveRegions([own, target].filter((s) => s !== null), model);
+  return effectiveRegions(
+    [own, target].filter((s) => s !== null),
+    model,
+  );
 };
 
 builder.objectFields(Model, (t) => ({

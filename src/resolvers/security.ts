@@ -90,7 +90,7 @@ builder.mutationFields((t) => ({
   }),
   revokeApiClient: t.field({
     type: ApiClientType,
-    description: "Revokes the client: its tokens stop working at once, its open sockets are closed (scope admin)",
+    description: 'Revokes the client: its tokens stop working at once, its open sockets are closed (scope admin)',
     skipTypeScopes: true,
     authScopes: admin,
     args: { clientId: t.arg.string({ required: true }) },

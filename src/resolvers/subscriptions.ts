@@ -39,7 +39,7 @@ builder.subscriptionFields((t) => ({
     description:
       'Every step of training jobs: of one model (`"active"`: the default target\'s active model, resolved ' +
       'when the subscription starts), or of every model when `modelId` is omitted. A subscription to one ' +
-      'model starts with the model\'s current state (so nothing is missed between `trainModel` and ' +
+      "model starts with the model's current state (so nothing is missed between `trainModel` and " +
       'subscribing), never goes backwards, and completes after the final event (READY, FAILED or ' +
       'CANCELLED; at once for a model that already finished). A client that reads slowly misses ' +
       'intermediate steps, never the latest one.',
@@ -68,7 +68,11 @@ builder.subscriptionFields((t) => ({
       return startWith(
         snapshot,
         // Steps published before the read and delivered after it are stale: skip them.
-        filtered(live, (e) => !isBehind(e, snapshot), (e) => TERMINAL.has(e.status)),
+        filtered(
+          live,
+          (e) => !isBehind(e, snapshot),
+          (e) => TERMINAL.has(e.status),
+        ),
         TERMINAL.has(snapshot.status),
       );
     },
@@ -156,11 +160,7 @@ function startWith<T>(first: T, rest: Subscription<T>, only: boolean): Subscript
  * generator: a generator parked in `await next()` cannot be returned until the next event comes,
  * which would hold the channel of an idle subscription after the client left.
  */
-function filtered<T>(
-  source: Subscription<T>,
-  keep: (event: T) => boolean,
-  last: (event: T) => boolean = () => false,
-): Subscription<T> {
+function filtered<T>(source: Subscription<T>, keep: (event: T) => boolean, last: (event: T) => boolean = () => false): Subscription<T> {
   let finished = false;
   const it: Subscription<T> = {
     ready: source.ready,
@@ -195,4 +195,3 @@ function filtered<T>(
   };
   return it;
 }
-

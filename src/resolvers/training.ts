@@ -10,7 +10,7 @@ builder.mutationFields((t) => ({
     skipTypeScopes: true,
     authScopes: { train: true },
     description:
-      'Starts training a model from the target\'s training items (default: all of them; NG-labelled ones set the threshold and the stats). Answers at once with the model QUEUED; follow it with the trainingProgress subscription.',
+      "Starts training a model from the target's training items (default: all of them; NG-labelled ones set the threshold and the stats). Answers at once with the model QUEUED; follow it with the trainingProgress subscription.",
     args: {
       algorithmId: t.arg.id({
         description:

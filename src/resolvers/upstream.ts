@@ -174,8 +174,7 @@ builder.objectType(Upstream, {
   }),
 });
 
-const remoteAlgorithms = (ctx: Context, u: UpstreamShape): Promise<RemoteAlgorithm[]> =>
-  once(ctx, `${u.client.name}:algorithms`, u.api.algorithms);
+const remoteAlgorithms = (ctx: Context, u: UpstreamShape): Promise<RemoteAlgorithm[]> => once(ctx, `${u.client.name}:algorithms`, u.api.algorithms);
 
 builder.objectType(UpstreamStatus, {
   description: 'How calls to an upstream have been going',
@@ -215,8 +214,7 @@ builder.objectType(RemoteAlgorithmRef, {
     createdAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => date(r.createdAt) }),
     parameters: t.field({
       type: [AlgorithmParameter],
-      resolve: (r) =>
-        r.parameters.map((p) => ({ ...p, algorithmId: r.id, modelParameter: p.modelParameter }) as AlgorithmParameterRecord),
+      resolve: (r) => r.parameters.map((p) => ({ ...p, algorithmId: r.id, modelParameter: p.modelParameter }) as AlgorithmParameterRecord),
     }),
   }),
 });
@@ -228,7 +226,12 @@ builder.objectType(RemoteModelRef, {
     upstream: t.string({ resolve: (r) => r.upstream.client.name }),
     name: t.exposeString('name'),
     version: t.exposeString('version', { nullable: true }),
-    status: t.field({ type: ModelStatus, nullable: true, description: 'Null when the upstream uses a status this API does not know (see statusRaw)', resolve: (r) => modelStatus(r.status) }),
+    status: t.field({
+      type: ModelStatus,
+      nullable: true,
+      description: 'Null when the upstream uses a status this API does not know (see statusRaw)',
+      resolve: (r) => modelStatus(r.status),
+    }),
     statusRaw: t.exposeString('status', { nullable: true, description: 'The status as the upstream spells it' }),
     statusText: t.exposeString('statusText', { nullable: true }),
     active: t.exposeBoolean('active'),
@@ -350,7 +353,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   upstreamRequestPrediction: t.field({
     type: RemotePredictionJob,
-    description: "Starts a background prediction on an upstream (its REST predict); results appear in its items",
+    description: 'Starts a background prediction on an upstream (its REST predict); results appear in its items',
     args: {
       upstream: t.arg.string({ required: true }),
       modelId: t.arg.id({ required: true, description: '"active" for its active model' }),

@@ -17,7 +17,8 @@ builder.objectType(User, {
       type: [UserSession],
       description: 'Browsers signed in now (admin, or the person themself)',
       resolve: (u, _args, ctx) => {
-        if (ctx.principal?.user?.id !== u.id && !ctx.principal?.scopes.has('admin')) throw new AppError(ErrorCode.FORBIDDEN, 'only admins see the sessions of others');
+        if (ctx.principal?.user?.id !== u.id && !ctx.principal?.scopes.has('admin'))
+          throw new AppError(ErrorCode.FORBIDDEN, 'only admins see the sessions of others');
         return ctx.services.accounts.sessionsOf(u.id);
       },
     }),
@@ -64,7 +65,11 @@ const SignInOptions = builder.objectRef<{ singleSignOn: string | null }>('SignIn
       description: 'Where the browser starts a single sign-on (OpenID Connect), or null when none is configured',
       resolve: (o) => o.singleSignOn,
     }),
-    singleSignOnLabel: t.string({ nullable: true, description: 'What to call it on the sign-in button (OIDC_LABEL)', resolve: (_o, _a, ctx) => ctx.services.config.oidc?.label ?? null }),
+    singleSignOnLabel: t.string({
+      nullable: true,
+      description: 'What to call it on the sign-in button (OIDC_LABEL)',
+      resolve: (_o, _a, ctx) => ctx.services.config.oidc?.label ?? null,
+    }),
   }),
 });
 
@@ -83,7 +88,12 @@ builder.queryFields((t) => ({
       return { subject: p.clientId, scopes: [...p.scopes], expiresAt: p.expiresAt, user: await ctx.services.accounts.userOf(p) };
     },
   }),
-  users: t.field({ type: [User], authScopes: { admin: true }, description: 'Every person, by name (admin)', resolve: (_root, _args, ctx) => ctx.services.accounts.listUsers() }),
+  users: t.field({
+    type: [User],
+    authScopes: { admin: true },
+    description: 'Every person, by name (admin)',
+    resolve: (_root, _args, ctx) => ctx.services.accounts.listUsers(),
+  }),
 }));
 
 const clearCookie = (ctx: { session: { set(token: string | null, maxAge: number): void } }) => ctx.session.set(null, 0);

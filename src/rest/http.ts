@@ -106,8 +106,7 @@ export function restKey(argument: string, renames: Record<string, string> = {}):
     .join('.');
 }
 
-export const restMessage = (message: string) =>
-  message.replace(/\b[a-z]+\[(\d+)\]/g, (m) => m.replace(/\[(\d+)\]/, '.$1')).replace(GRAPHQL_WORDS, snake);
+export const restMessage = (message: string) => message.replace(/\b[a-z]+\[(\d+)\]/g, (m) => m.replace(/\[(\d+)\]/, '.$1')).replace(GRAPHQL_WORDS, snake);
 
 /**
  * An engine's expected failure (AppError) as the REST answer: the status for its code, the message

@@ -24,7 +24,14 @@ import { utilOperations } from './routes/utils.ts';
 export const REST_PREFIX = '/api/v1/';
 
 /** Every operation the REST layer serves, in the order of the original document. */
-export const restOperations: readonly Operation[] = [...targetOperations, ...algorithmOperations, ...modelOperations, ...itemOperations, ...utilOperations, ...regionOperations];
+export const restOperations: readonly Operation[] = [
+  ...targetOperations,
+  ...algorithmOperations,
+  ...modelOperations,
+  ...itemOperations,
+  ...utilOperations,
+  ...regionOperations,
+];
 
 /** The OpenAPI document served at /api/v1/openapi.json (and printed to openapi.json). */
 export const openApiDocument = () => createOpenApiDocument(restOperations);
@@ -76,7 +83,13 @@ export function createRestHandler({ services }: { services: Services }): RestHan
       lastPrincipal = principal;
       if (found.malformed) throw unprocessable('path', 'the path has a malformed percent-encoding');
       const { maxFiles, maxFileBytes } = services.config.upload;
-      const input = await parseInput(request, url, op, found.params, Math.min(maxFiles * (maxFileBytes + 4096), services.config.security.uploadMaxRequestBytes) + 65_536);
+      const input = await parseInput(
+        request,
+        url,
+        op,
+        found.params,
+        Math.min(maxFiles * (maxFileBytes + 4096), services.config.security.uploadMaxRequestBytes) + 65_536,
+      );
       const baseUrl = (services.config.publicUrl ?? url.origin).replace(/\/+$/, '');
       const response = await op.handler({
         request,
@@ -105,7 +118,10 @@ export function createRestHandler({ services }: { services: Services }): RestHan
       }
       log.error({ err, path: url.pathname }, 'REST call failed');
       const requestId = requestIdOf(request);
-      return errorResponse(new RestFailure(500, 'unexpected error; see the gateway log for this request id', { code: 'INTERNAL_SERVER_ERROR', requestId }), url.pathname);
+      return errorResponse(
+        new RestFailure(500, 'unexpected error; see the gateway log for this request id', { code: 'INTERNAL_SERVER_ERROR', requestId }),
+        url.pathname,
+      );
     }
   };
 }

@@ -9,7 +9,7 @@ const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
 type Shape = Record<string, z.ZodType>;
 
 /** The object schema's fields (through `.meta()`/`.optional()` wrappers, which keep `.shape`). */
-const shapeOf = (schema: z.ZodType | undefined): Shape => ((schema as unknown as { shape?: Shape } | undefined)?.shape ?? {});
+const shapeOf = (schema: z.ZodType | undefined): Shape => (schema as unknown as { shape?: Shape } | undefined)?.shape ?? {};
 
 /** True when the field takes a list (`z.array`, possibly optional). */
 function isList(field: z.ZodType): boolean {
@@ -51,7 +51,10 @@ function queryObject(url: URL, schema: z.ZodType | undefined): Record<string, un
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(shapeOf(schema))) {
     if (isList(field)) {
-      const values = [...url.searchParams.getAll(name), ...url.searchParams.getAll(`${name}[]`)].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      const values = [...url.searchParams.getAll(name), ...url.searchParams.getAll(`${name}[]`)]
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean);
       if (values.length > 0) out[name] = values;
     } else {
       const v = url.searchParams.get(name);
@@ -100,7 +103,13 @@ export interface ParsedInput {
  * Validates a request against its operation's contract (the schemas the OpenAPI document is made
  * from): path parameters, query, then the body. Any failure is a BaseError 422 naming the field.
  */
-export async function parseInput(request: Request, url: URL, op: Operation, rawParams: Record<string, string>, maxMultipartBytes = DEFAULT_MULTIPART_BYTES): Promise<ParsedInput> {
+export async function parseInput(
+  request: Request,
+  url: URL,
+  op: Operation,
+  rawParams: Record<string, string>,
+  maxMultipartBytes = DEFAULT_MULTIPART_BYTES,
+): Promise<ParsedInput> {
   const params = parse(op.params, rawParams, 'path');
   const query = parse(op.query, queryObject(url, op.query), 'query');
   const read = (await readBody(request, op, maxMultipartBytes)) as { schema: z.ZodType; value: unknown } | undefined;

@@ -14,7 +14,8 @@ Every operation, schema, field name, type and status code of the original docume
 - Every failure answers the BaseError shape; \`message[].key\` names the REST field (\`item_ids\`, \`annotations.0.x_min\`).
 - Prediction results are also pushed: webhooks (managed in GraphQL) and MQTT, see \`webhooks\` below and docs/integration.md.`;
 
-const security = (op: Operation): Record<string, string[]>[] => (op.scope === 'public' ? [] : [{ bearer: [] }, { oauth2: [op.scope === 'read' ? 'read' : 'all'] }]);
+const security = (op: Operation): Record<string, string[]>[] =>
+  op.scope === 'public' ? [] : [{ bearer: [] }, { oauth2: [op.scope === 'read' ? 'read' : 'all'] }];
 
 function operationObject(op: Operation): ZodOpenApiOperationObject {
   const requestBody = op.body
@@ -31,8 +32,12 @@ function operationObject(op: Operation): ZodOpenApiOperationObject {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
-    ...(op.description || op.extension ? { description: [op.description, op.extension ? `Extension: ${op.extension}` : null].filter(Boolean).join('\n\n') } : {}),
-    ...(op.params || op.query ? { requestParams: { ...(op.params ? { path: op.params as z.ZodObject } : {}), ...(op.query ? { query: op.query as z.ZodObject } : {}) } } : {}),
+    ...(op.description || op.extension
+      ? { description: [op.description, op.extension ? `Extension: ${op.extension}` : null].filter(Boolean).join('\n\n') }
+      : {}),
+    ...(op.params || op.query
+      ? { requestParams: { ...(op.params ? { path: op.params as z.ZodObject } : {}), ...(op.query ? { query: op.query as z.ZodObject } : {}) } }
+      : {}),
     ...(requestBody ? { requestBody } : {}),
     responses: op.responses,
     security: security(op),
@@ -47,8 +52,7 @@ const SERVED_ELSEWHERE: ZodOpenApiPathsObject = {
       operationId: 'login',
       tags: ['Spectro'],
       summary: 'Authorization',
-      description:
-        'Returns the access token (OAuth2 client credentials). Also accepts the fields form-encoded, and client_id/client_secret as HTTP Basic.',
+      description: 'Returns the access token (OAuth2 client credentials). Also accepts the fields form-encoded, and client_id/client_secret as HTTP Basic.',
       requestBody: {
         required: true,
         content: { 'application/json': { schema: LoginParams }, 'application/x-www-form-urlencoded': { schema: LoginParams } },

@@ -64,4 +64,3 @@ export async function proxyUpstream(request: Request, url: URL, services: Servic
   if (!body) await res.body.dump();
   return new Response(body, { status: res.status, headers: out });
 }
-

@@ -8,7 +8,10 @@ import type { RestCall } from './operation.ts';
 // answers carry); the GraphQL id is accepted as well, so a link copied from the dashboard works.
 
 const missing = (what: string, id: string | number, key: string) =>
-  new RestFailure(404, `${what} ${JSON.stringify(id)} does not exist`, { code: ErrorCode.NOT_FOUND, messages: [{ key, errors: [`${what} ${JSON.stringify(id)} does not exist`] }] });
+  new RestFailure(404, `${what} ${JSON.stringify(id)} does not exist`, {
+    code: ErrorCode.NOT_FOUND,
+    messages: [{ key, errors: [`${what} ${JSON.stringify(id)} does not exist`] }],
+  });
 
 export async function targetByRestId(call: Pick<RestCall, 'services' | 'loaders'>, id: string | number, key = 'target_id'): Promise<TargetRecord> {
   if (typeof id === 'number' || /^\d+$/.test(id)) {

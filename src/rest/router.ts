@@ -57,8 +57,7 @@ const MAX_JSON = 1024 * 1024;
 
 /** The JSON body as an object; 422 when it is not one, 413 past 1 MiB. */
 export async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  const tooLarge = () =>
-    new RestFailure(413, `the body is larger than ${MAX_JSON} bytes`, { code: 'PAYLOAD_TOO_LARGE', headers: { connection: 'close' } });
+  const tooLarge = () => new RestFailure(413, `the body is larger than ${MAX_JSON} bytes`, { code: 'PAYLOAD_TOO_LARGE', headers: { connection: 'close' } });
   if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON) throw tooLarge();
   const parts: Uint8Array[] = [];
   let size = 0;
@@ -77,10 +76,6 @@ export async function jsonBody(request: Request): Promise<Record<string, unknown
   }
   throw unprocessable('body', 'the body must be a JSON object');
 }
-
-
-
-
 
 /** Reads a multipart body after checking its declared size; 415 for any other content type. */
 export async function formBody(request: Request, maxBytes: number): Promise<FormData> {

@@ -151,41 +151,43 @@ export async function restItems(items: readonly ItemRecord[], view: ItemView, { 
   const boxesOf = new Map(assessments.map((a, i) => [a.id, boxes?.[i] ?? []]));
   const heatmapsOf = new Map(assessments.map((a, i) => [a.id, heatmaps[i]!]));
 
-  return items.map((item, n): RestItem => ({
-    item_id: item.id,
-    name: item.name,
-    status: item.status === 'PREDICTED' || everyAssessment[n]!.length > 0 ? 'PREDICTED' : 'UPLOADED',
-    active: item.active,
-    is_training_data: item.type === 'TRAINING',
-    good: item.good,
-    target_id: targets[n]!.key,
-    created_at: item.createdAt,
-    images: images[n]!.map((i) => restImage(i, links)),
-    ...(userBoxes
-      ? {
-          user_assessment: {
-            ...(item.userLabel !== null ? { label: item.userLabel } : {}),
-            ...resultOf(item.good),
-            images: [],
-            annotations: userBoxes[n]!.map(restAnnotation),
-          },
-        }
-      : {}),
-    ...(shown
-      ? {
-          assessments: shown[n]!.map((a) => ({
-            model_id: a.modelId,
-            result: a.result,
-            ...(a.label !== null ? { label: a.label } : {}),
-            score: a.score,
-            threshold: a.threshold,
-            detected_objects: a.detectedObjects,
-            detection_accuracy: a.detectionAccuracy === null ? null : Math.round(a.detectionAccuracy),
-            annotations: (boxesOf.get(a.id) ?? []).map(restAnnotation),
-            images: (heatmapsOf.get(a.id) ?? []).map((i) => restImage(i, links)),
-            created_at: a.createdAt,
-          })),
-        }
-      : {}),
-  }));
+  return items.map(
+    (item, n): RestItem => ({
+      item_id: item.id,
+      name: item.name,
+      status: item.status === 'PREDICTED' || everyAssessment[n]!.length > 0 ? 'PREDICTED' : 'UPLOADED',
+      active: item.active,
+      is_training_data: item.type === 'TRAINING',
+      good: item.good,
+      target_id: targets[n]!.key,
+      created_at: item.createdAt,
+      images: images[n]!.map((i) => restImage(i, links)),
+      ...(userBoxes
+        ? {
+            user_assessment: {
+              ...(item.userLabel !== null ? { label: item.userLabel } : {}),
+              ...resultOf(item.good),
+              images: [],
+              annotations: userBoxes[n]!.map(restAnnotation),
+            },
+          }
+        : {}),
+      ...(shown
+        ? {
+            assessments: shown[n]!.map((a) => ({
+              model_id: a.modelId,
+              result: a.result,
+              ...(a.label !== null ? { label: a.label } : {}),
+              score: a.score,
+              threshold: a.threshold,
+              detected_objects: a.detectedObjects,
+              detection_accuracy: a.detectionAccuracy === null ? null : Math.round(a.detectionAccuracy),
+              annotations: (boxesOf.get(a.id) ?? []).map(restAnnotation),
+              images: (heatmapsOf.get(a.id) ?? []).map((i) => restImage(i, links)),
+              created_at: a.createdAt,
+            })),
+          }
+        : {}),
+    }),
+  );
 }

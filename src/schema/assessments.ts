@@ -1,9 +1,4 @@
-import {
-  AssessmentResult as AssessmentResultValues,
-  type AnnotationRecord,
-  type AssessmentRecord,
-  type ItemRecord,
-} from '../runtime/store/types.ts';
+import { AssessmentResult as AssessmentResultValues, type AnnotationRecord, type AssessmentRecord, type ItemRecord } from '../runtime/store/types.ts';
 import { builder } from './builder.ts';
 
 export const AssessmentResult = builder.enumType('AssessmentResult', {

@@ -90,10 +90,7 @@ builder.scalarType('File', {
     if (file && typeof file === 'object' && typeof file.arrayBuffer === 'function' && typeof file.name === 'string') {
       return file;
     }
-    throw new AppError(
-      ErrorCode.BAD_USER_INPUT,
-      'File arguments must be sent as parts of a multipart request (graphql-multipart-request-spec)',
-    );
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'File arguments must be sent as parts of a multipart request (graphql-multipart-request-spec)');
   },
   parseLiteral: () => {
     throw new AppError(ErrorCode.BAD_USER_INPUT, 'File arguments cannot be written inline; send a multipart request');

@@ -129,7 +129,9 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
     // One address holding hundreds of sockets (each with its subscriptions) is refused up front.
     const source = request.socket.remoteAddress ?? 'unknown';
     if ((bySource.get(source) ?? 0) >= maxPerSource) {
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 10\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nat most ${maxPerSource} WebSocket connections per address\n`);
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nRetry-After: 10\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nat most ${maxPerSource} WebSocket connections per address\n`,
+      );
       return;
     }
     bump(bySource, source, 1);
@@ -206,9 +208,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
           return [new GraphQLError('too many subscribe messages on this socket', { extensions: { code: 'RATE_LIMITED' } })];
         }
         if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-          return [
-            new GraphQLError(`at most ${maxSubscriptions} operations per socket`, { extensions: { code: 'RATE_LIMITED' } }),
-          ];
+          return [new GraphQLError(`at most ${maxSubscriptions} operations per socket`, { extensions: { code: 'RATE_LIMITED' } })];
         }
         const { request } = ctx.extra;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -291,9 +291,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions): GraphqlWsTransport {
       httpServer.off('upgrade', onUpgrade);
       // End every operation: its loop ends and graphql-ws sends `complete` to the client.
       await Promise.all(
-        [...contexts].flatMap((ctx) =>
-          Object.values(ctx.subscriptions).map((op) => (op && 'return' in op ? op.return?.(undefined) : undefined)),
-        ),
+        [...contexts].flatMap((ctx) => Object.values(ctx.subscriptions).map((op) => (op && 'return' in op ? op.return?.(undefined) : undefined))),
       );
       const end = Date.now() + 2000;
       while ([...contexts].some((ctx) => Object.keys(ctx.subscriptions).length > 0) && Date.now() < end) {

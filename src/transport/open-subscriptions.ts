@@ -35,10 +35,13 @@ export function openSubscriptions(): OpenSubscriptions {
         let expired: 'no' | 'yes' | 'told' = 'no';
         if (ctx.principal && ctx.connectionParams === undefined) {
           const ms = Math.min(ctx.principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
-          expiry = setTimeout(() => {
-            expired = 'yes';
-            void source.return?.();
-          }, Math.max(ms, 0));
+          expiry = setTimeout(
+            () => {
+              expired = 'yes';
+              void source.return?.();
+            },
+            Math.max(ms, 0),
+          );
           expiry.unref();
         }
         const done = () => {

@@ -28,7 +28,20 @@ export const ErrorBody = z
     title: str().optional().meta({ description: 'Error Title' }),
     status: int32().optional().meta({ description: 'Error status code' }),
     code: ext(
-      z.enum(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'UNSUPPORTED_MEDIA', 'PAYLOAD_TOO_LARGE', 'CONFLICT', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL_SERVER_ERROR']).optional(),
+      z
+        .enum([
+          'UNAUTHENTICATED',
+          'FORBIDDEN',
+          'NOT_FOUND',
+          'BAD_USER_INPUT',
+          'UNSUPPORTED_MEDIA',
+          'PAYLOAD_TOO_LARGE',
+          'CONFLICT',
+          'RATE_LIMITED',
+          'UNAVAILABLE',
+          'INTERNAL_SERVER_ERROR',
+        ])
+        .optional(),
       'The same code GraphQL puts in extensions.code',
     ),
     request_id: ext(str().optional(), 'Names the log lines of this request (unexpected errors)'),
@@ -58,9 +71,11 @@ export const BaseError = z
 
 // --- auth -----------------------------------------------------------------------------------
 
-export const LoginParams = z
-  .object({ client_id: str(), client_secret: str(), grant_type: str() })
-  .meta({ id: 'LoginParams', description: 'login parameters', example: { grant_type: 'client_credentials', client_secret: 'client_secret', client_id: 'client_id' } });
+export const LoginParams = z.object({ client_id: str(), client_secret: str(), grant_type: str() }).meta({
+  id: 'LoginParams',
+  description: 'login parameters',
+  example: { grant_type: 'client_credentials', client_secret: 'client_secret', client_id: 'client_id' },
+});
 
 export const LoginResponse = z
   .object({
@@ -72,9 +87,7 @@ export const LoginResponse = z
 
 // --- targets --------------------------------------------------------------------------------
 
-export const Preprocessing = z
-  .object({ name: str(), active: z.boolean().nullable().optional(), config: strOrNull().optional() })
-  .meta({ id: 'Preprocessing' });
+export const Preprocessing = z.object({ name: str(), active: z.boolean().nullable().optional(), config: strOrNull().optional() }).meta({ id: 'Preprocessing' });
 
 export const InspectionTarget = z
   .object({
@@ -83,7 +96,10 @@ export const InspectionTarget = z
     preprocessing: z.array(Preprocessing).optional(),
     is_default: ext(z.boolean().optional(), 'True for the default target (where uploads go without model_id)'),
   })
-  .meta({ id: 'InspectionTarget', example: { name: 'bolts', target_id: 1, preprocessing: [{ name: 'crop', active: true, config: '0,0,256,256' }], is_default: true } });
+  .meta({
+    id: 'InspectionTarget',
+    example: { name: 'bolts', target_id: 1, preprocessing: [{ name: 'crop', active: true, config: '0,0,256,256' }], is_default: true },
+  });
 
 export const InspectionTargetListWrapper = z.object({ data: z.array(InspectionTarget).optional() }).meta({ id: 'InspectionTargetListWrapper' });
 export const InspectionTargetWrapper = z.object({ data: InspectionTarget.optional() }).meta({ id: 'InspectionTargetWrapper' });
@@ -150,7 +166,9 @@ export const AlgorithmWithParameter = z
     },
   });
 
-export const AlgorithmWithParameterListWrapper = z.object({ data: z.array(AlgorithmWithParameter).optional() }).meta({ id: 'AlgorithmWithParameterListWrapper' });
+export const AlgorithmWithParameterListWrapper = z
+  .object({ data: z.array(AlgorithmWithParameter).optional() })
+  .meta({ id: 'AlgorithmWithParameterListWrapper' });
 export const AlgorithmWithParameterWrapper = z.object({ data: AlgorithmWithParameter.optional() }).meta({ id: 'AlgorithmWithParameterWrapper' });
 
 export const OverrideParam = z
@@ -168,7 +186,10 @@ export const TrainRequest = z
     override_params: z.array(OverrideParam).optional(),
     target_id: ext(int32().optional(), 'The target to train for (default: the default target)'),
   })
-  .meta({ id: 'TrainRequest', example: { name: 'bolts-v1', item_ids: ['0190b0c4-6f1e-7c3a-9d52-1a2b3c4d5e6f'], override_params: [{ algorithm_parameter_id: 7, value: '0.2' }] } });
+  .meta({
+    id: 'TrainRequest',
+    example: { name: 'bolts-v1', item_ids: ['0190b0c4-6f1e-7c3a-9d52-1a2b3c4d5e6f'], override_params: [{ algorithm_parameter_id: 7, value: '0.2' }] },
+  });
 
 // --- models ---------------------------------------------------------------------------------
 
@@ -356,11 +377,20 @@ export const ItemWrapper = z.object({ data: Item.optional() }).meta({ id: 'ItemW
 const coordinate = () => int32OrNull().optional().meta({ description: 'Pixels of the original picture' });
 
 export const RequestAnnotation = z
-  .object({ x_max: coordinate(), x_min: coordinate(), y_max: coordinate(), y_min: coordinate(), label: int32OrNull().optional(), notes: str().max(2000).optional() })
+  .object({
+    x_max: coordinate(),
+    x_min: coordinate(),
+    y_max: coordinate(),
+    y_min: coordinate(),
+    label: int32OrNull().optional(),
+    notes: str().max(2000).optional(),
+  })
   .meta({ id: 'RequestAnnotation' });
 
 export const AnnotateItemRequest = z
-  .object({ annotations: z.array(RequestAnnotation).max(1000).optional().meta({ description: "Replaces the user's boxes; [] clears them, absent leaves them" }) })
+  .object({
+    annotations: z.array(RequestAnnotation).max(1000).optional().meta({ description: "Replaces the user's boxes; [] clears them, absent leaves them" }),
+  })
   .meta({ id: 'AnnotateItemRequest', example: { annotations: [{ x_max: 40, x_min: 10, y_max: 52, y_min: 30, label: 1, notes: 'scratch' }] } });
 
 export const ItemIdsResponse = z
@@ -369,7 +399,14 @@ export const ItemIdsResponse = z
 
 // --- utils ----------------------------------------------------------------------------------
 
-export const License = z.object({ license_data: z.union([binary(), str()]).optional().meta({ override: { type: 'string', format: 'binary' } }) }).meta({ id: 'License' });
+export const License = z
+  .object({
+    license_data: z
+      .union([binary(), str()])
+      .optional()
+      .meta({ override: { type: 'string', format: 'binary' } }),
+  })
+  .meta({ id: 'License' });
 export const LicenseResponse = z
   .object({
     license_expiry: str().optional().meta({ description: 'ISO 8601; absent for a perpetual license' }),

@@ -48,7 +48,12 @@ export const textInt = (min: number, max: number, description?: string) =>
     .trim()
     .regex(/^-?\d+$/, { error: (iss) => `must be a whole number, got ${JSON.stringify(iss.input)}` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    )
     .meta({ override: { type: 'integer', format: 'int32', minimum: min, maximum: max, pattern: undefined, ...(description ? { description } : {}) } });
 
 /**
@@ -56,9 +61,7 @@ export const textInt = (min: number, max: number, description?: string) =>
  * also `?ids=a,b` and `?ids[]=a`, read by the router into a string array before validation.
  */
 export const queryList = (description?: string) =>
-  z
-    .array(z.string().trim().min(1))
-    .meta({ override: { type: 'array', items: { type: 'string' }, ...(description ? { description } : {}) } });
+  z.array(z.string().trim().min(1)).meta({ override: { type: 'array', items: { type: 'string' }, ...(description ? { description } : {}) } });
 
 /** An integer id (target_id) in a query string or a multipart field. */
 export const textId = () =>

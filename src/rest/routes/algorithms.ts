@@ -39,7 +39,7 @@ export const algorithmOperations = [
     tag: 'algorithms',
     summary: 'Train',
     description:
-      "Train a model. Answers at once with the model QUEUED (or TRAINING); GET /api/v1/models/{model_id} shows its progress until READY. Without item_ids, every training item of the target is used (NG-tagged ones pick the threshold and the stats).",
+      'Train a model. Answers at once with the model QUEUED (or TRAINING); GET /api/v1/models/{model_id} shows its progress until READY. Without item_ids, every training item of the target is used (NG-tagged ones pick the threshold and the stats).',
     scope: 'all',
     params: z.object({ algorithm_id: z.string() }),
     body: { json: TrainRequest, required: true },
@@ -52,7 +52,11 @@ export const algorithmOperations = [
       const params = await call.loaders.parametersByAlgorithm.load(algorithm.id);
       const overrideParams = (body.override_params ?? []).map((o, i) => {
         const key = `override_params.${i}`;
-        if (o.value === undefined) throw new RestFailure(422, `${key}.value is required`, { code: 'BAD_USER_INPUT', messages: [{ key: `${key}.value`, errors: [`${key}.value is required`] }] });
+        if (o.value === undefined)
+          throw new RestFailure(422, `${key}.value is required`, {
+            code: 'BAD_USER_INPUT',
+            messages: [{ key: `${key}.value`, errors: [`${key}.value is required`] }],
+          });
         if (o.algorithm_parameter_id !== undefined) {
           const param = params.find((p) => p.key === o.algorithm_parameter_id);
           if (!param) {

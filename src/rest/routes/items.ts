@@ -86,7 +86,13 @@ export const itemOperations = [
       if (files.length === 0) throw unprocessable('files', 'files is required: one or more pictures as multipart parts named "files"');
       const target = target_id !== undefined ? await targetByRestId(call, target_id) : null;
       const model = model_id ? await modelByRestRef(call, model_id) : null;
-      const { items } = await call.services.items.addUploaded({ files, training, good: good ?? null, targetId: target?.id ?? null, modelId: model?.id ?? null });
+      const { items } = await call.services.items.addUploaded({
+        files,
+        training,
+        good: good ?? null,
+        targetId: target?.id ?? null,
+        modelId: model?.id ?? null,
+      });
       return reply(AddItemResponseWrapper, { data: { item_ids: items.map((i) => i.id) } }, 201);
     },
   }),

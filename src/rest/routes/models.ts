@@ -1,6 +1,14 @@
 import { actorOf } from '../../runtime/auth/auth.ts';
 import { MAX_PAGE } from '../../schema/connection.ts';
-import { HModelListWrapper, HModelWrapper, ImportModels, ModelIdsQuery, ModelIdsQueryWrapper, Predict, PredictItemsResponseWrapper } from '../contract/schemas.ts';
+import {
+  HModelListWrapper,
+  HModelWrapper,
+  ImportModels,
+  ModelIdsQuery,
+  ModelIdsQueryWrapper,
+  Predict,
+  PredictItemsResponseWrapper,
+} from '../contract/schemas.ts';
 import { queryList, z } from '../contract/zod.ts';
 import { download } from '../download.ts';
 import { unprocessable } from '../http.ts';
@@ -24,8 +32,9 @@ function idsOf(list: readonly string[] | undefined, key: string): string[] {
   return ids;
 }
 
-const modelsOf = async (call: RestCall, refs: readonly string[], key: string): Promise<ModelRecord[]> =>
-  [...new Map((await Promise.all(refs.map((ref) => modelByRestRef(call, ref, key)))).map((m) => [m.id, m])).values()];
+const modelsOf = async (call: RestCall, refs: readonly string[], key: string): Promise<ModelRecord[]> => [
+  ...new Map((await Promise.all(refs.map((ref) => modelByRestRef(call, ref, key)))).map((m) => [m.id, m])).values(),
+];
 
 export const modelOperations = [
   defineOperation({

@@ -14,7 +14,11 @@ const RegionIn = z
   .object({
     mode: z.enum(['INCLUDE', 'EXCLUDE']),
     points: z.array(Point).meta({ description: `3..${MAX_REGION_POINTS} vertices in order; the polygon closes itself` }),
-    sensitivity: z.number().nullable().optional().meta({ description: `${MIN_SENSITIVITY}..${MAX_SENSITIVITY}, default 1; INCLUDE regions only` }),
+    sensitivity: z
+      .number()
+      .nullable()
+      .optional()
+      .meta({ description: `${MIN_SENSITIVITY}..${MAX_SENSITIVITY}, default 1; INCLUDE regions only` }),
     label: z.string().nullable().optional(),
   })
   .meta({ id: 'RegionInput', [EXTENSION]: true, description: 'A region of interest to set' });
@@ -30,8 +34,8 @@ const RegionsBody = z
 const RegionsWrapper = z
   .object({
     data: z.object({
-      target_id: int32().meta({ description: 'The target (its target_id), or the model\'s target' }),
-      model_id: z.string().nullable().meta({ description: 'The model, when the regions are a model\'s' }),
+      target_id: int32().meta({ description: "The target (its target_id), or the model's target" }),
+      model_id: z.string().nullable().meta({ description: "The model, when the regions are a model's" }),
       regions: z.array(Region).meta({ description: "What the owner judges with: a model's own regions, else its target's" }),
       inherited: z.boolean().meta({ description: "True when the model has none of its own and judges with its target's" }),
     }),
@@ -72,7 +76,7 @@ export const regionOperations = [
     path: '/api/v1/targets/{target_id}/regions',
     tag: 'targets',
     summary: 'Set the regions of interest of a target',
-    description: 'Replaces the target\'s regions (422 naming the region that is wrong). Applies to predictions from now on.',
+    description: "Replaces the target's regions (422 naming the region that is wrong). Applies to predictions from now on.",
     extension: WHY,
     scope: 'all',
     params: targetId,

@@ -7,7 +7,6 @@ import { defineOperation, jsonContent, reply, responses } from '../operation.ts'
 
 const MAX_LICENSE_BYTES = 64 * 1024;
 
-
 function zip(files: Record<string, string>): Promise<Buffer> {
   const archive = new yazl.ZipFile();
   for (const [name, content] of Object.entries(files)) archive.addBuffer(Buffer.from(content), name);
@@ -47,7 +46,6 @@ async function diagnostics(services: Services) {
     upstreams: services.upstreams.list().map((u) => ({ name: u.name, url: u.url, ...u.health() })),
   };
 }
-
 
 async function gatewayInfo({ store, license }: Services) {
   const count = (type: 'TRAINING' | 'PREDICTION') => store.countItems({ type });
@@ -97,7 +95,12 @@ export const utilOperations = [
     description:
       'A zip holding diagnostics.json: version, process, non-secret configuration, pub/sub state, counts and upstream health. The log itself goes to stdout as JSON lines, where the deployment collects it.',
     scope: 'all',
-    responses: responses('200', 'ZIP file containing the debug logs', { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } }, { unprocessable: false }),
+    responses: responses(
+      '200',
+      'ZIP file containing the debug logs',
+      { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } },
+      { unprocessable: false },
+    ),
     handler: async ({ services }) => {
       const body = await zip({ 'diagnostics.json': JSON.stringify(await diagnostics(services), null, 2) });
       return new Response(new Uint8Array(body), {

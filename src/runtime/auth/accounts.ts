@@ -184,7 +184,12 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       }
       failures.delete(key);
       const sessionToken = randomBytes(32).toString('base64url');
-      const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
+      const session = await store.createSession({
+        id: sessionId(sessionToken),
+        userId: user.id,
+        userAgent: userAgent?.slice(0, 200) ?? null,
+        expiresAt: expiry(),
+      });
       return tokenFor(user, session, sessionToken);
     },
     async signInExternal(identity, userAgent) {
@@ -203,7 +208,12 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
       }
       if (user.disabled) throw unauthenticated(`the account "${user.name}" is disabled`);
       const sessionToken = randomBytes(32).toString('base64url');
-      const session = await store.createSession({ id: sessionId(sessionToken), userId: user.id, userAgent: userAgent?.slice(0, 200) ?? null, expiresAt: expiry() });
+      const session = await store.createSession({
+        id: sessionId(sessionToken),
+        userId: user.id,
+        userAgent: userAgent?.slice(0, 200) ?? null,
+        expiresAt: expiry(),
+      });
       return tokenFor(user, session, sessionToken);
     },
     async refresh(sessionToken) {
@@ -226,7 +236,8 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
     async changeOwnPassword(principal, current, next) {
       const user = principal.user ? await store.userById(principal.user.id) : null;
       if (!user) throw new AppError(ErrorCode.FORBIDDEN, 'only a signed-in person has a password to change');
-      if (!user.passwordHash || !(await verifySecret(current, user.passwordHash))) throw badInput('the current password is wrong', { argument: 'currentPassword' });
+      if (!user.passwordHash || !(await verifySecret(current, user.passwordHash)))
+        throw badInput('the current password is wrong', { argument: 'currentPassword' });
       checkPassword(next);
       await store.updateUser(user.id, { passwordHash: await hashPassword(next) });
       // Every other browser signs in again with the new password.
@@ -243,6 +254,5 @@ export function createAccounts(deps: { store: Store; auth: Auth; config: Config;
         throw err;
       }
     },
-
   };
 }

@@ -136,8 +136,7 @@ function externalVerifier(sec: Config['security']) {
   };
 }
 
-const rateLimited = (retryAfter: number) =>
-  new AppError(ErrorCode.RATE_LIMITED, `too many token requests; try again in ${retryAfter} s`, { retryAfter });
+const rateLimited = (retryAfter: number) => new AppError(ErrorCode.RATE_LIMITED, `too many token requests; try again in ${retryAfter} s`, { retryAfter });
 
 /**
  * `now` returns epoch milliseconds (Date.now by default). `limits`: the shared rate-limit counters

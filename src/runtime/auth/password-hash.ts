@@ -6,9 +6,7 @@ const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
 const KEYLEN = 32;
 
 const derive = (secret: string, salt: Buffer, o: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scrypt(secret, salt, KEYLEN, { ...o, maxmem: 256 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, KEYLEN, { ...o, maxmem: 256 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))));
 
 /**
  * People choose passwords, which are far weaker than random client secrets: OWASP's scrypt floor
@@ -41,4 +39,3 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const key = await derive(secret, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
-

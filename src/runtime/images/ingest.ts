@@ -34,8 +34,7 @@ interface Staged {
   contentType: string;
 }
 
-const tooLarge = (message: string, file: string, extra: Record<string, unknown> = {}) =>
-  new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { file, ...extra });
+const tooLarge = (message: string, file: string, extra: Record<string, unknown> = {}) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { file, ...extra });
 const unsupported = (message: string, file: string) => new AppError(ErrorCode.UNSUPPORTED_MEDIA, message, { file });
 
 /** Browsers send a bare name, other clients sometimes a path; keep only the last segment. */
@@ -121,10 +120,7 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
  * keep memory flat. The returned blobs are held (see PutOptions.hold) until the caller's
  * `addItems` commits or `rollback()` runs.
  */
-export async function ingestImages(
-  files: File[],
-  opts: { blobs: BlobStore; limits: Config['upload']; tmpDir?: string },
-): Promise<IngestResult> {
+export async function ingestImages(files: File[], opts: { blobs: BlobStore; limits: Config['upload']; tmpDir?: string }): Promise<IngestResult> {
   const { blobs, limits } = opts;
   if (files.length > limits.maxFiles) {
     throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `at most ${limits.maxFiles} files per request (got ${files.length})`, {
@@ -142,7 +138,10 @@ export async function ingestImages(
       const name = cleanName(file.name, i);
       // The file's name becomes the item's: no NUL, line breaks or escapes (names.ts).
       if (CONTROL_CHARACTERS.test(name)) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, `file "${visible(name)}": a name must not contain control characters (NUL, line breaks, escapes)`, { file: visible(name), index: i });
+        throw new AppError(ErrorCode.BAD_USER_INPUT, `file "${visible(name)}": a name must not contain control characters (NUL, line breaks, escapes)`, {
+          file: visible(name),
+          index: i,
+        });
       }
       if (file.size > limits.maxFileBytes) {
         throw tooLarge(`file "${name}" is larger than ${limits.maxFileBytes} bytes`, name, { limit: limits.maxFileBytes });

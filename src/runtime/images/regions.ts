@@ -38,7 +38,8 @@ export function validateRegions(input: readonly RegionInput[], argument = 'regio
     const mode = String(r.mode).toUpperCase();
     if (mode !== RegionMode.INCLUDE && mode !== RegionMode.EXCLUDE) throw fail('.mode', `must be INCLUDE or EXCLUDE, got "${r.mode}"`);
     const points = r.points;
-    if (!Array.isArray(points) || points.length < 3) throw fail('.points', `a polygon needs at least 3 points, got ${Array.isArray(points) ? points.length : 0}`);
+    if (!Array.isArray(points) || points.length < 3)
+      throw fail('.points', `a polygon needs at least 3 points, got ${Array.isArray(points) ? points.length : 0}`);
     if (points.length > MAX_REGION_POINTS) throw fail('.points', `at most ${MAX_REGION_POINTS} points per polygon, got ${points.length}`);
     points.forEach((p, k) => {
       if (!Array.isArray(p) || p.length !== 2) throw fail(`.points[${k}]`, 'a point is an x and a y');

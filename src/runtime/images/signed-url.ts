@@ -23,8 +23,7 @@ const SIGNED_CACHE = 20_000;
 export function createUrlSigner(opts: { secret: string; ttlSeconds: number; now?: () => number }): UrlSigner {
   const now = opts.now ?? Date.now;
   const ttl = Math.min(opts.ttlSeconds, MAX_SIGNED_URL_TTL_SECONDS);
-  const mac = (canonical: string, exp: string) =>
-    createHmac('sha256', opts.secret).update(`${canonical}\n${exp}`).digest();
+  const mac = (canonical: string, exp: string) => createHmac('sha256', opts.secret).update(`${canonical}\n${exp}`).digest();
 
   /** Path and the remaining query, as the URL parser normalises them (same on both sides). */
   const canonicalOf = (u: URL) => {

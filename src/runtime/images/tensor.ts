@@ -5,8 +5,7 @@ import { ColorMode, type InputSpec } from '../onnx/contract.ts';
 export const channelsOf = (spec: Pick<InputSpec, 'color'>): number => (spec.color === ColorMode.RGB ? 3 : 1);
 
 /** Number of floats one image occupies in the input tensor (C x H x W). */
-export const tensorSize = (spec: Pick<InputSpec, 'color' | 'width' | 'height'>): number =>
-  channelsOf(spec) * spec.width * spec.height;
+export const tensorSize = (spec: Pick<InputSpec, 'color' | 'width' | 'height'>): number => channelsOf(spec) * spec.width * spec.height;
 
 export interface DecodedTensor {
   /** C x H x W, values 0..1. */

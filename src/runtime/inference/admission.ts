@@ -75,7 +75,10 @@ export class Admission {
     if (this.admitted + n > this.options.depth) {
       this.rejected.queueFull++;
       this.hooks.onReject?.('queue_full');
-      throw this.refusal('QUEUE_FULL', `model "${this.modelId}" has ${this.admitted} pictures admitted and takes at most ${this.options.depth} (PREDICT_QUEUE_DEPTH): try again later`);
+      throw this.refusal(
+        'QUEUE_FULL',
+        `model "${this.modelId}" has ${this.admitted} pictures admitted and takes at most ${this.options.depth} (PREDICT_QUEUE_DEPTH): try again later`,
+      );
     }
     this.admitted += n;
     let left = n;
@@ -114,7 +117,12 @@ export class Admission {
           this.hooks.onDepth?.(this.sync.length);
           this.rejected.deadline++;
           this.hooks.onReject?.('deadline');
-          reject(this.refusal('QUEUE_DEADLINE', `model "${this.modelId}" did not get to the picture within ${this.options.deadlineMs} ms (PREDICT_QUEUE_DEADLINE_MS): try again later`));
+          reject(
+            this.refusal(
+              'QUEUE_DEADLINE',
+              `model "${this.modelId}" did not get to the picture within ${this.options.deadlineMs} ms (PREDICT_QUEUE_DEADLINE_MS): try again later`,
+            ),
+          );
         }, this.options.deadlineMs);
         w.timer.unref();
       }

@@ -92,10 +92,13 @@ export class MicroBatcher<I, O> {
       const idle = this.inflight === 0 && this.options.eagerWhenIdle;
       if (!idle && this.queue.length < this.options.maxBatchSize && waited < this.options.maxQueueDelayMs) {
         if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.pump();
-          }, Math.max(0, this.options.maxQueueDelayMs - waited));
+          this.timer = setTimeout(
+            () => {
+              this.timer = null;
+              this.pump();
+            },
+            Math.max(0, this.options.maxQueueDelayMs - waited),
+          );
         }
         return;
       }
@@ -111,12 +114,10 @@ export class MicroBatcher<I, O> {
     this.inflight++;
     this.onBatch(batch.length);
     this.run(batch.map((p) => p.input))
-      .then(
-        (outs) => {
-          if (outs.length !== batch.length) throw new Error(`batch of ${batch.length} answered ${outs.length} outputs`);
-          batch.forEach((p, i) => p.resolve(outs[i]!));
-        },
-      )
+      .then((outs) => {
+        if (outs.length !== batch.length) throw new Error(`batch of ${batch.length} answered ${outs.length} outputs`);
+        batch.forEach((p, i) => p.resolve(outs[i]!));
+      })
       .catch((err) => batch.forEach((p) => p.reject(err)))
       .finally(() => {
         this.inflight--;

@@ -161,7 +161,10 @@ export function judge(input: MapInput, params: PredictParameters): Judgement {
         // picture's stitched map, hundreds of milliseconds): cleared where this region set it.
         for (const p of component) keep[p] = 0;
       }
-      let x0 = w, x1 = -1, y0 = h, y1 = -1;
+      let x0 = w,
+        x1 = -1,
+        y0 = h,
+        y1 = -1;
       for (const p of cells) {
         const px = p % w;
         const py = (p - px) / w;

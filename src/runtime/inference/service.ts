@@ -106,27 +106,36 @@ export class OnnxInferenceService implements InferenceService {
     this.log = deps.log;
     this.metrics = deps.metrics ?? null;
     this.regions = new RegionMasks(deps.store);
-    this.worker = new ThreadClient<ToWorker, FromWorker>(new URL('./worker.ts', import.meta.url), { provider: deps.provider, decodeThreads: deps.config.decodeThreads, decodeInline: deps.config.decodeInline, runTimeoutMs: deps.config.security.inferenceRunTimeoutMs } satisfies WorkerData, {
-      onEvent: (m) => {
-        if (m.type === 'stuck') {
-          this.stuckThreads++;
-          this.log.error(
-            { modelId: m.modelId, deadlineMs: m.deadlineMs },
-            'inference: a run passed its deadline; the model is refused and its thread given up (it keeps a CPU busy until the gateway restarts)',
-          );
-          return;
-        }
-        if (m.type !== 'batch') return;
-        this.batches.push(m.size);
-        if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
-        this.metrics?.batchSize.observe({ model: m.modelId }, m.size);
-        if (m.runMs !== null) this.metrics?.run.observe({ model: m.modelId }, m.runMs / 1000);
+    this.worker = new ThreadClient<ToWorker, FromWorker>(
+      new URL('./worker.ts', import.meta.url),
+      {
+        provider: deps.provider,
+        decodeThreads: deps.config.decodeThreads,
+        decodeInline: deps.config.decodeInline,
+        runTimeoutMs: deps.config.security.inferenceRunTimeoutMs,
+      } satisfies WorkerData,
+      {
+        onEvent: (m) => {
+          if (m.type === 'stuck') {
+            this.stuckThreads++;
+            this.log.error(
+              { modelId: m.modelId, deadlineMs: m.deadlineMs },
+              'inference: a run passed its deadline; the model is refused and its thread given up (it keeps a CPU busy until the gateway restarts)',
+            );
+            return;
+          }
+          if (m.type !== 'batch') return;
+          this.batches.push(m.size);
+          if (this.batches.length > BATCH_LOG_SIZE) this.batches.splice(0, this.batches.length - BATCH_LOG_SIZE);
+          this.metrics?.batchSize.observe({ model: m.modelId }, m.size);
+          if (m.runMs !== null) this.metrics?.run.observe({ model: m.modelId }, m.runMs / 1000);
+        },
+        onExit: (reason) => {
+          this.log.error({ reason }, 'inference: worker stopped; sessions will be reloaded');
+          this.sessions.clear();
+        },
       },
-      onExit: (reason) => {
-        this.log.error({ reason }, 'inference: worker stopped; sessions will be reloaded');
-        this.sessions.clear();
-      },
-    });
+    );
     this.sessions = new CostLru(deps.config.sessionCacheBytes, (id) => {
       this.log.info({ modelId: id }, 'inference: session evicted (memory bound)');
       void this.worker.call({ type: 'unload', modelId: id }).catch(() => {});
@@ -221,7 +230,13 @@ export class OnnxInferenceService implements InferenceService {
 
   private publish(model: ModelRecord, r: AssessmentRecord): Promise<void> {
     return this.pubsub
-      .publish('predictionResult', model.id, { assessmentId: r.id, itemId: r.itemId, modelId: model.id, targetId: model.targetId, at: new Date().toISOString() })
+      .publish('predictionResult', model.id, {
+        assessmentId: r.id,
+        itemId: r.itemId,
+        modelId: model.id,
+        targetId: model.targetId,
+        at: new Date().toISOString(),
+      })
       .catch((err) => this.log.warn({ err, assessmentId: r.id }, 'inference: could not publish predictionResult'));
   }
 
@@ -428,11 +443,17 @@ export class OnnxInferenceService implements InferenceService {
           span.setAttribute('spectro.batch.size', t.batch.size);
           recordSpan('inference.decode', t.receivedAt, t.decodedAt, { 'thread.name': 'inference-worker' }, span);
           recordSpan('inference.queue', t.decodedAt, t.batch.startedAt, { 'thread.name': 'inference-worker' }, span);
-          recordSpan('inference.run', t.batch.startedAt, t.batch.endedAt, {
-            'thread.name': 'session-worker',
-            'spectro.batch.size': t.batch.size,
-            ...(t.batch.runMs === null ? {} : { 'spectro.session_run_ms': t.batch.runMs }),
-          }, span);
+          recordSpan(
+            'inference.run',
+            t.batch.startedAt,
+            t.batch.endedAt,
+            {
+              'thread.name': 'session-worker',
+              'spectro.batch.size': t.batch.size,
+              ...(t.batch.runMs === null ? {} : { 'spectro.session_run_ms': t.batch.runMs }),
+            },
+            span,
+          );
         }
       }
       return output;
@@ -515,7 +536,14 @@ export class OnnxInferenceService implements InferenceService {
       }
       this.admissionOf(model.id).setConcurrency(pipelineWindow(shape.batchCap, this.config.decodeThreads));
       this.log.info(
-        { modelId: model.id, provider: this.provider, ms: Math.round(performance.now() - started), bytes, fixedBatch: shape.fixedBatch, batchCap: shape.batchCap },
+        {
+          modelId: model.id,
+          provider: this.provider,
+          ms: Math.round(performance.now() - started),
+          bytes,
+          fixedBatch: shape.fixedBatch,
+          batchCap: shape.batchCap,
+        },
         'inference: session loaded',
       );
       return { modelId: model.id, onnxBlob, spec, shape, bytes };

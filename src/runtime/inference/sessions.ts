@@ -40,10 +40,7 @@ export async function chooseProvider(requested: 'cpu' | 'cuda' | 'auto', log: Lo
     return 'cuda';
   } catch (err) {
     const level = requested === 'cuda' ? 'warn' : 'info';
-    log[level](
-      { provider: 'cpu', requested, reason: (err as Error).message.split('\n')[0] },
-      'inference: CUDA provider not available, execution provider cpu',
-    );
+    log[level]({ provider: 'cpu', requested, reason: (err as Error).message.split('\n')[0] }, 'inference: CUDA provider not available, execution provider cpu');
     return 'cpu';
   }
 }

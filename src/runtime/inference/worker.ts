@@ -151,7 +151,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<ModelShap
   const fixed = r.shape.fixedBatch;
   const enabled = msg.batching.enabled && fixed === null;
   const cap = enabled && msg.batching.calibrate ? await calibrate(msg.modelId, msg.spec, msg.batching.maxBatchSize) : msg.batching.maxBatchSize;
-  const shape = { ...r.shape, batchCap: enabled ? cap : fixed ?? 1 };
+  const shape = { ...r.shape, batchCap: enabled ? cap : (fixed ?? 1) };
   const loaded: Loaded = { spec: msg.spec, shape, batcher: undefined! };
   loaded.batcher = new MicroBatcher((inputs) => runBatch(msg.modelId, loaded, inputs, true), {
     maxBatchSize: Math.max(1, fixed ?? cap),
@@ -189,7 +189,12 @@ async function calibrate(modelId: string, spec: InputSpec, max: number): Promise
 }
 
 /** A picture cut into tiles (InputSpec.tiling): all tiles through the batcher, maps stitched. */
-async function inferTiled(id: number, l: Loaded, pic: DecodedPicture, at: { receivedAt: number; decodedAt: number; decodedOn: 'inline' | 'pool' }): Promise<[FromWorker, ArrayBuffer[]]> {
+async function inferTiled(
+  id: number,
+  l: Loaded,
+  pic: DecodedPicture,
+  at: { receivedAt: number; decodedAt: number; decodedOn: 'inline' | 'pool' },
+): Promise<[FromWorker, ArrayBuffer[]]> {
   const per = tensorSize(l.spec);
   const tiles = pic.tiles!;
   const outs = await l.batcher.submitMany(tiles.map((_, i) => pic.data.subarray(i * per, (i + 1) * per)));

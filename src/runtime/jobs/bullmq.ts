@@ -63,7 +63,10 @@ export function createBullJobs(opts: BullJobsOptions): JobRunner {
     if (channel !== cancelChannel) return;
     try {
       const { queue, id } = JSON.parse(message) as { queue: string; id: string };
-      running.get(queue)?.get(id)?.abort('cancel' satisfies StopReason);
+      running
+        .get(queue)
+        ?.get(id)
+        ?.abort('cancel' satisfies StopReason);
     } catch {
       // not ours
     }
@@ -97,13 +100,16 @@ export function createBullJobs(opts: BullJobsOptions): JobRunner {
             mine.set(id, controller);
             try {
               if (await connection.exists(cancelMark(name, id))) controller.abort('cancel' satisfies StopReason);
-              const result = controller.signal.reason === 'close' ? (undefined as R) : await processor({
-                id,
-                data: job.data,
-                signal: controller.signal,
-                attempt: Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1),
-                progress: (fraction) => job.updateProgress(Math.round(fraction * 1000) / 1000),
-              });
+              const result =
+                controller.signal.reason === 'close'
+                  ? (undefined as R)
+                  : await processor({
+                      id,
+                      data: job.data,
+                      signal: controller.signal,
+                      attempt: Math.max(1, job.attemptsStarted ?? job.attemptsMade + 1),
+                      progress: (fraction) => job.updateProgress(Math.round(fraction * 1000) / 1000),
+                    });
               if (controller.signal.reason === 'close') {
                 // Handed back whole: another worker runs it from where its owner left it.
                 await job.moveToWait(token);
@@ -202,7 +208,15 @@ export function createBullJobs(opts: BullJobsOptions): JobRunner {
       closing = true;
       for (const close of closers) await close().catch((err) => opts.onError?.(err, '*', null));
       subscriber.disconnect();
-      if (!(await bounded(connection.quit().then(() => true, () => false)))) connection.disconnect();
+      if (
+        !(await bounded(
+          connection.quit().then(
+            () => true,
+            () => false,
+          ),
+        ))
+      )
+        connection.disconnect();
     },
   };
 }

@@ -83,8 +83,7 @@ export interface JobRunner {
 }
 
 /** Why a job's signal was aborted (null while it runs on). */
-export const stopReasonOf = (signal: AbortSignal): StopReason | null =>
-  signal.aborted ? (signal.reason === 'close' ? 'close' : 'cancel') : null;
+export const stopReasonOf = (signal: AbortSignal): StopReason | null => (signal.aborted ? (signal.reason === 'close' ? 'close' : 'cancel') : null);
 
 /** The wait before run `attempt + 1` after run `attempt` failed. */
 export const backoffMs = (opts: EnqueueOptions, attempt: number): number => {

@@ -1,4 +1,14 @@
-import { backoffMs, type EnqueueOptions, type Job, type JobQueue, type JobRunner, type JobState, type Processor, type QueueOptions, type StopReason } from './jobs.ts';
+import {
+  backoffMs,
+  type EnqueueOptions,
+  type Job,
+  type JobQueue,
+  type JobRunner,
+  type JobState,
+  type Processor,
+  type QueueOptions,
+  type StopReason,
+} from './jobs.ts';
 
 /** Finished jobs whose state and result stay readable (`state`, `result`). */
 const KEEP_FINISHED = 1000;

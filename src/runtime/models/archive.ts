@@ -96,7 +96,12 @@ export async function writeModelArchive(
     // Already-compressed float weights gain little from deflate; store them to save CPU. Each
     // blob is opened only when the zip reaches it.
     const add = (key: string, name: string) =>
-      zip.addReadStreamLazy(name, { compress: false }, (cb) => store.blobs.stream(key).then((s) => cb(null, s), (err: Error) => cb(err, null as never)));
+      zip.addReadStreamLazy(name, { compress: false }, (cb) =>
+        store.blobs.stream(key).then(
+          (s) => cb(null, s),
+          (err: Error) => cb(err, null as never),
+        ),
+      );
     add(m.onnxBlob, `${m.id}/${MODEL_FILE}`);
     if (m.imageBlob) add(m.imageBlob, `${m.id}/${IMAGE_FILE}`);
   }
@@ -253,10 +258,9 @@ function unzip(zipPath: string, outDir: string, limits: ArchiveLimits): Promise<
             return zip.readEntry();
           }
           if (parts.length !== 2 || !FOLDER.test(parts[0]!) || !KNOWN_FILES.has(parts[1]!)) {
-            throw badInput(
-              `archive entry "${name}" is not allowed: entries must be <folder>/${MANIFEST}, <folder>/${MODEL_FILE} or <folder>/${IMAGE_FILE}`,
-              { entry: name },
-            );
+            throw badInput(`archive entry "${name}" is not allowed: entries must be <folder>/${MANIFEST}, <folder>/${MODEL_FILE} or <folder>/${IMAGE_FILE}`, {
+              entry: name,
+            });
           }
           if (entry.isEncrypted()) throw badInput(`archive entry "${name}" is encrypted`, { entry: name });
           const max = parts[1] === MODEL_FILE ? limits.maxModelBytes : parts[1] === MANIFEST ? limits.maxManifestBytes : limits.maxSmallFileBytes;

@@ -155,7 +155,8 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
       const models = await byRefs(refs);
       // Checked here, so that the request answers why (the job would only fail).
       for (const m of models) {
-        if (!m.onnxBlob || m.status !== ModelStatus.READY) throw badInput(`model "${m.id}" is ${m.status} and has no trained ONNX graph to export`, { id: m.id });
+        if (!m.onnxBlob || m.status !== ModelStatus.READY)
+          throw badInput(`model "${m.id}" is ${m.status} and has no trained ONNX graph to export`, { id: m.id });
       }
       const key = await exported({ kind: 'archive', modelIds: models.map((m) => m.id) });
       currentLog(deps.log).info({ models: models.map((m) => m.id), key }, 'models exported');
@@ -164,7 +165,9 @@ export function createModelsService(deps: ModelsDeps): ModelsService & { close()
 
     async importArchive(file, targetId) {
       if (file.size > limits.maxArchiveBytes) {
-        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the archive is larger than ${limits.maxArchiveBytes} bytes (IMPORT_MAX_ARCHIVE_BYTES)`, { argument: 'file' });
+        throw new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the archive is larger than ${limits.maxArchiveBytes} bytes (IMPORT_MAX_ARCHIVE_BYTES)`, {
+          argument: 'file',
+        });
       }
       // One import at a time: each unpacks up to IMPORT_MAX_UNPACKED_BYTES and runs a model check.
       if (importing) throw new AppError(ErrorCode.RATE_LIMITED, 'another model import is running; try again when it has finished', { retryAfter: 5 });

@@ -37,7 +37,10 @@ export async function resultsCsv(store: Store, models: readonly ModelRecord[]): 
   const assessments = await store.assessmentsByModelIds(models.map((m) => m.id));
   const [items, boxes] = await Promise.all([
     store.itemsByIds([...new Set(assessments.map((a) => a.itemId))]),
-    store.annotationsByOwners('assessment', assessments.map((a) => a.id)),
+    store.annotationsByOwners(
+      'assessment',
+      assessments.map((a) => a.id),
+    ),
   ]);
   const itemName = new Map(items.map((i) => [i.id, i.name]));
   const modelOf = new Map(models.map((m) => [m.id, m]));

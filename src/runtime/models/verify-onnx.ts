@@ -41,4 +41,3 @@ export async function verifyOnnx(bytes: Uint8Array | string, spec: InputSpec, pr
     await session.release().catch(() => {});
   }
 }
-

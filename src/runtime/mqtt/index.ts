@@ -36,8 +36,7 @@ export function createMqttPublisher(deps: { config: IntegrationConfig; events: I
   let handled = 0;
   const handledWaiters: { count: number; resolve: () => void }[] = [];
 
-  const send = (m: Message) =>
-    new Promise<void>((resolve, reject) => client.publish(m.topic, m.payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  const send = (m: Message) => new Promise<void>((resolve, reject) => client.publish(m.topic, m.payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
 
   async function flush() {
     if (flushing) return;

@@ -131,15 +131,9 @@ export class GraphBuilder {
   /** Adds a node. Inputs may be '' for an omitted optional input. */
   op(opType: string, inputs: readonly string[], attrs?: Attrs, options?: { name?: string }): string;
   op(opType: string, inputs: readonly string[], attrs: Attrs | undefined, options: { outputs: number; names?: string[] }): string[];
-  op(
-    opType: string,
-    inputs: readonly string[],
-    attrs: Attrs = {},
-    options: { name?: string; outputs?: number; names?: string[] } = {},
-  ): string | string[] {
+  op(opType: string, inputs: readonly string[], attrs: Attrs = {}, options: { name?: string; outputs?: number; names?: string[] } = {}): string | string[] {
     const count = options.outputs ?? 1;
-    const outs =
-      options.names ?? (options.name ? [options.name] : Array.from({ length: count }, () => this.fresh(opType)));
+    const outs = options.names ?? (options.name ? [options.name] : Array.from({ length: count }, () => this.fresh(opType)));
     for (const o of options.names ?? (options.name ? [options.name] : [])) this.claim(o);
     const attribute_ = Object.entries(attrs)
       .filter((e): e is [string, AttrValue] => e[1] !== undefined)

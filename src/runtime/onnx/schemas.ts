@@ -56,7 +56,7 @@ export const manifestSchema = z.object({
   ngImageCount: z.number().int().min(0),
   trainingTime: z.number().min(0).nullable(),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'createdAt must be an ISO-8601 date'),
-  checksums: z.record(z.string().max(100), sha256).refine((r) => Object.keys(r).length <= 3, 'checksums names at most the folder\'s files'),
+  checksums: z.record(z.string().max(100), sha256).refine((r) => Object.keys(r).length <= 3, "checksums names at most the folder's files"),
   // The shape only; ranges and counts are checked on import (images/regions.ts), with its messages.
   regions: z
     .array(

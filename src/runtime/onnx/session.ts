@@ -15,9 +15,7 @@ export function sessionOptions(provider: Provider, opts: { shared?: boolean } = 
     logSeverityLevel: 3,
     // In the server the CPUs are shared with HTTP, the store and decoding: onnxruntime's threads
     // must not spin-wait between runs (its default), burning the cores those need.
-    ...(opts.shared
-      ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
-      : {}),
+    ...(opts.shared ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

@@ -102,7 +102,10 @@ export function createPredictionsService(deps: PredictionsDeps): PredictionsServ
         return;
       }
       const errors: PredictionJobError[] = [];
-      judged += await inference.predictEach(model, todo.slice(i, i + BACKGROUND_CHUNK), { jobId, onError: (itemId, message) => errors.push({ itemId, message }) });
+      judged += await inference.predictEach(model, todo.slice(i, i + BACKGROUND_CHUNK), {
+        jobId,
+        onError: (itemId, message) => errors.push({ itemId, message }),
+      });
       failed += errors.length;
       if (errors.length) await store.updatePredictionJob(jobId, { errors });
       await job.progress((judged + failed) / Math.max(1, record.total));

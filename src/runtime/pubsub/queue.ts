@@ -20,13 +20,7 @@ export class BoundedQueue<T> implements Subscription<T> {
   readonly policy: OverflowPolicy;
   private readonly onOverflow: (kind: OverflowPolicy) => void;
 
-  constructor(
-    capacity: number,
-    policy: OverflowPolicy,
-    release: () => void,
-    ready: Promise<void>,
-    onOverflow: (kind: OverflowPolicy) => void,
-  ) {
+  constructor(capacity: number, policy: OverflowPolicy, release: () => void, ready: Promise<void>, onOverflow: (kind: OverflowPolicy) => void) {
     this.capacity = capacity;
     this.policy = policy;
     this.#release = release;
@@ -60,12 +54,7 @@ export class BoundedQueue<T> implements Subscription<T> {
         this.#head++;
         this.#dropped++;
       } else {
-        this.fail(
-          new AppError(
-            ErrorCode.UNAVAILABLE,
-            `Subscription ended: the client fell ${this.capacity} events behind; resubscribe and refetch`,
-          ),
-        );
+        this.fail(new AppError(ErrorCode.UNAVAILABLE, `Subscription ended: the client fell ${this.capacity} events behind; resubscribe and refetch`));
         return;
       }
     }

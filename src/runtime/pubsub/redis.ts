@@ -69,10 +69,7 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
       if (everUp) log.info({ transport: 'redis' }, 'pubsub: Redis is back, event delivery resumed');
       everUp = true;
     } else if (everUp) {
-      log.warn(
-        { transport: 'redis' },
-        'pubsub: Redis connection lost; events are delivered within this instance only until it returns',
-      );
+      log.warn({ transport: 'redis' }, 'pubsub: Redis connection lost; events are delivered within this instance only until it returns');
     }
   };
 
@@ -212,11 +209,7 @@ export async function createRedisPubSub(options: RedisPubSubOptions): Promise<Pu
       closed = true;
       hub.close();
       for (const name of [...waiting.keys()]) confirm(name);
-      await Promise.all(
-        [pub, sub].map((c) =>
-          c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : Promise.resolve(c.disconnect()),
-        ),
-      );
+      await Promise.all([pub, sub].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : Promise.resolve(c.disconnect()))));
     },
   };
 }

@@ -10,8 +10,7 @@ const MAX_NAME = 200;
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** `what` with control characters made visible (for an error message that must not carry them). */
-export const visible = (what: string) =>
-  what.replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const visible = (what: string) => what.replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A name or label as stored: trimmed, 1..200 characters; BAD_USER_INPUT naming `argument` otherwise. */
 export function validName(name: string, argument = 'name'): string {

@@ -176,7 +176,10 @@ export function fileObjects(root: string, tmpDir = path.join(path.dirname(root),
 
     async claimOwner(id) {
       const marker = path.join(path.dirname(root), `${path.basename(root)}.owner`);
-      const claimed = await fsp.readFile(marker, 'utf8').then((s) => s.trim(), () => null);
+      const claimed = await fsp.readFile(marker, 'utf8').then(
+        (s) => s.trim(),
+        () => null,
+      );
       if (claimed === null) {
         await fsp.writeFile(marker, `${id}\n`);
         return true;

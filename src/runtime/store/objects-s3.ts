@@ -143,11 +143,9 @@ export function s3Objects(opts: S3Options & { tmpDir: string; cacheDir: string; 
     async presign(key, o) {
       checkKey(key);
       const disposition = o.filename ? attachment(o.filename) : 'inline';
-      return getSignedUrl(
-        client,
-        new GetObjectCommand({ Bucket, Key: key, ResponseContentType: o.contentType, ResponseContentDisposition: disposition }),
-        { expiresIn: o.ttlSeconds },
-      );
+      return getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key, ResponseContentType: o.contentType, ResponseContentDisposition: disposition }), {
+        expiresIn: o.ttlSeconds,
+      });
     },
     async modifiedAt(key) {
       checkKey(key);

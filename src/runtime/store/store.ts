@@ -155,10 +155,7 @@ export interface AlgorithmStore {
 }
 
 export interface ModelStore {
-  listModels(
-    filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null },
-    page: PageArgs,
-  ): Promise<Page<ModelRecord>>;
+  listModels(filter: { algorithmId?: string | null; targetId?: string | null; status?: ModelStatus | null }, page: PageArgs): Promise<Page<ModelRecord>>;
   /** `listModels({ targetId })` for many targets at once (same page arguments), keyed by target id, without counts. */
   modelPagesByTargets(targetIds: readonly string[], page: PageArgs): Promise<Map<string, KeysetPage<ModelRecord>>>;
   /** How many models each target has, keyed by target id. */
@@ -203,11 +200,7 @@ export interface ItemStore {
   /** How many items `listItems(filter)` pages through. */
   countItems(filter: ItemFilter): Promise<number>;
   /** `listItems({ type, targetId })` for many targets at once (same page arguments), keyed by target id, without counts. */
-  itemPagesByTargets(
-    targetIds: readonly string[],
-    filter: { type?: ItemType | null },
-    page: PageArgs,
-  ): Promise<Map<string, KeysetPage<ItemRecord>>>;
+  itemPagesByTargets(targetIds: readonly string[], filter: { type?: ItemType | null }, page: PageArgs): Promise<Map<string, KeysetPage<ItemRecord>>>;
   /** How many items each target has (of `type` when given), keyed by target id. */
   itemCountsByTargets(targetIds: readonly string[], filter: { type?: ItemType | null }): Promise<Map<string, number>>;
   itemsByIds(ids: readonly string[]): Promise<ItemRecord[]>;
@@ -390,7 +383,17 @@ export interface RegionStore {
  * Every query counts one "read" or "write" in `stats`, so tests can prove a request's cost does
  * not grow with the number of rows.
  */
-export interface Store extends TargetStore, AlgorithmStore, ModelStore, ItemStore, AssessmentStore, AccessStore, PredictionJobStore, WebhookStore, RegionStore, UserStore {
+export interface Store
+  extends TargetStore,
+    AlgorithmStore,
+    ModelStore,
+    ItemStore,
+    AssessmentStore,
+    AccessStore,
+    PredictionJobStore,
+    WebhookStore,
+    RegionStore,
+    UserStore {
   readonly engine: Engine;
   readonly blobs: BlobStore;
   readonly stats: { reads: number; writes: number };

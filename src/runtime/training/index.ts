@@ -70,20 +70,16 @@ export async function createTrainingService(deps: TrainingDeps): Promise<Trainin
   // In-process only: leases renew what the queue holds here (late-bound), the processor releases them.
   let queueRef: { ids(): string[] } = { ids: () => [] };
   const leases = shared ? null : createLeases({ store, leaseMs, log, held: () => queueRef.ids() });
-  const queue = jobs.queue<TrainingJob>(
-    'training',
-    pool ? trainingProcessor({ store, pool, updates, leases, log, telemetry }) : null,
-    {
-      concurrency,
-      // Out of runs (the database kept failing), or its workers kept dying: the model must not stay QUEUED.
-      onFailed: async ({ id }, error) => {
-        const [m] = await store.modelsByIds([id]);
-        if (m && (m.status === ModelStatus.QUEUED || m.status === ModelStatus.TRAINING)) {
-          await updates.finish(id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${error.message}` });
-        }
-      },
+  const queue = jobs.queue<TrainingJob>('training', pool ? trainingProcessor({ store, pool, updates, leases, log, telemetry }) : null, {
+    concurrency,
+    // Out of runs (the database kept failing), or its workers kept dying: the model must not stay QUEUED.
+    onFailed: async ({ id }, error) => {
+      const [m] = await store.modelsByIds([id]);
+      if (m && (m.status === ModelStatus.QUEUED || m.status === ModelStatus.TRAINING)) {
+        await updates.finish(id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: ${error.message}` });
+      }
     },
-  );
+  });
   const enqueue = async (model: ModelRecord) => {
     telemetry.queued(model.id, model.algorithmId);
     await queue.enqueue(model.id, { modelId: model.id }, ATTEMPTS);

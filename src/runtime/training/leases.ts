@@ -42,9 +42,12 @@ export function createLeases(opts: { store: Store; leaseMs: number; log: Trainin
     }
   };
   const hold = (id: string) => store.setSetting(leaseKey(id), JSON.stringify({ owner, until: Date.now() + leaseMs } satisfies Lease));
-  const heartbeat = setInterval(() => {
-    for (const id of opts.held()) hold(id).catch((err) => log.warn({ err, modelId: id }, 'training: lease not renewed'));
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      for (const id of opts.held()) hold(id).catch((err) => log.warn({ err, modelId: id }, 'training: lease not renewed'));
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
   heartbeat.unref();
 
   return {

@@ -25,10 +25,7 @@ export async function runPerImage(
       const n = Math.min(batch, tensors.length - start);
       const data = new Float32Array(n * size);
       for (let i = 0; i < n; i++) data.set(tensors[start + i]!, i * size);
-      const res = await session.run(
-        { [options.input ?? 'images']: new ort.Tensor('float32', data, [n, ...dims]) },
-        [...outputs],
-      );
+      const res = await session.run({ [options.input ?? 'images']: new ort.Tensor('float32', data, [n, ...dims]) }, [...outputs]);
       for (const o of outputs) {
         const t = res[o]!;
         const all = t.data as Float32Array;

@@ -51,7 +51,10 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const { ok, ng, spec, params, progress, signal } = input;
   if (ok.length < 2) throw new Error(`at least 2 OK images are needed, got ${ok.length}`);
   const dims = [channelsOf(spec), spec.height, spec.width] as const;
-  const span = (lo: number, hi: number, stage: string): Report => (f, s) => progress(lo + (hi - lo) * Math.min(1, Math.max(0, f)), s ?? stage);
+  const span =
+    (lo: number, hi: number, stage: string): Report =>
+    (f, s) =>
+      progress(lo + (hi - lo) * Math.min(1, Math.max(0, f)), s ?? stage);
 
   progress(0.02, 'features');
   const items = learner.prepare ? await learner.prepare(ok, span(0.02, 0.25, 'features'), signal) : (ok as unknown as F[]);
@@ -81,17 +84,38 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     const held = new Set(parts[f]);
     const report = span(lo + ((hi - lo) * f) / k, lo + ((hi - lo) * (f + 1)) / k, `holdout ${f + 1}/${k}`);
     report(0);
-    const foldModel = derive ? derive(model!, held) : await learner.fit(items.filter((_, i) => !held.has(i)), report, signal);
+    const foldModel = derive
+      ? derive(model!, held)
+      : await learner.fit(
+          items.filter((_, i) => !held.has(i)),
+          report,
+          signal,
+        );
     checkAborted(signal);
     const heldIdx = [...held];
     const foldBytes = learner.build(foldModel);
-    const out = await runPerImage(foldBytes, heldIdx.map((i) => ok[i]!), dims, ['score', 'anomaly_map']);
+    const out = await runPerImage(
+      foldBytes,
+      heldIdx.map((i) => ok[i]!),
+      dims,
+      ['score', 'anomaly_map'],
+    );
     heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
     for (const m of out.anomaly_map!) mapMedians.push(median(m));
     if (input.probes) {
       // pseudo-defects made from the held-out pictures, judged by the model that never saw them
-      const fake = pseudoDefects(heldIdx.map((i) => ok[i]!), { channels: dims[0], height: dims[1], width: dims[2] }, heldIdx.length * input.probes, 17 + f);
-      const scored = await runPerImage(foldBytes, fake.map((p) => p.tensor), dims, ['score']);
+      const fake = pseudoDefects(
+        heldIdx.map((i) => ok[i]!),
+        { channels: dims[0], height: dims[1], width: dims[2] },
+        heldIdx.length * input.probes,
+        17 + f,
+      );
+      const scored = await runPerImage(
+        foldBytes,
+        fake.map((p) => p.tensor),
+        dims,
+        ['score'],
+      );
       pseudoScores.push(...scored.score!.map((s) => s[0]!));
     }
     await yieldToLoop();

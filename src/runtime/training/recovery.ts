@@ -30,7 +30,11 @@ export async function takeOverAbandoned(deps: {
     if (await leases.live(m.id)) continue;
     if (!algorithmById(m.algorithmId)) {
       if (Date.now() - Date.parse(m.updatedAt) < deps.leaseMs) continue;
-      await updates.update(m.id, { status: ModelStatus.FAILED, stage: 'failed', statusText: `training failed: algorithm "${m.algorithmId}" is not available on this server` });
+      await updates.update(m.id, {
+        status: ModelStatus.FAILED,
+        stage: 'failed',
+        statusText: `training failed: algorithm "${m.algorithmId}" is not available on this server`,
+      });
       continue;
     }
     await leases.hold(m.id);

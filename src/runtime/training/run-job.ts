@@ -93,7 +93,11 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
       if (!first && msg.stage === lastStage && now - lastWrite < WRITE_INTERVAL_MS) return;
       lastWrite = now;
       lastStage = msg.stage;
-      const patch = { progress: Math.min(0.99, Math.max(0, msg.progress)), stage: msg.stage, ...(first ? { status: ModelStatus.TRAINING, statusText: null } : {}) };
+      const patch = {
+        progress: Math.min(0.99, Math.max(0, msg.progress)),
+        stage: msg.stage,
+        ...(first ? { status: ModelStatus.TRAINING, statusText: null } : {}),
+      };
       void job.progress(patch.progress).catch(() => {});
       // writes stay in order: each waits for the previous one
       writing = writing

@@ -37,7 +37,12 @@ function stats(t: Float32Array, plane: number, c: number) {
  * `count` pseudo-defective copies of the given OK tensors (C x H x W, 0..1), cycling through the
  * kinds; deterministic for a seed.
  */
-export function pseudoDefects(ok: readonly Float32Array[], dims: { channels: number; height: number; width: number }, count: number, seed = 17): PseudoDefect[] {
+export function pseudoDefects(
+  ok: readonly Float32Array[],
+  dims: { channels: number; height: number; width: number },
+  count: number,
+  seed = 17,
+): PseudoDefect[] {
   const { channels: c, height: h, width: w } = dims;
   const plane = h * w;
   const r = rng(seed);

@@ -115,7 +115,8 @@ async function pictureOf(chw: Float32Array, spec: InputSpec): Promise<Uint8Array
   const c = channelsOf(spec);
   const plane = spec.width * spec.height;
   const hwc = Buffer.alloc(plane * c);
-  for (let i = 0; i < plane; i++)
-    for (let k = 0; k < c; k++) hwc[i * c + k] = Math.round(Math.min(1, Math.max(0, chw[k * plane + i]!)) * 255);
-  return sharp(hwc, { raw: { width: spec.width, height: spec.height, channels: c as 1 | 3 } }).png().toBuffer();
+  for (let i = 0; i < plane; i++) for (let k = 0; k < c; k++) hwc[i * c + k] = Math.round(Math.min(1, Math.max(0, chw[k * plane + i]!)) * 255);
+  return sharp(hwc, { raw: { width: spec.width, height: spec.height, channels: c as 1 | 3 } })
+    .png()
+    .toBuffer();
 }

@@ -32,10 +32,7 @@ const RETRY_STATUSES = new Set([502, 503, 504]);
 export function createUpstreamClient(opts: UpstreamClientOptions): UpstreamClient {
   const parsed = new URL(opts.url);
   const credentials =
-    opts.credentials ??
-    (parsed.username
-      ? { clientId: decodeURIComponent(parsed.username), clientSecret: decodeURIComponent(parsed.password) }
-      : null);
+    opts.credentials ?? (parsed.username ? { clientId: decodeURIComponent(parsed.username), clientSecret: decodeURIComponent(parsed.password) } : null);
   parsed.username = '';
   parsed.password = '';
   const basePath = parsed.pathname.replace(/\/+$/, '');

@@ -12,10 +12,7 @@ type UpstreamConfig = Pick<Config, 'upstreams' | 'upstreamCredentials' | 'upstre
  * One pooled client per configured upstream (UPSTREAMS=name=url,...). Nothing connects until the
  * first call, so an unreachable upstream never delays start-up.
  */
-export function createUpstreams(
-  config: UpstreamConfig,
-  extra: Partial<Omit<UpstreamClientOptions, 'name' | 'url' | 'credentials'>> = {},
-): Upstreams {
+export function createUpstreams(config: UpstreamConfig, extra: Partial<Omit<UpstreamClientOptions, 'name' | 'url' | 'credentials'>> = {}): Upstreams {
   const clients = new Map<string, UpstreamClient>();
   for (const [name, url] of Object.entries(config.upstreams)) {
     if (!name || !url) continue;

@@ -6,9 +6,18 @@ import type { UpstreamClient } from './upstream.ts';
 // ids) and turned into camelCase records the GraphQL Remote* types expose.
 
 const id = z.union([z.string(), z.number()]).transform(String);
-const str = z.string().nullish().transform((v) => v ?? null);
-const num = z.number().nullish().transform((v) => v ?? null);
-const bool = z.boolean().nullish().transform((v) => v ?? null);
+const str = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+const num = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? null);
+const bool = z
+  .boolean()
+  .nullish()
+  .transform((v) => v ?? null);
 
 const preprocessing = z.object({ name: z.string(), active: bool, config: str });
 const target = z.object({ target_id: id, name: z.string().nullish(), preprocessing: z.array(preprocessing).nullish() });
@@ -85,9 +94,7 @@ const item = z.object({
   is_training_data: bool,
   images: z.array(image).nullish(),
   assessments: z.array(assessment).nullish(),
-  user_assessment: z
-    .object({ label: str, result: str, annotations: z.array(annotation).nullish(), images: z.array(image).nullish() })
-    .nullish(),
+  user_assessment: z.object({ label: str, result: str, annotations: z.array(annotation).nullish(), images: z.array(image).nullish() }).nullish(),
 });
 const itemPage = z.object({
   items: z.array(item).nullish(),
@@ -244,11 +251,9 @@ export function remoteApi(client: UpstreamClient) {
 
   return {
     targets: async () => (await get('/api/v1/targets/', z.array(target), 'targets')).map(toTarget),
-    target: (targetId: string) =>
-      orNull(get(`/api/v1/targets/${seg(targetId)}`, target, 'a target').then(toTarget)),
+    target: (targetId: string) => orNull(get(`/api/v1/targets/${seg(targetId)}`, target, 'a target').then(toTarget)),
     algorithms: async () => (await get('/api/v1/algorithms/', z.array(algorithm), 'algorithms')).map(toAlgorithm),
-    algorithm: (algorithmId: string) =>
-      orNull(get(`/api/v1/algorithms/${seg(algorithmId)}`, algorithm, 'an algorithm').then(toAlgorithm)),
+    algorithm: (algorithmId: string) => orNull(get(`/api/v1/algorithms/${seg(algorithmId)}`, algorithm, 'an algorithm').then(toAlgorithm)),
     models: async (algorithmId?: string | null) =>
       (await get('/api/v1/models/', z.array(model), 'models', { algorithm_id: algorithmId ?? undefined })).map(toModel),
     model: (modelId: string) => orNull(get(`/api/v1/models/${seg(modelId)}`, model, 'a model').then(toModel)),
@@ -279,7 +284,10 @@ export function remoteApi(client: UpstreamClient) {
       const data = parse(client, z.object({ item_ids: z.array(id).nullish(), model_version: str }), dataOf(body), 'a prediction');
       return { itemIds: data.item_ids ?? itemIds, modelVersion: data.model_version };
     },
-    trainModel: async (algorithmId: string, args: { name?: string | null; itemIds?: string[] | null; overrideParams?: { parameterId: string; value: string }[] | null }) => {
+    trainModel: async (
+      algorithmId: string,
+      args: { name?: string | null; itemIds?: string[] | null; overrideParams?: { parameterId: string; value: string }[] | null },
+    ) => {
       const json = {
         name: args.name ?? undefined,
         item_ids: args.itemIds ?? undefined,

@@ -116,10 +116,13 @@ export function createWebhooksService(deps: WebhooksDeps): WebhooksService {
   function wakeAt(webhookId: string, at: number) {
     if (closed) return;
     clearTimeout(timers.get(webhookId));
-    const timer = setTimeout(() => {
-      timers.delete(webhookId);
-      kick(webhookId);
-    }, Math.max(0, at - now()));
+    const timer = setTimeout(
+      () => {
+        timers.delete(webhookId);
+        kick(webhookId);
+      },
+      Math.max(0, at - now()),
+    );
     timer.unref();
     timers.set(webhookId, timer);
   }
@@ -165,7 +168,8 @@ export function createWebhooksService(deps: WebhooksDeps): WebhooksService {
         const [model] = await store.modelsByIds([input.modelId]);
         if (!model) throw notFound('Model', input.modelId);
         const targetId = out.targetId !== undefined ? out.targetId : (current?.targetId ?? null);
-        if (targetId && model.targetId !== targetId) throw badInput(`model "${model.id}" belongs to another target than "${targetId}"`, { argument: 'modelId' });
+        if (targetId && model.targetId !== targetId)
+          throw badInput(`model "${model.id}" belongs to another target than "${targetId}"`, { argument: 'modelId' });
       }
       out.modelId = input.modelId ?? null;
     }
@@ -226,7 +230,9 @@ export function createWebhooksService(deps: WebhooksDeps): WebhooksService {
       if (old.status === DeliveryStatus.PENDING) {
         throw new AppError(ErrorCode.CONFLICT, `delivery "${deliveryId}" is still pending; it is retried by itself`, { argument: 'deliveryId' });
       }
-      const [copy] = await store.addDeliveries([{ webhookId: old.webhookId, event: old.event, eventKey: `redelivery:${old.id}:${now()}:${random()}`, payload: old.payload }]);
+      const [copy] = await store.addDeliveries([
+        { webhookId: old.webhookId, event: old.event, eventKey: `redelivery:${old.id}:${now()}:${random()}`, payload: old.payload },
+      ]);
       kick(old.webhookId);
       return copy!;
     },

@@ -78,7 +78,8 @@ export function createSender({ policy, timeoutMs, userAgent }: { policy: UrlPoli
         }
       } catch (err) {
         const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-        const reason = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : [e.code ?? e.cause?.code, e.cause?.message ?? e.message].filter(Boolean).join(' ');
+        const reason =
+          e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : [e.code ?? e.cause?.code, e.cause?.message ?? e.message].filter(Boolean).join(' ');
         return { ok: false, status: null, latencyMs: elapsed(), error: reason };
       }
     },

@@ -48,8 +48,7 @@ export function createUrlPolicy(entries: readonly string[]): UrlPolicy {
     }
   });
 
-  const nameAllowed = (host: string) =>
-    parsed.some((e) => e.kind === 'name' && (e.suffix ? host.endsWith(e.name) : host === e.name));
+  const nameAllowed = (host: string) => parsed.some((e) => e.kind === 'name' && (e.suffix ? host.endsWith(e.name) : host === e.name));
 
   const allows = (host: string, address: string) => {
     const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -68,9 +67,12 @@ export function createUrlPolicy(entries: readonly string[]): UrlPolicy {
       if (err) return callback(err, '', 0);
       const allowed = addresses.filter((a) => allows(hostname, a.address));
       if (allowed.length === 0) {
-        const e = Object.assign(new Error(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, which WEBHOOK_ALLOWED_HOSTS does not allow`), {
-          code: 'EWEBHOOKHOSTREFUSED',
-        });
+        const e = Object.assign(
+          new Error(`${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, which WEBHOOK_ALLOWED_HOSTS does not allow`),
+          {
+            code: 'EWEBHOOKHOSTREFUSED',
+          },
+        );
         return callback(e, '', 0);
       }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, allowed);

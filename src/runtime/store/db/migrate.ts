@@ -20,8 +20,7 @@ export async function migrateToLatest(db: Kysely<Database>, engine: Engine, only
   // On PostgreSQL the bookkeeping tables live in the schema the connection works in. Named
   // explicitly, because Kysely otherwise looks for them in every schema it can see, and would
   // take another schema's (another deployment's, another test run's) for its own.
-  const schema =
-    engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const schema = engine === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
   if (engine === 'postgres' && !schema) throw new Error('the PostgreSQL connection has no current schema (check search_path)');
   const migrator = new Migrator({
     db,

@@ -47,7 +47,9 @@ export async function exclusive(trx: Kysely<Database>, engine: Engine, name: str
 export async function nextKeys(trx: Kysely<Database>, engine: Engine, table: KeyedTable, n: number): Promise<number[]> {
   if (n <= 0) return [];
   if (engine === 'postgres') {
-    const { rows } = await sql<{ k: number }>`select nextval(${`${table}_key_seq`}::regclass)::integer as k from generate_series(1, ${n}::integer)`.execute(trx);
+    const { rows } = await sql<{ k: number }>`select nextval(${`${table}_key_seq`}::regclass)::integer as k from generate_series(1, ${n}::integer)`.execute(
+      trx,
+    );
     return rows.map((r) => r.k).sort((a, b) => a - b);
   }
   const row = await trx

@@ -95,7 +95,10 @@ export function accessQueries(ctx: StoreContext): AccessStore {
       return page(ctx, 'audit_events', where, args, toAuditEvent);
     },
     async countClients() {
-      const { n } = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const { n } = await db
+        .selectFrom('clients')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(n);
     },
     async license() {
@@ -128,7 +131,11 @@ export function accessQueries(ctx: StoreContext): AccessStore {
         .execute();
     },
     async initSetting(key, value) {
-      await db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await db
+        .insertInto('settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
       const r = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirstOrThrow();
       return r.value;
     },

@@ -13,7 +13,13 @@ export function algorithmQueries(ctx: StoreContext): AlgorithmStore {
         const existing = await trx
           .selectFrom('algorithm_parameters')
           .select(['algorithm_id', 'name'])
-          .where(inList(engine, 'algorithm_id', defs.map((d) => d.id)))
+          .where(
+            inList(
+              engine,
+              'algorithm_id',
+              defs.map((d) => d.id),
+            ),
+          )
           .execute();
         const known = new Set(existing.map((p) => `${p.algorithm_id}\n${p.name}`));
         // Keys only for parameters that are new: an upsert of a known one keeps its id and key.
@@ -61,7 +67,17 @@ export function algorithmQueries(ctx: StoreContext): AlgorithmStore {
           await trx
             .deleteFrom('algorithm_parameters')
             .where('algorithm_id', '=', d.id)
-            .$if(d.parameters.length > 0, (q) => q.where((eb) => eb.not(inList(engine, 'name', d.parameters.map((p) => p.name)))))
+            .$if(d.parameters.length > 0, (q) =>
+              q.where((eb) =>
+                eb.not(
+                  inList(
+                    engine,
+                    'name',
+                    d.parameters.map((p) => p.name),
+                  ),
+                ),
+              ),
+            )
             .execute();
         }
       });
@@ -71,7 +87,13 @@ export function algorithmQueries(ctx: StoreContext): AlgorithmStore {
     },
     async algorithmsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('algorithms').selectAll().where(inList(engine, 'id', ids)).execute()).map(toAlgorithm);
+      return (
+        await db
+          .selectFrom('algorithms')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toAlgorithm);
     },
     async parametersByAlgorithmIds(ids) {
       if (ids.length === 0) return [];

@@ -47,7 +47,13 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
     async annotationsByOwners(kind, ownerIds) {
       if (ownerIds.length === 0) return [];
       const column = kind === 'user' ? 'item_id' : 'assessment_id';
-      const rows = await db.selectFrom('annotations').selectAll().where(inList(engine, column, ownerIds)).orderBy(column).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('annotations')
+        .selectAll()
+        .where(inList(engine, column, ownerIds))
+        .orderBy(column)
+        .orderBy('id')
+        .execute();
       return rows.map(toAnnotation);
     },
     async setUserAnnotations(itemId, annotations) {
@@ -71,11 +77,22 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
     },
     async assessmentsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('assessments').selectAll().where(inList(engine, 'id', ids)).execute()).map(toAssessment);
+      return (
+        await db
+          .selectFrom('assessments')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toAssessment);
     },
     async assessmentsByModelIds(modelIds) {
       if (modelIds.length === 0) return [];
-      const rows = await db.selectFrom('assessments').selectAll().where(inList(engine, 'model_id', modelIds)).orderBy('id', 'desc').execute();
+      const rows = await db
+        .selectFrom('assessments')
+        .selectAll()
+        .where(inList(engine, 'model_id', modelIds))
+        .orderBy('id', 'desc')
+        .execute();
       return rows.map(toAssessment);
     },
     async addAssessments(list) {
@@ -119,7 +136,12 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
           const mine = byId.get(row.id);
           if (mine) out.push(mine);
           else {
-            const existing = await trx.selectFrom('assessments').selectAll().where('job_id', '=', row.job_id).where('item_id', '=', row.item_id).executeTakeFirstOrThrow();
+            const existing = await trx
+              .selectFrom('assessments')
+              .selectAll()
+              .where('job_id', '=', row.job_id)
+              .where('item_id', '=', row.item_id)
+              .executeTakeFirstOrThrow();
             out.push(toAssessment(existing));
           }
         }

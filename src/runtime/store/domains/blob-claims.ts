@@ -30,8 +30,7 @@ export function blobClaims(db: Kysely<Database>, engine: Engine, now: () => numb
   const greatest = engine === 'postgres' ? 'greatest' : 'max';
   const G = sql.raw(greatest);
 
-  const markOf = async (key: string) =>
-    (await db.selectFrom('blob_claims').select(['sweep', 'sweep_at']).where('key', '=', key).executeTakeFirst()) ?? null;
+  const markOf = async (key: string) => (await db.selectFrom('blob_claims').select(['sweep', 'sweep_at']).where('key', '=', key).executeTakeFirst()) ?? null;
   const live = (m: { sweep: string | null; sweep_at: number | null } | null, t: number) => !!m?.sweep && (m.sweep_at ?? 0) > t - SWEEP_LEASE_MS;
 
   return {
@@ -130,7 +129,12 @@ export function blobClaims(db: Kysely<Database>, engine: Engine, now: () => numb
       .where('sweep', '=', token)
       .where((eb) => eb.or([eb('holds', '<=', 0), eb('held_until', '<', t)]))
       .execute();
-    await q.updateTable('blob_claims').set({ sweep: null, sweep_at: null }).where(inList(engine, 'key', keys)).where('sweep', '=', token).execute();
+    await q
+      .updateTable('blob_claims')
+      .set({ sweep: null, sweep_at: null })
+      .where(inList(engine, 'key', keys))
+      .where('sweep', '=', token)
+      .execute();
   }
 }
 

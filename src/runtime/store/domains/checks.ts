@@ -12,7 +12,15 @@ export async function requireAll(
   ids: readonly string[],
 ): Promise<void> {
   if (ids.length === 0) return;
-  const found = new Set((await trx.selectFrom(table).select('id').where(inList(engine, 'id', ids)).execute()).map((r) => r.id));
+  const found = new Set(
+    (
+      await trx
+        .selectFrom(table)
+        .select('id')
+        .where(inList(engine, 'id', ids))
+        .execute()
+    ).map((r) => r.id),
+  );
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(what, missing);
 }

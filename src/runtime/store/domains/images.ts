@@ -17,7 +17,15 @@ export type ImageOwnerColumn = 'item_id' | 'assessment_id' | 'model_id';
 export async function requireBlobs(blobs: BlobStore, images: readonly NewImage[], db: Kysely<Database>, engine: Engine): Promise<void> {
   let keys = [...new Set(images.map((i) => i.blob))];
   if (blobs.backend !== 'files' && keys.length > 0) {
-    const named = new Set((await db.selectFrom('images').select('blob').where(inList(engine, 'blob', keys)).execute()).map((r) => r.blob));
+    const named = new Set(
+      (
+        await db
+          .selectFrom('images')
+          .select('blob')
+          .where(inList(engine, 'blob', keys))
+          .execute()
+      ).map((r) => r.blob),
+    );
     keys = keys.filter((k) => !named.has(k));
   }
   const present = await Promise.all(keys.map((k) => blobs.has(k)));

@@ -49,7 +49,13 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     },
     async itemsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('items').selectAll().where(inList(engine, 'id', ids)).execute()).map(toItem);
+      return (
+        await db
+          .selectFrom('items')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toItem);
     },
     async addItems(items) {
       if (items.length === 0) return [];
@@ -63,7 +69,12 @@ export function itemQueries(ctx: StoreContext): ItemStore {
         for (const chunk of chunks(rows)) {
           for (const r of await trx.insertInto('items').values(chunk).returningAll().execute()) byId.set(r.id, toItem(r));
         }
-        await insertImages(trx, 'item_id', items.map((it, i) => ({ ownerId: rows[i]!.id, images: it.images })), t);
+        await insertImages(
+          trx,
+          'item_id',
+          items.map((it, i) => ({ ownerId: rows[i]!.id, images: it.images })),
+          t,
+        );
         return rows.map((r) => byId.get(r.id)!);
       });
       blobs.release(images.map((img) => img.blob));
@@ -77,12 +88,21 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     async deleteItems(ids) {
       if (ids.length === 0) return [];
       const { existing, keys } = await ctx.tx(async (trx) => {
-        const existing = (await trx.selectFrom('items').select('id').where(inList(engine, 'id', ids)).execute()).map((r) => r.id);
+        const existing = (
+          await trx
+            .selectFrom('items')
+            .select('id')
+            .where(inList(engine, 'id', ids))
+            .execute()
+        ).map((r) => r.id);
         if (existing.length === 0) return { existing, keys: [] as string[] };
         const { rows } = await sql<{ k: string }>`
           select distinct blob as k from images where ${inList(engine, 'item_id', existing)}
             or assessment_id in (select id from assessments where ${inList(engine, 'item_id', existing)})`.execute(trx);
-        await trx.deleteFrom('items').where(inList(engine, 'id', existing)).execute();
+        await trx
+          .deleteFrom('items')
+          .where(inList(engine, 'id', existing))
+          .execute();
         return { existing, keys: rows.map((r) => r.k) };
       });
       await blobs.deleteUnreferenced(keys);
@@ -92,12 +112,24 @@ export function itemQueries(ctx: StoreContext): ItemStore {
       if (ownerIds.length === 0) return [];
       const column = imageOwnerColumn[kind];
       if (!column) throw new Error(`unknown image owner kind ${kind}`);
-      const rows = await db.selectFrom('images').selectAll().where(inList(engine, column, ownerIds)).orderBy(column).orderBy('position').execute();
+      const rows = await db
+        .selectFrom('images')
+        .selectAll()
+        .where(inList(engine, column, ownerIds))
+        .orderBy(column)
+        .orderBy('position')
+        .execute();
       return rows.map(toImage);
     },
     async imagesByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('images').selectAll().where(inList(engine, 'id', ids)).execute()).map(toImage);
+      return (
+        await db
+          .selectFrom('images')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toImage);
     },
   };
 }

@@ -75,7 +75,13 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     },
     async modelsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('models').selectAll().where(inList(engine, 'id', ids)).execute()).map(toModel);
+      return (
+        await db
+          .selectFrom('models')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toModel);
     },
     async activeModel(targetId) {
       const r = await db.selectFrom('models').selectAll().where('target_id', '=', targetId).where('active', '=', true).executeTakeFirst();
@@ -83,7 +89,12 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     },
     async activeModelsByTargetIds(targetIds) {
       if (targetIds.length === 0) return [];
-      const rows = await db.selectFrom('models').selectAll().where('active', '=', true).where(inList(engine, 'target_id', targetIds)).execute();
+      const rows = await db
+        .selectFrom('models')
+        .selectAll()
+        .where('active', '=', true)
+        .where(inList(engine, 'target_id', targetIds))
+        .execute();
       return rows.map(toModel);
     },
     async createModel(m) {
@@ -91,11 +102,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         await requireAll(trx, engine, 'algorithms', 'Algorithm', [m.algorithmId]);
         await requireAll(trx, engine, 'targets', 'Target', [m.targetId]);
         const t = ctx.iso();
-        const r = await trx
-          .insertInto('models')
-          .values(newModelRow(m, t))
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const r = await trx.insertInto('models').values(newModelRow(m, t)).returningAll().executeTakeFirstOrThrow();
         return toModel(r);
       });
     },
@@ -152,7 +159,13 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         }
         const t = ctx.iso();
         const previous = await trx.selectFrom('models').select('id').where('target_id', '=', m.target_id).where('active', '=', true).executeTakeFirst();
-        await trx.updateTable('models').set({ active: false, updated_at: t }).where('target_id', '=', m.target_id).where('active', '=', true).where('id', '<>', id).execute();
+        await trx
+          .updateTable('models')
+          .set({ active: false, updated_at: t })
+          .where('target_id', '=', m.target_id)
+          .where('active', '=', true)
+          .where('id', '<>', id)
+          .execute();
         const r = await trx.updateTable('models').set({ active: true, updated_at: t }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
         // Activating the active model again changes nothing, so it adds no history line.
         if (previous?.id !== id) {
@@ -166,19 +179,35 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     },
     async activationHistory(targetId, limit) {
       const rows = await db.selectFrom('model_activations').selectAll().where('target_id', '=', targetId).orderBy('id', 'desc').limit(limit).execute();
-      return rows.map((r) => ({ id: r.id, targetId: r.target_id, modelId: r.model_id, previousModelId: r.previous_model_id, actor: r.actor, at: String(r.at) }));
+      return rows.map((r) => ({
+        id: r.id,
+        targetId: r.target_id,
+        modelId: r.model_id,
+        previousModelId: r.previous_model_id,
+        actor: r.actor,
+        at: String(r.at),
+      }));
     },
     async deleteModels(ids) {
       if (ids.length === 0) return [];
       const { existing, keys } = await ctx.tx(async (trx) => {
-        const existing = (await trx.selectFrom('models').select('id').where(inList(engine, 'id', ids)).execute()).map((r) => r.id);
+        const existing = (
+          await trx
+            .selectFrom('models')
+            .select('id')
+            .where(inList(engine, 'id', ids))
+            .execute()
+        ).map((r) => r.id);
         if (existing.length === 0) return { existing, keys: [] as string[] };
         const { rows } = await sql<{ k: string }>`
           select blob as k from images where ${inList(engine, 'model_id', existing)}
             or assessment_id in (select id from assessments where ${inList(engine, 'model_id', existing)})
           union select onnx_blob from models where ${inList(engine, 'id', existing)} and onnx_blob is not null
           union select image_blob from models where ${inList(engine, 'id', existing)} and image_blob is not null`.execute(trx);
-        await trx.deleteFrom('models').where(inList(engine, 'id', existing)).execute();
+        await trx
+          .deleteFrom('models')
+          .where(inList(engine, 'id', existing))
+          .execute();
         return { existing, keys: rows.map((r) => r.k) };
       });
       await blobs.deleteUnreferenced(keys);
@@ -186,7 +215,14 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     },
     async modelsWithStatus(statuses) {
       if (statuses.length === 0) return [];
-      return (await db.selectFrom('models').selectAll().where(inList(engine, 'status', statuses)).orderBy('id').execute()).map(toModel);
+      return (
+        await db
+          .selectFrom('models')
+          .selectAll()
+          .where(inList(engine, 'status', statuses))
+          .orderBy('id')
+          .execute()
+      ).map(toModel);
     },
   };
 }

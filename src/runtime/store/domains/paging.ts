@@ -52,7 +52,13 @@ export async function page<T>(ctx: StoreContext, table: Paged, where: Filter[], 
 }
 
 /** One keyset page without its count: `limit + 1` rows after the cursor. */
-export async function keysetPage<T>(ctx: StoreContext, table: Paged, where: Filter[], args: PageArgs, map: (r: Row) => T & { id: string }): Promise<KeysetPage<T>> {
+export async function keysetPage<T>(
+  ctx: StoreContext,
+  table: Paged,
+  where: Filter[],
+  args: PageArgs,
+  map: (r: Row) => T & { id: string },
+): Promise<KeysetPage<T>> {
   const { limit, afterId } = pageArgs(args);
   const scoped: Filter = (eb) => eb.and(where.map((w) => w(eb)));
   const rows = await ctx.db
@@ -125,13 +131,7 @@ export async function pagesBy<T>(
 }
 
 /** How many rows each `column` value has under `where` (one grouped read; absent keys count 0). */
-export async function countsBy(
-  ctx: StoreContext,
-  table: Paged,
-  column: 'target_id',
-  keys: readonly string[],
-  where: Filter[],
-): Promise<Map<string, number>> {
+export async function countsBy(ctx: StoreContext, table: Paged, column: 'target_id', keys: readonly string[], where: Filter[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (keys.length === 0) return counts;
   const scoped: Filter = (eb) => eb.and([inList(ctx.engine, column, keys), ...where.map((w) => w(eb))]);

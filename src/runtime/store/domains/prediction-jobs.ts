@@ -36,11 +36,24 @@ export function predictionJobQueries(ctx: StoreContext): PredictionJobStore {
     },
     async predictionJobsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('prediction_jobs').selectAll().where(inList(engine, 'id', ids)).execute()).map(toPredictionJob);
+      return (
+        await db
+          .selectFrom('prediction_jobs')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toPredictionJob);
     },
     async predictionJobsWithStatus(statuses) {
       if (statuses.length === 0) return [];
-      return (await db.selectFrom('prediction_jobs').selectAll().where(inList(engine, 'status', statuses)).orderBy('created_at').execute()).map(toPredictionJob);
+      return (
+        await db
+          .selectFrom('prediction_jobs')
+          .selectAll()
+          .where(inList(engine, 'status', statuses))
+          .orderBy('created_at')
+          .execute()
+      ).map(toPredictionJob);
     },
     async updatePredictionJob(id, patch) {
       const row = await ctx.tx(async (trx) => {

@@ -12,7 +12,11 @@ export function regionQueries(ctx: StoreContext): RegionStore {
   return {
     async regionSetsByOwners(ownerIds) {
       if (ownerIds.length === 0) return [];
-      const rows = await db.selectFrom('region_sets').selectAll().where(inList(engine, 'owner_id', ownerIds)).execute();
+      const rows = await db
+        .selectFrom('region_sets')
+        .selectAll()
+        .where(inList(engine, 'owner_id', ownerIds))
+        .execute();
       return rows.map(
         (r): RegionSetRecord => ({ ownerKind: r.model_id ? 'model' : 'target', ownerId: r.owner_id, regions: parsed(r.regions), updatedAt: r.updated_at }),
       );

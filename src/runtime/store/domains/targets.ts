@@ -16,7 +16,13 @@ export function targetQueries(ctx: StoreContext): TargetStore {
     },
     async targetsByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('targets').selectAll().where(inList(engine, 'id', ids)).execute()).map(toTarget);
+      return (
+        await db
+          .selectFrom('targets')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toTarget);
     },
     async targetsByKeys(keys) {
       const wanted = [...new Set(keys)].filter((k) => Number.isSafeInteger(k));

@@ -96,12 +96,23 @@ export function userQueries(ctx: StoreContext): UserStore {
       await db.updateTable('user_sessions').set({ revoked_at: iso() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
     },
     async revokeUserSessions(userId) {
-      const r = await db.updateTable('user_sessions').set({ revoked_at: iso() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+      const r = await db
+        .updateTable('user_sessions')
+        .set({ revoked_at: iso() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
     async sessionsOfUser(userId) {
       const now = ms(iso());
-      const rows = await db.selectFrom('user_sessions').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('created_at', 'desc').execute();
+      const rows = await db
+        .selectFrom('user_sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .execute();
       return rows.map(toSession).filter((s) => ms(s.expiresAt) > now);
     },
 

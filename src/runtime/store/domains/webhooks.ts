@@ -52,7 +52,13 @@ export function webhookQueries(ctx: StoreContext): WebhookStore {
 
     async webhooksByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('webhooks').selectAll().where(inList(engine, 'id', ids)).execute()).map(toWebhook);
+      return (
+        await db
+          .selectFrom('webhooks')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toWebhook);
     },
 
     async listWebhooks({ targetId }) {
@@ -111,7 +117,13 @@ export function webhookQueries(ctx: StoreContext): WebhookStore {
 
     async deliveriesByIds(ids) {
       if (ids.length === 0) return [];
-      return (await db.selectFrom('webhook_deliveries').selectAll().where(inList(engine, 'id', ids)).execute()).map(toDelivery);
+      return (
+        await db
+          .selectFrom('webhook_deliveries')
+          .selectAll()
+          .where(inList(engine, 'id', ids))
+          .execute()
+      ).map(toDelivery);
     },
 
     listDeliveries: (webhookId, args) => page(ctx, 'webhook_deliveries', [(eb) => eb('webhook_id', '=', webhookId)], args, toDelivery),

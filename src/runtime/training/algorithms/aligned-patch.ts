@@ -78,7 +78,16 @@ function addCellDistance(g: GraphBuilder, features: string, m: CellMemory, h: nu
       for (let j = 0; j < d; j++) s += m.bank[(c * d + j) * m.k + e]! ** 2;
       norms[c * m.k + e] = s;
     }
-  const cross = g.op('Add', [g.op('MatMul', [rows, g.constant(m.bank.map((v) => -2 * v), [cells, d, m.k])]), g.constant(norms, [cells, 1, m.k])]);
+  const cross = g.op('Add', [
+    g.op('MatMul', [
+      rows,
+      g.constant(
+        m.bank.map((v) => -2 * v),
+        [cells, d, m.k],
+      ),
+    ]),
+    g.constant(norms, [cells, 1, m.k]),
+  ]);
   const nearest = g.op('ReduceMin', [cross], { axes: [2], keepdims: 1 });
   const self = g.op('ReduceSum', [g.op('Mul', [rows, rows]), g.constantInt64([2])], { keepdims: 1 });
   const dist = g.op('Sqrt', [g.op('Mul', [g.op('Relu', [g.op('Add', [nearest, self])]), g.scalar(1 / d)])]);
@@ -95,7 +104,20 @@ export function buildAlignedModel(m: AlignedModel): Uint8Array {
     if (f.dims !== m.scales[o]!.dims) throw new Error(`octave ${o}: feature size ${f.dims} differs from the trained ${m.scales[o]!.dims}`);
   });
   const distances = feats.map((f, o) => addCellDistance(g, f.value, m.scales[o]!, h, w));
-  mapAndScore(g, addReadout(g, addCombined(g, distances, m.scales.map((s) => s.unit)), m.sigmaUnits), h, w);
+  mapAndScore(
+    g,
+    addReadout(
+      g,
+      addCombined(
+        g,
+        distances,
+        m.scales.map((s) => s.unit),
+      ),
+      m.sigmaUnits,
+    ),
+    h,
+    w,
+  );
   return g.toBytes({ algorithm: 'aligned-patch' });
 }
 
@@ -128,7 +150,16 @@ function without(m: CellMemory, heldOut: ReadonlySet<number>): CellMemory {
  * Whitens every picture's descriptors (one whitening per scale, from all cells), then picks each
  * cell's entries among its neighbourhood's descriptors by greedy k-center.
  */
-async function cellMemory(maps: Float32Array[], d: number, h: number, w: number, k: number, shift: number, report: (f: number) => void, signal: AbortSignal): Promise<CellMemory> {
+async function cellMemory(
+  maps: Float32Array[],
+  d: number,
+  h: number,
+  w: number,
+  k: number,
+  shift: number,
+  report: (f: number) => void,
+  signal: AbortSignal,
+): Promise<CellMemory> {
   const cells = h * w;
   const { rows, mean, projection } = await whitenedRows(maps, d, cells);
   checkAborted(signal);
@@ -204,7 +235,18 @@ export const alignedPatch: Algorithm = {
         const scales: CellMemory[] = [];
         for (let o = 0; o < octaves; o++) {
           const span = (f: number) => report((o + 0.9 * f) / (octaves + 1), `per-place memory, scale ${o + 1}/${octaves}`);
-          scales.push(await cellMemory(items.map((it) => it[o]!), dims[o]!, h, w, Math.min(k, items.length * (2 * shift + 1) ** 2), shift, span, signal));
+          scales.push(
+            await cellMemory(
+              items.map((it) => it[o]!),
+              dims[o]!,
+              h,
+              w,
+              Math.min(k, items.length * (2 * shift + 1) ** 2),
+              shift,
+              span,
+              signal,
+            ),
+          );
         }
         report(octaves / (octaves + 1), 'calibration');
         const sigmaUnits = await calibrate(scales, items, h, w, signal, (s, held) => cellDistanceModel(without(s, held), h, w));

@@ -148,7 +148,14 @@ export const auto: Algorithm = {
     return {
       ...best.out,
       stats: { ...best.out.stats, method: `${why}. ${best.out.stats.method ?? ''}`.trim() },
-      details: { ...best.out.details, auto: { alignment: r3(a), aligned, candidates: judged.map((j) => ({ id: j.algorithm.definition.id, separation: r3(j.separation), pseudo: r3(j.pseudo), ng: j.ng })) } },
+      details: {
+        ...best.out.details,
+        auto: {
+          alignment: r3(a),
+          aligned,
+          candidates: judged.map((j) => ({ id: j.algorithm.definition.id, separation: r3(j.separation), pseudo: r3(j.pseudo), ng: j.ng })),
+        },
+      },
       chosen: { id: best.algorithm.definition.id, version: best.algorithm.definition.version, why },
     };
   },

@@ -68,7 +68,12 @@ export function octave(g: GraphBuilder, opp: string, c: number): { linear: strin
   const outC = c + derivs.length;
   const w = new Float32Array(outC * c * 25);
   for (let k = 0; k < c; k++) w.set(smooth!, (k * c + k) * 25);
-  derivs.forEach((d, j) => w.set(d.map((v) => v * 4), ((c + j) * c + 0) * 25)); // x4: derivative responses are small
+  derivs.forEach((d, j) =>
+    w.set(
+      d.map((v) => v * 4),
+      ((c + j) * c + 0) * 25,
+    ),
+  ); // x4: derivative responses are small
   const padded = pad2d(g, opp, [2, 2, 2, 2]);
   const resp = g.op('Conv', [padded, g.constant(w, [outC, c, 5, 5])]);
   const derivsOnly = g.op('Slice', [resp, g.constantInt64([c]), g.constantInt64([outC]), g.constantInt64([1])]);

@@ -105,7 +105,12 @@ export function featureModel(spec: InputSpec, octaves: number): { bytes: Uint8Ar
 /** Every picture's descriptor maps, one per octave (D_o x cells each), and the D_o. */
 export async function octaveDescriptors(tensors: Float32Array[], spec: InputSpec, octaves: number): Promise<{ dims: number[]; items: Float32Array[][] }> {
   const ex = featureModel(spec, octaves);
-  const out = await runPerImage(ex.bytes, tensors, [channels(spec), spec.height, spec.width], ex.dims.map((_, o) => `f${o}`));
+  const out = await runPerImage(
+    ex.bytes,
+    tensors,
+    [channels(spec), spec.height, spec.width],
+    ex.dims.map((_, o) => `f${o}`),
+  );
   return { dims: ex.dims, items: tensors.map((_, i) => ex.dims.map((_, o) => out[`f${o}`]![i]!)) };
 }
 
@@ -117,7 +122,14 @@ function addDistance(g: GraphBuilder, features: string, m: Pick<ScaleMemory, 'di
   const z = g.op('Conv', [features, g.constant(m.projection, [d, d, 1, 1]), g.constant(bias, [d])]);
   const norms = new Float32Array(m.entries);
   for (let e = 0; e < m.entries; e++) for (let k = 0; k < d; k++) norms[e]! += m.bank[e * d + k]! ** 2;
-  const cross = g.op('Conv', [z, g.constant(m.bank.map((v) => -2 * v), [m.entries, d, 1, 1]), g.constant(norms, [m.entries])]);
+  const cross = g.op('Conv', [
+    z,
+    g.constant(
+      m.bank.map((v) => -2 * v),
+      [m.entries, d, 1, 1],
+    ),
+    g.constant(norms, [m.entries]),
+  ]);
   const nearest = g.op('ReduceMin', [cross], { axes: [1], keepdims: 1 });
   const self = g.op('ReduceSum', [g.op('Mul', [z, z]), g.constantInt64([1])], { keepdims: 1 });
   // per-dimension RMS distance: comparable across scales and model types
@@ -145,7 +157,15 @@ export function buildPatchModel(m: PatchModel): Uint8Array {
     if (f.dims !== m.scales[o]!.dims) throw new Error(`octave ${o}: feature size ${f.dims} differs from the trained ${m.scales[o]!.dims}`);
   });
   const distances = feats.map((f, o) => addDistance(g, f.value, m.scales[o]!));
-  const map = addReadout(g, addCombined(g, distances, m.scales.map((s) => s.unit)), m.sigmaUnits);
+  const map = addReadout(
+    g,
+    addCombined(
+      g,
+      distances,
+      m.scales.map((s) => s.unit),
+    ),
+    m.sigmaUnits,
+  );
   mapAndScore(g, map, h, w);
   return g.toBytes({ algorithm: 'patch-sample' });
 }
@@ -199,7 +219,16 @@ export const patchSample: Algorithm = {
         for (let o = 0; o < octaves; o++) {
           const span = (f: number) => report((o + 0.8 * f) / (octaves + 1), `memory bank, scale ${o + 1}/${octaves}`);
           span(0);
-          scales.push(await memory(items.map((it) => it[o]!), dims[o]!, cells, Math.round(perImage * items.length), span, signal));
+          scales.push(
+            await memory(
+              items.map((it) => it[o]!),
+              dims[o]!,
+              cells,
+              Math.round(perImage * items.length),
+              span,
+              signal,
+            ),
+          );
           checkAborted(signal);
         }
         report(octaves / (octaves + 1), 'calibration');
@@ -218,7 +247,11 @@ export const patchSample: Algorithm = {
  * Every picture's descriptors at one scale (each D x cells) as whitened rows (cells of all
  * pictures, row-major n x D), with the whitening (mean, projection) that made them.
  */
-export async function whitenedRows(maps: Float32Array[], d: number, cells: number): Promise<{ rows: Float32Array; mean: Float32Array; projection: Float32Array }> {
+export async function whitenedRows(
+  maps: Float32Array[],
+  d: number,
+  cells: number,
+): Promise<{ rows: Float32Array; mean: Float32Array; projection: Float32Array }> {
   const n = maps.length * cells;
   const rows = new Float32Array(n * d);
   maps.forEach((f, i) => {
@@ -289,7 +322,13 @@ export async function calibrate<S extends { dims: number; unit: number }>(
   for (const fold of folds(items.length, k)) {
     const held = new Set(fold);
     for (const [o, s] of scales.entries()) {
-      const out = await runPerImage(distanceBytes(s, held), fold.map((i) => items[i]![o]!), [s.dims, h, w], ['d'], { input: 'f' });
+      const out = await runPerImage(
+        distanceBytes(s, held),
+        fold.map((i) => items[i]![o]!),
+        [s.dims, h, w],
+        ['d'],
+        { input: 'f' },
+      );
       perScale[o]!.push(...out.d!);
     }
     checkAborted(signal);
@@ -301,7 +340,11 @@ export async function calibrate<S extends { dims: number; unit: number }>(
   // the combined maps of the held-out pictures, read at each width
   const g = new GraphBuilder('patch-sample-readout');
   const inputs = scales.map((_, o) => g.input(`d${o}`, ['N', 1, h, w]));
-  const combined = addCombined(g, inputs, scales.map((s) => s.unit));
+  const combined = addCombined(
+    g,
+    inputs,
+    scales.map((s) => s.unit),
+  );
   SIGMAS.forEach((s, i) => g.output(g.op('ReduceMax', [blur(g, combined, 1, s)], { axes: [1, 2, 3], keepdims: 0 }), `m${i}`, ['N']));
   const maxima: number[][] = SIGMAS.map(() => []);
   const pictures = perScale[0]!.length;

@@ -139,7 +139,14 @@ export function buildGoldenModel(m: GoldenModel): Uint8Array {
     mu.set(shifted(m.mean, c, H, W, dy, dx), s * c * H * W);
     inv.set(shifted(invStd, c, H, W, dy, dx), s * c * H * W);
   });
-  const tiled = S > 1 ? g.op('Concat', Array.from({ length: S }, () => pre), { axis: 1 }) : pre;
+  const tiled =
+    S > 1
+      ? g.op(
+          'Concat',
+          Array.from({ length: S }, () => pre),
+          { axis: 1 },
+        )
+      : pre;
   const z = g.op('Mul', [g.op('Sub', [tiled, g.constant(mu, [1, S * c, H, W])]), g.constant(inv, [1, S * c, H, W])]);
   const z2 = g.op('Reshape', [g.op('Mul', [z, z]), g.constantInt64([0, S, c, H, W])]);
   const perShift = g.op('ReduceSum', [z2, g.constantInt64([2])], { keepdims: 0 });

@@ -140,7 +140,13 @@ export function buildPcaModel(m: PcaModel): Uint8Array {
   const codeEnergy = g.op('ReduceSum', [sq, g.constantInt64([1])], { keepdims: 1 });
   const residual = g.op('Relu', [g.op('Sub', [energy, codeEnergy])]);
   // whitened code energy as a 1x1 conv with weights 1/lambda
-  const whitened = g.op('Conv', [sq, g.constant(m.eigenvalues.map((l) => 1 / l), [1, k, 1, 1])]);
+  const whitened = g.op('Conv', [
+    sq,
+    g.constant(
+      m.eigenvalues.map((l) => 1 / l),
+      [1, k, 1, 1],
+    ),
+  ]);
   const sum = g.op('Add', [g.op('Mul', [residual, g.scalar(1 / m.residualVariance)]), whitened]);
   const map = blur(g, g.op('Mul', [sum, g.scalar(1 / D)]), 1, 1);
   mapAndScore(g, map, oh, ow);

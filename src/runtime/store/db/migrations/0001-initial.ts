@@ -12,14 +12,18 @@ export function initial(engine: Engine): Migration {
   const t = columnTypes(engine);
   // biome-ignore lint/suspicious/noExplicitAny: a builder of whichever table the migration makes
   const strict = <B extends CreateTableBuilder<any, any>>(b: B): B => (engine === 'sqlite' ? (b.modifyEnd(sql`strict`) as B) : b);
-  const oneOf = (...columns: string[]) =>
-    sql.raw(`(${columns.map((c) => `case when ${c} is null then 0 else 1 end`).join(' + ')}) = 1`);
+  const oneOf = (...columns: string[]) => sql.raw(`(${columns.map((c) => `case when ${c} is null then 0 else 1 end`).join(' + ')}) = 1`);
 
   return {
     async up(db: MigrationDb) {
       if (engine === 'sqlite' && (await adoptLegacy(db))) return;
 
-      await strict(db.schema.createTable('settings').addColumn('key', t.text, (c) => c.primaryKey()).addColumn('value', t.text, (c) => c.notNull())).execute();
+      await strict(
+        db.schema
+          .createTable('settings')
+          .addColumn('key', t.text, (c) => c.primaryKey())
+          .addColumn('value', t.text, (c) => c.notNull()),
+      ).execute();
 
       await strict(
         db.schema
@@ -30,7 +34,13 @@ export function initial(engine: Engine): Migration {
           .addColumn('preprocessing', t.json, (c) => c.notNull().defaultTo('[]'))
           .addColumn('created_at', t.time, (c) => c.notNull()),
       ).execute();
-      await db.schema.createIndex('targets_one_default').on('targets').column('is_default').unique().where(sql<SqlBool>`is_default = ${sql.lit(true)}`).execute();
+      await db.schema
+        .createIndex('targets_one_default')
+        .on('targets')
+        .column('is_default')
+        .unique()
+        .where(sql<SqlBool>`is_default = ${sql.lit(true)}`)
+        .execute();
 
       await strict(
         db.schema
@@ -89,7 +99,13 @@ export function initial(engine: Engine): Migration {
       await db.schema.createIndex('models_target').on('models').columns(['target_id', 'id']).execute();
       await db.schema.createIndex('models_algorithm').on('models').columns(['algorithm_id', 'id']).execute();
       await db.schema.createIndex('models_status').on('models').columns(['status', 'id']).execute();
-      await db.schema.createIndex('models_one_active').on('models').column('target_id').unique().where(sql<SqlBool>`active = ${sql.lit(true)}`).execute();
+      await db.schema
+        .createIndex('models_one_active')
+        .on('models')
+        .column('target_id')
+        .unique()
+        .where(sql<SqlBool>`active = ${sql.lit(true)}`)
+        .execute();
       await db.schema.createIndex('models_onnx_blob').on('models').column('onnx_blob').where(sql<SqlBool>`onnx_blob is not null`).execute();
       await db.schema.createIndex('models_image_blob').on('models').column('image_blob').where(sql<SqlBool>`image_blob is not null`).execute();
 
@@ -144,7 +160,12 @@ export function initial(engine: Engine): Migration {
           .addCheckConstraint('images_one_owner', oneOf('item_id', 'assessment_id', 'model_id')),
       ).execute();
       await db.schema.createIndex('images_item').on('images').columns(['item_id', 'position']).where(sql<SqlBool>`item_id is not null`).execute();
-      await db.schema.createIndex('images_assessment').on('images').columns(['assessment_id', 'position']).where(sql<SqlBool>`assessment_id is not null`).execute();
+      await db.schema
+        .createIndex('images_assessment')
+        .on('images')
+        .columns(['assessment_id', 'position'])
+        .where(sql<SqlBool>`assessment_id is not null`)
+        .execute();
       await db.schema.createIndex('images_model').on('images').columns(['model_id', 'position']).where(sql<SqlBool>`model_id is not null`).execute();
       await db.schema.createIndex('images_blob').on('images').column('blob').execute();
 
@@ -165,7 +186,12 @@ export function initial(engine: Engine): Migration {
           .addCheckConstraint('annotations_one_owner', oneOf('item_id', 'assessment_id')),
       ).execute();
       await db.schema.createIndex('annotations_item').on('annotations').columns(['item_id', 'id']).where(sql<SqlBool>`item_id is not null`).execute();
-      await db.schema.createIndex('annotations_assessment').on('annotations').columns(['assessment_id', 'id']).where(sql<SqlBool>`assessment_id is not null`).execute();
+      await db.schema
+        .createIndex('annotations_assessment')
+        .on('annotations')
+        .columns(['assessment_id', 'id'])
+        .where(sql<SqlBool>`assessment_id is not null`)
+        .execute();
 
       await strict(
         db.schema
