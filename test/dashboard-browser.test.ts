@@ -79,6 +79,9 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Train a model, then activate it to judge pictures.');
     await expect.poll(() => page.isDisabled('#train-button'), WAIT).toBe(true);
     expect(await page.textContent('#train-reason')).toBe('Add OK pictures (good parts) first: a model learns what good looks like.');
+    // Train uses the automatic choice unless the engineer picks an algorithm.
+    await expect.poll(() => page.inputValue('#train-algorithm'), WAIT).toBe('auto');
+    expect(await page.textContent('#train-algorithm option:first-child')).toBe('Automatic choice (recommended)');
     // The cookie is out of reach of page scripts.
     expect(await page.evaluate(() => document.cookie)).toBe('');
     const [cookie] = await context.cookies();

@@ -7,6 +7,9 @@ import { reload } from '../state/load.ts';
 import { notify } from '../state/notices.ts';
 import { algorithms, panel, target, training } from '../state/store.ts';
 
+/** The automatic choice's id: it trains the algorithms that fit the pictures and keeps the best. */
+const AUTO = 'auto';
+
 async function addTraining(picked: FileList | null, good: boolean) {
   const label = good ? 'OK' : 'NG';
   const files = picturesOf(picked, `added as ${label} pictures`);
@@ -72,11 +75,14 @@ export function TrainingCard() {
       </div>
       <form id="train-form" class="row" onSubmit={train}>
         <select id="train-algorithm" ref={algorithm} aria-label="Algorithm" required disabled={!!reason}>
-          {algorithms.value.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.name}
-            </option>
-          ))}
+          {/* The automatic choice first, so it is what Train uses unless the engineer picks one. */}
+          {[...algorithms.value]
+            .sort((a, b) => Number(b.id === AUTO) - Number(a.id === AUTO))
+            .map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.id === AUTO ? `${a.name} (recommended)` : a.name}
+              </option>
+            ))}
         </select>
         <input id="train-name" ref={name} placeholder="Model name (optional)" aria-label="Model name" />
         <button class="primary" type="submit" id="train-button" disabled={!!reason || busy}>
