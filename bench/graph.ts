@@ -22,6 +22,7 @@ import { Pool } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { createStore } from '../src/runtime/store/index.ts';
 import { percentile, round } from './camera.ts';
+import { clientToken, type GraphqlPost, graphqlPost } from './graphql-client.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 /** Items in the answer (the query's `first`). */
@@ -143,24 +144,13 @@ async function main() {
         child.once('message', (m) => resolve(m as { url: string }));
         child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
       });
-      return { child, pool: new Pool(url, { connections: concurrency, pipelining: 1 }) };
+      const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+      return { child, pool, post: graphqlPost(pool) };
     };
     const gateway = await start('--serve');
     const minimal = await start('--serve-minimal');
-    const post = async (pool: Pool, body: unknown, token?: string) => {
-      const res = await pool.request({
-        path: '/graphql',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
-      if (json.errors) throw new Error(JSON.stringify(json.errors));
-      return json.data;
-    };
-    const token = (await post(gateway.pool, { query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
-      .accessToken as string;
-    const check = await post(gateway.pool, { query: QUERY }, token);
+    const token = await clientToken(gateway.post, CLIENT);
+    const check = await gateway.post({ query: QUERY }, token);
     const shown = check.targets.reduce((n: number, t: any) => n + t.items.edges.length, 0);
     if (shown < ITEMS) throw new Error(`the gateway answered ${shown} items, expected ${ITEMS}`);
 
@@ -176,12 +166,12 @@ async function main() {
         child.on('message', onMessage);
         child.send('cpu');
       });
-    const window = async ({ pool, child }: { pool: Pool; child: ChildProcess }, tok?: string) => {
+    const window = async ({ post, child }: { post: GraphqlPost; child: ChildProcess }, tok?: string) => {
       // Warm-up at full concurrency (JIT, pools, caches), then the measured window.
       const warm = performance.now() + 1000;
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          while (performance.now() < warm) await post(pool, { query: QUERY }, tok);
+          while (performance.now() < warm) await post({ query: QUERY }, tok);
         }),
       );
       const cpu0 = await cpuOf(child);
@@ -192,7 +182,7 @@ async function main() {
         Array.from({ length: concurrency }, async () => {
           while (performance.now() < end) {
             const s = performance.now();
-            await post(pool, { query: QUERY }, tok);
+            await post({ query: QUERY }, tok);
             lat.push(performance.now() - s);
           }
         }),

@@ -46,6 +46,7 @@ import { createStore } from '../src/runtime/store/index.ts';
 import type { ModelRecord } from '../src/runtime/store/types.ts';
 import { createTrainingService } from '../src/runtime/training/index.ts';
 import { generateImage, toPng, ALL_DEFECTS } from './synthetic.ts';
+import { clientToken, graphqlPost } from './graphql-client.ts';
 import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, stageTails, type LoopStages, type Series } from './camera.ts';
 import { decodeTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
@@ -359,19 +360,8 @@ async function main() {
             }),
           );
         const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
-        const gql = async (body: unknown, token?: string) => {
-          const res = await pool.request({
-            path: '/graphql',
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            body: JSON.stringify(body),
-          });
-          const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
-          if (json.errors) throw new Error(JSON.stringify(json.errors));
-          return json.data;
-        };
-        const token = (await gql({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
-          .accessToken as string;
+        const gql = graphqlPost(pool);
+        const token = await clientToken(gql, CLIENT);
         const predictIds = (ids: string[]) =>
           gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
         // Warm every process's session: more requests than processes, from many connections.
@@ -399,19 +389,8 @@ async function main() {
       out.serverProvider = used;
       out.sqliteSynchronous = flag('sqlite-synchronous', process.env.SQLITE_SYNCHRONOUS || 'full');
       const pool = new Pool(url, { connections: 64, pipelining: 1 });
-      const post = async (body: unknown, token?: string) => {
-        const res = await pool.request({
-          path: '/graphql',
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify(body),
-        });
-        const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
-        if (json.errors) throw new Error(JSON.stringify(json.errors));
-        return json.data;
-      };
-      const token = (await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
-        .accessToken as string;
+      const post = graphqlPost(pool);
+      const token = await clientToken(post, CLIENT);
       const query = 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }';
       const predictOne = (i: number) => post({ query, variables: { ids: [items[i % count]!.id] } }, token);
       for (let i = 0; i < 8; i++) await predictOne(i); // warm-up

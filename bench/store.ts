@@ -24,6 +24,7 @@ import { Pool } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { createStore } from '../src/runtime/store/index.ts';
 import { ALGORITHMS } from '../src/runtime/training/algorithms/index.ts';
+import { clientToken, graphqlPost } from './graphql-client.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 const args = process.argv.slice(2);
@@ -153,19 +154,8 @@ async function serverFor(env: Record<string, string>, opts: { concurrency: numbe
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
   const pool = new Pool(url, { connections: opts.concurrency, pipelining: 1 });
-  const post = async (body: unknown, token?: string) => {
-    const res = await pool.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.body.json()) as { data?: any; errors?: unknown[] };
-    if (json.errors) throw new Error(JSON.stringify(json.errors));
-    return json.data;
-  };
-  const token = (await post({ query: `mutation { token(clientId: "${CLIENT.id}", clientSecret: "${CLIENT.secret}") { accessToken } }` })).token
-    .accessToken as string;
+  const post = graphqlPost(pool);
+  const token = await clientToken(post, CLIENT);
   const query = () => post({ query: NESTED, variables: { first: opts.first } }, token);
   const first = await query();
   if (first.items.edges.length !== opts.first || first.items.edges[0].node.assessments.length !== 2) throw new Error('unexpected answer');

@@ -8,7 +8,7 @@ import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { importModelArchive, readModelArchive } from '../src/runtime/models/archive.ts';
 import type { ModelManifest } from '../src/runtime/onnx/contract.ts';
 import { goldenOnnx, partPng, spec } from './inference-fixtures.ts';
-import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { addPredictionItems, seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -80,22 +80,10 @@ describe('model archives', () => {
 
     const pics = [await partPng(), await partPng({ defect: { x: 20, y: 70, size: 18 } }), await partPng({ defect: { x: 100, y: 5, size: 6 } })];
     const scores = async (ts: TestServer, modelId: string) => {
-      const { store } = ts.server.services;
-      const target = (await store.defaultTarget())!;
-      const items = await store.addItems(
-        await Promise.all(
-          pics.map(async (png, i) => ({
-            name: `p${i}.png`,
-            targetId: target.id,
-            type: 'PREDICTION' as const,
-            good: null,
-            images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
-          })),
-        ),
-      );
+      const ids = await addPredictionItems(ts, pics);
       const r = await ts.gql(`mutation($m: ID!, $ids: [ID!]!) { predict(modelId: $m, itemIds: $ids) { score result detectedObjects } }`, {
         m: modelId,
-        ids: items.map((i) => i.id),
+        ids,
       });
       expect(r.errors).toBeUndefined();
       return r.data.predict;

@@ -3,7 +3,7 @@ import { AppError } from '../src/errors.ts';
 import { Admission } from '../src/runtime/inference/admission.ts';
 import { partPng } from './inference-fixtures.ts';
 import { scrape } from './metrics-helpers.ts';
-import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { addPredictionItems, seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 
 describe('admission queue of a model (runtime/inference/admission.ts)', () => {
   it('lets `concurrency` pictures in at once and serves waiting synchronous pictures before background ones', async () => {
@@ -76,21 +76,11 @@ describe('admission over GraphQL: refused predictions, readiness and metrics', (
     // than that (a picture takes milliseconds through the worker threads) and are refused.
     ts = await startServer({ PREDICT_QUEUE_DEPTH: '20', PREDICT_QUEUE_DEADLINE_MS: '1', MAX_BATCH_SIZE: '1', DECODE_THREADS: '1' });
     modelId = (await seedGoldenModel(ts)).model.id;
-    const { store } = ts.server.services;
-    const target = (await store.defaultTarget())!;
     const png = await partPng();
-    const items = await store.addItems(
-      await Promise.all(
-        Array.from({ length: 24 }, async (_, i) => ({
-          name: `p${i}.png`,
-          targetId: target.id,
-          type: 'PREDICTION' as const,
-          good: null,
-          images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
-        })),
-      ),
+    itemIds = await addPredictionItems(
+      ts,
+      Array.from({ length: 24 }, () => png),
     );
-    itemIds = items.map((i) => i.id);
   });
   afterAll(async () => {
     await ts?.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partPng } from './inference-fixtures.ts';
 import { scrape } from './metrics-helpers.ts';
-import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { addPredictionItems, seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 
 /**
  * DECODE_INLINE: a lone whole picture is decoded on the pipeline worker when the decode pool is
@@ -15,22 +15,7 @@ describe('decoding a lone picture on the pipeline worker (DECODE_INLINE)', () =>
   let pooled: TestServer;
   const pictures: Buffer[] = [];
 
-  const addItems = async (ts: TestServer) => {
-    const { store } = ts.server.services;
-    const target = (await store.defaultTarget())!;
-    const items = await store.addItems(
-      await Promise.all(
-        pictures.map(async (png, i) => ({
-          name: `p${i}.png`,
-          targetId: target.id,
-          type: 'PREDICTION' as const,
-          good: null,
-          images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
-        })),
-      ),
-    );
-    return items.map((i) => i.id);
-  };
+  const addItems = (ts: TestServer) => addPredictionItems(ts, pictures);
 
   /** Each item on its own, one after the other (concurrency 1), with its heatmap's bytes. */
   const judgeOneByOne = async (ts: TestServer, ids: string[]) => {

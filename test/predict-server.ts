@@ -87,3 +87,25 @@ export async function seedGoldenModel(ts: TestServer, opts: { threshold?: number
   const model = await store.activateModel(created.id);
   return { model, target };
 }
+
+/**
+ * 128 px PNGs stored as PREDICTION items straight through the store (for tests about predicting:
+ * adding items has tests of its own), in the given target or the default one; their ids in order.
+ */
+export async function addPredictionItems(ts: TestServer, pngs: readonly Buffer[], opts: { targetId?: string; prefix?: string } = {}): Promise<string[]> {
+  const { store } = ts.server.services;
+  const targetId = opts.targetId ?? (await store.defaultTarget())!.id;
+  const prefix = opts.prefix ?? 'p';
+  const items = await store.addItems(
+    await Promise.all(
+      pngs.map(async (png, i) => ({
+        name: `${prefix}${i}.png`,
+        targetId,
+        type: 'PREDICTION' as const,
+        good: null,
+        images: [{ name: `${prefix}${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
+      })),
+    ),
+  );
+  return items.map((i) => i.id);
+}

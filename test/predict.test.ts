@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partPng } from './inference-fixtures.ts';
 import { until } from './realtime-helpers.ts';
-import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { addPredictionItems, seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 import { newModel } from './model-fixtures.ts';
 import { ENGINES } from './store-engines.ts';
 
@@ -14,23 +14,7 @@ const ASSESSMENT = `id result score threshold detectedObjects detectionAccuracy
 describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
   let ts: TestServer;
   let modelId: string;
-  // Items go in through the store: this file is about predicting, addItems has its own tests.
-  const addItems = async (pngs: Buffer[]) => {
-    const { store } = ts.server.services;
-    const target = (await store.defaultTarget())!;
-    const items = await store.addItems(
-      await Promise.all(
-        pngs.map(async (png, i) => ({
-          name: `p${i}.png`,
-          targetId: target.id,
-          type: 'PREDICTION' as const,
-          good: null,
-          images: [{ name: `p${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
-        })),
-      ),
-    );
-    return items.map((i) => i.id);
-  };
+  const addItems = (pngs: Buffer[]) => addPredictionItems(ts, pngs);
 
   beforeAll(async () => {
     ts = await startServer({}, { engine });

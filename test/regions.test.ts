@@ -5,7 +5,7 @@ import { maskMap } from '../src/runtime/inference/regions.ts';
 import { readModelArchive } from '../src/runtime/models/archive.ts';
 import type { Region } from '../src/runtime/store/types.ts';
 import { createGoldenModel, partPng } from './inference-fixtures.ts';
-import { seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
+import { addPredictionItems, seedGoldenModel, startServer, type TestServer } from './predict-server.ts';
 import { ENGINES } from './store-engines.ts';
 
 // The golden model judges 128 px pictures on a 16 x 16 map (8 x 8 picture pixels a cell), with
@@ -207,20 +207,9 @@ describe.each(ENGINES)('regions over GraphQL on %s', (engine) => {
     await ok({ targetId }, [{ mode: 'EXCLUDE', points: AROUND_DEFECT }]);
     const { store, pubsub } = ts.server.services;
     const pngs = [await partPng({ defect: { x: 90, y: 90, size: 14 } }), await partPng({ defect: { x: 20, y: 20, size: 14 } })];
-    const items = await store.addItems(
-      await Promise.all(
-        pngs.map(async (png, i) => ({
-          name: `bg${i}.png`,
-          targetId,
-          type: 'PREDICTION' as const,
-          good: null,
-          images: [{ name: `bg${i}.png`, blob: await store.blobs.put(png), width: 128, height: 128, fileSize: png.byteLength, contentType: 'image/png' }],
-        })),
-      ),
-    );
+    const ids = await addPredictionItems(ts, pngs, { targetId, prefix: 'bg' });
     const events = pubsub.subscribe('predictionResult', modelId);
     await events.ready;
-    const ids = items.map((i) => i.id);
     const job = await ts.gql(`mutation($ids: [ID!]!) { requestPrediction(modelId: "active", itemIds: $ids) { id } }`, { ids });
     expect(job.errors).toBeUndefined();
     const results = new Map<string, string>();
