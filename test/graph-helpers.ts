@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { afterEach } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createLogger, type Logger } from '../src/logging.ts';
 import { createServer, type Server } from '../src/server.ts';
@@ -142,4 +143,20 @@ export async function uploadItems(
     headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' },
   });
   return dataOf((await res.json()) as GraphResult<{ addItems: { items: { id: string; name: string }[] } }>).addItems.items;
+}
+
+/**
+ * `start(env)`: a gateway with the security settings of `env` (as the process would read them),
+ * closed after each test. Registers the `afterEach` of the file that calls it.
+ */
+export function gatewaysPerTest(): (env?: Record<string, string>) => Promise<Gateway> {
+  const started: Gateway[] = [];
+  afterEach(async () => {
+    for (const g of started.splice(0)) await g.close();
+  });
+  return async (env = {}) => {
+    const g = await startGateway({ security: loadConfig(env).security });
+    started.push(g);
+    return g;
+  };
 }

@@ -1,20 +1,11 @@
 import net from 'node:net';
-import { afterEach, expect, test } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { codesOf, startGateway, testImage, type Gateway } from './graph-helpers.ts';
+import { expect, test } from 'vitest';
+import { codesOf, gatewaysPerTest, testImage } from './graph-helpers.ts';
 import { newModel } from './model-fixtures.ts';
 import { deferred } from './realtime-helpers.ts';
 
 /** The smaller findings of issue 9's attack 12, each reproduced. */
-const started: Gateway[] = [];
-afterEach(async () => {
-  for (const g of started.splice(0)) await g.close();
-});
-const start = async (env: Record<string, string> = {}) => {
-  const g = await startGateway({ security: loadConfig(env).security });
-  started.push(g);
-  return g;
-};
+const start = gatewaysPerTest();
 
 test('a malformed percent-escape in an /upstream/ path answers 400, not 500', async () => {
   const g = await start();

@@ -1,17 +1,8 @@
-import { afterEach, expect, test } from 'vitest';
-import { codesOf, startGateway, type Gateway } from './graph-helpers.ts';
-import { loadConfig } from '../src/config.ts';
+import { expect, test } from 'vitest';
+import { codesOf, gatewaysPerTest, type Gateway } from './graph-helpers.ts';
 
 /** Issue 9's safe defaults: headers, CORS allow-list, introspection setting, per-client budgets. */
-const started: Gateway[] = [];
-afterEach(async () => {
-  for (const g of started.splice(0)) await g.close();
-});
-const start = async (env: Record<string, string> = {}) => {
-  const g = await startGateway({ security: loadConfig(env).security });
-  started.push(g);
-  return g;
-};
+const start = gatewaysPerTest();
 
 test('every answer carries the security headers; API answers a CSP that runs nothing', async () => {
   const g = await start();

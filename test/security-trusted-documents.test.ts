@@ -4,21 +4,15 @@ import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { dashboardDocuments, documentHash } from '../src/http/trusted-documents.ts';
-import { startGateway, type Gateway } from './graph-helpers.ts';
+import { gatewaysPerTest, type Gateway } from './graph-helpers.ts';
 import { rawSocket } from './ws-raw.ts';
 
 /** Issue 9's control: trusted documents (persisted operations), TRUSTED_DOCUMENTS=off|allow|enforce. */
-const started: Gateway[] = [];
+const start = gatewaysPerTest();
 const files: string[] = [];
-afterEach(async () => {
-  for (const g of started.splice(0)) await g.close();
+afterEach(() => {
   for (const f of files.splice(0)) fs.rmSync(f, { force: true });
 });
-const start = async (env: Record<string, string> = {}) => {
-  const g = await startGateway({ security: loadConfig(env).security });
-  started.push(g);
-  return g;
-};
 
 /** One of the dashboard's queries (it reads `algorithms`, which the assertions look at). */
 const dashboard = () => dashboardDocuments().find((d) => d.startsWith('query Targets'))!;
