@@ -127,6 +127,8 @@ export interface OpsConfig {
   readinessTimeoutMs: number;
   /** /readiness fails when DATA_DIR's file system has less free space (MIN_FREE_DISK_BYTES). */
   minFreeDiskBytes: number;
+  /** Queries and mutations compiled by graphql-jit (GRAPHQL_JIT, default on; src/http/graphql-jit.ts). */
+  graphqlJit: boolean;
 }
 
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -294,6 +296,7 @@ function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
     otlpEndpoint,
     readinessTimeoutMs: int(env.READINESS_TIMEOUT_MS, 2000, 'READINESS_TIMEOUT_MS'),
     minFreeDiskBytes: int(env.MIN_FREE_DISK_BYTES, 256 * 1024 * 1024, 'MIN_FREE_DISK_BYTES'),
+    graphqlJit: oneOf((env.GRAPHQL_JIT ?? '').toLowerCase(), ['on', 'off'] as const, 'on', 'GRAPHQL_JIT') === 'on',
   };
 }
 

@@ -11,6 +11,7 @@ import { limitMultipartParts, limitRequestBodies, uploadsNeedWriter } from './ht
 import { auditMutations } from './http/audit-plugin.ts';
 import { clientBudgets, corsOptions, introspection, securityHeaders } from './http/safe-defaults.ts';
 import { errorCodes, maskedErrors } from './http/errors.ts';
+import { graphqlJit } from './http/graphql-jit.ts';
 import { requestLogging } from './http/request-log.ts';
 import { loadTrustedDocuments, trustedDocumentsPlugins } from './http/trusted-documents.ts';
 import { httpRoutes } from './http/routes.ts';
@@ -275,6 +276,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}) {
       auditMutations(),
       useSharedSubscriptionExecution(),
       subscriptions.plugin,
+      ...graphqlJit(config.ops.graphqlJit, (errors) => log.error({ errors }, 'graphql-jit could not compile an operation')),
     ],
   });
 

@@ -13,10 +13,20 @@ export type Engine = 'sqlite' | 'postgres';
  * is prepared once (SQLite: a JSON array unpacked by json_each; PostgreSQL: a text[]).
  */
 export function inList(engine: Engine, column: string, values: readonly string[]): RawBuilder<SqlBool> {
-  const distinct = [...new Set(values)];
+  return inListValue(engine, column, listValue(engine, values));
+}
+
+/** `inList` with its one parameter given as is: a prepared statement's placeholder, or `listValue(values)`. */
+export function inListValue(engine: Engine, column: string, value: unknown): RawBuilder<SqlBool> {
   return engine === 'postgres'
-    ? sql<SqlBool>`${sql.ref(column)} = any(${distinct}::text[])`
-    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(distinct)}))`;
+    ? sql<SqlBool>`${sql.ref(column)} = any(${value}::text[])`
+    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${value}))`;
+}
+
+/** The one parameter of `inList` for these values. */
+export function listValue(engine: Engine, values: readonly string[]): unknown {
+  const distinct = [...new Set(values)];
+  return engine === 'postgres' ? distinct : JSON.stringify(distinct);
 }
 
 /** The ids in a model's `train_item_ids` JSON array, as a one-column (`value`) subquery. */

@@ -1,6 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import { notFound } from '../../../errors.ts';
-import { inList, trainItemIdsOf } from '../db/sql.ts';
+import { preparedShapes, prepare } from '../db/prepared.ts';
+import { inList, inListValue, listValue, trainItemIdsOf } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toImage, toItem } from '../rows.ts';
 import type { ItemFilter, ItemStore } from '../store.ts';
@@ -14,6 +15,20 @@ const imageOwnerColumn: Record<string, ImageOwnerColumn> = { item: 'item_id', as
 
 export function itemQueries(ctx: StoreContext): ItemStore {
   const { db, engine, blobs } = ctx;
+  const byIds = prepare((p) =>
+    db
+      .selectFrom('items')
+      .selectAll()
+      .where(inListValue(engine, 'id', p('ids'))),
+  );
+  const imagesOf = preparedShapes((column: ImageOwnerColumn, p) =>
+    db
+      .selectFrom('images')
+      .selectAll()
+      .where(inListValue(engine, column, p('ids')))
+      .orderBy(column)
+      .orderBy('position'),
+  );
   const itemFilter = (filter: ItemFilter): Filter[] => {
     const where: Filter[] = [];
     if (filter.type) where.push((eb) => eb('type', '=', filter.type));
@@ -40,8 +55,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
       return count(ctx, 'items', itemFilter(filter));
     },
     async itemPagesByTargets(targetIds, filter, args) {
-      const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];
-      return pagesBy(ctx, 'items', 'target_id', targetIds, where, args, toItem);
+      return pagesBy(ctx, 'items', 'target_id', targetIds, filter.type ? { type: filter.type } : {}, args, toItem);
     },
     async itemCountsByTargets(targetIds, filter) {
       const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];
@@ -49,13 +63,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     },
     async itemsByIds(ids) {
       if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('items')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toItem);
+      return (await byIds.run(db, { ids: listValue(engine, ids) })).map(toItem);
     },
     async addItems(items) {
       if (items.length === 0) return [];
@@ -112,14 +120,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
       if (ownerIds.length === 0) return [];
       const column = imageOwnerColumn[kind];
       if (!column) throw new Error(`unknown image owner kind ${kind}`);
-      const rows = await db
-        .selectFrom('images')
-        .selectAll()
-        .where(inList(engine, column, ownerIds))
-        .orderBy(column)
-        .orderBy('position')
-        .execute();
-      return rows.map(toImage);
+      return (await imagesOf(column).run(db, { ids: listValue(engine, ownerIds) })).map(toImage);
     },
     async imagesByIds(ids) {
       if (ids.length === 0) return [];

@@ -68,7 +68,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
       return page(ctx, 'models', where, args, toModel);
     },
     async modelPagesByTargets(targetIds, args) {
-      return pagesBy(ctx, 'models', 'target_id', targetIds, [], args, toModel);
+      return pagesBy(ctx, 'models', 'target_id', targetIds, {}, args, toModel);
     },
     async modelCountsByTargets(targetIds) {
       return countsBy(ctx, 'models', 'target_id', targetIds, []);

@@ -2,6 +2,7 @@ import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import { badInput } from '../../../errors.ts';
 import { decodeCursor, encodeCursor } from '../ids.ts';
 import { inList } from '../db/sql.ts';
+import { type Prepared, preparedShapes } from '../db/prepared.ts';
 import type { PageArgs } from '../store.ts';
 import type { KeysetPage, Page } from '../types.ts';
 import type { StoreContext } from './context.ts';
@@ -85,7 +86,7 @@ export async function pagesBy<T>(
   table: Paged,
   column: 'target_id',
   keys: readonly string[],
-  where: Filter[],
+  equals: Readonly<Record<string, string>>,
   args: PageArgs,
   map: (r: Row) => T & { id: string },
 ): Promise<Map<string, KeysetPage<T>>> {
@@ -93,27 +94,16 @@ export async function pagesBy<T>(
   const pages = new Map<string, KeysetPage<T>>();
   const distinct = [...new Set(keys)];
   if (distinct.length === 0) return pages;
-  // biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
-  const db = ctx.db as unknown as Kysely<any>;
-  const one = (key: string) =>
-    db
-      .selectFrom(
-        db
-          .selectFrom(table)
-          .selectAll()
-          .where(column, '=', key)
-          .$if(where.length > 0, (q) => q.where((eb) => eb.and(where.map((w) => w(eb)))))
-          .$if(afterId !== null, (q) => q.where('id', '<', afterId!))
-          .orderBy('id', 'desc')
-          .limit(limit + 1)
-          .as('p'),
-      )
-      .selectAll();
+  const filters = Object.keys(equals).sort();
   const rows: Row[] = [];
   // SQLite allows 500 terms in one compound SELECT: a statement per UNION_TERMS keys.
   for (let i = 0; i < distinct.length; i += UNION_TERMS) {
-    const [first, ...rest] = distinct.slice(i, i + UNION_TERMS).map(one);
-    rows.push(...(await rest.reduce((q, next) => q.unionAll(next), first!).execute()));
+    const batch = distinct.slice(i, i + UNION_TERMS);
+    const statement = unionPages(ctx)(`${table}|${column}|${batch.length}|${filters.join(',')}|${afterId === null ? '' : 'after'}`);
+    const values: Record<string, unknown> = { limit: limit + 1, after: afterId };
+    batch.forEach((key, j) => (values[`k${j}`] = key));
+    for (const f of filters) values[`eq.${f}`] = equals[f];
+    rows.push(...(await statement.run(ctx.db, values)));
   }
   const byKey = new Map<string, Row[]>();
   for (const r of rows) {
@@ -128,6 +118,45 @@ export async function pagesBy<T>(
     pages.set(key, page);
   }
   return pages;
+}
+
+/**
+ * The UNION ALL of `pagesBy`, prepared per shape: `table|column|keys|filters|after` (at most
+ * UNION_TERMS keys, a few filter sets): the statements are built once per store.
+ */
+const unionShapes = new WeakMap<StoreContext['db'], (shape: string) => Prepared<Row>>();
+function unionPages(ctx: StoreContext): (shape: string) => Prepared<Row> {
+  let shapes = unionShapes.get(ctx.db);
+  if (!shapes) {
+    // biome-ignore lint/suspicious/noExplicitAny: the helpers serve several tables; the callers' mappers type the rows
+    const db = ctx.db as unknown as Kysely<any>;
+    shapes = preparedShapes((shape: string, p) => {
+      const [table, column, n, filters, after] = shape.split('|') as [Paged, string, string, string, string];
+      const one = (j: number) =>
+        db
+          .selectFrom(
+            db
+              .selectFrom(table)
+              .selectAll()
+              .where(column, '=', p(`k${j}`))
+              .$call((q) =>
+                filters
+                  .split(',')
+                  .filter(Boolean)
+                  .reduce((w, f) => w.where(f, '=', p(`eq.${f}`)), q),
+              )
+              .$if(after !== '', (q) => q.where('id', '<', p('after')))
+              .orderBy('id', 'desc')
+              .limit(p('limit'))
+              .as('p'),
+          )
+          .selectAll();
+      const [first, ...rest] = Array.from({ length: Number(n) }, (_, j) => one(j));
+      return rest.reduce((q, next) => q.unionAll(next), first!);
+    });
+    unionShapes.set(ctx.db, shapes);
+  }
+  return shapes;
 }
 
 /** How many rows each `column` value has under `where` (one grouped read; absent keys count 0). */

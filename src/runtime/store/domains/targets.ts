@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, badInput, notFound } from '../../../errors.ts';
+import { prepare } from '../db/prepared.ts';
 import { exclusive, inList, isUniqueViolation, nextKeys } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toTarget } from '../rows.ts';
@@ -10,9 +11,12 @@ const DEFAULT_LOCK = 'targets.default';
 
 export function targetQueries(ctx: StoreContext): TargetStore {
   const { db, engine } = ctx;
+  // Every dashboard read and every predict without a target start here.
+  const all = prepare(() => db.selectFrom('targets').selectAll().orderBy('id'));
+  const byDefault = prepare((p) => db.selectFrom('targets').selectAll().where('is_default', '=', p('yes')));
   return {
     async listTargets() {
-      return (await db.selectFrom('targets').selectAll().orderBy('id').execute()).map(toTarget);
+      return (await all.run(db, {})).map(toTarget);
     },
     async targetsByIds(ids) {
       if (ids.length === 0) return [];
@@ -30,7 +34,7 @@ export function targetQueries(ctx: StoreContext): TargetStore {
       return (await db.selectFrom('targets').selectAll().where('key', 'in', wanted).execute()).map(toTarget);
     },
     async defaultTarget() {
-      const r = await db.selectFrom('targets').selectAll().where('is_default', '=', true).executeTakeFirst();
+      const [r] = await byDefault.run(db, { yes: true });
       return r ? toTarget(r) : null;
     },
     async createTarget(name, preprocessing) {
