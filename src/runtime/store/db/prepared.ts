@@ -69,3 +69,28 @@ export function preparedShapes<K extends string, R>(build: (key: K, p: Placehold
     return hit;
   };
 }
+
+/**
+ * `insertInto(table).values(rows)`, prepared per table, row count and columns (the first row's
+ * keys; every row must have the same): a predict's commit inserts one assessment, its boxes and
+ * its pictures' rows this way. `finish` adds what follows the values (on conflict, returning).
+ * `compiler` only compiles (compilerOf); the statement runs on `db`, a transaction usually.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any table of any schema; the caller's rows and `finish` give the types
+export function preparedInsert<R = unknown>(compiler: Kysely<any>, table: string, finish: (q: any) => Compilable<R> = (q) => q) {
+  const shapes = preparedShapes((shape: string, p) => {
+    const [n, columns] = shape.split('|') as [string, string];
+    const names = columns.split(',');
+    const values = Array.from({ length: Number(n) }, (_, i) => Object.fromEntries(names.map((c) => [c, p(`${i}.${c}`)])));
+    return finish(compiler.insertInto(table).values(values));
+  });
+  return async (db: Executor, rows: readonly Record<string, unknown>[]): Promise<R[]> => {
+    if (rows.length === 0) return [];
+    const columns = Object.keys(rows[0]!);
+    const values: Record<string, unknown> = {};
+    rows.forEach((row, i) => {
+      for (const c of columns) values[`${i}.${c}`] = row[c];
+    });
+    return shapes(`${rows.length}|${columns.join(',')}`).run(db, values);
+  };
+}

@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type RawBuilder,
+  type SqlBool,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+} from 'kysely';
 import type { Database, KeyedTable } from './schema.ts';
 
 /**
@@ -75,4 +87,26 @@ export async function nextKeys(trx: Kysely<Database>, engine: Engine, table: Key
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const compilers = new Map<Engine, Kysely<Database>>();
+/**
+ * A query builder of `engine`'s SQL on no connection (Kysely's DummyDriver): it compiles, never
+ * runs. For statements prepared where only a transaction is at hand (`prepared.ts`).
+ */
+export function compilerOf(engine: Engine): Kysely<Database> {
+  let db = compilers.get(engine);
+  if (!db) {
+    const pg = engine === 'postgres';
+    db = new Kysely<Database>({
+      dialect: {
+        createAdapter: () => (pg ? new PostgresAdapter() : new SqliteAdapter()),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (k) => (pg ? new PostgresIntrospector(k) : new SqliteIntrospector(k)),
+        createQueryCompiler: () => (pg ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
+      },
+    });
+    compilers.set(engine, db);
+  }
+  return db;
 }

@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, OnConflictBuilder, Selectable } from 'kysely';
 import { notFound } from '../../../errors.ts';
-import type { Database } from '../db/schema.ts';
-import { inList, nextKeys, type Engine } from '../db/sql.ts';
+import { preparedInsert } from '../db/prepared.ts';
+import type { AssessmentsTable, Database } from '../db/schema.ts';
+import { compilerOf, inList, nextKeys, type Engine } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toAnnotation, toAssessment } from '../rows.ts';
 import type { AssessmentStore, NewAnnotation } from '../store.ts';
@@ -37,7 +38,8 @@ async function insertAnnotations(
       created_at: createdAt,
     })),
   );
-  for (const chunk of chunks(rows)) await trx.insertInto('annotations').values(chunk).execute();
+  const insert = annotationInserts(engine);
+  for (const chunk of chunks(rows)) await insert(trx, chunk);
   return rows.map(toAnnotation);
 }
 
@@ -119,18 +121,13 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
         const byId = new Map<string, AssessmentRecord>();
         for (const chunk of chunks(rows)) {
           // A job's second assessment of an item (a retried run that judged it again) is dropped.
-          const inserted = await trx
-            .insertInto('assessments')
-            .values(chunk)
-            .onConflict((oc) => oc.columns(['job_id', 'item_id']).doNothing())
-            .returningAll()
-            .execute();
+          const inserted = await assessmentInserts(engine)(trx, chunk);
           for (const r of inserted) byId.set(r.id, toAssessment(r));
         }
         const stored = list.map((a, i) => ({ a, row: rows[i]! })).filter(({ row }) => byId.has(row.id));
         const owned = stored.map(({ a, row }) => ({ ownerId: row.id, annotations: a.annotations, images: a.images }));
         await insertAnnotations(trx, engine, 'assessment_id', owned, t);
-        await insertImages(trx, 'assessment_id', owned, t);
+        await insertImages(trx, engine, 'assessment_id', owned, t);
         const out: AssessmentRecord[] = [];
         for (const row of rows) {
           const mine = byId.get(row.id);
@@ -152,3 +149,26 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
     },
   };
 }
+
+/** The inserts of a predict's commit, prepared once per engine (prepared.ts). */
+const annotationInsertsByEngine = new Map<Engine, ReturnType<typeof preparedInsert>>();
+const annotationInserts = (engine: Engine) => {
+  let insert = annotationInsertsByEngine.get(engine);
+  if (!insert) annotationInsertsByEngine.set(engine, (insert = preparedInsert(compilerOf(engine), 'annotations')));
+  return insert;
+};
+const assessmentInsertsByEngine = new Map<
+  Engine,
+  (db: Kysely<Database>, rows: readonly Record<string, unknown>[]) => Promise<Selectable<AssessmentsTable>[]>
+>();
+const assessmentInserts = (engine: Engine) => {
+  let insert = assessmentInsertsByEngine.get(engine);
+  if (!insert) {
+    // A job's second assessment of an item (a retried run that judged it again) is dropped.
+    insert = preparedInsert<Selectable<AssessmentsTable>>(compilerOf(engine), 'assessments', (q) =>
+      q.onConflict((oc: OnConflictBuilder<Database, 'assessments'>) => oc.columns(['job_id', 'item_id']).doNothing()).returningAll(),
+    );
+    assessmentInsertsByEngine.set(engine, insert);
+  }
+  return insert;
+};

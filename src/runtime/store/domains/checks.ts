@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { notFound } from '../../../errors.ts';
 import type { Database } from '../db/schema.ts';
-import { inList, type Engine } from '../db/sql.ts';
+import { type Prepared, preparedShapes } from '../db/prepared.ts';
+import { compilerOf, type Engine, inListValue, listValue } from '../db/sql.ts';
 
 /** NOT_FOUND for the first of `ids` that `table` lacks (one read), before a write that needs them all. */
 export async function requireAll(
@@ -12,15 +13,26 @@ export async function requireAll(
   ids: readonly string[],
 ): Promise<void> {
   if (ids.length === 0) return;
-  const found = new Set(
-    (
-      await trx
-        .selectFrom(table)
-        .select('id')
-        .where(inList(engine, 'id', ids))
-        .execute()
-    ).map((r) => r.id),
-  );
+  const found = new Set((await existing(engine)(table).run(trx, { ids: listValue(engine, ids) })).map((r) => r.id));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) throw notFound(what, missing);
+}
+
+type Checked = 'targets' | 'algorithms' | 'items' | 'models';
+/** The existence reads of `requireAll`, prepared once per engine and table (each predict's commit runs two). */
+const byEngine = new Map<Engine, (table: Checked) => Prepared<{ id: string }>>();
+function existing(engine: Engine): (table: Checked) => Prepared<{ id: string }> {
+  let shapes = byEngine.get(engine);
+  if (!shapes) {
+    // Compiling needs only the engine's SQL dialect, not a connection or the caller's transaction.
+    const db = compilerOf(engine);
+    shapes = preparedShapes((table: Checked, p) =>
+      db
+        .selectFrom(table)
+        .select('id')
+        .where(inListValue(engine, 'id', p('ids'))),
+    );
+    byEngine.set(engine, shapes);
+  }
+  return shapes;
 }

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { BlobStore } from '../blobs.ts';
 import type { Database } from '../db/schema.ts';
-import { inList, type Engine } from '../db/sql.ts';
+import { preparedInsert } from '../db/prepared.ts';
+import { compilerOf, inList, type Engine } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import type { NewImage } from '../store.ts';
 import { chunks } from './context.ts';
@@ -36,6 +37,7 @@ export async function requireBlobs(blobs: BlobStore, images: readonly NewImage[]
 /** The images of many owners in one INSERT per chunk, positions in list order per owner. */
 export async function insertImages(
   trx: Kysely<Database>,
+  engine: Engine,
   column: ImageOwnerColumn,
   owned: readonly { ownerId: string; images: readonly NewImage[] }[],
   createdAt: string,
@@ -56,5 +58,13 @@ export async function insertImages(
       created_at: createdAt,
     })),
   );
-  for (const chunk of chunks(rows)) await trx.insertInto('images').values(chunk).execute();
+  const insert = imageInserts(engine);
+  for (const chunk of chunks(rows)) await insert(trx, chunk);
 }
+
+const imageInsertsByEngine = new Map<Engine, ReturnType<typeof preparedInsert>>();
+const imageInserts = (engine: Engine) => {
+  let insert = imageInsertsByEngine.get(engine);
+  if (!insert) imageInsertsByEngine.set(engine, (insert = preparedInsert(compilerOf(engine), 'images')));
+  return insert;
+};

@@ -79,6 +79,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
         }
         await insertImages(
           trx,
+          engine,
           'item_id',
           items.map((it, i) => ({ ownerId: rows[i]!.id, images: it.images })),
           t,

@@ -1,6 +1,7 @@
 import { sql, type Updateable } from 'kysely';
 import { AppError, ErrorCode, notFound } from '../../../errors.ts';
 import type { ModelsTable } from '../db/schema.ts';
+import { prepare } from '../db/prepared.ts';
 import { exclusive, inList } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toModel } from '../rows.ts';
@@ -59,6 +60,8 @@ function newModelRow(m: NewModel, t: string) {
 
 export function modelQueries(ctx: StoreContext): ModelStore {
   const { db, engine, blobs } = ctx;
+  // Every predict without a model asks for its target's active one.
+  const activeOf = prepare((p) => db.selectFrom('models').selectAll().where('target_id', '=', p('targetId')).where('active', '=', p('yes')));
   return {
     async listModels(filter, args) {
       const where: Filter[] = [];
@@ -84,7 +87,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
       ).map(toModel);
     },
     async activeModel(targetId) {
-      const r = await db.selectFrom('models').selectAll().where('target_id', '=', targetId).where('active', '=', true).executeTakeFirst();
+      const [r] = await activeOf.run(db, { targetId, yes: true });
       return r ? toModel(r) : null;
     },
     async activeModelsByTargetIds(targetIds) {

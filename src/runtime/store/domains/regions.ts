@@ -1,4 +1,5 @@
-import { inList } from '../db/sql.ts';
+import { prepare } from '../db/prepared.ts';
+import { inList, inListValue, listValue } from '../db/sql.ts';
 import type { RegionStore } from '../store.ts';
 import type { Region, RegionSetRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
@@ -9,14 +10,17 @@ const parsed = (v: unknown): Region[] => (typeof v === 'string' ? (JSON.parse(v)
 
 export function regionQueries(ctx: StoreContext): RegionStore {
   const { db, engine } = ctx;
+  // Read by every predict (its model's and target's regions).
+  const byOwners = prepare((p) =>
+    db
+      .selectFrom('region_sets')
+      .selectAll()
+      .where(inListValue(engine, 'owner_id', p('owners'))),
+  );
   return {
     async regionSetsByOwners(ownerIds) {
       if (ownerIds.length === 0) return [];
-      const rows = await db
-        .selectFrom('region_sets')
-        .selectAll()
-        .where(inList(engine, 'owner_id', ownerIds))
-        .execute();
+      const rows = await byOwners.run(db, { owners: listValue(engine, ownerIds) });
       return rows.map(
         (r): RegionSetRecord => ({ ownerKind: r.model_id ? 'model' : 'target', ownerId: r.owner_id, regions: parsed(r.regions), updatedAt: r.updated_at }),
       );

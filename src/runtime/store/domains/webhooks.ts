@@ -1,3 +1,4 @@
+import { type Placeholder, prepare } from '../db/prepared.ts';
 import { notFound } from '../../../errors.ts';
 import { inList } from '../db/sql.ts';
 import { newId } from '../ids.ts';
@@ -9,6 +10,17 @@ import { page } from './paging.ts';
 
 export function webhookQueries(ctx: StoreContext): WebhookStore {
   const { db, engine } = ctx;
+  // Read for every result (each predict): the active webhooks of a target, and of a model.
+  const subscribed = (p: Placeholder, model: boolean) =>
+    db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('active', '=', p('yes'))
+      .where((eb) => eb.or([eb('target_id', 'is', null), eb('target_id', '=', p('targetId'))]))
+      .where((eb) => (model ? eb.or([eb('model_id', 'is', null), eb('model_id', '=', p('modelId'))]) : eb('model_id', 'is', null)))
+      .orderBy('id');
+  const forModel = prepare((p) => subscribed(p, true));
+  const forTarget = prepare((p) => subscribed(p, false));
   return {
     async createWebhook(w) {
       const now = ctx.iso();
@@ -73,14 +85,7 @@ export function webhookQueries(ctx: StoreContext): WebhookStore {
     },
 
     async webhooksFor(event, targetId, modelId) {
-      const rows = await db
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('active', '=', true)
-        .where((eb) => eb.or([eb('target_id', 'is', null), eb('target_id', '=', targetId)]))
-        .where((eb) => (modelId ? eb.or([eb('model_id', 'is', null), eb('model_id', '=', modelId)]) : eb('model_id', 'is', null)))
-        .orderBy('id')
-        .execute();
+      const rows = await (modelId ? forModel : forTarget).run(db, { yes: true, targetId, modelId });
       // Few webhooks, a short JSON list each: the event filter is read here on either engine.
       return rows.map(toWebhook).filter((w) => w.events.includes(event));
     },
