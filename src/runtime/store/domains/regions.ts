@@ -1,5 +1,5 @@
 import { prepare } from '../db/prepared.ts';
-import { inList, inListValue, listValue } from '../db/sql.ts';
+import { inListValue, listValue } from '../db/sql.ts';
 import type { RegionStore } from '../store.ts';
 import type { Region, RegionSetRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
