@@ -69,13 +69,16 @@ export function limitRequestBodies(limits: { multipartBytes: number; operationBy
  */
 export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>, onUpload?: (principal: Principal) => Promise<void>): Plugin {
   return {
-    async onRequestParse({ request }) {
+    // Synchronous for bodies that are not multipart: no promise per request.
+    onRequestParse({ request }) {
       if (!request.body || !isMultipart(request)) return;
-      const principal = await auth.verify(request.headers.get('authorization'));
-      if (!hasAllScopes(principal)) {
-        throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
-      }
-      await onUpload?.(principal);
+      return (async () => {
+        const principal = await auth.verify(request.headers.get('authorization'));
+        if (!hasAllScopes(principal)) {
+          throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
+        }
+        await onUpload?.(principal);
+      })();
     },
   };
 }

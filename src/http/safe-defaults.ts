@@ -75,11 +75,13 @@ export function clientBudgets(limits: RateLimits, budgets: { operationsPerMinute
     },
     plugin(): Plugin<Context> {
       return {
-        async onExecute({ args, setResultAndStopExecution }) {
+        // Synchronous without a budget (the default): no promise per operation.
+        onExecute({ args, setResultAndStopExecution }) {
           const clientId = (args.contextValue as Context | undefined)?.principal?.clientId;
           if (!ops || !clientId) return;
-          const r = await ops.consume(clientId);
-          if (!r.ok) setResultAndStopExecution({ errors: [rateLimited(r.retryAfterSeconds, 'operations')] });
+          return ops.consume(clientId).then((r) => {
+            if (!r.ok) setResultAndStopExecution({ errors: [rateLimited(r.retryAfterSeconds, 'operations')] });
+          });
         },
       };
     },

@@ -231,8 +231,8 @@ function useSubscriptionMetrics(metrics: Metrics): Plugin {
 /** `GET /metrics` on the main port (when no METRICS_PORT is set). */
 function useMetricsEndpoint(metrics: Metrics, token: string | null): Plugin {
   return {
-    async onRequest({ request, url, endResponse }) {
-      if (url.pathname === METRICS_PATH) endResponse(await metricsResponse(request, metrics, token));
+    onRequest({ request, url, endResponse }) {
+      if (url.pathname === METRICS_PATH) return metricsResponse(request, metrics, token).then(endResponse);
     },
   };
 }

@@ -46,6 +46,9 @@ export type RestHandler = (request: Request, serverContext?: unknown) => Promise
  * schemas the OpenAPI document is made of), then served by one engine call, as GraphQL's
  * resolvers are. Null: not a REST path (`/api/auth/token` is served by the HTTP routes).
  */
+/** Paths the REST handler answers: the REST API and the upstream proxy. */
+const isRestPath = (pathname: string) => pathname.startsWith(REST_PREFIX) || pathname === REST_PREFIX.slice(0, -1) || pathname.startsWith(UPSTREAM_PREFIX);
+
 export function createRestHandler({ services }: { services: Services }): RestHandler {
   let document: string | null = null;
   /** REST writes leave the same audit events as GraphQL mutations (action: the operationId). */
@@ -62,9 +65,8 @@ export function createRestHandler({ services }: { services: Services }): RestHan
     });
   return async (request, serverContext?: unknown) => {
     const url = new URL(request.url);
-    const isRest = url.pathname.startsWith(REST_PREFIX) || url.pathname === REST_PREFIX.slice(0, -1);
+    if (!isRestPath(url.pathname)) return null;
     const isProxy = url.pathname.startsWith(UPSTREAM_PREFIX);
-    if (!isRest && !isProxy) return null;
     let op: Operation | null = null;
     let lastPrincipal: Principal | null = null;
     try {
@@ -130,9 +132,12 @@ export function createRestHandler({ services }: { services: Services }): RestHan
 export function restRoutes(services: Services): Plugin {
   const handler = createRestHandler({ services });
   return {
-    async onRequest({ request, endResponse, serverContext }) {
-      const response = await handler(request, serverContext);
-      if (response) endResponse(response);
+    // Synchronous for other paths (every GraphQL request passes here): see httpRoutes.
+    onRequest({ request, url, endResponse, serverContext }) {
+      if (!isRestPath(url.pathname)) return;
+      return handler(request, serverContext).then((response) => {
+        if (response) endResponse(response);
+      });
     },
   };
 }
