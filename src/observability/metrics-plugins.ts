@@ -50,21 +50,20 @@ export async function metricsResponse(request: Request, metrics: Metrics, token:
 
 /** Every HTTP request: count and latency by method, normalised route and status, and how many are in flight. */
 function useHttpMetrics(metrics: Metrics): Plugin {
-  const started = new WeakMap<Request, () => void>();
+  const started = new WeakMap<Request, { end: () => void; labels: { method: string; route: string } }>();
   return {
-    onRequest({ request }) {
+    onRequest({ request, url }) {
       metrics.http.inFlight.inc();
-      const method = METHODS.has(request.method) ? request.method : 'other';
-      started.set(request, metrics.http.duration.startTimer({ method, route: routeOf(new URL(request.url).pathname) }));
+      const labels = { method: METHODS.has(request.method) ? request.method : 'other', route: routeOf(url.pathname) };
+      started.set(request, { end: metrics.http.duration.startTimer(labels), labels });
     },
     onResponse({ request, response }) {
-      const end = started.get(request);
-      if (!end) return;
+      const s = started.get(request);
+      if (!s) return;
       started.delete(request);
       metrics.http.inFlight.dec();
-      end();
-      const method = METHODS.has(request.method) ? request.method : 'other';
-      metrics.http.requests.inc({ method, route: routeOf(new URL(request.url).pathname), status: String(response.status) });
+      s.end();
+      metrics.http.requests.inc({ ...s.labels, status: String(response.status) });
     },
   };
 }
