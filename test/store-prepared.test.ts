@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postgresDialect } from '../src/runtime/store/db/postgres.ts';
-import { prepare, preparedShapes } from '../src/runtime/store/db/prepared.ts';
+import { PREPARED_INSERT_ROWS, prepare, preparedInsert, preparedShapes } from '../src/runtime/store/db/prepared.ts';
 import { sqliteDialect } from '../src/runtime/store/db/sqlite.ts';
-import { type Engine, inListValue, listValue } from '../src/runtime/store/db/sql.ts';
+import { compilerOf, type Engine, inListValue, listValue } from '../src/runtime/store/db/sql.ts';
 import { ENGINES, scratchSchema, type ScratchSchema } from './store-engines.ts';
 
 interface Parts {
@@ -105,5 +105,21 @@ describe.each(ENGINES)('prepared statements on %s', (engine: Engine) => {
     expect((await firstN('2').run(db, { v0: 2, v1: 2 })).map((r) => r.id)).toEqual(['b']);
     expect((await firstN('1').run(db, { v0: 3 })).map((r) => r.id)).toEqual(['c']);
     expect(builds).toBe(2);
+  });
+
+  it('inserts rows with a statement per row count, small and bulk alike, with what follows the values', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the test table is not in the store's schema
+    const insert = preparedInsert<{ id: string; n: number }>(compilerOf(engine) as any, 'parts', (q) => q.returning(['id', 'n']));
+    const row = (i: number) => ({ id: `p${i}`, line: 'L9', good: i % 2 === 0, n: 100 + i });
+    for (const count of [1, 2, 1, PREPARED_INSERT_ROWS + 5]) {
+      const start = (await db.selectFrom('parts').select('id').execute()).length;
+      const rows = Array.from({ length: count }, (_, i) => row(start + i));
+      const returned = await insert(db, rows);
+      expect(returned.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    }
+    const stored = await db.selectFrom('parts').selectAll().where('line', '=', 'L9').orderBy('n').execute();
+    expect(stored).toHaveLength(1 + 2 + 1 + PREPARED_INSERT_ROWS + 5);
+    expect(stored[0]).toMatchObject({ id: 'p3', n: 103 });
+    expect(await insert(db, [])).toEqual([]);
   });
 });

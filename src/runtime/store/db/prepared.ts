@@ -70,6 +70,9 @@ export function preparedShapes<K extends string, R>(build: (key: K, p: Placehold
   };
 }
 
+/** Inserts of up to this many rows are prepared (a predict's commit: one to a few rows a table). */
+export const PREPARED_INSERT_ROWS = 16;
+
 /**
  * `insertInto(table).values(rows)`, prepared per table, row count and columns (the first row's
  * keys; every row must have the same): a predict's commit inserts one assessment, its boxes and
@@ -78,12 +81,13 @@ export function preparedShapes<K extends string, R>(build: (key: K, p: Placehold
  */
 // biome-ignore lint/suspicious/noExplicitAny: any table of any schema; the caller's rows and `finish` give the types
 export function preparedInsert<R = unknown>(compiler: Kysely<any>, table: string, finish: (q: any) => Compilable<R> = (q) => q) {
-  const shapes = preparedShapes((shape: string, p) => {
+  const build = (shape: string, p: Placeholder) => {
     const [n, columns] = shape.split('|') as [string, string];
     const names = columns.split(',');
     const values = Array.from({ length: Number(n) }, (_, i) => Object.fromEntries(names.map((c) => [c, p(`${i}.${c}`)])));
     return finish(compiler.insertInto(table).values(values));
-  });
+  };
+  const shapes = preparedShapes(build);
   return async (db: Executor, rows: readonly Record<string, unknown>[]): Promise<R[]> => {
     if (rows.length === 0) return [];
     const columns = Object.keys(rows[0]!);
@@ -91,6 +95,9 @@ export function preparedInsert<R = unknown>(compiler: Kysely<any>, table: string
     rows.forEach((row, i) => {
       for (const c of columns) values[`${i}.${c}`] = row[c];
     });
-    return shapes(`${rows.length}|${columns.join(',')}`).run(db, values);
+    const shape = `${rows.length}|${columns.join(',')}`;
+    // Bulk inserts (imports, uploads of many pictures) are built per call: their building is
+    // small beside their rows, and a kept statement per row count would hold megabytes of SQL.
+    return (rows.length <= PREPARED_INSERT_ROWS ? shapes(shape) : prepare((p) => build(shape, p))).run(db, values);
   };
 }
