@@ -108,7 +108,6 @@ describe.each(ENGINES)('prepared statements on %s', (engine: Engine) => {
   });
 
   it('inserts rows with a statement per row count, small and bulk alike, with what follows the values', async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: the test table is not in the store's schema
     const insert = preparedInsert<{ id: string; n: number }>(compilerOf(engine) as any, 'parts', (q) => q.returning(['id', 'n']));
     const row = (i: number) => ({ id: `p${i}`, line: 'L9', good: i % 2 === 0, n: 100 + i });
     for (const count of [1, 2, 1, PREPARED_INSERT_ROWS + 5]) {
