@@ -19,16 +19,19 @@
  *                            [--camera 2448x2048,4096x3000|none] [--multi 4] [--tile-long-side 1224] [--tile-batch 1]
  *                            [--rate 10] (open-loop requests/s on the first camera size: p50/p99)
  *                            [--quick]   (2 s windows, batching on only, 16 pictures: a shared machine)
- *                            [--only c1,steady] (only these parts: `c1` the concurrency-1 account, `steady` the open loop)
+ *                            [--only c1,steady] (only these parts: `c1` the concurrency-1 account, `steady` the open loop,
+ *                             `throughput`; any other name, e.g. `processes`, runs only what --processes asks for)
  *                            [--c1-rounds 3] [--steady-seconds 4] [--server-exec-argv "--cpu-prof"]
  *                            [--sqlite-synchronous full|normal] (the server's SQLITE_SYNCHRONOUS)
  *                            [--processes 1,2] (N gateway processes on one port, REUSE_PORT: c32 and items of 4 per N)
+ *                            [--inference own,shared] (with --processes: each process's own sessions, and/or one shared
+ *                             inference process, `npm run inference`, that every gateway runs its models in: INFERENCE_SOCKET)
  *
  * The c1 account: (b) and end-to-end c1 take turns (`--c1-rounds` windows each) on the 256 px
  * pictures and the first camera size; the client's mean latency is split stage by stage with the
  * server's /metrics (bench/camera.ts c1Account) next to the loop's own read/decode/run times.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -340,47 +343,67 @@ async function main() {
       const perN: Record<string, unknown> = {};
       const max = Math.max(...processCounts);
       for (let k = 1; k < max; k++) fs.cpSync(dataDir, `${dataDir}-${k}`, { recursive: true });
-      for (const n of processCounts) {
-        const port = await new Promise<number>((resolve) => {
-          const srv = net.createServer().listen(0, '127.0.0.1', () => {
-            const p = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(p));
+      const inferenceModes = flag('inference', 'own').split(',') as ('own' | 'shared')[];
+      for (const n of processCounts)
+        for (const mode of inferenceModes) {
+          // One inference process for all N gateways (`npm run inference`), or none: each its own sessions.
+          let inference: ChildProcess | null = null;
+          const socketPath = path.join(root, `inference-${n}.sock`);
+          if (mode === 'shared') {
+            inference = fork(fileURLToPath(new URL('../src/inference-main.ts', import.meta.url)), [], {
+              env: { ...process.env, INFERENCE_SOCKET: socketPath, EXECUTION_PROVIDER: provider, LOG_LEVEL: 'warn' },
+              stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            });
+            for (let t = 0; !fs.existsSync(socketPath); t++) {
+              if (t > 600) throw new Error('the inference process did not start');
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+          const port = await new Promise<number>((resolve) => {
+            const srv = net.createServer().listen(0, '127.0.0.1', () => {
+              const p = (srv.address() as net.AddressInfo).port;
+              srv.close(() => resolve(p));
+            });
           });
-        });
-        const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
-        const servers = [];
-        for (let k = 0; k < n; k++)
-          servers.push(
-            await spawnServer({
-              DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`,
-              PORT: String(port),
-              REUSE_PORT: 'on',
-              DECODE_THREADS: threads,
-              JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789',
-            }),
-          );
-        const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
-        const gql = graphqlPost(pool);
-        const token = await clientToken(gql, CLIENT);
-        const predictIds = (ids: string[]) =>
-          gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
-        // Warm every process's session: more requests than processes, from many connections.
-        await Promise.all(Array.from({ length: 8 * n }, (_, i) => predictIds([items[i % count]!.id])));
-        const row: Record<string, unknown> = { decodeThreadsEach: Number(threads), loadAverage1mAtStart: round(os.loadavg()[0]!) };
-        row.png256_c32 = await loadTest(seconds, (i) => predictIds([items[i % count]!.id]), 32);
-        for (const w of camera.slice(0, 1)) {
-          await Promise.all(Array.from({ length: 4 * n }, (_, i) => predictIds([w.items[i % w.items.length]!])));
-          row[`${w.label}_c32`] = await loadTest(seconds, (i) => predictIds([w.items[i % w.items.length]!]), 32);
-          const m = await loadTest(seconds, (i) => predictIds([w.multiItems[i % w.multiItems.length]!]), 8);
-          row[`${w.label}_c8_items_of_${multi}`] = { ...m, picturesPerSecond: round(m.perSecond * multi) };
+          const threads = String(Math.max(1, Math.floor(os.availableParallelism() / n)));
+          const servers = [];
+          for (let k = 0; k < n; k++)
+            servers.push(
+              await spawnServer({
+                DATA_DIR: k === 0 ? dataDir : `${dataDir}-${k}`,
+                PORT: String(port),
+                REUSE_PORT: 'on',
+                DECODE_THREADS: threads,
+                JWT_SECRET: 'bench-processes-jwt-secret-0123456789abcdef0123456789',
+                ...(inference ? { INFERENCE_SOCKET: socketPath } : {}),
+              }),
+            );
+          const pool = new Pool(servers[0]!.url, { connections: 64, pipelining: 1 });
+          const gql = graphqlPost(pool);
+          const token = await clientToken(gql, CLIENT);
+          const predictIds = (ids: string[]) =>
+            gql({ query: 'mutation($ids: [ID!]!) { predict(modelId: "active", itemIds: $ids) { id result score } }', variables: { ids } }, token);
+          // Warm every process's session: more requests than processes, from many connections.
+          await Promise.all(Array.from({ length: 8 * n }, (_, i) => predictIds([items[i % count]!.id])));
+          const row: Record<string, unknown> = { decodeThreadsEach: Number(threads), loadAverage1mAtStart: round(os.loadavg()[0]!) };
+          row.png256_c32 = await loadTest(seconds, (i) => predictIds([items[i % count]!.id]), 32);
+          for (const w of camera.slice(0, 1)) {
+            await Promise.all(Array.from({ length: 4 * n }, (_, i) => predictIds([w.items[i % w.items.length]!])));
+            row[`${w.label}_c32`] = await loadTest(seconds, (i) => predictIds([w.items[i % w.items.length]!]), 32);
+            const m = await loadTest(seconds, (i) => predictIds([w.multiItems[i % w.multiItems.length]!]), 8);
+            row[`${w.label}_c8_items_of_${multi}`] = { ...m, picturesPerSecond: round(m.perSecond * multi) };
+          }
+          perN[mode === 'shared' ? `${n}-shared-inference` : String(n)] = row;
+          await pool.close();
+          for (const s of servers) {
+            s.child.send('stop');
+            await new Promise((r) => s.child.once('exit', r));
+          }
+          if (inference) {
+            inference.kill('SIGTERM');
+            await new Promise((r) => inference!.once('exit', r));
+          }
         }
-        perN[String(n)] = row;
-        await pool.close();
-        for (const s of servers) {
-          s.child.send('stop');
-          await new Promise((r) => s.child.once('exit', r));
-        }
-      }
       out.processes = perN;
     }
     const batchings = flag('batching', quick ? 'on' : 'on,off').split(',') as ('on' | 'off')[];

@@ -70,6 +70,11 @@ export interface Config {
   /** DECODE_INLINE (default on): a lone whole picture is decoded on the pipeline worker when the decode pool is idle (two thread hops fewer). */
   decodeInline: boolean;
   /**
+   * INFERENCE_SOCKET (unset: none): run the models in the shared inference process listening on
+   * this Unix socket (`npm run inference`), not on a session thread of this process.
+   */
+  inferenceSocket: string | null;
+  /**
    * Admission of synchronous predictions per model: pictures admitted at once (PREDICT_QUEUE_DEPTH;
    * more are refused UNAVAILABLE / 429) and the longest a picture may wait for its turn
    * (PREDICT_QUEUE_DEADLINE_MS; later ones are refused the same way).
@@ -216,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionCacheBytes: int(env.SESSION_CACHE_BYTES, 1024 * 1024 * 1024, 'SESSION_CACHE_BYTES'),
     decodeThreads: Math.max(1, int(env.DECODE_THREADS, os.availableParallelism(), 'DECODE_THREADS')),
     decodeInline: flag(env.DECODE_INLINE, true),
+    inferenceSocket: env.INFERENCE_SOCKET?.trim() || null,
     predictQueueDepth: Math.max(1, int(env.PREDICT_QUEUE_DEPTH, 256, 'PREDICT_QUEUE_DEPTH')),
     predictQueueDeadlineMs: Math.max(1, int(env.PREDICT_QUEUE_DEADLINE_MS, 10_000, 'PREDICT_QUEUE_DEADLINE_MS')),
     trainingConcurrency: int(env.TRAINING_CONCURRENCY, 1, 'TRAINING_CONCURRENCY'),

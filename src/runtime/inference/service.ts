@@ -19,7 +19,7 @@ import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
-import { DEADLINE_MESSAGE, type FromWorker, type ToWorker, type WorkerData, type WorkerOutput } from './worker-protocol.ts';
+import { DEADLINE_MESSAGE, UNREACHABLE_MESSAGE, type FromWorker, type ToWorker, type WorkerData, type WorkerOutput } from './worker-protocol.ts';
 
 interface Loaded {
   modelId: string;
@@ -59,9 +59,14 @@ export interface ServiceDeps {
 /** Failures after which the picture is tried once more (the worker lost the model's session). */
 const RELOAD = /is not loaded|was unloaded|thread stopped/;
 
-/** A run past its deadline (or of a model that had one) is the model's fault, told as UNAVAILABLE. */
+/**
+ * A run past its deadline (or of a model that had one) is the model's fault, and a shared
+ * inference process that cannot be reached is down: both told as UNAVAILABLE (try again later).
+ */
 const deadlineError = (err: unknown) =>
-  err instanceof Error && !(err instanceof AppError) && DEADLINE_MESSAGE.test(err.message) ? new AppError(ErrorCode.UNAVAILABLE, err.message) : err;
+  err instanceof Error && !(err instanceof AppError) && (DEADLINE_MESSAGE.test(err.message) || UNREACHABLE_MESSAGE.test(err.message))
+    ? new AppError(ErrorCode.UNAVAILABLE, err.message)
+    : err;
 
 const outputOf = (m: FromWorker): WorkerOutput => {
   if (m.type !== 'output') throw new Error(`inference worker answered ${m.type}`);
@@ -113,6 +118,7 @@ export class OnnxInferenceService implements InferenceService {
         decodeThreads: deps.config.decodeThreads,
         decodeInline: deps.config.decodeInline,
         runTimeoutMs: deps.config.security.inferenceRunTimeoutMs,
+        inferenceSocket: deps.config.inferenceSocket,
       } satisfies WorkerData,
       {
         onEvent: (m) => {

@@ -84,7 +84,11 @@ export interface WorkerData {
   decodeInline?: boolean;
   /** A session.run's deadline (INFERENCE_RUN_TIMEOUT_MS); 0: none. */
   runTimeoutMs?: number;
+  /** INFERENCE_SOCKET: run sessions in the shared inference process there, not on a thread of this process. */
+  inferenceSocket?: string | null;
 }
 
 /** The message of a run that passed its deadline (the main thread answers it as UNAVAILABLE). */
 export const DEADLINE_MESSAGE = /ran past its deadline/;
+/** The message of a run whose shared inference process (INFERENCE_SOCKET) cannot be reached (UNAVAILABLE too). */
+export const UNREACHABLE_MESSAGE = /the shared inference process \(INFERENCE_SOCKET\) is unreachable/;

@@ -7,6 +7,7 @@ import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
 import { decodePicture, type DecodedPicture, type DecodeTask } from './decode-task.ts';
+import { SocketClient } from './socket-client.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
 
@@ -66,8 +67,8 @@ async function decode(task: DecodeTask): Promise<DecodedPicture & { on: 'inline'
   }
 }
 
-const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, {
-  onExit: (reason) => {
+const sessionHooks = {
+  onExit: (reason: string) => {
     // Its sessions are gone: everything loaded must be loaded again.
     for (const [id, l] of models) {
       l.batcher.close();
@@ -75,7 +76,12 @@ const sessions = new ThreadClient<ToSession, FromSession>(new URL('./session-wor
     }
     console.error(`inference session worker stopped (${reason})`);
   },
-});
+};
+// A session thread of this gateway's own, or the machine's shared inference process (INFERENCE_SOCKET).
+const { inferenceSocket } = workerData as WorkerData;
+const sessions = inferenceSocket
+  ? new SocketClient<ToSession, FromSession>(inferenceSocket, sessionHooks)
+  : new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, sessionHooks);
 
 const runTimeoutMs = (workerData as WorkerData).runTimeoutMs ?? 0;
 /** Models whose run passed its deadline: refused until the gateway restarts (or the model is replaced). */
