@@ -26,7 +26,11 @@ try {
 }
 const log = createLogger(logLevel);
 const provider = await chooseProvider(requested, log);
-const server = await startInferenceServer({ socketPath, provider, maxBatch, log });
+const server = await startInferenceServer({ socketPath, provider, maxBatch, log }).catch((err: Error) => {
+  // Another inference process on the socket, a directory that does not exist: said, not a stack.
+  log.error({ socket: socketPath }, `inference: cannot serve: ${err.message}`);
+  process.exit(1);
+});
 // `npm run inference` execs this process: the signals arrive here.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
