@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { encodeFrame, FrameReader } from './frames.ts';
+import { PendingCalls } from './pending-calls.ts';
 
 type WithId = { id: number };
 type Reply = { type: string; id?: number; message?: string; contract?: boolean };
@@ -13,10 +14,8 @@ type Reply = { type: string; id?: number; message?: string; contract?: boolean }
  */
 export class SocketClient<Req extends WithId, Res extends Reply> {
   private socket: net.Socket | null = null;
-  private readonly pending = new Map<number, { resolve: (m: Res) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
+  private readonly calls = new PendingCalls<Res>();
   private closed = false;
-  private idle: (() => void) | null = null;
 
   private readonly path: string;
   private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
@@ -30,25 +29,18 @@ export class SocketClient<Req extends WithId, Res extends Reply> {
   call(msg: Req extends unknown ? Omit<Req, 'id'> : never, _transfer: ArrayBuffer[] = []): Promise<Res> {
     if (this.closed) return Promise.reject(new Error('the inference connection is closed'));
     const socket = this.socket ?? this.connect();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) socket.ref();
-      this.pending.set(id, { resolve, reject });
-      for (const part of encodeFrame({ ...msg, id })) socket.write(part);
-    });
+    if (this.calls.size === 0) socket.ref();
+    const { id, reply } = this.calls.add();
+    for (const part of encodeFrame({ ...msg, id })) socket.write(part);
+    return reply;
   }
 
   async close(graceMs = 5_000): Promise<void> {
     this.closed = true;
-    if (this.socket && this.pending.size > 0) {
-      await new Promise<void>((resolve) => {
-        this.idle = resolve;
-        setTimeout(resolve, graceMs).unref();
-      });
-    }
+    if (this.socket) await this.calls.drained(graceMs);
     const s = this.socket;
     this.socket = null;
-    this.failAll('the inference connection is shutting down');
+    this.calls.failAll('the inference connection is shutting down');
     s?.destroy();
   }
 
@@ -57,7 +49,7 @@ export class SocketClient<Req extends WithId, Res extends Reply> {
     const s = this.socket;
     if (!s) return;
     this.socket = null;
-    this.failAll(`the inference connection was given up: ${reason}`);
+    this.calls.failAll(`the inference connection was given up: ${reason}`);
     s.destroy();
     if (!this.closed) this.hooks.onExit?.(reason);
   }
@@ -76,36 +68,18 @@ export class SocketClient<Req extends WithId, Res extends Reply> {
         return;
       }
       for (const m of messages as Res[]) {
-        if (m.id === undefined) {
-          this.hooks.onEvent?.(m);
-          continue;
-        }
-        const p = this.pending.get(m.id);
-        if (!p) continue;
-        this.pending.delete(m.id);
-        if (this.pending.size === 0) {
-          socket.unref();
-          this.idle?.();
-        }
-        if (m.type === 'error') p.reject(Object.assign(new Error(m.message ?? 'inference error'), { contract: m.contract === true }));
-        else p.resolve(m);
+        if (m.id === undefined) this.hooks.onEvent?.(m);
+        else if (this.calls.settle(m) && this.calls.size === 0) socket.unref();
       }
     });
     const gone = (reason: string) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.failAll(`the shared inference process (INFERENCE_SOCKET) is unreachable: ${reason}`);
+      this.calls.failAll(`the shared inference process (INFERENCE_SOCKET) is unreachable: ${reason}`);
       if (!this.closed) this.hooks.onExit?.(reason);
     };
     socket.on('error', (err) => gone(err.message));
     socket.on('close', () => gone('connection closed'));
     return socket;
-  }
-
-  private failAll(message: string) {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    this.idle?.();
-    for (const p of all) p.reject(new Error(message));
   }
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { PendingCalls } from './pending-calls.ts';
 
 type WithId = { id: number };
 type Reply = { type: string; id?: number; message?: string; contract?: boolean };
@@ -10,11 +11,8 @@ type Reply = { type: string; id?: number; message?: string; contract?: boolean }
  */
 export class ThreadClient<Req extends WithId, Res extends Reply> {
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, { resolve: (m: Res) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
+  private readonly calls = new PendingCalls<Res>();
   private closed = false;
-  /** Called when the last pending request settles (close() waits for it). */
-  private idle: (() => void) | null = null;
 
   private readonly entry: URL;
   private readonly workerData: unknown;
@@ -29,12 +27,10 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
   call(msg: Req extends unknown ? Omit<Req, 'id'> : never, transfer: ArrayBuffer[] = []): Promise<Res> {
     if (this.closed) return Promise.reject(new Error('the worker thread is closed'));
     const worker = this.worker ?? this.spawn();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...msg, id }, transfer);
-    });
+    if (this.calls.size === 0) worker.ref();
+    const { id, reply } = this.calls.add();
+    worker.postMessage({ ...msg, id }, transfer);
+    return reply;
   }
 
   /**
@@ -44,15 +40,10 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
    */
   async close(graceMs = 5_000): Promise<void> {
     this.closed = true;
-    if (this.worker && this.pending.size > 0) {
-      await new Promise<void>((resolve) => {
-        this.idle = resolve;
-        setTimeout(resolve, graceMs).unref();
-      });
-    }
+    if (this.worker) await this.calls.drained(graceMs);
     const w = this.worker;
     this.worker = null;
-    this.failAll('the worker thread is shutting down');
+    this.calls.failAll('the worker thread is shutting down');
     // A thread stuck in native code (a model's endless run) never finishes terminating: bounded.
     if (w) await Promise.race([w.terminate(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
   }
@@ -65,7 +56,7 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
     const w = this.worker;
     if (!w) return;
     this.worker = null;
-    this.failAll(`the worker thread stopped: ${reason}`);
+    this.calls.failAll(`the worker thread stopped: ${reason}`);
     w.unref();
     void w.terminate().catch(() => {});
     if (!this.closed) this.hooks.onExit?.(reason);
@@ -77,31 +68,16 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
     worker.unref();
     worker.on('message', (m: Res) => {
       if (m.id === undefined) return this.hooks.onEvent?.(m);
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) {
-        worker.unref();
-        this.idle?.();
-      }
-      if (m.type === 'error') p.reject(Object.assign(new Error(m.message ?? 'worker error'), { contract: m.contract === true }));
-      else p.resolve(m);
+      if (this.calls.settle(m) && this.calls.size === 0) worker.unref();
     });
     const gone = (reason: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      this.failAll(`the worker thread stopped: ${reason}`);
+      this.calls.failAll(`the worker thread stopped: ${reason}`);
       if (!this.closed) this.hooks.onExit?.(reason);
     };
     worker.on('error', (err) => gone(err.message));
     worker.on('exit', (code) => gone(`exit code ${code}`));
     return worker;
-  }
-
-  private failAll(message: string) {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    this.idle?.();
-    for (const p of all) p.reject(new Error(message));
   }
 }

@@ -89,24 +89,27 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-const compilers = new Map<Engine, Kysely<Database>>();
+/** `make(engine)` once per engine, on first use (statements prepared where only a transaction is at hand). */
+export function perEngine<T>(make: (engine: Engine) => T): (engine: Engine) => T {
+  const made = new Map<Engine, T>();
+  return (engine) => {
+    if (!made.has(engine)) made.set(engine, make(engine));
+    return made.get(engine)!;
+  };
+}
+
 /**
  * A query builder of `engine`'s SQL on no connection (Kysely's DummyDriver): it compiles, never
  * runs. For statements prepared where only a transaction is at hand (`prepared.ts`).
  */
-export function compilerOf(engine: Engine): Kysely<Database> {
-  let db = compilers.get(engine);
-  if (!db) {
-    const pg = engine === 'postgres';
-    db = new Kysely<Database>({
-      dialect: {
-        createAdapter: () => (pg ? new PostgresAdapter() : new SqliteAdapter()),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (k) => (pg ? new PostgresIntrospector(k) : new SqliteIntrospector(k)),
-        createQueryCompiler: () => (pg ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
-      },
-    });
-    compilers.set(engine, db);
-  }
-  return db;
-}
+export const compilerOf = perEngine((engine) => {
+  const pg = engine === 'postgres';
+  return new Kysely<Database>({
+    dialect: {
+      createAdapter: () => (pg ? new PostgresAdapter() : new SqliteAdapter()),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (k) => (pg ? new PostgresIntrospector(k) : new SqliteIntrospector(k)),
+      createQueryCompiler: () => (pg ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
+    },
+  });
+});

@@ -2,7 +2,7 @@ import type { Kysely, OnConflictBuilder, Selectable } from 'kysely';
 import { notFound } from '../../../errors.ts';
 import { preparedInsert } from '../db/prepared.ts';
 import type { AssessmentsTable, Database } from '../db/schema.ts';
-import { compilerOf, inList, nextKeys, type Engine } from '../db/sql.ts';
+import { compilerOf, inList, nextKeys, perEngine, type Engine } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toAnnotation, toAssessment } from '../rows.ts';
 import type { AssessmentStore, NewAnnotation } from '../store.ts';
@@ -151,24 +151,10 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
 }
 
 /** The inserts of a predict's commit, prepared once per engine (prepared.ts). */
-const annotationInsertsByEngine = new Map<Engine, ReturnType<typeof preparedInsert>>();
-const annotationInserts = (engine: Engine) => {
-  let insert = annotationInsertsByEngine.get(engine);
-  if (!insert) annotationInsertsByEngine.set(engine, (insert = preparedInsert(compilerOf(engine), 'annotations')));
-  return insert;
-};
-const assessmentInsertsByEngine = new Map<
-  Engine,
-  (db: Kysely<Database>, rows: readonly Record<string, unknown>[]) => Promise<Selectable<AssessmentsTable>[]>
->();
-const assessmentInserts = (engine: Engine) => {
-  let insert = assessmentInsertsByEngine.get(engine);
-  if (!insert) {
-    // A job's second assessment of an item (a retried run that judged it again) is dropped.
-    insert = preparedInsert<Selectable<AssessmentsTable>>(compilerOf(engine), 'assessments', (q) =>
-      q.onConflict((oc: OnConflictBuilder<Database, 'assessments'>) => oc.columns(['job_id', 'item_id']).doNothing()).returningAll(),
-    );
-    assessmentInsertsByEngine.set(engine, insert);
-  }
-  return insert;
-};
+const annotationInserts = perEngine((engine) => preparedInsert(compilerOf(engine), 'annotations'));
+const assessmentInserts = perEngine((engine) =>
+  // A job's second assessment of an item (a retried run that judged it again) is dropped.
+  preparedInsert<Selectable<AssessmentsTable>>(compilerOf(engine), 'assessments', (q) =>
+    q.onConflict((oc: OnConflictBuilder<Database, 'assessments'>) => oc.columns(['job_id', 'item_id']).doNothing()).returningAll(),
+  ),
+);

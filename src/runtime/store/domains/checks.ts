@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { notFound } from '../../../errors.ts';
 import type { Database } from '../db/schema.ts';
-import { type Prepared, preparedShapes } from '../db/prepared.ts';
-import { compilerOf, type Engine, inListValue, listValue } from '../db/sql.ts';
+import { preparedShapes } from '../db/prepared.ts';
+import { compilerOf, type Engine, inListValue, listValue, perEngine } from '../db/sql.ts';
 
 /** NOT_FOUND for the first of `ids` that `table` lacks (one read), before a write that needs them all. */
 export async function requireAll(
@@ -20,19 +20,11 @@ export async function requireAll(
 
 type Checked = 'targets' | 'algorithms' | 'items' | 'models';
 /** The existence reads of `requireAll`, prepared once per engine and table (each predict's commit runs two). */
-const byEngine = new Map<Engine, (table: Checked) => Prepared<{ id: string }>>();
-function existing(engine: Engine): (table: Checked) => Prepared<{ id: string }> {
-  let shapes = byEngine.get(engine);
-  if (!shapes) {
-    // Compiling needs only the engine's SQL dialect, not a connection or the caller's transaction.
-    const db = compilerOf(engine);
-    shapes = preparedShapes((table: Checked, p) =>
-      db
-        .selectFrom(table)
-        .select('id')
-        .where(inListValue(engine, 'id', p('ids'))),
-    );
-    byEngine.set(engine, shapes);
-  }
-  return shapes;
-}
+const existing = perEngine((engine) =>
+  preparedShapes((table: Checked, p) =>
+    compilerOf(engine)
+      .selectFrom(table)
+      .select('id')
+      .where(inListValue(engine, 'id', p('ids'))),
+  ),
+);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { BlobStore } from '../blobs.ts';
 import type { Database } from '../db/schema.ts';
 import { preparedInsert } from '../db/prepared.ts';
-import { compilerOf, inList, type Engine } from '../db/sql.ts';
+import { compilerOf, inList, perEngine, type Engine } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import type { NewImage } from '../store.ts';
 import { chunks } from './context.ts';
@@ -62,9 +62,4 @@ export async function insertImages(
   for (const chunk of chunks(rows)) await insert(trx, chunk);
 }
 
-const imageInsertsByEngine = new Map<Engine, ReturnType<typeof preparedInsert>>();
-const imageInserts = (engine: Engine) => {
-  let insert = imageInsertsByEngine.get(engine);
-  if (!insert) imageInsertsByEngine.set(engine, (insert = preparedInsert(compilerOf(engine), 'images')));
-  return insert;
-};
+const imageInserts = perEngine((engine) => preparedInsert(compilerOf(engine), 'images'));
