@@ -11,6 +11,7 @@ import { chooseProvider } from './runtime/inference/sessions.ts';
 let socketPath: string;
 let requested: 'cpu' | 'cuda' | 'auto';
 let maxBatch: number;
+let runTimeoutMs: number;
 let logLevel: string;
 try {
   const config = loadConfig();
@@ -18,6 +19,7 @@ try {
   socketPath = config.inferenceSocket;
   requested = config.executionProvider;
   maxBatch = Math.max(1, Number(process.env.INFERENCE_MAX_BATCH) || 64);
+  runTimeoutMs = config.security.inferenceRunTimeoutMs;
   logLevel = config.logLevel;
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
@@ -26,7 +28,7 @@ try {
 }
 const log = createLogger(logLevel);
 const provider = await chooseProvider(requested, log);
-const server = await startInferenceServer({ socketPath, provider, maxBatch, log }).catch((err: Error) => {
+const server = await startInferenceServer({ socketPath, provider, maxBatch, runTimeoutMs, log }).catch((err: Error) => {
   // Another inference process on the socket, a directory that does not exist: said, not a stack.
   log.error({ socket: socketPath }, `inference: cannot serve: ${err.message}`);
   process.exit(1);
@@ -35,9 +37,11 @@ const server = await startInferenceServer({ socketPath, provider, maxBatch, log 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'inference: shutting down');
+    // process.exit joins every thread, and one given up in a model's endless run never ends.
+    const exit = (code: number) => (server.stats().hungModels > 0 ? process.kill(process.pid, 'SIGKILL') : process.exit(code));
     server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exit(0),
+      () => exit(1),
     );
   });
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Provider } from '../onnx/session.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
-import { SessionHost } from './session-host.ts';
-import type { FromSession, ToSession } from './worker-protocol.ts';
+import { ThreadClient } from './thread-client.ts';
+import type { FromSession, ToSession, WorkerData } from './worker-protocol.ts';
 
 /**
  * The shared inference process (`npm run inference`, INFERENCE_SOCKET): one set of onnxruntime
@@ -21,18 +21,25 @@ export interface InferenceServerOptions {
   provider: Provider;
   /** Most pictures in one merged run (default 64). */
   maxBatch?: number;
+  /**
+   * A run's deadline (INFERENCE_RUN_TIMEOUT_MS; 0: none). Past it the model is refused from then
+   * on and its session thread given up; the other models go on on a fresh one.
+   */
+  runTimeoutMs?: number;
   log?: { info(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
 }
 
 export interface InferenceServerStats {
   connections: number;
-  /** Models with a session now. */
+  /** Models loaded by some connected gateway. */
   models: number;
   runs: number;
   /** Requests that went into those runs (more than `runs`: runs were merged). */
   requests: number;
   pictures: number;
   largestRun: number;
+  /** Models refused after a run past its deadline (their thread was given up). */
+  hungModels: number;
 }
 
 export interface InferenceServer {
@@ -42,9 +49,23 @@ export interface InferenceServer {
 }
 
 type Run = Extract<ToSession, { type: 'run' }> & { reply: (m: FromSession) => void };
+type Load = Extract<ToSession, { type: 'load' }>;
 
 export async function startInferenceServer(opts: InferenceServerOptions): Promise<InferenceServer> {
-  const host = new SessionHost(opts.provider);
+  // The sessions run on a thread of their own (the session worker a gateway uses for itself):
+  // onnxruntime computes on the calling thread, and this one keeps reading the sockets meanwhile,
+  // gathering the next run, and can give up a run that passes its deadline.
+  const loadedOnThread = new Set<string>();
+  const sessions = new ThreadClient<ToSession, FromSession>(
+    new URL('./session-worker.ts', import.meta.url),
+    { provider: opts.provider, decodeThreads: 0 } satisfies WorkerData,
+    { onExit: () => loadedOnThread.clear() },
+  );
+  /** What each model was loaded with, to load it again on a fresh thread. */
+  const loaded = new Map<string, Load>();
+  /** Models whose run passed its deadline: refused until this process restarts. */
+  const hung = new Map<string, string>();
+  const runTimeoutMs = opts.runTimeoutMs ?? 0;
   const maxBatch = opts.maxBatch ?? 64;
   const stats = { runs: 0, requests: 0, pictures: 0, largestRun: 0 };
   /** Which connections hold each model (released when none does). */
@@ -65,7 +86,52 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     held.delete(socket);
     if (held.size > 0) return Promise.resolve();
     holders.delete(modelId);
-    return serial(() => host.unload(modelId));
+    loaded.delete(modelId);
+    return serial(async () => {
+      if (!loadedOnThread.delete(modelId)) return;
+      await sessions.call({ type: 'unload', modelId });
+    });
+  };
+
+  /** The model's shape, loading it on the current session thread first when it is not there. */
+  const onThread = async (l: Omit<Load, 'id'>) => {
+    const r = await sessions.call({ type: 'load', modelId: l.modelId, onnxPath: l.onnxPath, spec: l.spec });
+    if (r.type !== 'loaded') throw new Error(`session worker answered ${r.type}`);
+    loadedOnThread.add(l.modelId);
+    return r.shape;
+  };
+
+  /** One session.run with the deadline; past it the thread is given up and the model refused. */
+  const runOnThread = async (modelId: string, data: Float32Array, n: number) => {
+    const refused = hung.get(modelId);
+    if (refused) throw new Error(refused);
+    if (!loadedOnThread.has(modelId)) {
+      const l = loaded.get(modelId);
+      if (!l) throw new Error(`model "${modelId}" is not loaded in the inference process`);
+      await onThread(l);
+    }
+    const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline =
+      runTimeoutMs > 0
+        ? new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              // The message the gateways answer as UNAVAILABLE (DEADLINE_MESSAGE).
+              const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS) in the shared inference process; it is refused until that process restarts`;
+              hung.set(modelId, message);
+              opts.log?.warn({ modelId, deadlineMs: runTimeoutMs }, 'inference: a run passed its deadline; the model is refused and its thread given up');
+              sessions.abandon(`a run of model "${modelId}" passed its deadline`);
+              reject(new Error(message));
+            }, runTimeoutMs);
+          })
+        : null;
+    try {
+      const r = deadline ? await Promise.race([call, deadline]) : await call;
+      if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+      return r;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   /** Runs everything queued for the model, merged, then again while more arrived meanwhile. */
@@ -101,7 +167,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
           at += r.data.length;
         }
       }
-      const out = await host.run(modelId, data, n);
+      const out = await runOnThread(modelId, data, n);
       stats.runs++;
       stats.requests += batch.length;
       stats.pictures += n;
@@ -130,7 +196,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       case 'ping':
         return reply({ type: 'done', id: msg.id });
       case 'load': {
-        const shape = await serial(() => host.load(msg.modelId, msg.onnxPath, msg.spec));
+        const shape = await serial(() => onThread(msg));
+        loaded.set(msg.modelId, msg);
         let held = holders.get(msg.modelId);
         if (!held) holders.set(msg.modelId, (held = new Set()));
         held.add(socket);
@@ -140,7 +207,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
         await release(socket, msg.modelId);
         return reply({ type: 'done', id: msg.id });
       case 'run': {
-        if (!host.has(msg.modelId)) throw new Error(`model "${msg.modelId}" is not loaded in the inference process`);
+        if (!loaded.has(msg.modelId)) throw new Error(`model "${msg.modelId}" is not loaded in the inference process`);
         let queue = queues.get(msg.modelId);
         if (!queue) queues.set(msg.modelId, (queue = []));
         queue.push({ ...msg, reply });
@@ -205,13 +272,13 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
 
   return {
     socketPath: opts.socketPath,
-    stats: () => ({ connections: sockets.size, models: host.size, ...stats }),
+    stats: () => ({ connections: sockets.size, models: loaded.size, hungModels: hung.size, ...stats }),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
-      await serial(() => host.close());
+      await sessions.close();
     },
   };
 }

@@ -83,7 +83,10 @@ const sessions = inferenceSocket
   ? new SocketClient<ToSession, FromSession>(inferenceSocket, sessionHooks)
   : new ThreadClient<ToSession, FromSession>(new URL('./session-worker.ts', import.meta.url), workerData as WorkerData, sessionHooks);
 
-const runTimeoutMs = (workerData as WorkerData).runTimeoutMs ?? 0;
+// With a shared inference process, that process keeps the deadline of each run from when the run
+// starts (and gives up its thread); here the wait also holds the queue there: twice as long, so
+// that a healthy model queued behind a hung one is not taken for hung itself.
+const runTimeoutMs = ((workerData as WorkerData).runTimeoutMs ?? 0) * (inferenceSocket ? 2 : 1);
 /** Models whose run passed its deadline: refused until the gateway restarts (or the model is replaced). */
 const hung = new Map<string, string>();
 
