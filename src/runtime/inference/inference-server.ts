@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type { Provider } from '../onnx/session.ts';
 import { encodeFrame, FrameReader } from './frames.ts';
+import { withDeadline } from './deadline.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { FromSession, ToSession, WorkerData } from './worker-protocol.ts';
 
@@ -111,27 +112,16 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       await onThread(l);
     }
     const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline =
-      runTimeoutMs > 0
-        ? new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              // The message the gateways answer as UNAVAILABLE (DEADLINE_MESSAGE).
-              const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS) in the shared inference process; it is refused until that process restarts`;
-              hung.set(modelId, message);
-              opts.log?.warn({ modelId, deadlineMs: runTimeoutMs }, 'inference: a run passed its deadline; the model is refused and its thread given up');
-              sessions.abandon(`a run of model "${modelId}" passed its deadline`);
-              reject(new Error(message));
-            }, runTimeoutMs);
-          })
-        : null;
-    try {
-      const r = deadline ? await Promise.race([call, deadline]) : await call;
-      if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
-      return r;
-    } finally {
-      clearTimeout(timer);
-    }
+    const r = await withDeadline(call, runTimeoutMs, () => {
+      // The message the gateways answer as UNAVAILABLE (DEADLINE_MESSAGE).
+      const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS) in the shared inference process; it is refused until that process restarts`;
+      hung.set(modelId, message);
+      opts.log?.warn({ modelId, deadlineMs: runTimeoutMs }, 'inference: a run passed its deadline; the model is refused and its thread given up');
+      sessions.abandon(`a run of model "${modelId}" passed its deadline`);
+      return new Error(message);
+    });
+    if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+    return r;
   };
 
   /** Runs everything queued for the model, merged, then again while more arrived meanwhile. */

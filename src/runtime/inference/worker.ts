@@ -7,6 +7,7 @@ import { MicroBatcher } from './batcher.ts';
 import type { InputSpec } from '../onnx/contract.ts';
 import type { ModelShape } from './sessions.ts';
 import { decodePicture, type DecodedPicture, type DecodeTask } from './decode-task.ts';
+import { withDeadline } from './deadline.ts';
 import { SocketClient } from './socket-client.ts';
 import { ThreadClient } from './thread-client.ts';
 import type { BatchTiming, FromSession, FromWorker, ToSession, ToWorker, WorkerData, WorkerOutput } from './worker-protocol.ts';
@@ -99,26 +100,15 @@ async function runSession(modelId: string, data: Float32Array, n: number): Promi
   const refused = hung.get(modelId);
   if (refused) throw new Error(refused);
   const call = sessions.call({ type: 'run', modelId, data, n }, [data.buffer as ArrayBuffer]);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline =
-    runTimeoutMs > 0
-      ? new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS); it is refused until it is replaced or the gateway restarts`;
-            hung.set(modelId, message);
-            post({ type: 'stuck', modelId, deadlineMs: runTimeoutMs });
-            sessions.abandon(`a run of model "${modelId}" passed its deadline`);
-            reject(new Error(message));
-          }, runTimeoutMs);
-        })
-      : null;
-  try {
-    const r = deadline ? await Promise.race([call, deadline]) : await call;
-    if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
-    return r;
-  } finally {
-    clearTimeout(timer);
-  }
+  const r = await withDeadline(call, runTimeoutMs, () => {
+    const message = `model "${modelId}" ran past its deadline of ${runTimeoutMs} ms (INFERENCE_RUN_TIMEOUT_MS); it is refused until it is replaced or the gateway restarts`;
+    hung.set(modelId, message);
+    post({ type: 'stuck', modelId, deadlineMs: runTimeoutMs });
+    sessions.abandon(`a run of model "${modelId}" passed its deadline`);
+    return new Error(message);
+  });
+  if (r.type !== 'ran') throw new Error(`session worker answered ${r.type}`);
+  return r;
 }
 
 async function runBatch(modelId: string, l: Loaded, inputs: Float32Array[], record: boolean): Promise<ModelOutput[]> {
