@@ -2,6 +2,7 @@ import { inList, nextKeys } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toAlgorithm, toParameter } from '../rows.ts';
 import type { AlgorithmStore } from '../store.ts';
+import { byIds } from './by-ids.ts';
 import type { StoreContext } from './context.ts';
 
 export function algorithmQueries(ctx: StoreContext): AlgorithmStore {
@@ -85,16 +86,7 @@ export function algorithmQueries(ctx: StoreContext): AlgorithmStore {
     async listAlgorithms() {
       return (await db.selectFrom('algorithms').selectAll().orderBy('name').orderBy('id').execute()).map(toAlgorithm);
     },
-    async algorithmsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('algorithms')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toAlgorithm);
-    },
+    algorithmsByIds: byIds(ctx, 'algorithms', toAlgorithm),
     async parametersByAlgorithmIds(ids) {
       if (ids.length === 0) return [];
       const rows = await db

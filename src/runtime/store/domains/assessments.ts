@@ -9,6 +9,7 @@ import type { AssessmentStore, NewAnnotation } from '../store.ts';
 import type { AnnotationRecord, AssessmentRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
 import { chunks, type StoreContext } from './context.ts';
+import { byIds } from './by-ids.ts';
 import { insertImages, requireBlobs } from './images.ts';
 
 /** The boxes of many owners: their integer keys in one read, the rows in one INSERT per chunk. */
@@ -77,16 +78,7 @@ export function assessmentQueries(ctx: StoreContext): AssessmentStore {
         .execute();
       return rows.map(toAssessment);
     },
-    async assessmentsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('assessments')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toAssessment);
-    },
+    assessmentsByIds: byIds(ctx, 'assessments', toAssessment),
     async assessmentsByModelIds(modelIds) {
       if (modelIds.length === 0) return [];
       const rows = await db

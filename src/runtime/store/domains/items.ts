@@ -1,6 +1,6 @@
 import { sql, type SqlBool } from 'kysely';
 import { notFound } from '../../../errors.ts';
-import { preparedShapes, prepare } from '../db/prepared.ts';
+import { preparedShapes } from '../db/prepared.ts';
 import { inList, inListValue, listValue, trainItemIdsOf } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toImage, toItem } from '../rows.ts';
@@ -8,6 +8,7 @@ import type { ItemFilter, ItemStore } from '../store.ts';
 import type { ItemRecord } from '../types.ts';
 import { requireAll } from './checks.ts';
 import { chunks, type StoreContext } from './context.ts';
+import { byIds } from './by-ids.ts';
 import { insertImages, requireBlobs, type ImageOwnerColumn } from './images.ts';
 import { count, countsBy, keysetPage, page, pagesBy, type Filter } from './paging.ts';
 
@@ -15,12 +16,6 @@ const imageOwnerColumn: Record<string, ImageOwnerColumn> = { item: 'item_id', as
 
 export function itemQueries(ctx: StoreContext): ItemStore {
   const { db, engine, blobs } = ctx;
-  const byIds = prepare((p) =>
-    db
-      .selectFrom('items')
-      .selectAll()
-      .where(inListValue(engine, 'id', p('ids'))),
-  );
   const imagesOf = preparedShapes((column: ImageOwnerColumn, p) =>
     db
       .selectFrom('images')
@@ -61,10 +56,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
       const where: Filter[] = filter.type ? [(eb) => eb('type', '=', filter.type)] : [];
       return countsBy(ctx, 'items', 'target_id', targetIds, where);
     },
-    async itemsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (await byIds.run(db, { ids: listValue(engine, ids) })).map(toItem);
-    },
+    itemsByIds: byIds(ctx, 'items', toItem),
     async addItems(items) {
       if (items.length === 0) return [];
       const images = items.flatMap((i) => i.images);
@@ -123,15 +115,6 @@ export function itemQueries(ctx: StoreContext): ItemStore {
       if (!column) throw new Error(`unknown image owner kind ${kind}`);
       return (await imagesOf(column).run(db, { ids: listValue(engine, ownerIds) })).map(toImage);
     },
-    async imagesByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('images')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toImage);
-    },
+    imagesByIds: byIds(ctx, 'images', toImage),
   };
 }

@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { toModel } from '../rows.ts';
 import type { ModelPatch, ModelStore, NewModel } from '../store.ts';
 import { requireAll } from './checks.ts';
+import { byIds } from './by-ids.ts';
 import type { StoreContext } from './context.ts';
 import { countsBy, page, pagesBy, type Filter } from './paging.ts';
 
@@ -76,16 +77,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     async modelCountsByTargets(targetIds) {
       return countsBy(ctx, 'models', 'target_id', targetIds, []);
     },
-    async modelsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('models')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toModel);
-    },
+    modelsByIds: byIds(ctx, 'models', toModel),
     async activeModel(targetId) {
       const [r] = await activeOf.run(db, { targetId, yes: true });
       return r ? toModel(r) : null;

@@ -4,6 +4,7 @@ import { inList } from '../db/sql.ts';
 import { toAssessment, toPredictionJob } from '../rows.ts';
 import type { PredictionJobStore } from '../store.ts';
 import type { PredictionJobCounts } from '../types.ts';
+import { byIds } from './by-ids.ts';
 import type { StoreContext } from './context.ts';
 
 /** Errors kept per job; the count goes on. */
@@ -34,16 +35,7 @@ export function predictionJobQueries(ctx: StoreContext): PredictionJobStore {
         .executeTakeFirstOrThrow();
       return toPredictionJob(row);
     },
-    async predictionJobsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('prediction_jobs')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toPredictionJob);
-    },
+    predictionJobsByIds: byIds(ctx, 'prediction_jobs', toPredictionJob),
     async predictionJobsWithStatus(statuses) {
       if (statuses.length === 0) return [];
       return (

@@ -1,9 +1,10 @@
 import { AppError, ErrorCode, badInput, notFound } from '../../../errors.ts';
 import { prepare } from '../db/prepared.ts';
-import { exclusive, inList, isUniqueViolation, nextKeys } from '../db/sql.ts';
+import { exclusive, isUniqueViolation, nextKeys } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toTarget } from '../rows.ts';
 import type { TargetStore } from '../store.ts';
+import { byIds } from './by-ids.ts';
 import type { StoreContext } from './context.ts';
 
 /** Held while the default target may change: there is exactly one default once any target exists. */
@@ -18,16 +19,7 @@ export function targetQueries(ctx: StoreContext): TargetStore {
     async listTargets() {
       return (await all.run(db, {})).map(toTarget);
     },
-    async targetsByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('targets')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toTarget);
-    },
+    targetsByIds: byIds(ctx, 'targets', toTarget),
     async targetsByKeys(keys) {
       const wanted = [...new Set(keys)].filter((k) => Number.isSafeInteger(k));
       if (wanted.length === 0) return [];

@@ -1,15 +1,15 @@
 import { type Placeholder, prepare } from '../db/prepared.ts';
 import { notFound } from '../../../errors.ts';
-import { inList } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toDelivery, toWebhook } from '../rows.ts';
 import type { WebhookStore } from '../store.ts';
 import { DeliveryStatus } from '../types.ts';
 import { chunks, type StoreContext } from './context.ts';
+import { byIds } from './by-ids.ts';
 import { page } from './paging.ts';
 
 export function webhookQueries(ctx: StoreContext): WebhookStore {
-  const { db, engine } = ctx;
+  const { db } = ctx;
   // Read for every result (each predict): the active webhooks of a target, and of a model.
   const subscribed = (p: Placeholder, model: boolean) =>
     db
@@ -62,16 +62,7 @@ export function webhookQueries(ctx: StoreContext): WebhookStore {
       return Number(r.numDeletedRows) > 0;
     },
 
-    async webhooksByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('webhooks')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toWebhook);
-    },
+    webhooksByIds: byIds(ctx, 'webhooks', toWebhook),
 
     async listWebhooks({ targetId }) {
       return (
@@ -120,16 +111,7 @@ export function webhookQueries(ctx: StoreContext): WebhookStore {
       });
     },
 
-    async deliveriesByIds(ids) {
-      if (ids.length === 0) return [];
-      return (
-        await db
-          .selectFrom('webhook_deliveries')
-          .selectAll()
-          .where(inList(engine, 'id', ids))
-          .execute()
-      ).map(toDelivery);
-    },
+    deliveriesByIds: byIds(ctx, 'webhook_deliveries', toDelivery),
 
     listDeliveries: (webhookId, args) => page(ctx, 'webhook_deliveries', [(eb) => eb('webhook_id', '=', webhookId)], args, toDelivery),
 
