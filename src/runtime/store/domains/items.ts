@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import { toImage, toItem } from '../rows.ts';
 import type { ItemFilter, ItemStore } from '../store.ts';
 import type { ItemRecord } from '../types.ts';
-import { requireAll } from './checks.ts';
+import { existingIds, requireAll } from './checks.ts';
 import { chunks, type StoreContext } from './context.ts';
 import { byIds } from './by-ids.ts';
 import { insertImages, requireBlobs, type ImageOwnerColumn } from './images.ts';
@@ -89,13 +89,7 @@ export function itemQueries(ctx: StoreContext): ItemStore {
     async deleteItems(ids) {
       if (ids.length === 0) return [];
       const { existing, keys } = await ctx.tx(async (trx) => {
-        const existing = (
-          await trx
-            .selectFrom('items')
-            .select('id')
-            .where(inList(engine, 'id', ids))
-            .execute()
-        ).map((r) => r.id);
+        const existing = await existingIds(trx, engine, 'items', ids);
         if (existing.length === 0) return { existing, keys: [] as string[] };
         const { rows } = await sql<{ k: string }>`
           select distinct blob as k from images where ${inList(engine, 'item_id', existing)}

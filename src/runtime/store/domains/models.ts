@@ -6,7 +6,7 @@ import { exclusive, inList } from '../db/sql.ts';
 import { newId } from '../ids.ts';
 import { toModel } from '../rows.ts';
 import type { ModelPatch, ModelStore, NewModel } from '../store.ts';
-import { requireAll } from './checks.ts';
+import { existingIds, requireAll } from './checks.ts';
 import { byIds } from './by-ids.ts';
 import type { StoreContext } from './context.ts';
 import { countsBy, page, pagesBy, type Filter } from './paging.ts';
@@ -186,13 +186,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
     async deleteModels(ids) {
       if (ids.length === 0) return [];
       const { existing, keys } = await ctx.tx(async (trx) => {
-        const existing = (
-          await trx
-            .selectFrom('models')
-            .select('id')
-            .where(inList(engine, 'id', ids))
-            .execute()
-        ).map((r) => r.id);
+        const existing = await existingIds(trx, engine, 'models', ids);
         if (existing.length === 0) return { existing, keys: [] as string[] };
         const { rows } = await sql<{ k: string }>`
           select blob as k from images where ${inList(engine, 'model_id', existing)}
