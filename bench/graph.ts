@@ -23,6 +23,7 @@ import { loadConfig } from '../src/config.ts';
 import { createStore } from '../src/runtime/store/index.ts';
 import { percentile, round } from './camera.ts';
 import { clientToken, type GraphqlPost, graphqlPost } from './graphql-client.ts';
+import { exitWithParent } from './parent.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 /** Items in the answer (the query's `first`). */
@@ -53,6 +54,7 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url });
+  exitWithParent();
   process.on('message', async (m) => {
     if (m === 'cpu') return process.send!({ cpu: process.cpuUsage() });
     await server.stop();
@@ -89,6 +91,7 @@ async function serveMinimal() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   process.send!({ url: `http://127.0.0.1:${port}` });
+  exitWithParent();
   process.on('message', (m) => {
     if (m === 'cpu') return process.send!({ cpu: process.cpuUsage() });
     server.close(() => process.exit(0));

@@ -58,6 +58,7 @@ import { clientToken, graphqlPost } from './graphql-client.ts';
 import { accountTable, c1Account, cameraJpeg, parseMetrics, parseSize, percentile, round, stages, stageTails, type LoopStages, type Series } from './camera.ts';
 import { decodeTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
+import { exitWithParent } from './parent.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 const args = process.argv.slice(2);
@@ -80,8 +81,7 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url, provider: server.services.inference.provider });
-  // A parent that dies (a failed run) must not leave this server behind, busy with its queue.
-  process.once('disconnect', () => process.exit(1));
+  exitWithParent();
   // GC pauses and event-loop delay, for the open loop's tail (asked for by the parent).
   const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
   const gcs: { at: number; ms: number; kind: number }[] = [];

@@ -69,6 +69,12 @@ interface Cell {
   detectedByKind?: Record<string, string>;
   /** The automatic choice's pick. */
   chosen?: string;
+  /**
+   * Image AUROC of the test OK pictures against the NG pictures of each defect size (xs 0.3 %,
+   * s 1 %, m 3 %, l 10 %) and contrast, e.g. "xs faint": where a detector fails. Size and
+   * contrast go together in the plan (dataset.ts defectPlan), so they are reported as pairs.
+   */
+  aurocByDefect: Record<string, number>;
 }
 
 async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
@@ -154,6 +160,10 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
   });
   const okScores = scores.slice(0, set.testOk.length);
   const ngScores = scores.slice(set.testOk.length);
+  const bySizeAndContrast: Record<string, number[]> = {};
+  set.testNg.forEach((p, i) => {
+    for (const d of p.defects.slice(0, 1)) (bySizeAndContrast[`${d.size} ${d.contrast}`] ??= []).push(ngScores[i]!);
+  });
   const cell: Cell = {
     imageAuroc: round3(imageAuroc(okScores, ngScores)),
     pixelAuroc: round3(pixelAuroc(maps)),
@@ -163,6 +173,7 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
     recall: round3(ngScores.filter((s) => s >= out.threshold).length / ngScores.length),
     trainSeconds: round3(trainSeconds),
     msPerPicture: round3(msPerPicture),
+    aurocByDefect: Object.fromEntries(Object.entries(bySizeAndContrast).map(([k, ng]) => [k, round3(imageAuroc(okScores, ng))])),
   };
   if (out.chosen) cell.chosen = out.chosen.id;
   if (args.verbose) cell.detectedByKind = Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, `${v.found}/${v.total}`]));
@@ -242,6 +253,19 @@ function table(setName: string): string {
   return lines.join('\n');
 }
 
+/** Where each algorithm fails: image AUROC per defect size and contrast, a row per category. */
+function breakdown(setName: string): string {
+  const rows = report[setName] ?? {};
+  const cells = Object.entries(rows).flatMap(([alg, byCat]) => Object.entries(byCat).map(([cat, cell]) => ({ alg, cat, cell })));
+  const order = ['xs', 's', 'm', 'l'];
+  const keys = [...new Set(cells.flatMap((c) => Object.keys(c.cell.aurocByDefect)))].sort(
+    (a, b) => order.indexOf(a.split(' ')[0]!) - order.indexOf(b.split(' ')[0]!) || a.localeCompare(b),
+  );
+  const lines = [`| algorithm | category | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---|').join('')}`];
+  for (const { alg, cat, cell } of cells) lines.push(`| ${alg} | ${cat} | ${keys.map((k) => cell.aurocByDefect[k]?.toFixed(2) ?? '').join(' | ')} |`);
+  return lines.join('\n');
+}
+
 /** Per category: the best shipped algorithm (image AUROC), its margin over the baseline, the goals. */
 function verdicts(setName: string) {
   const rows = report[setName] ?? {};
@@ -288,6 +312,8 @@ if (args.json) writeFileSync(args.json, `${JSON.stringify(summary, null, 2)}\n`)
 for (const s of sets) {
   console.log(`\n### ${s}: image AUROC / pixel AUROC / box hit (defects > 1 %) / false-positive rate at the shipped threshold\n`);
   console.log(table(s));
+  console.log(`\n#### ${s}: image AUROC by defect size (xs 0.3 %, s 1 %, m 3 %, l 10 % of the picture) and contrast, against the same OK pictures\n`);
+  console.log(breakdown(s));
   console.log('\n| category | best shipped | image AUROC | baseline | margin | box hit | FPR | goals met |\n|---|---|---|---|---|---|---|---|');
   for (const v of summary.verdicts[s]!)
     console.log(

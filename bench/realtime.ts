@@ -24,6 +24,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logging.ts';
 import { createServer } from '../src/server.ts';
+import { exitWithParent } from './parent.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 const QUERY = 'subscription { trainingProgress { progress stage status message } }';
@@ -139,6 +140,7 @@ async function instance() {
   let base = { subscribers: 0, heap: 0, rss: 0 };
   let cpu0 = process.cpuUsage();
   const reply = (m: Msg) => process.send!(m);
+  exitWithParent();
   reply({ kind: 'listening', url: `${url.replace('http', 'ws')}/graphql`, token: accessToken });
 
   process.on('message', async (m: Msg) => {
@@ -192,6 +194,7 @@ function clients() {
   let delivered = 0;
   let errors = 0;
   let outOfOrder = 0;
+  exitWithParent();
   process.on('message', async (m: Msg) => {
     if (m.kind === 'finish') {
       // What is still in flight has 10 s to arrive.

@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config.ts';
 import { createStore } from '../src/runtime/store/index.ts';
 import { ALGORITHMS } from '../src/runtime/training/algorithms/index.ts';
 import { clientToken, graphqlPost } from './graphql-client.ts';
+import { exitWithParent } from './parent.ts';
 
 const CLIENT = { id: 'bench', secret: 'bench-secret-0123456789abcdef' };
 const args = process.argv.slice(2);
@@ -65,6 +66,7 @@ async function serve() {
   const server = await createServer(loadConfig(process.env), { log: createLogger('warn') });
   const { url } = await server.start();
   process.send!({ url });
+  exitWithParent();
   process.on('message', async () => {
     await server.stop();
     process.exit(0);
