@@ -1,4 +1,9 @@
-type Reply = { type: string; id?: number; message?: string; contract?: boolean };
+/** What a request carries for its reply to find it. */
+export type WithId = { id: number };
+/** A reply: `type` says which, `id` names the call it answers (none for events). */
+export type Reply = { type: string; id?: number; message?: string; contract?: boolean };
+/** What a client tells its owner: events without a call, and the loss of its thread or connection. */
+export type ClientHooks<Res> = { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
 
 /**
  * The calls awaiting their reply, by id: what ThreadClient (a worker thread) and SocketClient

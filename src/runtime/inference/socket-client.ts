@@ -1,9 +1,6 @@
 import net from 'node:net';
 import { encodeFrame, FrameReader } from './frames.ts';
-import { PendingCalls } from './pending-calls.ts';
-
-type WithId = { id: number };
-type Reply = { type: string; id?: number; message?: string; contract?: boolean };
+import { type ClientHooks, PendingCalls, type Reply, type WithId } from './pending-calls.ts';
 
 /**
  * Request/response by id with a shared inference process over a Unix socket (INFERENCE_SOCKET):
@@ -18,9 +15,9 @@ export class SocketClient<Req extends WithId, Res extends Reply> {
   private closed = false;
 
   private readonly path: string;
-  private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
+  private readonly hooks: ClientHooks<Res>;
 
-  constructor(path: string, hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {}) {
+  constructor(path: string, hooks: ClientHooks<Res> = {}) {
     this.path = path;
     this.hooks = hooks;
   }

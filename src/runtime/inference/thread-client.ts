@@ -1,8 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { PendingCalls } from './pending-calls.ts';
-
-type WithId = { id: number };
-type Reply = { type: string; id?: number; message?: string; contract?: boolean };
+import { type ClientHooks, PendingCalls, type Reply, type WithId } from './pending-calls.ts';
 
 /**
  * Request/response by id with a worker thread. The thread starts on first use; should it die,
@@ -16,9 +13,9 @@ export class ThreadClient<Req extends WithId, Res extends Reply> {
 
   private readonly entry: URL;
   private readonly workerData: unknown;
-  private readonly hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void };
+  private readonly hooks: ClientHooks<Res>;
 
-  constructor(entry: URL, workerData: unknown, hooks: { onEvent?: (m: Res) => void; onExit?: (reason: string) => void } = {}) {
+  constructor(entry: URL, workerData: unknown, hooks: ClientHooks<Res> = {}) {
     this.entry = entry;
     this.workerData = workerData;
     this.hooks = hooks;
