@@ -70,13 +70,16 @@ describe('model archives', () => {
     expect(entry!.manifest.checksums['model.onnx']).toBe(sha(entry!.onnx));
 
     const imp = await b.upload(
-      `mutation($file: File!) { importModels(file: $file) { id name status algorithm { name } predictParameters { threshold } stats { accuracy } } }`,
+      `mutation($file: File!) { importModels(file: $file) { id name status algorithm { name } predictParameters { threshold }
+        stats { accuracy sensitivity { kind size contrast tested caught } } } }`,
       { file: null },
       { file: { name: 'models.zip', body: archive, type: 'application/zip' } },
     );
     expect(imp.errors).toBeUndefined();
     const [imported] = imp.data.importModels;
     expect(imported).toMatchObject({ name: 'golden', status: 'READY', predictParameters: { threshold: 0.07 }, stats: { accuracy: 1 } });
+    // what the model catches travels with it, read at the imported threshold (0.08 and 0.2 of 0.05, 0.08, 0.2)
+    expect(imported.stats.sensitivity).toEqual([{ kind: 'SPOT', size: 1, contrast: 2, tested: 3, caught: 2 }]);
 
     const pics = [await partPng(), await partPng({ defect: { x: 20, y: 70, size: 18 } }), await partPng({ defect: { x: 100, y: 5, size: 6 } })];
     const scores = async (ts: TestServer, modelId: string) => {

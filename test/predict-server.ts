@@ -82,7 +82,15 @@ export async function seedGoldenModel(ts: TestServer, opts: { threshold?: number
   const created = await createGoldenModel(store, target.id, {
     threshold: opts.threshold,
     params: { pool: '4' },
-    patch: { stats: { accuracy: 1, precision: { computed: 1, projected: null }, recall: { computed: 1, projected: null }, method: 'test' } },
+    patch: {
+      stats: {
+        accuracy: 1,
+        precision: { computed: 1, projected: null },
+        recall: { computed: 1, projected: null },
+        method: 'test',
+        sensitivity: [{ kind: 'spot', size: 1, contrast: 2, scores: [0.05, 0.08, 0.2] }],
+      },
+    },
   });
   const model = await store.activateModel(created.id);
   return { model, target };

@@ -110,6 +110,30 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect(cx).toBeLessThanOrEqual(box.xMax);
       expect(cy).toBeGreaterThanOrEqual(box.yMin);
       expect(cy).toBeLessThanOrEqual(box.yMax);
+
+      // what it catches: synthetic defects in held-out pictures, read at its threshold and at others
+      type Reading = { kind: string; size: number; contrast: number; tested: number; caught: number; rate: number };
+      const s = await gw.gql<{ model: { stats: { shipped: Reading[]; none: Reading[]; all: Reading[] } } }>(
+        `query ($id: ID!) { model(id: $id) { stats {
+          shipped: sensitivity { kind size contrast tested caught rate }
+          none: sensitivity(threshold: 1e9) { kind size contrast tested caught rate }
+          all: sensitivity(threshold: -1e9) { kind size contrast tested caught rate } } } }`,
+        { id },
+        token,
+      );
+      expect(s.errors).toBeUndefined();
+      const { shipped, none, all } = s.data!.model.stats;
+      expect(shipped.map((r) => `${r.kind} ${r.size} ${r.contrast}`)).toEqual([
+        ...[0.3, 1, 3].flatMap((size) => [1, 2, 4].map((c) => `SPOT ${size} ${c}`)),
+        'LINE 25 1',
+        'LINE 25 2',
+        'LINE 25 4',
+      ]);
+      for (const r of shipped) expect(r.tested).toBeGreaterThanOrEqual(3);
+      expect(none.every((r) => r.caught === 0 && r.rate === 0)).toBe(true);
+      expect(all.every((r) => r.caught === r.tested && r.rate === 1)).toBe(true);
+      // the plain plate shows every probe plainly: at least the large obvious spot is caught
+      expect(shipped.find((r) => r.kind === 'SPOT' && r.size === 3 && r.contrast === 4)!.rate).toBeGreaterThanOrEqual(2 / 3);
     });
 
     it('refuses an override outside its range with BAD_USER_INPUT, and a read-only token', async () => {

@@ -2,7 +2,8 @@ import { actorOf } from '../runtime/auth/auth.ts';
 import { Algorithm } from '../schema/algorithms.ts';
 import { builder } from '../schema/builder.ts';
 import { connectionFromPage, ModelConnection, pageOf } from '../schema/connection.ts';
-import { Metric, Model, ModelStatsType, ModelStatus, PredictParametersType } from '../schema/models.ts';
+import { sensitivityAt } from '../model-stats.ts';
+import { DefectProbeKind, DefectSensitivity, Metric, Model, ModelStatsType, ModelStatus, PredictParametersType } from '../schema/models.ts';
 import { Target } from '../schema/targets.ts';
 import { distinctIds, loadModel } from './lookup.ts';
 
@@ -23,7 +24,11 @@ builder.node(Model, {
     okImageCount: t.exposeInt('okImageCount'),
     ngImageCount: t.exposeInt('ngImageCount'),
     trainingTime: t.exposeFloat('trainingTime', { nullable: true, description: 'Seconds' }),
-    stats: t.field({ type: ModelStatsType, nullable: true, resolve: (model) => model.stats }),
+    stats: t.field({
+      type: ModelStatsType,
+      nullable: true,
+      resolve: (model) => (model.stats ? { ...model.stats, threshold: model.predictParameters.threshold } : null),
+    }),
     predictParameters: t.field({ type: PredictParametersType, resolve: (model) => model.predictParameters }),
     imageUrl: t.string({
       nullable: true,
@@ -41,6 +46,40 @@ builder.objectType(ModelStatsType, {
     precision: t.field({ type: Metric, resolve: (stats) => stats.precision }),
     recall: t.field({ type: Metric, resolve: (stats) => stats.recall }),
     method: t.exposeString('method', { nullable: true, description: 'How the figures were computed' }),
+    sensitivity: t.field({
+      type: [DefectSensitivity],
+      nullable: true,
+      description:
+        "What the model catches on the training pictures: synthetic spots and scratches of graded size and contrast painted into held-out OK pictures (pictures its fold never learnt from), judged at the model's threshold or at `threshold` (to see what another one would catch before setting it). Null for models trained before it was measured.",
+      args: { threshold: t.arg.float({ description: "Read the probes at this threshold instead of the model's" }) },
+      resolve: (stats, args) => {
+        const threshold = args.threshold ?? stats.threshold;
+        return stats.sensitivity && threshold !== undefined ? sensitivityAt(stats.sensitivity, threshold) : null;
+      },
+    }),
+  }),
+});
+
+builder.objectType(DefectSensitivity, {
+  description: 'One kind, size and contrast of synthetic defect, and how many of its probes the model caught',
+  fields: (t) => ({
+    kind: t.field({ type: DefectProbeKind, resolve: (r) => r.kind }),
+    size: t.exposeFloat('size', {
+      description:
+        "Spots: percent of the picture's area; scratches: length in percent of its longer side (of one tile where the model cuts camera-size pictures into tiles)",
+    }),
+    contrast: t.exposeFloat('contrast', {
+      description: "How far the defect is from its surroundings, in multiples of the picture's own standard deviation of grey levels",
+    }),
+    tested: t.exposeInt('tested', { description: 'Probes painted and judged' }),
+    caught: t.exposeInt('caught', {
+      description: 'Probes the threshold catches: the anomaly map reaches it on the probe (a box would be drawn there; the picture is judged BAD)',
+    }),
+    rate: t.float({ description: 'caught / tested', resolve: (r) => (r.tested ? r.caught / r.tested : 0) }),
+    scores: t.exposeFloatList('scores', {
+      description:
+        "Each probe's score: the highest value of the anomaly map on it (caught at or above the threshold), for reading them at any threshold without asking again",
+    }),
   }),
 });
 

@@ -1,4 +1,5 @@
 import { ModelStatus as ModelStatusValues, type ModelRecord, type ModelStats, type PredictParameters } from '../runtime/store/types.ts';
+import type { SensitivityReading } from '../model-stats.ts';
 import { builder } from './builder.ts';
 
 export const ModelStatus = builder.enumType('ModelStatus', {
@@ -6,7 +7,12 @@ export const ModelStatus = builder.enumType('ModelStatus', {
 });
 
 export const Model = builder.objectRef<ModelRecord>('Model');
-export const ModelStatsType = builder.objectRef<ModelStats>('ModelStats');
+/** The stats with the threshold the model judges by now, when known (the sensitivity is read at it). */
+export const ModelStatsType = builder.objectRef<ModelStats & { threshold?: number }>('ModelStats');
+export const DefectSensitivity = builder.objectRef<SensitivityReading>('DefectSensitivity');
+export const DefectProbeKind = builder.enumType('DefectProbeKind', {
+  values: { SPOT: { value: 'spot', description: 'A round spot' }, LINE: { value: 'line', description: 'A straight scratch, 1.5 px wide' } } as const,
+});
 export const Metric = builder.objectRef<{ computed: number | null; projected: number | null }>('Metric');
 export const PredictParametersType = builder.objectRef<PredictParameters>('PredictParameters');
 

@@ -78,6 +78,18 @@ export interface ModelStats {
   recall: { computed: number | null; projected: number | null };
   /** How the figures were computed, in words (held-out split, counts). */
   method: string | null;
+  /** Scores of synthetic defects painted into held-out OK pictures (training/sensitivity.ts); absent on older models. */
+  sensitivity?: SensitivityCell[] | null;
+}
+
+/** One cell of the sensitivity grid and the held-out scores of its probes. */
+export interface SensitivityCell {
+  kind: 'spot' | 'line';
+  /** Spots: percent of the picture's (or tile's) area; lines: percent of its longer side. */
+  size: number;
+  /** Multiples of the picture's own standard deviation of grey levels. */
+  contrast: number;
+  scores: number[];
 }
 
 /** One activation of a model (the target's history, newest first). */

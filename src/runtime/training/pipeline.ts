@@ -3,6 +3,7 @@ import { channelsOf } from '../images/tensor.ts';
 import { optionalNum, pair } from './algorithms/params.ts';
 import type { TrainInput, TrainOutput } from './algorithms/types.ts';
 import { runPerImage } from './ort.ts';
+import { SensitivityProbes } from './sensitivity.ts';
 import { pseudoDefects } from './synthetic-defects.ts';
 import { anomalyRange, chooseThreshold, computeStats, median } from './threshold.ts';
 
@@ -67,6 +68,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const okScores = new Array<number>(ok.length).fill(0);
   const pseudoScores: number[] = [];
   const mapMedians: number[] = [];
+  const sensitivity = new SensitivityProbes(ok.length);
   const parts = folds(pictures, k).map((fold) => {
     const inFold = new Set(fold);
     return okGroups.flatMap((g, i) => (inFold.has(g) ? [i] : []));
@@ -93,31 +95,19 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
         );
     checkAborted(signal);
     const heldIdx = [...held];
-    const foldBytes = learner.build(foldModel);
-    const out = await runPerImage(
-      foldBytes,
-      heldIdx.map((i) => ok[i]!),
-      dims,
-      ['score', 'anomaly_map'],
-    );
-    heldIdx.forEach((i, j) => (okScores[i] = out.score![j]![0]!));
-    for (const m of out.anomaly_map!) mapMedians.push(median(m));
-    if (input.probes) {
-      // pseudo-defects made from the held-out pictures, judged by the model that never saw them
-      const fake = pseudoDefects(
-        heldIdx.map((i) => ok[i]!),
-        { channels: dims[0], height: dims[1], width: dims[2] },
-        heldIdx.length * input.probes,
-        17 + f,
-      );
-      const scored = await runPerImage(
-        foldBytes,
-        fake.map((p) => p.tensor),
-        dims,
-        ['score'],
-      );
-      pseudoScores.push(...scored.score!.map((s) => s[0]!));
-    }
+    const heldTensors = heldIdx.map((i) => ok[i]!);
+    const shape = { channels: dims[0], height: dims[1], width: dims[2] };
+    // graded synthetic defects in the held-out pictures: what this model catches (stats.sensitivity)
+    const graded = sensitivity.forFold(heldTensors, shape, f);
+    // pseudo-defects made from the held-out pictures (the automatic choice's probes)
+    const fake = input.probes ? pseudoDefects(heldTensors, shape, heldIdx.length * input.probes, 17 + f) : [];
+    // one session per fold judges all three: the held-out pictures, then the probes
+    const out = await runPerImage(learner.build(foldModel), [...heldTensors, ...graded.tensors, ...fake.map((p) => p.tensor)], dims, ['score', 'anomaly_map']);
+    const scores = out.score!.map((s) => s[0]!);
+    heldIdx.forEach((i, j) => (okScores[i] = scores[j]!));
+    for (const m of out.anomaly_map!.slice(0, heldIdx.length)) mapMedians.push(median(m));
+    sensitivity.record(graded.probes, out.anomaly_map!.slice(heldIdx.length, heldIdx.length + graded.tensors.length), spec);
+    pseudoScores.push(...scores.slice(heldIdx.length + graded.tensors.length));
     await yieldToLoop();
     checkAborted(signal);
   }
@@ -145,7 +135,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     (derive ? ' (fold models derived from the final one without their pictures)' : '') +
     (ng.length ? `, ${ng.length} NG pictures scored by the final model (they also set the threshold, so computed figures are optimistic)` : '') +
     `; threshold: ${override !== null ? 'set by the user' : choice.rule}`;
-  const stats = computeStats(okPictureScores, ngScores, threshold, method);
+  const stats = { ...computeStats(okPictureScores, ngScores, threshold, method), sensitivity: sensitivity.result() };
   const range: [number, number] = params.anomaly_range ? pair(params, 'anomaly_range', [0, 1]) : anomalyRange(median(mapMedians), threshold);
   const inputSpec: InputSpec = { ...spec, anomalyRange: range };
 
