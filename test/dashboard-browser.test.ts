@@ -152,9 +152,20 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     // Everything above 0 is BAD: every OK picture rejected, every NG one caught.
     await page.locator('#tune-slider').fill('0');
     expect(await cells()).toEqual(['0 / 8', '8 / 8', '3 / 3', '0 / 3']);
+    // What it catches (synthetic spots and scratches measured in training), read at the slider:
+    // at 0 every probe is BAD; a threshold above every probe's score catches none of them.
+    const grid = async () => (await page.locator('#tune-sensitivity td').allTextContents()).map((t) => t.split('/').map(Number));
+    await expect.poll(async () => (await grid()).length, WAIT).toBe(12);
+    expect((await grid()).every(([n, of]) => n === of && of! >= 3)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'threshold.png') });
     const max = Number(await page.getAttribute('#tune-slider', 'max'));
     await page.locator('#tune-slider').fill(String(max));
     expect(await cells()).toEqual(['8 / 8', '0 / 8', '0 / 3', '3 / 3']);
+    // the page reads the probes as the gateway does at the same threshold
+    const { data: probed } = await ts.gql('query ($t: Float) { model(id: "active") { stats { sensitivity(threshold: $t) { caught tested } } } }', {
+      t: max,
+    });
+    expect(await grid()).toEqual(probed.model.stats.sensitivity.map((c: { caught: number; tested: number }) => [c.caught, c.tested]));
     // Measuring judged the training pictures without results: the live feed has only the three.
     expect(await page.locator('#feed .result').count()).toBe(3);
     const stored = await ts.gql('{ items(type: TRAINING, first: 50) { edges { node { assessments { id } } } } }');

@@ -131,6 +131,7 @@ describe("the dashboard's operations (dist/dashboard/trusted-documents.json)", (
         'ExportModels',
         'ImportModels',
         'ModelRegions',
+        'ModelSensitivity',
         'People',
         'PredictImages',
         'PredictionFeed',

@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { SetThreshold } from '../graphql/operations.ts';
+import { ModelSensitivity, SetThreshold } from '../graphql/operations.ts';
 import { gql } from '../client/api.ts';
 import { messageOf } from '../client/failure.ts';
 import { count, fmt } from '../lib/format.ts';
-import { confusion, scoresOf, type Confusion, type Score } from '../lib/scores.ts';
+import { confusion, scoresOf, type Confusion, type Probe, type Score } from '../lib/scores.ts';
 import { reload } from '../state/load.ts';
 import { notify } from '../state/notices.ts';
 import type { Model } from '../state/types.ts';
 import { Dialog } from './dialog.tsx';
+import { SensitivityGrid } from './sensitivity-grid.tsx';
 
 export function EffectCells({ c }: { c: Confusion }) {
   const ok = c.okPass + c.okReject;
@@ -35,6 +36,14 @@ export function TunePanel({ model: m }: { model: Model }) {
   const [value, setValue] = useState(m.predictParameters.threshold);
   const [top, setTop] = useState(1);
   const [saved, setSaved] = useState('');
+  const [probes, setProbes] = useState<Probe[] | null>(null);
+  useEffect(() => {
+    // what the model catches needs no labelled pictures: it was measured in training
+    gql(ModelSensitivity, { id: m.id }).then(
+      (r) => setProbes(r.model?.stats?.sensitivity ?? null),
+      () => setProbes(null),
+    );
+  }, [m.id]);
   useEffect(() => {
     scoresOf(m).then(
       (s) => {
@@ -82,6 +91,15 @@ export function TunePanel({ model: m }: { model: Model }) {
       <div id="tune-effect" class="effect">
         {scores ? <EffectCells c={confusion(scores, value)} /> : null}
       </div>
+      {probes?.length ? (
+        <>
+          <SensitivityGrid probes={probes} threshold={value} />
+          <p class="muted small">
+            Synthetic defects painted into training pictures that the model had not learnt from, each cell how many of them this threshold catches (a box on
+            them). σ: the picture's own spread of grey levels (1σ subtle, 4σ plain to see).
+          </p>
+        </>
+      ) : null}
       <div class="row">
         <button id="tune-save" type="button" class="primary" disabled={!scores} onClick={save}>
           Save threshold

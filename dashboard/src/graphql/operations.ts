@@ -42,6 +42,7 @@ export const SetThreshold = graphql(
 export const ScoreLabelled = graphql(
   `query ScoreLabelled($modelId: ID!, $itemIds: [ID!]!) { scoreItems(modelId: $modelId, itemIds: $itemIds) { score item { id good } } }`,
 );
+export const ModelSensitivity = graphql(`query ModelSensitivity($id: ID!) { model(id: $id) { stats { sensitivity { kind size contrast scores } } } }`);
 export const AddToTraining = graphql(`mutation AddToTraining($itemIds: [ID!]!, $good: Boolean!) { addToTraining(itemIds: $itemIds, good: $good) { id good } }`);
 export const AnnotateItem = graphql(`
   mutation AnnotateItem($id: ID!, $annotations: [AnnotationInput!]!, $good: Boolean) {

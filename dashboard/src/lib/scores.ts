@@ -47,3 +47,14 @@ export function auroc(scores: Score[]): number | null {
   for (const n of ng) for (const o of ok) wins += n > o ? 1 : n === o ? 0.5 : 0;
   return wins / (ok.length * ng.length);
 }
+
+/** One cell of a model's sensitivity grid: synthetic defects painted into held-out OK pictures. */
+export interface Probe {
+  kind: 'SPOT' | 'LINE';
+  size: number;
+  contrast: number;
+  scores: number[];
+}
+
+/** How many of a cell's probes a threshold catches (the gateway's rule: BAD at or above it). */
+export const caught = (p: Probe, threshold: number) => p.scores.filter((s) => s >= threshold).length;
