@@ -137,8 +137,20 @@ if (only.has('scale')) {
   };
 }
 if (only.has('quality')) {
-  const [q] = (await run('quality.ts', [])) as Json[];
-  summary.quality = q?.goals;
+  // quality.ts prints a JSON line per trained cell, then the verdicts: the summary is the last
+  const q = ((await run('quality.ts', [])) as Json[]).findLast((v) => v.verdicts);
+  summary.quality = Object.fromEntries(
+    Object.entries((q?.verdicts ?? {}) as Record<string, Json[]>).map(([set, rows]) => [
+      set,
+      {
+        imageAuroc: Object.fromEntries(rows.map((r) => [r.category, r.imageAuroc])),
+        falsePositiveRate: Object.fromEntries(rows.map((r) => [r.category, r.falsePositiveRate])),
+        goalsMet: `${rows.filter((r) => r.met).length} of ${rows.length} categories`,
+      },
+    ]),
+  );
+  summary.qualityGoal =
+    'textures >= 0.95, aligned parts >= 0.98 image AUROC; box hit >= 0.90; FPR <= 0.05 (photos: real photographs; generated: the older generated set)';
 }
 
 console.log(JSON.stringify(summary, null, 2));

@@ -16,6 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { sensitivityAt } from '../src/model-stats.ts';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { decodeTiles, stitchTiles } from '../src/runtime/images/tiles.ts';
 import type { InputSpec, TilingSpec } from '../src/runtime/onnx/contract.ts';
@@ -75,6 +76,13 @@ interface Cell {
    * contrast go together in the plan (dataset.ts defectPlan), so they are reported as pairs.
    */
   aurocByDefect: Record<string, number>;
+  /**
+   * What the model says it catches (stats.sensitivity: synthetic spots and scratches in held-out
+   * OK pictures) at the shipped threshold, per grid cell ("spot 1% 2σ"), next to what it caught
+   * of the painted defects per contrast (`recallByContrast`): is the report to be trusted?
+   */
+  sensitivity?: Record<string, number>;
+  recallByContrast: Record<string, number>;
 }
 
 async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
@@ -164,6 +172,10 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
   set.testNg.forEach((p, i) => {
     for (const d of p.defects.slice(0, 1)) (bySizeAndContrast[`${d.size} ${d.contrast}`] ??= []).push(ngScores[i]!);
   });
+  const byContrast: Record<string, number[]> = {};
+  set.testNg.forEach((p, i) => {
+    for (const d of p.defects.slice(0, 1)) (byContrast[d.contrast] ??= []).push(ngScores[i]! >= out.threshold ? 1 : 0);
+  });
   const cell: Cell = {
     imageAuroc: round3(imageAuroc(okScores, ngScores)),
     pixelAuroc: round3(pixelAuroc(maps)),
@@ -174,7 +186,12 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
     trainSeconds: round3(trainSeconds),
     msPerPicture: round3(msPerPicture),
     aurocByDefect: Object.fromEntries(Object.entries(bySizeAndContrast).map(([k, ng]) => [k, round3(imageAuroc(okScores, ng))])),
+    recallByContrast: Object.fromEntries(Object.entries(byContrast).map(([k, v]) => [k, round3(v.reduce((a, b) => a + b, 0) / v.length)])),
   };
+  if (out.stats.sensitivity)
+    cell.sensitivity = Object.fromEntries(
+      sensitivityAt(out.stats.sensitivity, out.threshold).map((r) => [`${r.kind} ${r.size}% ${r.contrast}σ`, round3(r.caught / r.tested)]),
+    );
   if (out.chosen) cell.chosen = out.chosen.id;
   if (args.verbose) cell.detectedByKind = Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, `${v.found}/${v.total}`]));
   return cell;
@@ -267,6 +284,28 @@ function breakdown(setName: string): string {
   return lines.join('\n');
 }
 
+/**
+ * What each model said it catches (its sensitivity grid at the shipped threshold, the mean over
+ * spot sizes and the scratch per contrast) next to what it caught of the painted defects per
+ * contrast. The two contrasts are not the same measure (the grid's is in the picture's own
+ * standard deviation, the painter's in the local one, with floors), so read the shapes.
+ */
+function sensitivityTable(setName: string): string {
+  const rows = report[setName] ?? {};
+  const lines = ['| algorithm | category | said: 1σ | 2σ | 4σ | caught: faint | low | high | recall |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const [alg, byCat] of Object.entries(rows))
+    for (const [cat, cell] of Object.entries(byCat)) {
+      if (!cell.sensitivity) continue;
+      const said = (c: number) => {
+        const v = Object.entries(cell.sensitivity!).filter(([k]) => k.endsWith(` ${c}σ`));
+        return (v.reduce((a, [, r]) => a + r, 0) / v.length).toFixed(2);
+      };
+      const got = (c: string) => cell.recallByContrast[c]?.toFixed(2) ?? '';
+      lines.push(`| ${alg} | ${cat} | ${said(1)} | ${said(2)} | ${said(4)} | ${got('faint')} | ${got('low')} | ${got('high')} | ${cell.recall.toFixed(2)} |`);
+    }
+  return lines.join('\n');
+}
+
 /** Per category: the best shipped algorithm (image AUROC), its margin over the baseline, the goals. */
 function verdicts(setName: string) {
   const rows = report[setName] ?? {};
@@ -316,6 +355,8 @@ for (const s of sets) {
   const sizes = s === 'generated' ? 'small, medium, large' : 'xs 0.3 %, s 1 %, m 3 %, l 10 % of the picture';
   console.log(`\n#### ${s}: image AUROC by defect size (${sizes}) and contrast, against the same OK pictures\n`);
   console.log(breakdown(s));
+  console.log(`\n#### ${s}: what each model said it catches (stats.sensitivity) and what it caught of the painted defects\n`);
+  console.log(sensitivityTable(s));
   console.log('\n| category | best shipped | image AUROC | baseline | margin | box hit | FPR | goals met |\n|---|---|---|---|---|---|---|---|');
   for (const v of summary.verdicts[s]!)
     console.log(

@@ -5,18 +5,30 @@
  * the wall time on a quiet machine if every core were busy throughout, CPU seconds if only one were
  * (the k-center picks are single-threaded JavaScript): a quiet run lies in between.
  *
- *   node bench/train-time.ts [--category wood] [--algorithms patch-sample,aligned-patch]
+ *   node bench/train-time.ts [--category wood] [--algorithms patch-sample,aligned-patch] [--sensitivity-cost 2]
+ *
+ * `--sensitivity-cost N`: N rounds of each training with and without the sensitivity probes
+ * (training/sensitivity.ts; switched off here by giving no fold a probe), alternating, so the
+ * probes' cost is read within one run on the same machine state.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { algorithmById } from '../src/runtime/training/algorithms/index.ts';
 import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
+import { SensitivityProbes } from '../src/runtime/training/sensitivity.ts';
 import { buildSet } from './photos/dataset.ts';
 
 const { values: args } = parseArgs({
-  options: { category: { type: 'string', default: 'wood' }, algorithms: { type: 'string', default: 'patch-sample,aligned-patch' } },
+  options: {
+    category: { type: 'string', default: 'wood' },
+    algorithms: { type: 'string', default: 'patch-sample,aligned-patch' },
+    'sensitivity-cost': { type: 'string', default: '0' },
+  },
 });
+const rounds = Number(args['sensitivity-cost']);
+const withProbes = SensitivityProbes.prototype.forFold;
+const noProbes: typeof withProbes = () => ({ probes: [], tensors: [] });
 const set = await buildSet(args.category, { trainOk: 30, testOk: 1, testNg: 1, seed: 7, cameraSize: false });
 const rows = [];
 for (const id of args.algorithms.split(',')) {
@@ -25,12 +37,22 @@ for (const id of args.algorithms.split(',')) {
   const params = effectiveParams(algorithm.definition.parameters, {});
   const spec = algorithm.inputSpec(params);
   const ok = await Promise.all(set.trainOk.map(async (p) => (await decodeToTensor(p.jpeg, spec)).data));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await algorithm.train({ ok, ng: [], spec, params, progress: () => {}, signal: new AbortController().signal });
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const time = async () => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await algorithm.train({ ok, ng: [], spec, params, progress: () => {}, signal: new AbortController().signal });
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  };
+  const { wall, cpuSeconds } = await time();
+  const probes: { probes: boolean; wallSeconds: number; cpuSeconds: number }[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const on of [true, false]) {
+      SensitivityProbes.prototype.forFold = on ? withProbes : noProbes;
+      const t = await time();
+      probes.push({ probes: on, wallSeconds: +t.wall.toFixed(1), cpuSeconds: +t.cpuSeconds.toFixed(1) });
+    }
+  SensitivityProbes.prototype.forFold = withProbes;
   rows.push({
     algorithm: id,
     pictures: ok.length,
@@ -38,6 +60,7 @@ for (const id of args.algorithms.split(',')) {
     wallSeconds: +wall.toFixed(1),
     cpuSeconds: +cpuSeconds.toFixed(1),
     quietWallRange: [+(cpuSeconds / os.availableParallelism()).toFixed(1), +cpuSeconds.toFixed(1)],
+    ...(rounds ? { sensitivityCost: probes } : {}),
   });
 }
 console.log(JSON.stringify({ category: args.category, cores: os.availableParallelism(), loadAverage1m: +os.loadavg()[0]!.toFixed(1), rows }, null, 2));
