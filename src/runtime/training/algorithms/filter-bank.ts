@@ -4,29 +4,15 @@ import { gaussian1d, pad2d } from '../../onnx/index.ts';
 /**
  * A fixed feature extractor that needs no pretrained weights: an opponent-colour transform, a
  * Gaussian-derivative filter bank (smoothed value, 1st and 2nd derivatives, signed and rectified,
- * edge and ridge strength) at three octaves. Linear responses are averaged over a local window,
- * rectified ones max-pooled (a thin faint line survives), onto one grid: stride 4 for the small
- * model, 2 for the large one (a patch descriptor per grid cell, PatchCore-style "locally aware"
- * features). (Seeded random conv layers were tried as well and made the results worse.)
+ * edge and ridge strength) per octave of an image pyramid (patch-sample.ts: three octaves, four
+ * for the large model). Linear responses are averaged over a local window, rectified ones
+ * max-pooled (a thin faint line survives), onto one grid of stride 4 input pixels (a patch
+ * descriptor per grid cell, PatchCore-style "locally aware" features). (Seeded random conv layers
+ * were tried as well and made the results worse.)
  */
 
-/** Feature grid stride (input pixels) of the small model; the large one has half of it. */
+/** Feature grid stride (input pixels): one patch descriptor per 4x4 cell. */
 export const STRIDE = 4;
-export const strideOf = (modelType: number) => (modelType >= 1 ? STRIDE / 2 : STRIDE);
-
-export interface FeatureSpec {
-  /** Input channels (3 = RGB, 1 = gray). */
-  channels: number;
-  height: number;
-  width: number;
-  /** 0 = small (filter bank), 1 = large (+ random conv layer). */
-  modelType: number;
-}
-
-export function featureGrid(spec: FeatureSpec): { h: number; w: number } {
-  const s = strideOf(spec.modelType);
-  return { h: Math.ceil(spec.height / s), w: Math.ceil(spec.width / s) };
-}
 
 /** Gaussian derivative kernels (sigma 1, 5x5): smooth, dx, dy, dxx, dyy, dxy. */
 function derivativeKernels(): Float32Array[] {
@@ -111,23 +97,4 @@ export function toGrid(g: GraphBuilder, x: string, scale: number, stride: number
     return g.op(pool, [x], { kernel_shape: [k, k], strides: [step, step], pads: [step / 2, step / 2, step / 2, step / 2], ...extra });
   }
   throw new Error(`no pooling for step ${step}`);
-}
-
-/** Adds the extractor to the graph; returns the [N, D, h, w] features and D. */
-export function buildFeatures(g: GraphBuilder, x: string, spec: FeatureSpec): { features: string; dims: number } {
-  const c = spec.channels;
-  const opp = c === 3 ? g.op('Conv', [x, g.constant(OPPONENT, [3, 3, 1, 1])]) : x;
-  const parts: string[] = [];
-  let dims = 0;
-  let level = opp;
-  for (let o = 0; o < 3; o++) {
-    const scale = 2 ** o;
-    if (o > 0) level = g.op('AveragePool', [level], { kernel_shape: [2, 2], strides: [2, 2] });
-    const { linear, rectified, count } = octave(g, level, c);
-    // strongest edge/line response in the window: a thin faint scratch survives, an average would dilute it
-    const stride = strideOf(spec.modelType);
-    parts.push(toGrid(g, linear, scale, stride), toGrid(g, rectified, scale, stride, 'MaxPool'));
-    dims += count;
-  }
-  return { features: g.op('Concat', parts, { axis: 1 }), dims };
 }
