@@ -28,8 +28,8 @@ export const modelStatsSchema = z.object({
       }),
     )
     .max(64)
-    .nullish()
-    .transform((v) => v ?? null),
+    // absent stays absent: stats written before it read back exactly as they were
+    .nullish(),
 });
 
 export type ModelStatsShape = z.output<typeof modelStatsSchema>;
