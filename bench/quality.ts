@@ -24,7 +24,7 @@ import { judge } from '../src/runtime/inference/postprocess.ts';
 import { ALGORITHMS } from '../src/runtime/training/algorithms/index.ts';
 import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
 import type { Algorithm } from '../src/runtime/training/algorithms/types.ts';
-import { runPerImage } from '../src/runtime/training/ort.ts';
+import { mapDims, runPerImage } from '../src/runtime/training/ort.ts';
 import { tilingFor, trainingTensors } from '../src/runtime/training/tiling.ts';
 import { goldenDiffBaseline, rawPatchBaseline } from './baselines.ts';
 import { type BenchPicture, type CategorySet, buildSet } from './photos/dataset.ts';
@@ -131,16 +131,14 @@ async function evaluate(algorithm: Algorithm, set: CategorySet): Promise<Cell> {
         ['score', 'anomaly_map'],
         { batch: 8 },
       );
-      const side = (m: Float32Array) => Math.round(Math.sqrt((m.length * spec.height) / spec.width));
-      const tiles = r.anomaly_map!.map((m, t) => ({ map: m, mapHeight: side(m), mapWidth: m.length / side(m), score: r.score![t]![0]! }));
+      const tiles = r.anomaly_map!.map((m, t) => ({ map: m, ...mapDims(m.length, spec), score: r.score![t]![0]! }));
       outputs.push(stitchTiles(tiles, pic.tiles, spec, tiling.merge ?? 'max'));
     }
   } else {
     const inputs = await Promise.all(test.map(async (p) => (await decodeToTensor(p.jpeg, spec)).data));
     const res = await runPerImage(out.onnx, inputs, [channels, spec.height, spec.width], ['score', 'anomaly_map'], { batch: 8 });
     res.anomaly_map!.forEach((map, i) => {
-      const mapHeight = Math.round(Math.sqrt((map.length * spec.height) / spec.width));
-      outputs.push({ map, mapHeight, mapWidth: map.length / mapHeight, score: res.score![i]![0]! });
+      outputs.push({ map, ...mapDims(map.length, spec), score: res.score![i]![0]! });
     });
   }
   const msPerPicture = (performance.now() - t1) / test.length;

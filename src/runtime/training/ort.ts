@@ -55,3 +55,12 @@ export async function runOnce(
     await session.release();
   }
 }
+
+/**
+ * The height and width of one picture's anomaly map from its length (runPerImage drops the
+ * output's dims): maps keep the input's aspect ratio, at a resolution of the model's choosing.
+ */
+export function mapDims(length: number, input: { width: number; height: number }): { mapWidth: number; mapHeight: number } {
+  const mapHeight = Math.round(Math.sqrt((length * input.height) / input.width));
+  return { mapHeight, mapWidth: length / mapHeight };
+}

@@ -1,5 +1,6 @@
 import type { SensitivityCell } from '../store/types.ts';
 import { rng } from './algorithms/random.ts';
+import { mapDims } from './ort.ts';
 import { clamp01, greyStats, type PixelBox, paintProbe, SENSITIVITY_GRID } from './synthetic-defects.ts';
 
 /** Probes per painted picture: one in each quarter, so they neither touch nor hide each other. */
@@ -78,8 +79,7 @@ export class SensitivityProbes {
   record(probes: readonly Probe[][], maps: readonly Float32Array[], input: { width: number; height: number }): void {
     probes.forEach((list, i) => {
       const map = maps[i]!;
-      const mh = Math.round(Math.sqrt((map.length * input.height) / input.width));
-      const mw = map.length / mh;
+      const { mapWidth: mw, mapHeight: mh } = mapDims(map.length, input);
       for (const { cell, box } of list) {
         const [x0, x1] = [
           Math.floor((box.x0 * mw) / input.width),
