@@ -69,6 +69,7 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
   const pseudoScores: number[] = [];
   const mapMedians: number[] = [];
   const sensitivity = new SensitivityProbes(ok.length);
+  const shape = { channels: dims[0], height: dims[1], width: dims[2] };
   const parts = folds(pictures, k).map((fold) => {
     const inFold = new Set(fold);
     return okGroups.flatMap((g, i) => (inFold.has(g) ? [i] : []));
@@ -96,7 +97,6 @@ export async function trainWithHoldout<F, M>(learner: Learner<F, M>, input: Trai
     checkAborted(signal);
     const heldIdx = [...held];
     const heldTensors = heldIdx.map((i) => ok[i]!);
-    const shape = { channels: dims[0], height: dims[1], width: dims[2] };
     // graded synthetic defects in the held-out pictures: what this model catches (stats.sensitivity)
     const graded = sensitivity.forFold(heldTensors, shape, f);
     // pseudo-defects made from the held-out pictures (the automatic choice's probes)

@@ -50,13 +50,7 @@ export class SensitivityProbes {
     this.seen += held.length;
     const upTo = Math.round((this.count * Math.min(this.seen, this.total)) / this.total);
     const r = rng(101 + fold);
-    const { width: w, height: h } = dims;
-    const quarters: PixelBox[] = [0, 1, 2, 3].map((q) => ({
-      x0: (q % 2) * Math.floor(w / 2),
-      y0: Math.floor(q / 2) * Math.floor(h / 2),
-      x1: q % 2 ? w : Math.floor(w / 2),
-      y1: q >= 2 ? h : Math.floor(h / 2),
-    }));
+    const windows = quarters(dims.width, dims.height);
     const probes: Probe[][] = [];
     const tensors: Float32Array[] = [];
     for (let j = 0; this.issued < upTo && held.length > 0; j++) {
@@ -66,7 +60,7 @@ export class SensitivityProbes {
       const here: Probe[] = [];
       for (let q = 0; q < PER_TENSOR && this.issued < upTo; q++, this.issued++) {
         const cell = this.issued % SENSITIVITY_GRID.length;
-        here.push({ cell, box: paintProbe(t, dims, SENSITIVITY_GRID[cell]!, quarters[q]!, picture, r) });
+        here.push({ cell, box: paintProbe(t, dims, SENSITIVITY_GRID[cell]!, windows[q]!, picture, r) });
       }
       clamp01(t);
       probes.push(here);
@@ -81,14 +75,8 @@ export class SensitivityProbes {
       const map = maps[i]!;
       const { mapWidth: mw, mapHeight: mh } = mapDims(map.length, input);
       for (const { cell, box } of list) {
-        const [x0, x1] = [
-          Math.floor((box.x0 * mw) / input.width),
-          Math.max(Math.floor((box.x0 * mw) / input.width) + 1, Math.ceil((box.x1 * mw) / input.width)),
-        ];
-        const [y0, y1] = [
-          Math.floor((box.y0 * mh) / input.height),
-          Math.max(Math.floor((box.y0 * mh) / input.height) + 1, Math.ceil((box.y1 * mh) / input.height)),
-        ];
+        const [x0, x1] = mapSpan(box.x0, box.x1, mw, input.width);
+        const [y0, y1] = mapSpan(box.y0, box.y1, mh, input.height);
         let top = Number.NEGATIVE_INFINITY;
         for (let y = y0; y < Math.min(mh, y1); y++) for (let x = x0; x < Math.min(mw, x1); x++) top = Math.max(top, map[y * mw + x]!);
         this.scores[cell]!.push(Math.round(top * 1e4) / 1e4);
@@ -99,4 +87,21 @@ export class SensitivityProbes {
   result(): SensitivityCell[] {
     return SENSITIVITY_GRID.map((g, i) => ({ ...g, scores: this.scores[i]! })).filter((c) => c.scores.length > 0);
   }
+}
+
+/** The picture's four quarters, top left to bottom right (odd sizes give the extra pixel to the right and bottom). */
+function quarters(w: number, h: number): PixelBox[] {
+  const [hw, hh] = [Math.floor(w / 2), Math.floor(h / 2)];
+  return [
+    { x0: 0, y0: 0, x1: hw, y1: hh },
+    { x0: hw, y0: 0, x1: w, y1: hh },
+    { x0: 0, y0: hh, x1: hw, y1: h },
+    { x0: hw, y0: hh, x1: w, y1: h },
+  ];
+}
+
+/** Map cells [from, to) covering input pixels [lo, hi) (`cells` across `pixels`): at least one. */
+function mapSpan(lo: number, hi: number, cells: number, pixels: number): [number, number] {
+  const from = Math.floor((lo * cells) / pixels);
+  return [from, Math.max(from + 1, Math.ceil((hi * cells) / pixels))];
 }
