@@ -1,5 +1,5 @@
 import type { InputSpec } from '../../onnx/contract.ts';
-import { GraphBuilder, mapAndScore } from '../../onnx/index.ts';
+import { GraphBuilder, mapAndScore, pad2d } from '../../onnx/index.ts';
 import { type Learner, checkAborted, trainWithHoldout } from '../pipeline.ts';
 import { DataType, commonParameters, num, param } from './params.ts';
 import { addCombined, addFeatures, addReadout, calibrate, channels, gridOf, inputSpec, octaveDescriptors, octavesOf, whitenedRows } from './patch-sample.ts';
@@ -10,14 +10,15 @@ import type { Algorithm } from './types.ts';
  * thing at the same place give or take the fixture's play.
  *
  * Same descriptors as Patch Sample (filter-bank.ts, one set per octave), but each cell of the
- * feature grid keeps its own small memory: the OK descriptors seen at that cell and at its
- * neighbours up to `shift` cells away in every training picture (the play of the fixture: a
- * few pixels and a degree or two), reduced to `bank_per_cell` entries by a greedy k-center
- * pick. A cell is compared only with what an OK part shows there, so a component that is
- * missing, or present where it should not be, is found even when the same pattern is normal
- * elsewhere on the part (which a position-free memory like Patch Sample cannot see). Units,
- * per-octave maxima and the multi-width read-out are Patch Sample's (calibrated on held-out
- * OK pictures), so the two kinds of model read the same way.
+ * feature grid keeps its own memory: the OK descriptors seen at that place in every training
+ * picture (all of them up to `bank_per_cell` pictures, beyond that a greedy k-center pick). A cell
+ * is compared with the memories of its own place and of the places up to `shift` cells away (the
+ * play of the fixture: a few pixels and a degree or two), looked up at inference, so every OK
+ * descriptor of the neighbourhood counts while each is stored once. A cell is compared only with
+ * what an OK part shows there, so a component that is missing, or present where it should not
+ * be, is found even when the same pattern is normal elsewhere on the part (which a position-free
+ * memory like Patch Sample cannot see). Units, per-octave maxima and the multi-width read-out are
+ * Patch Sample's (calibrated on held-out OK pictures), so the two kinds of model read the same way.
  *
  * Measured on the real photographs of bench:quality (aligned parts: circuit board, printed
  * box, clock face, with ±3 px / ±2° fixture jitter and relighting), see BENCHMARKS.md.
@@ -26,7 +27,7 @@ import type { Algorithm } from './types.ts';
 export const alignedPatchDefinition = {
   id: 'aligned-patch',
   name: 'Aligned Patch Inspection',
-  version: '1.0.0',
+  version: '1.1.0',
   type: 'anomaly-detection',
   attribute: 'position-sensitive',
   description:
@@ -50,6 +51,8 @@ export interface CellMemory {
   /** [cells, K]: which training picture each entry came from. */
   owner: Int32Array;
   unit: number;
+  /** How far (cells) a place looks into its neighbours' memories: the fixture's play. */
+  shift: number;
 }
 
 export interface AlignedModel {
@@ -62,15 +65,9 @@ export interface AlignedModel {
 /** Masked entries sit this far out (in whitened units): never a nearest neighbour. */
 const FAR = 1e3;
 
-/** Nearest per-cell entry distance, [N, 1, h, w]: one batched MatMul over the cells. */
-function addCellDistance(g: GraphBuilder, features: string, m: CellMemory, h: number, w: number): string {
+/** A memory as graph constants, made once per scale (each offset's lookup reuses them). */
+function addBank(g: GraphBuilder, m: CellMemory, cells: number): { bank: string; norms: string } {
   const d = m.dims;
-  const cells = h * w;
-  const bias = new Float32Array(d);
-  for (let k = 0; k < d; k++) for (let j = 0; j < d; j++) bias[k]! -= m.projection[k * d + j]! * m.mean[j]!;
-  const z = g.op('Conv', [features, g.constant(m.projection, [d, d, 1, 1]), g.constant(bias, [d])]);
-  // [N, d, h, w] -> [cells, N, d]
-  const rows = g.op('Transpose', [g.op('Reshape', [z, g.constantInt64([0, d, cells])])], { perm: [2, 0, 1] });
   const norms = new Float32Array(cells * m.k);
   for (let c = 0; c < cells; c++)
     for (let e = 0; e < m.k; e++) {
@@ -78,21 +75,66 @@ function addCellDistance(g: GraphBuilder, features: string, m: CellMemory, h: nu
       for (let j = 0; j < d; j++) s += m.bank[(c * d + j) * m.k + e]! ** 2;
       norms[c * m.k + e] = s;
     }
-  const cross = g.op('Add', [
-    g.op('MatMul', [
-      rows,
-      g.constant(
-        m.bank.map((v) => -2 * v),
-        [cells, d, m.k],
-      ),
-    ]),
-    g.constant(norms, [cells, 1, m.k]),
-  ]);
+  return {
+    bank: g.constant(
+      m.bank.map((v) => -2 * v),
+      [cells, d, m.k],
+    ),
+    norms: g.constant(norms, [cells, 1, m.k]),
+  };
+}
+
+/** Squared whitened distance of z [N, d, h, w] to the nearest entry of each cell's own memory: one batched MatMul over the cells. */
+function addOwnCellDistance2(g: GraphBuilder, z: string, mem: { bank: string; norms: string }, d: number, h: number, w: number): string {
+  const cells = h * w;
+  // [N, d, h, w] -> [cells, N, d]
+  const rows = g.op('Transpose', [g.op('Reshape', [z, g.constantInt64([0, d, cells])])], { perm: [2, 0, 1] });
+  const cross = g.op('Add', [g.op('MatMul', [rows, mem.bank]), mem.norms]);
   const nearest = g.op('ReduceMin', [cross], { axes: [2], keepdims: 1 });
   const self = g.op('ReduceSum', [g.op('Mul', [rows, rows]), g.constantInt64([2])], { keepdims: 1 });
-  const dist = g.op('Sqrt', [g.op('Mul', [g.op('Relu', [g.op('Add', [nearest, self])]), g.scalar(1 / d)])]);
   // [cells, N, 1] -> [N, 1, h, w]
-  return g.op('Reshape', [g.op('Transpose', [dist], { perm: [1, 2, 0] }), g.constantInt64([0, 1, h, w])]);
+  return g.op('Reshape', [g.op('Transpose', [g.op('Relu', [g.op('Add', [nearest, self])])], { perm: [1, 2, 0] }), g.constantInt64([0, 1, h, w])]);
+}
+
+/**
+ * Nearest-entry distance of each cell among the memories of the places up to `shift` cells away,
+ * [N, 1, h, w]. For each offset the picture's whitened descriptors are moved by it (edge-padded),
+ * compared with the memory of the place they land on, and the distances moved back; a place off
+ * the grid has no memory (FAR). The memories are stored once, each of its own place only, so
+ * every OK descriptor of the neighbourhood counts without storing it (2 shift + 1)^2 times.
+ */
+function addCellDistance(g: GraphBuilder, features: string, m: CellMemory, h: number, w: number): string {
+  const d = m.dims;
+  const s = m.shift;
+  const bias = new Float32Array(d);
+  for (let k = 0; k < d; k++) for (let j = 0; j < d; j++) bias[k]! -= m.projection[k * d + j]! * m.mean[j]!;
+  const z = g.op('Conv', [features, g.constant(m.projection, [d, d, 1, 1]), g.constant(bias, [d])]);
+  const mem = addBank(g, m, h * w);
+  if (!s) return rms(g, addOwnCellDistance2(g, z, mem, d, h, w), d);
+  const offsets: [number, number][] = [];
+  for (let dy = -s; dy <= s; dy++) for (let dx = -s; dx <= s; dx++) offsets.push([dy, dx]);
+  // an h x w window at (y0, x0) of the last two axes (and one entry of axis 0 when given)
+  const window = (x: string, axes: number[], starts: number[]) =>
+    g.op('Slice', [x, g.constantInt64(starts), g.constantInt64(starts.map((v, i) => v + [h, w, 1][i]!)), g.constantInt64(axes)]);
+  const padded = pad2d(g, z, [s, s, s, s], 'edge');
+  // moved_o(b) = z(b - o): the descriptor whose neighbour at +o is the place b; all offsets as one
+  // batch [O N, d, h, w], so one MatMul compares them with the places' memories
+  const moved = g.op(
+    'Concat',
+    offsets.map(([dy, dx]) => window(padded, [2, 3], [s - dy, s - dx])),
+    { axis: 0 },
+  );
+  // [O N, 1, h, w] -> [O, N, h + 2s, w + 2s], off-grid places far
+  const dist = g.op('Reshape', [addOwnCellDistance2(g, moved, mem, d, h, w), g.constantInt64([offsets.length, -1, h, w])]);
+  const there = g.op('Pad', [dist, g.constantInt64([0, 0, s, s, 0, 0, s, s]), g.scalar(FAR * FAR)], { mode: 'constant' });
+  // back: the distance of place q under offset o is the one computed at q + o
+  const reads = offsets.map(([dy, dx], o) => window(there, [2, 3, 0], [s + dy, s + dx, o]));
+  return rms(g, g.op('Reshape', [g.op('Min', reads), g.constantInt64([-1, 1, h, w])]), d);
+}
+
+/** Per-dimension RMS distance from a squared one, as Patch Sample's. */
+function rms(g: GraphBuilder, squared: string, d: number): string {
+  return g.op('Sqrt', [g.op('Mul', [squared, g.scalar(1 / d)])]);
 }
 
 export function buildAlignedModel(m: AlignedModel): Uint8Array {
@@ -147,8 +189,9 @@ function without(m: CellMemory, heldOut: ReadonlySet<number>): CellMemory {
 }
 
 /**
- * Whitens every picture's descriptors (one whitening per scale, from all cells), then picks each
- * cell's entries among its neighbourhood's descriptors by greedy k-center.
+ * Whitens every picture's descriptors (one whitening per scale, from all cells), then keeps each
+ * place's own OK descriptors: all of them when there are at most `k` pictures, else `k` picked by
+ * greedy k-center. The neighbours' play is looked up at inference (addCellDistance).
  */
 async function cellMemory(
   maps: Float32Array[],
@@ -165,8 +208,8 @@ async function cellMemory(
   checkAborted(signal);
   const bank = new Float32Array(cells * d * k);
   const owner = new Int32Array(cells * k);
-  const cand: number[] = [];
-  const minDist = new Float32Array(maps.length * (2 * shift + 1) ** 2);
+  const pictures = maps.length;
+  const minDist = new Float32Array(pictures);
   const dist2 = (a: number, b: number) => {
     let s = 0;
     for (let j = 0; j < d; j++) {
@@ -175,43 +218,35 @@ async function cellMemory(
     }
     return s;
   };
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const c = y * w + x;
-      cand.length = 0;
-      // the cell itself in every picture first: the k-center pick starts from the exact place
-      for (let i = 0; i < maps.length; i++) cand.push(i * cells + c);
-      for (let dy = -shift; dy <= shift; dy++)
-        for (let dx = -shift; dx <= shift; dx++) {
-          const yy = y + dy;
-          const xx = x + dx;
-          if ((dy || dx) && yy >= 0 && yy < h && xx >= 0 && xx < w) for (let i = 0; i < maps.length; i++) cand.push(i * cells + yy * w + xx);
-        }
-      const m = cand.length;
-      minDist.fill(Infinity, 0, m);
-      let next = 0;
-      for (let e = 0; e < k; e++) {
-        const row = cand[next]!;
-        for (let j = 0; j < d; j++) bank[(c * d + j) * k + e] = rows[row * d + j]!;
-        owner[c * k + e] = Math.floor(row / cells);
-        let best = -1;
-        for (let q = 0; q < m; q++) {
-          const v = Math.min(minDist[q]!, dist2(cand[q]!, row));
-          minDist[q] = v;
-          if (v > best) {
-            best = v;
-            next = q;
-          }
+  for (let c = 0; c < cells; c++) {
+    // candidates: picture i's descriptor at this place is row i * cells + c
+    minDist.fill(Infinity);
+    let next = 0;
+    for (let e = 0; e < k; e++) {
+      const row = next * cells + c;
+      for (let j = 0; j < d; j++) bank[(c * d + j) * k + e] = rows[row * d + j]!;
+      owner[c * k + e] = next;
+      if (k === pictures) {
+        next = e + 1;
+        continue;
+      }
+      let best = -1;
+      for (let i = 0; i < pictures; i++) {
+        const v = Math.min(minDist[i]!, dist2(i * cells + c, row));
+        minDist[i] = v;
+        if (v > best) {
+          best = v;
+          next = i;
         }
       }
     }
-    if (y % 4 === 0) {
-      report(y / h);
+    if (c % (4 * w) === 0) {
+      report(c / cells);
       checkAborted(signal);
       await new Promise<void>((r) => setImmediate(r));
     }
   }
-  return { dims: d, mean, projection, bank, k, owner, unit: 1 };
+  return { dims: d, mean, projection, bank, k, owner, unit: 1, shift };
 }
 
 export const alignedPatch: Algorithm = {
@@ -241,7 +276,7 @@ export const alignedPatch: Algorithm = {
               dims[o]!,
               h,
               w,
-              Math.min(k, items.length * (2 * shift + 1) ** 2),
+              Math.min(k, items.length),
               shift,
               span,
               signal,
