@@ -89,7 +89,7 @@ describe('audit trail', () => {
     await until(async () => (await g.server.services.store.listAuditEvents({ targetId: target.id }, { first: 10 })).totalCount > 0);
     const res = dataOf(
       await g.gql(
-        'query($f: AuditEventFilter) { auditEvents(filter: $f, first: 10) { totalCount edges { node { actor action targetIds outcome at } } } }',
+        'query($f: AuditFilter) { auditEvents(filter: $f, first: 10) { totalCount edges { node { actor action targetIds outcome at } } } }',
         { f: { targetId: target.id } },
         admin,
       ),

@@ -6,7 +6,7 @@ export const ApiClientType = builder.objectRef<ApiClient>('ApiClient');
 export const ApiClientSecret = builder.objectRef<{ client: ApiClient; clientSecret: string }>('ApiClientSecret');
 export const AuditEvent = builder.objectRef<AuditEventRecord>('AuditEvent');
 
-export const AuditEventFilter = builder.inputType('AuditEventFilter', {
+export const AuditEventFilter = builder.inputType('AuditFilter', {
   description: 'Every field optional; all given ones must match',
   fields: (t) => ({
     actor: t.string({ description: 'The client id (or user) that acted' }),
