@@ -28,12 +28,16 @@ const httpStatus: Record<ErrorCode, number> = {
 
 /**
  * An expected failure: shown to the client as is (Yoga masks every other error).
- * `details` lands in extensions, e.g. `{ file: 'a.png' }` or `{ argument: 'id' }`.
+ * `details` lands in extensions, e.g. `{ file: 'a.png' }` or `{ argument: 'id' }`; a
+ * `retryAfter` (or `retryAfterSeconds`) there is also sent as the HTTP `Retry-After` header,
+ * which is where HTTP clients and proxies look for it.
  */
 export class AppError extends GraphQLError {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, http: { status: httpStatus[code] }, ...details } });
+    const retry = details.retryAfter ?? details.retryAfterSeconds;
+    const http = { status: httpStatus[code], ...(typeof retry === 'number' ? { headers: { 'retry-after': String(retry) } } : {}) };
+    super(message, { extensions: { code, http, ...details } });
     this.code = code;
   }
 }

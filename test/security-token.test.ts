@@ -56,6 +56,19 @@ describe('rate limits on the token endpoint', () => {
     expect(statuses.at(-1)).toBe(429);
     expect(statuses.length).toBeLessThanOrEqual(30);
   });
+
+  test('the GraphQL token mutation, refused for the same spent budget, answers 429 with Retry-After as well', async () => {
+    const res = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { token(clientId: "${CLIENT_ID}", clientSecret: "${CLIENT_SECRET}") { accessToken } }` }),
+    });
+    expect(res.status).toBe(429);
+    const body = await res.json();
+    expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(Number(res.headers.get('retry-after'))).toBe(body.errors[0].extensions.retryAfter);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
 });
 
 describe('successful logins do not spend the budget', () => {
