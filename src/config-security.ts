@@ -42,8 +42,8 @@ export interface SecurityConfig {
   jwtAudience: string;
   /** Browser origins allowed to call the API (CORS_ORIGINS, comma-separated); none: same-origin only. */
   corsOrigins: string[];
-  /** Schema introspection (GRAPHQL_INTROSPECTION; default on, documented). */
-  introspection: boolean;
+  /** Schema introspection (GRAPHQL_INTROSPECTION): with a token (the default), for anyone, or off. */
+  introspection: IntrospectionMode;
   /** Trusted documents (TRUSTED_DOCUMENTS: off, allow, enforce; default off) and the extra ones' file (TRUSTED_DOCUMENTS_FILE). */
   trustedDocuments: TrustedDocumentsMode;
   trustedDocumentsFile: string | null;
@@ -109,7 +109,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
       .split(',')
       .map((o) => o.trim().replace(/\/+$/, ''))
       .filter(Boolean),
-    introspection: !['off', 'false', '0', 'no'].includes((env.GRAPHQL_INTROSPECTION ?? '').toLowerCase()),
+    introspection: introspectionMode(env),
     trustedDocuments: trustedMode(env),
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE?.trim() || null,
     httpHeadersTimeoutMs: count(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1000),
@@ -121,6 +121,18 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
 
 /** Secrets shorter than this, or made of one repeated character, are refused at start. */
 export const MIN_SECRET_LENGTH = 16;
+
+export const INTROSPECTION_MODES = ['token', 'on', 'off'] as const;
+export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
+
+function introspectionMode(env: NodeJS.ProcessEnv): IntrospectionMode {
+  const v = (env.GRAPHQL_INTROSPECTION ?? '').trim().toLowerCase();
+  if (v === '') return 'token';
+  if (['off', 'false', '0', 'no'].includes(v)) return 'off';
+  if (['on', 'true', '1', 'yes'].includes(v)) return 'on';
+  if (v === 'token') return 'token';
+  throw new ConfigError(`GRAPHQL_INTROSPECTION must be one of ${INTROSPECTION_MODES.join(', ')}, got "${env.GRAPHQL_INTROSPECTION}"`);
+}
 
 /** Throws ConfigError naming `name` when `secret` is too weak to guard the gateway. */
 export function requireStrongSecret(name: string, secret: string, min = MIN_SECRET_LENGTH): void {

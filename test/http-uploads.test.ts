@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => g?.close());
 
-async function upload(files: Upload[], variables: Record<string, unknown>, opts: { csrf?: boolean } = {}): Promise<GraphResult> {
+async function upload(files: Upload[], variables: Record<string, unknown>, opts: { csrf?: boolean; bearer?: boolean } = {}): Promise<GraphResult> {
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: ADD, variables: { ...variables, files: files.map(() => null) } }));
   form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
@@ -41,7 +41,7 @@ async function upload(files: Upload[], variables: Record<string, unknown>, opts:
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     body: form,
-    headers: { authorization: `Bearer ${token}`, ...(opts.csrf === false ? {} : { 'x-graphql-yoga-csrf': '1' }) },
+    headers: { ...(opts.bearer === false ? {} : { authorization: `Bearer ${token}` }), ...(opts.csrf === false ? {} : { 'x-graphql-yoga-csrf': '1' }) },
   });
   return { status: res.status, headers: res.headers, ...((await res.json()) as object) };
 }
@@ -200,11 +200,19 @@ describe('bad uploads are refused whole: right code, the file named, nothing sto
     expect(blobFiles()).toBe(before.blobs);
   });
 
-  test('a multipart request without a CSRF header is refused (FORBIDDEN)', async () => {
+  test('a multipart request with neither its bearer token nor a CSRF header (what a forged form sends) is refused (FORBIDDEN)', async () => {
     const before = await itemCount();
-    const res = await upload([{ name: 'x.png', bytes: await testImage('png', 301), type: 'image/png' }], { training: true }, { csrf: false });
+    const res = await upload([{ name: 'x.png', bytes: await testImage('png', 301), type: 'image/png' }], { training: true }, { csrf: false, bearer: false });
     expect(res.status).toBe(403);
     expect(codesOf(res)).toEqual(['FORBIDDEN']);
+    expect(res.errors![0]!.message).toMatch(/CSRF/);
     expect(await itemCount()).toBe(before);
+  });
+
+  test('a multipart request carrying its bearer token needs no CSRF header (a browser preflights it)', async () => {
+    const before = await itemCount();
+    const res = await upload([{ name: 'x.png', bytes: await testImage('png', 302), type: 'image/png' }], { training: true }, { csrf: false });
+    expect(res.errors).toBeUndefined();
+    expect(await itemCount()).toBe(before + 1);
   });
 });

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { expect, test } from 'vitest';
 import { codesOf, gatewaysPerTest, testImage } from './graph-helpers.ts';
 import { newModel } from './model-fixtures.ts';
 import { deferred } from './realtime-helpers.ts';
+import { spawnGateway } from './gateway-process.ts';
 
 /** The smaller findings of issue 9's attack 12, each reproduced. */
 const start = gatewaysPerTest();
@@ -85,6 +87,27 @@ test('a slow anonymous body does not hold its connection once the request is ref
     clearInterval(trickle);
   }
   expect(answer).toMatch(/^HTTP\/1\.1 401/);
+});
+
+test('an upload of a few pictures refused for its missing token reaches a fetch client as its 401, not as a connection reset', async () => {
+  // its own process: a client sharing the server's event loop never races the answer
+  const gw = await spawnGateway({ command: ['node', 'src/main.ts'] });
+  try {
+    const operations = JSON.stringify({ query: 'mutation ($f: [File!]!) { addItems(files: $f, training: true) { items { id } } }', variables: { f: [null] } });
+    // 1 and 3 MiB: camera pictures, more than the socket takes before the answer comes
+    for (const size of [1, 1, 1, 3, 3, 3].map((m) => m * 1024 * 1024)) {
+      const form = new FormData();
+      form.set('operations', operations);
+      form.set('map', JSON.stringify({ 0: ['variables.f.0'] }));
+      form.set('0', new Blob([new Uint8Array(size).fill(7)], { type: 'image/png' }), 'frame.png');
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'x-graphql-yoga-csrf': '1' }, body: form });
+      expect(res.status).toBe(401);
+      expect((await res.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  } finally {
+    await gw.crash();
+    fs.rmSync(gw.dataDir, { recursive: true, force: true });
+  }
 });
 
 test('the HTTP server bounds how long headers and whole requests may take (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS)', async () => {

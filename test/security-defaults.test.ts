@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { codesOf, gatewaysPerTest, type Gateway } from './graph-helpers.ts';
 
 /** Issue 9's safe defaults: headers, CORS allow-list, introspection setting, per-client budgets. */
@@ -26,13 +27,23 @@ test('CORS: same-origin only by default; the allow-list lets its origins in and 
   expect((await preflight(open, 'https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
 });
 
-test('GRAPHQL_INTROSPECTION=off refuses __schema; on by default', async () => {
-  const on = await start();
-  const token = await on.token('read');
-  expect((await on.gql('{ __schema { queryType { name } } }', {}, token)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+test('introspection needs a token by default, as every operation but `token`; GRAPHQL_INTROSPECTION=on opens it, off refuses it to everyone', async () => {
+  const q = '{ __type(name: "Query") { name } }';
+  const byDefault = await start();
+  const token = await byDefault.token('read');
+  expect((await byDefault.gql(`{ __schema { queryType { name } } }`, {}, token)).data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  const anonymous = await byDefault.gql(q, {}, null);
+  expect(codesOf(anonymous)).toEqual(['UNAUTHENTICATED']);
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.data ?? null).toBeNull();
+  // nested in an ordinary query too
+  expect(codesOf(await byDefault.gql('{ targets { __typename } __schema { types { name } } }', {}, null))).toEqual(['UNAUTHENTICATED']);
+  const open = await start({ GRAPHQL_INTROSPECTION: 'on' });
+  expect((await open.gql(q, {}, null)).data).toEqual({ __type: { name: 'Query' } });
   const off = await start({ GRAPHQL_INTROSPECTION: 'off' });
   const res = await off.gql('{ __schema { queryType { name } } }', {}, await off.token('read'));
   expect(res.errors?.[0]?.message).toMatch(/introspection/i);
+  expect(() => loadConfig({ GRAPHQL_INTROSPECTION: 'sometimes' })).toThrow(/GRAPHQL_INTROSPECTION must be one of token, on, off/);
 });
 
 test('GRAPHQL_RATE_PER_CLIENT: a client past its budget gets RATE_LIMITED (429, Retry-After); others go on', async () => {

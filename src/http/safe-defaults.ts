@@ -1,5 +1,6 @@
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { BREAK, type DocumentNode, NoSchemaIntrospectionCustomRule, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { IntrospectionMode } from '../config-security.ts';
 import type { Context } from '../context.ts';
 import { AppError, ErrorCode } from '../errors.ts';
 import type { Principal } from '../runtime/auth/auth.ts';
@@ -32,12 +33,41 @@ export function securityHeaders(): Plugin {
   };
 }
 
-/** GRAPHQL_INTROSPECTION=off: `__schema` and `__type` are refused at validation. */
-export function introspection(enabled: boolean): Plugin {
-  if (enabled) return {};
+/** Whether the operation asks for the schema (`__schema` or `__type`, at any depth). */
+const asksForSchema = (document: DocumentNode) => {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+    },
+  });
+  return found;
+};
+
+/**
+ * GRAPHQL_INTROSPECTION. `token` (the default): introspection needs a valid bearer token, as
+ * every operation but `token` does (the contract); the check runs once the token is read, so it
+ * answers UNAUTHENTICATED like any other field. `off`: refused at validation for everyone. `on`:
+ * open to anyone (e.g. a code generator on a build machine without credentials).
+ */
+export function introspection(mode: IntrospectionMode): Plugin<Context> {
+  if (mode === 'on') return {};
+  if (mode === 'off')
+    return {
+      onValidate({ addValidationRule }) {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+      },
+    };
   return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(NoSchemaIntrospectionCustomRule);
+    onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as Context | undefined;
+      if (ctx?.principal || !asksForSchema(args.document)) return;
+      setResultAndStopExecution({
+        errors: [ctx?.authError ?? new AppError(ErrorCode.UNAUTHENTICATED, 'introspection needs a bearer token, as every operation but `token` does')],
+      });
     },
   };
 }
