@@ -109,7 +109,30 @@ describe('ingestImages', () => {
     expect(tmpCount()).toBe(0);
   });
 
-  it('refuses text renamed .png and formats outside the list', async () => {
+  it('refuses a half-received camera frame that decoders would fill with grey: a JPEG cut short with its end marker, an interlaced PNG cut short', async () => {
+    // a picture with detail, as a camera's: flat colour compresses to too few bytes to cut
+    const raw = Buffer.alloc(320 * 240 * 3);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 7919) % 251;
+    const photo = () => sharp(raw, { raw: { width: 320, height: 240, channels: 3 } });
+    const frame = await photo().jpeg({ quality: 90 }).toBuffer();
+    const cut = Buffer.concat([frame.subarray(0, Math.floor(frame.length * 0.3)), Buffer.from([0xff, 0xd9])]);
+    // libvips itself only warns: without the whole-picture check this would be judged
+    await sharp(cut, { failOn: 'error' }).raw().toBuffer();
+    expect(await refusal(ingest([file(frame, 'whole.jpg'), file(cut, 'cut-with-eoi.jpg')]))).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA',
+      file: 'cut-with-eoi.jpg',
+    });
+    const interlaced = await photo().png({ progressive: true }).toBuffer();
+    expect(await refusal(ingest([file(interlaced.subarray(0, interlaced.length >> 1), 'cut-interlaced.png')]))).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA',
+      file: 'cut-interlaced.png',
+    });
+    expect(blobCount()).toBe(0);
+    // the whole ones pass
+    expect((await ingest([file(frame, 'whole.jpg'), file(interlaced, 'interlaced.png')])).images).toHaveLength(2);
+  });
+
+  it('refuses text renamed .png and formats outside the list, naming the accepted ones', async () => {
     expect(await refusal(ingest([file(Buffer.from('hello, not an image\n'), 'notes.png', 'image/png')]))).toMatchObject({
       code: 'UNSUPPORTED_MEDIA',
       file: 'notes.png',
@@ -117,6 +140,14 @@ describe('ingestImages', () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
     expect(await refusal(ingest([file(svg, 'logo.png')]))).toMatchObject({ code: 'UNSUPPORTED_MEDIA', file: 'logo.png' });
     expect(await refusal(ingest([file(new Uint8Array(0), 'empty.png')]))).toMatchObject({ code: 'UNSUPPORTED_MEDIA', file: 'empty.png' });
+    // a BMP (24 bit, 2x1): an image, but not of a format read here
+    const bmp = Buffer.from(
+      '424d3e000000000000003600000028000000020000000100000001001800000000000800000000000000000000000000000000000000ff000000ff000000',
+      'hex',
+    );
+    expect((await refusal(ingest([file(bmp, 'frame.bmp')]))).message).toBe(
+      'file "frame.bmp" is not an image of a format read here (JPEG, PNG, WebP, TIFF, GIF)',
+    );
     expect(blobCount()).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { opaqueUpright } from './opaque.ts';
 
 /** Longest side of a rendered heatmap overlay; larger pictures are scaled down for it. */
 export const HEATMAP_MAX_SIDE = 1024;
@@ -51,7 +52,7 @@ export async function renderHeatmap(input: HeatmapInput): Promise<{ png: Buffer;
     rgba[i * 4 + 2] = b;
     rgba[i * 4 + 3] = alpha;
   }
-  const base = sharp(input.image).autoOrient().removeAlpha().toColourspace('srgb');
+  const base = (await opaqueUpright(input.image)).toColourspace('srgb');
   const meta = await sharp(input.image).metadata();
   const oriented = meta.autoOrient ?? { width: meta.width ?? w, height: meta.height ?? h };
   const size = overlaySize(oriented.width, oriented.height);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
-import type { FormatEnum, Metadata } from 'sharp';
+import type { FormatEnum, Metadata, Sharp } from 'sharp';
 import type { Config } from '../../config.ts';
 import { AppError, ErrorCode } from '../../errors.ts';
 import { CONTROL_CHARACTERS, visible } from '../store/names.ts';
@@ -19,6 +19,7 @@ export const ACCEPTED_FORMATS: Readonly<Record<string, string>> = {
   tiff: 'image/tiff',
   gif: 'image/gif',
 };
+const ACCEPTED_NAMES = 'JPEG, PNG, WebP, TIFF, GIF';
 
 export interface IngestResult {
   images: NewImage[];
@@ -79,7 +80,7 @@ async function* chunksOf(file: File): AsyncGenerator<Uint8Array> {
  * limit; writes an auto-oriented copy when EXIF says it is rotated or mirrored.
  */
 async function decode(src: string, name: string, maxPixels: number): Promise<Omit<Staged, 'name'>> {
-  const open = () => sharp(src, { limitInputPixels: maxPixels, failOn: 'error' });
+  const open = (failOn: 'error' | 'warning' = 'error') => sharp(src, { limitInputPixels: maxPixels, failOn });
   let meta: Metadata;
   try {
     // Reads the header only; the pixel limit is enforced here, before anything is decoded.
@@ -87,21 +88,21 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
   } catch (err) {
     const msg = (err as Error).message ?? '';
     if (/pixel limit/i.test(msg)) throw tooLarge(`image "${name}" has more than ${maxPixels} pixels`, name, { limit: maxPixels });
-    if (/unsupported image format/i.test(msg)) throw unsupported(`file "${name}" is not an image`, name);
+    if (/unsupported image format/i.test(msg)) throw unsupported(`file "${name}" is not an image of a format read here (${ACCEPTED_NAMES})`, name);
     throw unsupported(`image "${name}" is corrupt or truncated`, name);
   }
   const contentType = meta.format ? ACCEPTED_FORMATS[meta.format] : undefined;
   if (!contentType) {
-    throw unsupported(`file "${name}" is ${meta.format ?? 'of an unknown format'}; accepted: JPEG, PNG, WebP, TIFF, GIF`, name);
+    throw unsupported(`file "${name}" is ${meta.format ?? 'of an unknown format'}; accepted: ${ACCEPTED_NAMES}`, name);
   }
-  const rotated = (meta.orientation ?? 1) > 1;
+  try {
+    await wholeImage(open);
+  } catch {
+    throw unsupported(`image "${name}" is corrupt or truncated`, name);
+  }
+  if ((meta.orientation ?? 1) <= 1) return { file: src, width: meta.width!, height: meta.height!, contentType };
   const out = `${src}.oriented`;
   try {
-    if (!rotated) {
-      // Decodes every pixel (stats needs them all) so truncated or corrupt data is caught.
-      await open().stats();
-      return { file: src, width: meta.width!, height: meta.height!, contentType };
-    }
     const info = await open()
       .rotate()
       .toFormat(meta.format as keyof FormatEnum, meta.format === 'jpeg' ? { quality: 95 } : {})
@@ -111,6 +112,24 @@ async function decode(src: string, name: string, maxPixels: number): Promise<Omi
   } catch {
     await fsp.rm(out, { force: true });
     throw unsupported(`image "${name}" is corrupt or truncated`, name);
+  }
+}
+
+/** What libjpeg and libpng say of data cut short or damaged (warnings, not errors, to libvips). */
+const DAMAGED = /premature end|not enough data|truncat|corrupt jpeg data: (?!\d+ extraneous bytes)/i;
+
+/**
+ * Decodes every pixel, so that a half-received camera frame is refused rather than judged: a JPEG
+ * cut short with its end marker decodes with grey rows and only a warning, an interlaced PNG cut
+ * short passes a streaming read and fails only when decoded whole. Harmless warnings (bytes
+ * between JPEG markers, odd colour profiles) do not refuse a picture.
+ */
+async function wholeImage(open: (failOn?: 'error' | 'warning') => Sharp): Promise<void> {
+  try {
+    await open('warning').raw({ depth: 'uchar' }).toBuffer();
+  } catch (err) {
+    if (DAMAGED.test((err as Error).message ?? '')) throw err;
+    await open('error').raw({ depth: 'uchar' }).toBuffer();
   }
 }
 

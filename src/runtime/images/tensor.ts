@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { ColorMode, type InputSpec } from '../onnx/contract.ts';
+import { opaqueUpright } from './opaque.ts';
 
 /** Channels of the model input for a colour mode. */
 export const channelsOf = (spec: Pick<InputSpec, 'color'>): number => (spec.color === ColorMode.RGB ? 3 : 1);
@@ -34,7 +35,7 @@ export async function decodeToTensor(
   const c = channelsOf(spec);
   const { width: W, height: H } = spec;
   // A path lets libvips read the file inside its own job: one thread-pool round trip, not five.
-  let pipeline = sharp(input, { failOn: 'error' }).autoOrient().removeAlpha();
+  let pipeline = await opaqueUpright(input);
   pipeline = pipeline.resize(W, H, { fit: 'fill', kernel: 'lanczos3' });
   pipeline = c === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   // The pipeline's `info` gives only the output size; the source size needs the header (cheap).

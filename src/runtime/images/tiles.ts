@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { InputSpec, TilingSpec } from '../onnx/contract.ts';
+import { opaqueUpright } from './opaque.ts';
 import { channelsOf, tensorSize } from './tensor.ts';
 
 /**
@@ -53,10 +54,7 @@ export async function decodeTiles(
   const oriented = knownSize ?? (await orientedSize(input));
   const size = tiledSize(oriented.width, oriented.height, spec, spec.tiling);
   const c = channelsOf(spec);
-  let pipeline = sharp(input, { failOn: 'error' })
-    .autoOrient()
-    .removeAlpha()
-    .resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: true });
+  let pipeline = (await opaqueUpright(input)).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3', fastShrinkOnLoad: true });
   pipeline = c === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   const { data: raw, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== c || info.width !== size.width || info.height !== size.height) {
