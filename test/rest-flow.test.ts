@@ -74,13 +74,22 @@ describe('REST life cycle', () => {
 
     expect(await trainingEnd(modelId)).toBe('READY');
     const ready = (await body(await srv.call('GET', `/api/v1/models/${modelId}`))).data;
-    expect(ready).toMatchObject({ status: 'READY', model_id: modelId });
+    // the target's first model becomes its active one: the original API has no way to activate
+    expect(ready).toMatchObject({ status: 'READY', model_id: modelId, active: true });
     expect(Number.isInteger(ready.training_time)).toBe(true);
   });
 
-  it('predicts uploaded prediction items in the background and lists their assessments', async () => {
-    const activated = await srv.call('POST', `/api/v1/models/${modelId}/activate`);
-    expect((await body(activated)).data).toMatchObject({ model_id: modelId, active: true });
+  it('a second model of the target is not activated unasked: the line keeps judging with the first', async () => {
+    const { data: items } = await body(await srv.call('GET', '/api/v1/items/?item_type=training'));
+    const res = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', { json: { name: 'second', item_ids: items.items.map((i: any) => i.item_id) } });
+    const second = (await body(res)).data.model_id;
+    expect(await trainingEnd(second)).toBe('READY');
+    expect((await body(await srv.call('GET', `/api/v1/models/${second}`))).data.active).toBe(false);
+    expect((await body(await srv.call('GET', '/api/v1/models/active'))).data.model_id).toBe(modelId);
+    await srv.call('DELETE', `/api/v1/models/?model_ids=${second}`);
+  });
+
+  it('predicts uploaded prediction items in the background with the "active" model and lists their assessments', async () => {
     predictionIds = await upload({ training: 'false', model_id: modelId }, [await picture(50), await picture(51, true)], 'new');
 
     const { pubsub } = srv.server.services;

@@ -171,9 +171,11 @@ export interface ModelStore {
    */
   createModels(models: readonly { model: NewModel; patch: ModelPatch; regions?: Region[] | null }[]): Promise<ModelRecord[]>;
   updateModel(id: string, patch: ModelPatch): Promise<ModelRecord>;
-  /** Makes the model its target's only active one. */
-  /** Makes the model its target's active one and adds a line to the target's activation history. */
-  activateModel(id: string, actor?: string | null): Promise<ModelRecord>;
+  /**
+   * Makes the model its target's active one and adds a line to the target's activation history.
+   * `ifNoneActive`: only when the target has no active model (else the model is returned as is).
+   */
+  activateModel(id: string, actor?: string | null, opts?: { ifNoneActive?: boolean }): Promise<ModelRecord>;
   /** The target's activations, newest first. */
   activationHistory(targetId: string, limit: number): Promise<ModelActivationRecord[]>;
   /** Deletes models with their assessments; returns the ids that existed. */

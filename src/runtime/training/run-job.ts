@@ -150,7 +150,7 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
     const held = [onnxBlob, imageBlob];
     let written: ModelRecord | null = null;
     try {
-      written = await updates.finish(model.id, {
+      written = await updates.ready(model.id, {
         status: ModelStatus.READY,
         // the automatic choice says which algorithm it kept and why
         statusText: result.chosen?.why ?? null,

@@ -142,7 +142,7 @@ export function modelQueries(ctx: StoreContext): ModelStore {
       blobs.release([patch.onnxBlob, patch.imageBlob].filter((k): k is string => !!k));
       return toModel(r);
     },
-    async activateModel(id, actor = null) {
+    async activateModel(id, actor = null, opts = {}) {
       return ctx.tx(async (trx) => {
         const m = await trx.selectFrom('models').select(['target_id', 'status']).where('id', '=', id).executeTakeFirst();
         if (!m) throw notFound('Model', id);
@@ -154,6 +154,9 @@ export function modelQueries(ctx: StoreContext): ModelStore {
         }
         const t = ctx.iso();
         const previous = await trx.selectFrom('models').select('id').where('target_id', '=', m.target_id).where('active', '=', true).executeTakeFirst();
+        if (opts.ifNoneActive && previous && previous.id !== id) {
+          return toModel(await trx.selectFrom('models').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+        }
         await trx
           .updateTable('models')
           .set({ active: false, updated_at: t })
