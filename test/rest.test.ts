@@ -200,6 +200,32 @@ describe('REST items', () => {
     expect(type.message).toEqual([{ key: 'item_type', errors: ['item_type is required'] }]);
   });
 
+  it('lists the default target\'s items and models (what training takes), another target\'s with target_id', async () => {
+    const other = (await srv.gql('mutation { createTarget(name: "washers") { id } }')).data.createTarget.id as string;
+    const otherKey = (await srv.server.services.store.targetsByIds([other]))[0]!.key;
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(await png(40))], { type: 'image/png' }), 'washer.png');
+    form.set('training', 'true');
+    form.set('target_id', String(otherKey));
+    const [washer] = (await body(await srv.call('POST', '/api/v1/items/', { form }))).data.item_ids;
+    const { store } = srv.server.services;
+    const [algorithm] = await store.listAlgorithms();
+    const washerModel = await store.createModel(newModel({ name: 'washer-model', algorithmId: algorithm!.id, targetId: other, okImageCount: 1 }));
+
+    const listed = async (path: string) => (await body(await srv.call('GET', path))).data;
+    const defaults = await listed('/api/v1/items/?item_type=training&count=100');
+    expect(defaults.items.map((i: any) => i.item_id).sort()).toEqual([...itemIds].sort());
+    expect(defaults.items.every((i: any) => i.target_id === targetKey)).toBe(true);
+    expect((await listed(`/api/v1/items/?item_type=training&target_id=${otherKey}`)).items.map((i: any) => i.item_id)).toEqual([washer]);
+    expect((await listed('/api/v1/models/')).map((m: any) => m.model_id)).not.toContain(washerModel.id);
+    expect((await listed(`/api/v1/models/?target_id=${otherKey}`)).map((m: any) => m.model_id)).toEqual([washerModel.id]);
+    // what a client lists it can train on
+    const train = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', { json: { name: 'listed', item_ids: defaults.items.map((i: any) => i.item_id) } });
+    expect(train.status).toBe(200);
+    await srv.server.services.training.cancel((await body(train)).data.model_id).catch(() => {});
+    await store.deleteModels([washerModel.id]);
+  });
+
   it('reads an item, annotates it (202) and shows the annotations back', async () => {
     const id = itemIds[0]!;
     const item = await body(await srv.call('GET', `/api/v1/items/${id}`));

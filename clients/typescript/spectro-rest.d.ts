@@ -818,7 +818,7 @@ export declare class Api<
   };
   models: {
     /**
-     * @description Get all models created by user (newest first)
+     * @description Get all models of the default inspection target (the one training uses), or of `target_id` (newest first)
      *
      * @tags models
      * @name GetModels
@@ -829,6 +829,11 @@ export declare class Api<
     getModels: (
       query?: {
         algorithm_id?: string;
+        /**
+         * The models of this target instead of the default one
+         * @format int32
+         */
+        target_id?: number;
       },
       params?: RequestParams,
     ) => Promise<HttpResponse<HModelListWrapper, BaseError>>;
@@ -956,7 +961,7 @@ export declare class Api<
   };
   items: {
     /**
-     * @description Returns items based on given `item_type` (prediction, training), newest first. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20). `model_id` narrows to the items that model judged or was trained on, and their assessments to that model.
+     * @description Returns items based on given `item_type` (prediction, training), newest first, of the default inspection target (the one training uses), or of `target_id`; with `model_id`, the items that model judged or was trained on, and their assessments to that model. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20).
      *
      * @tags items
      * @name GetItemsByType

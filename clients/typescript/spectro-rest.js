@@ -389,7 +389,7 @@ export class Api extends HttpClient {
   };
   models = {
     /**
-     * @description Get all models created by user (newest first)
+     * @description Get all models of the default inspection target (the one training uses), or of `target_id` (newest first)
      *
      * @tags models
      * @name GetModels
@@ -570,7 +570,7 @@ export class Api extends HttpClient {
   };
   items = {
     /**
-     * @description Returns items based on given `item_type` (prediction, training), newest first. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20). `model_id` narrows to the items that model judged or was trained on, and their assessments to that model.
+     * @description Returns items based on given `item_type` (prediction, training), newest first, of the default inspection target (the one training uses), or of `target_id`; with `model_id`, the items that model judged or was trained on, and their assessments to that model. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20).
      *
      * @tags items
      * @name GetItemsByType

@@ -36,7 +36,7 @@ export const itemOperations = [
     tag: 'items',
     summary: 'Get List of Items',
     description:
-      'Returns items based on given `item_type` (prediction, training), newest first. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20). `model_id` narrows to the items that model judged or was trained on, and their assessments to that model.',
+      'Returns items based on given `item_type` (prediction, training), newest first, of the default inspection target (the one training uses), or of `target_id`; with `model_id`, the items that model judged or was trained on, and their assessments to that model. `page` starts at 1 (a page past the end has no items), `count` is 1..100 (default 20).',
     scope: 'read',
     query: z.object({
       count: textInt(1, MAX_PAGE).optional(),
@@ -49,7 +49,11 @@ export const itemOperations = [
     handler: async (call) => {
       const { count = 20, page = 1, item_type: type, model_id, target_id } = call.query;
       const model = model_id ? await modelByRestRef(call, model_id) : null;
-      const target = target_id !== undefined ? await targetByRestId(call, target_id) : null;
+      // the default target's, as training takes them (a client lists, then trains on what it listed)
+      const target = target_id !== undefined ? await targetByRestId(call, target_id) : model ? null : await call.services.store.defaultTarget();
+      if (target_id === undefined && !model && !target) {
+        return reply(GetItemsResponseWrapper, { data: { items: [], current_page: page, end_page: 1, count_per_page: count, total_count: 0 } });
+      }
       const filter = { type, targetId: target?.id ?? null, modelId: model?.id ?? null };
       // REST pages are numbered, the store pages by cursor: hop over the earlier pages by id only.
       const { store } = call.services;

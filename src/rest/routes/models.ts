@@ -9,7 +9,7 @@ import {
   Predict,
   PredictItemsResponseWrapper,
 } from '../contract/schemas.ts';
-import { queryList, z } from '../contract/zod.ts';
+import { ext, queryList, textId, z } from '../contract/zod.ts';
 import { download } from '../download.ts';
 import { unprocessable } from '../http.ts';
 import { defineOperation, jsonContent, reply, responses, type RestCall } from '../operation.ts';
@@ -43,16 +43,19 @@ export const modelOperations = [
     path: '/api/v1/models/',
     tag: 'models',
     summary: 'Get List of Models',
-    description: 'Get all models created by user (newest first)',
+    description: 'Get all models of the default inspection target (the one training uses), or of `target_id` (newest first)',
     scope: 'read',
-    query: z.object({ algorithm_id: z.string().optional() }),
+    query: z.object({ algorithm_id: z.string().optional(), target_id: ext(textId().optional(), 'The models of this target instead of the default one') }),
     responses: responses('200', 'OK', jsonContent(HModelListWrapper)),
     handler: async (call) => {
       const out: ModelRecord[] = [];
+      const { target_id } = call.query;
+      const target = target_id !== undefined ? await targetByRestId(call, target_id) : await call.services.store.defaultTarget();
+      if (!target) return reply(HModelListWrapper, { data: [] });
       let after: string | null = null;
       // The REST list is unpaged: read the store's pages to the end.
       for (;;) {
-        const page = await call.services.store.listModels({ algorithmId: call.query.algorithm_id ?? null }, { first: MAX_PAGE, after });
+        const page = await call.services.store.listModels({ algorithmId: call.query.algorithm_id ?? null, targetId: target.id }, { first: MAX_PAGE, after });
         out.push(...page.nodes);
         if (!page.hasNextPage || !page.endCursor) break;
         after = page.endCursor;
