@@ -81,7 +81,9 @@ describe('REST life cycle', () => {
 
   it('a second model of the target is not activated unasked: the line keeps judging with the first', async () => {
     const { data: items } = await body(await srv.call('GET', '/api/v1/items/?item_type=training'));
-    const res = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', { json: { name: 'second', item_ids: items.items.map((i: any) => i.item_id) } });
+    const res = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', {
+      json: { name: 'second', item_ids: items.items.map((i: any) => i.item_id) },
+    });
     const second = (await body(res)).data.model_id;
     expect(await trainingEnd(second)).toBe('READY');
     expect((await body(await srv.call('GET', `/api/v1/models/${second}`))).data.active).toBe(false);

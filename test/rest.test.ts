@@ -200,7 +200,7 @@ describe('REST items', () => {
     expect(type.message).toEqual([{ key: 'item_type', errors: ['item_type is required'] }]);
   });
 
-  it('lists the default target\'s items and models (what training takes), another target\'s with target_id', async () => {
+  it("lists the default target's items and models (what training takes), another target's with target_id", async () => {
     const other = (await srv.gql('mutation { createTarget(name: "washers") { id } }')).data.createTarget.id as string;
     const otherKey = (await srv.server.services.store.targetsByIds([other]))[0]!.key;
     const form = new FormData();
@@ -220,7 +220,9 @@ describe('REST items', () => {
     expect((await listed('/api/v1/models/')).map((m: any) => m.model_id)).not.toContain(washerModel.id);
     expect((await listed(`/api/v1/models/?target_id=${otherKey}`)).map((m: any) => m.model_id)).toEqual([washerModel.id]);
     // what a client lists it can train on
-    const train = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', { json: { name: 'listed', item_ids: defaults.items.map((i: any) => i.item_id) } });
+    const train = await srv.call('POST', '/api/v1/algorithms/pattern-matching/train', {
+      json: { name: 'listed', item_ids: defaults.items.map((i: any) => i.item_id) },
+    });
     expect(train.status).toBe(200);
     await srv.server.services.training.cancel((await body(train)).data.model_id).catch(() => {});
     await store.deleteModels([washerModel.id]);
