@@ -110,11 +110,15 @@ describe('items', () => {
     expect(read.item.userAssessment.annotations).toEqual([{ notes: null }]);
   });
 
-  test('bad boxes and unknown items are refused, nothing changed', async () => {
+  test('bad boxes (inverted, negative, outside the picture) and unknown items are refused, nothing changed', async () => {
     const annotate = 'mutation($id: ID!, $a: [AnnotationInput!]!) { annotateItem(id: $id, annotations: $a) { id } }';
     const inverted = await gql(annotate, { id: items[1].id, a: [{ xMin: 10, xMax: 1 }] });
     expect(codesOf(inverted)).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await gql(annotate, { id: items[1].id, a: [{ xMin: -5 }] }))).toEqual(['BAD_USER_INPUT']);
+    // boxes are in the picture's pixels: one past its edge is a client's mistake (a scaled or swapped box)
+    const outside = await gql(annotate, { id: items[1].id, a: [{ xMin: 0, xMax: 5000, yMin: 0, yMax: 4 }] });
+    expect(codesOf(outside)).toEqual(['BAD_USER_INPUT']);
+    expect(outside.errors![0]!.message).toMatch(/annotations\[0\]\.xMax \(5000\) lies outside the \d+x\d+ picture/);
     expect(codesOf(await gql(annotate, { id: UNKNOWN, a: [] }))).toEqual(['NOT_FOUND']);
     expect(await g.server.services.store.annotationsByOwners('user', [items[1].id])).toEqual([]);
   });

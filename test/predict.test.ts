@@ -114,7 +114,7 @@ describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
     expect(again.errors![0].extensions.code).toBe('CONFLICT');
   });
 
-  it('refuses a model that is not READY and unknown items', async () => {
+  it('refuses a model that is not READY, unknown items and an item listed twice', async () => {
     const { store } = ts.server.services;
     const training = await store.createModel(
       newModel({
@@ -131,6 +131,9 @@ describe.each(ENGINES)('predict over GraphQL on %s', (engine) => {
     expect(busy.errors![0].extensions.code, JSON.stringify(busy.errors)).toBe('CONFLICT');
     const missing = await ts.gql(`mutation { predict(modelId: "active", itemIds: ["nope"]) { id } }`);
     expect(missing.errors![0].extensions.code).toBe('NOT_FOUND');
+    // the answer lines up with itemIds: a repeated id would shift every later result
+    const twice = await ts.gql(`mutation { predict(modelId: "active", itemIds: ["${item}", "${item}"]) { id } }`);
+    expect(twice.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'itemIds', id: item });
   });
 
   it('exports the results as CSV', async () => {

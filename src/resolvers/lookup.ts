@@ -54,6 +54,23 @@ export async function loadAll<T>(what: string, ids: readonly string[], load: (id
  */
 export const MAX_IDS = 1000;
 
+/**
+ * `distinctIds` for an answer that lines up with the ids (one result per id, in their order): a
+ * repeated id is refused rather than dropped, which would shift every later result.
+ */
+export function orderedIds(ids: readonly string[], argument: string): string[] {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id))
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument} lists "${id}" more than once; the answer has one entry per id, in their order`, {
+        argument,
+        id,
+      });
+    seen.add(id);
+  }
+  return distinctIds(ids, argument);
+}
+
 /** Drops duplicates, keeping order; refuses an empty list and one longer than MAX_IDS. */
 export function distinctIds(ids: readonly string[], argument: string): string[] {
   const out = [...new Set(ids)];

@@ -5,7 +5,7 @@ import { Item } from '../schema/items.ts';
 import { builder } from '../schema/builder.ts';
 import { Model } from '../schema/models.ts';
 import { Download, PredictionJob, PredictionJobCounts, PredictionJobError, PredictionJobStatus, type DownloadShape } from '../schema/predictions.ts';
-import { distinctIds } from './lookup.ts';
+import { distinctIds, orderedIds } from './lookup.ts';
 
 builder.objectType(Download, {
   description: 'A signed link to a prepared file; works without headers until expiresAt',
@@ -108,7 +108,7 @@ builder.mutationFields((t) => ({
     authScopes: { predict: true },
     description: 'Judges the items now; returns when every assessment is stored (in itemIds order)',
     args: { modelId: t.arg.id({ required: true }), itemIds: t.arg.idList({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.predictions.predict(args.modelId, distinctIds(args.itemIds, 'itemIds')),
+    resolve: (_root, args, ctx) => ctx.services.predictions.predict(args.modelId, orderedIds(args.itemIds, 'itemIds')),
   }),
   predictImages: t.field({
     type: [Assessment],

@@ -4,13 +4,21 @@ import type { AnnotationInput } from './items.ts';
 
 const MAX_NOTES = 10_000;
 
-/** A client's box checked (finite, non-negative, min <= max, notes bounded), as the store takes it. */
-export function checkedAnnotation(input: AnnotationInput, index: number): NewAnnotation {
+/**
+ * A client's box checked (finite, inside the picture when its size is known, min <= max, notes
+ * bounded), as the store takes it. Boxes are in pixels of the original picture, as the
+ * detector's are: one past its edge would train and compare against nothing.
+ */
+export function checkedAnnotation(input: AnnotationInput, index: number, picture?: { width: number; height: number }): NewAnnotation {
   const where = `annotations[${index}]`;
   for (const key of ['xMin', 'xMax', 'yMin', 'yMax', 'score'] as const) {
     const v = input[key];
     if (v != null && (!Number.isFinite(v) || (key !== 'score' && v < 0))) {
       throw badInput(`${where}.${key} must be a finite number >= 0, got ${v}`, { argument: `${where}.${key}` });
+    }
+    const edge = key === 'score' || !picture ? null : key.startsWith('x') ? picture.width : picture.height;
+    if (v != null && edge !== null && v > edge) {
+      throw badInput(`${where}.${key} (${v}) lies outside the ${picture!.width}x${picture!.height} picture`, { argument: `${where}.${key}` });
     }
   }
   if (input.xMin != null && input.xMax != null && input.xMin > input.xMax) {

@@ -96,7 +96,9 @@ export function createItemsService(deps: ItemsDeps): ItemsService {
     async annotate(req) {
       const [item] = await store.itemsByIds([req.itemId]);
       if (!item) throw notFound('Item', req.itemId);
-      const annotations = req.annotations.map(checkedAnnotation);
+      // boxes are in the item's (first) picture's pixels
+      const [picture] = await store.imagesByOwners('item', [item.id]);
+      const annotations = req.annotations.map((a, i) => checkedAnnotation(a, i, picture));
       let updated = item;
       if (req.good !== undefined || req.label !== undefined) {
         const label = req.label == null ? null : validName(req.label, 'label');
