@@ -7,13 +7,17 @@
  *
  *   node bench/train-time.ts [--category wood] [--algorithms patch-sample,aligned-patch] [--sensitivity-cost 2]
  *
+ * Each trained model is also weighed and timed: its ONNX size, and the median of 40 runs of one
+ * picture on one thread (after 5 to warm up), the algorithms of one run side by side.
+ *
  * `--sensitivity-cost N`: N rounds of each training with and without the sensitivity probes
  * (training/sensitivity.ts; switched off here by giving no fold a probe), alternating, so the
  * probes' cost is read within one run on the same machine state.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { decodeToTensor } from '../src/runtime/images/tensor.ts';
+import * as ort from 'onnxruntime-node';
+import { channelsOf, decodeToTensor } from '../src/runtime/images/tensor.ts';
 import { algorithmById } from '../src/runtime/training/algorithms/index.ts';
 import { effectiveParams } from '../src/runtime/training/algorithms/params.ts';
 import { SensitivityProbes } from '../src/runtime/training/sensitivity.ts';
@@ -40,11 +44,12 @@ for (const id of args.algorithms.split(',')) {
   const time = async () => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await algorithm.train({ ok, ng: [], spec, params, progress: () => {}, signal: new AbortController().signal });
+    const out = await algorithm.train({ ok, ng: [], spec, params, progress: () => {}, signal: new AbortController().signal });
     const cpu = process.cpuUsage(cpu0);
-    return { wall: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    return { wall: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, onnx: out.onnx };
   };
-  const { wall, cpuSeconds } = await time();
+  const { wall, cpuSeconds, onnx } = await time();
+  const inference = await timeModel(onnx, ok[0]!, [1, channelsOf(spec), spec.height, spec.width]);
   const probes: { probes: boolean; wallSeconds: number; cpuSeconds: number }[] = [];
   for (let r = 0; r < rounds; r++)
     for (const on of [true, false]) {
@@ -60,7 +65,25 @@ for (const id of args.algorithms.split(',')) {
     wallSeconds: +wall.toFixed(1),
     cpuSeconds: +cpuSeconds.toFixed(1),
     quietWallRange: [+(cpuSeconds / os.availableParallelism()).toFixed(1), +cpuSeconds.toFixed(1)],
+    modelMB: +(onnx.length / 1e6).toFixed(1),
+    ...inference,
     ...(rounds ? { sensitivityCost: probes } : {}),
   });
 }
 console.log(JSON.stringify({ category: args.category, cores: os.availableParallelism(), loadAverage1m: +os.loadavg()[0]!.toFixed(1), rows }, null, 2));
+
+/** One picture at a time on one thread: the model's own cost, apart from decoding and the server. */
+async function timeModel(onnx: Uint8Array, picture: Float32Array, dims: number[]) {
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const feeds = { images: new ort.Tensor('float32', picture, dims) };
+  for (let i = 0; i < 5; i++) await session.run(feeds);
+  const ms: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    ms.push(performance.now() - t);
+  }
+  await session.release();
+  ms.sort((a, b) => a - b);
+  return { msPerPicture1Thread: +ms[20]!.toFixed(1), msPerPicture1ThreadP90: +ms[36]!.toFixed(1) };
+}
