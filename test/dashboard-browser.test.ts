@@ -88,7 +88,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     expect(cookie).toMatchObject({ name: 'spectro_session', httpOnly: true, sameSite: 'Strict' });
   });
 
-  it('refuses a .txt by name, adds OK and NG pictures, trains with live progress and activates after confirmation', async () => {
+  it('refuses a .txt by name, adds OK and NG pictures, trains with live progress; the target\'s first model is active by itself', async () => {
     await page.setInputFiles('#add-ok', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }]);
     await expect.poll(() => page.textContent('#notices'), WAIT).toContain('Not added as OK pictures: notes.txt');
 
@@ -105,11 +105,10 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     await page.locator('#models .model .progress:not([hidden])').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'training.png') });
     await page.locator('#models .model .pill.s-READY').waitFor({ timeout: 120_000 });
-    await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Activate a READY model to judge pictures.');
-
-    await page.click('#models .model button:text("Activate")');
+    // the target's first model is its active one by itself: the line is judged from now on
     await page.locator('#models .model .pill.active:not([hidden])').waitFor();
     await expect.poll(() => page.textContent('#feed-summary'), WAIT).toBe('Waiting for results…');
+    expect(await page.locator('#models .model button:text("Activate")').count()).toBe(0);
   }, 180_000);
 
   it('judges pictures into the live results, and stays signed in across token expiry (the cookie renews)', async () => {
