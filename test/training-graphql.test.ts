@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Category, type DefectSpec, generateImage, toPng } from '../bench/synthetic.ts';
 import { type Gateway, startGateway, uploadItems } from './graph-helpers.ts';
@@ -134,6 +135,52 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect(all.every((r) => r.caught === r.tested && r.rate === 1)).toBe(true);
       // the plain plate shows every probe plainly: at least the large obvious spot is caught
       expect(shipped.find((r) => r.kind === 'SPOT' && r.size === 3 && r.contrast === 4)!.rate).toBeGreaterThanOrEqual(2 / 3);
+    });
+
+    it("refuses a picture far from the training pictures' shape instead of stretching it into a verdict, keeping nothing of the call", async () => {
+      const trained = await gw.gql<{ models: { edges: { node: { id: string; status: string } }[] } }>(
+        'query ($t: ID) { models(targetId: $t, status: READY, first: 1) { edges { node { id status } } } }',
+        { t: targetId },
+        token,
+      );
+      const modelId = trained.data!.models.edges[0]!.node.id;
+      const predictions = async () =>
+        (await gw.gql<{ items: { totalCount: number } }>('query ($t: ID) { items(type: PREDICTION, targetId: $t) { totalCount } }', { t: targetId }, token))
+          .data!.items.totalCount;
+      const before = await predictions();
+      // a 2000 x 20 strip for a model of 96 x 96 parts; then an 8 x 8 thumbnail
+      const strip = await sharp({ create: { width: 2000, height: 20, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+        .png()
+        .toBuffer();
+      const thumb = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+        .png()
+        .toBuffer();
+      const part = await toPng(generateImage('plate', { seed: 502, size: 96, defect: null }));
+      for (const [name, bytes, why] of [
+        [
+          'strip.png',
+          strip,
+          /picture "strip\.png" \(2000x20, width\/height 100\) is too unlike in shape to be judged: the model learnt from pictures of width\/height 1\.00/,
+        ],
+        ['thumb.png', thumb, /picture "thumb\.png" \(8x8\) is too small to be judged: .* at least 96 px on the shorter side/],
+      ] as const) {
+        const form = new FormData();
+        form.set(
+          'operations',
+          JSON.stringify({
+            query: 'mutation ($m: ID!, $f: [File!]!) { predictImages(modelId: $m, files: $f) { id } }',
+            variables: { m: modelId, f: [null, null] },
+          }),
+        );
+        form.set('map', JSON.stringify({ 0: ['variables.f.0'], 1: ['variables.f.1'] }));
+        form.set('0', new Blob([new Uint8Array(part)], { type: 'image/png' }), 'part.png');
+        form.set('1', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), name);
+        const res = await (await fetch(`${baseUrl}/graphql`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } })).json();
+        expect(res.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+        expect(res.errors[0].message).toMatch(why);
+      }
+      // the call did nothing: not even the good part's picture stays behind
+      expect(await predictions()).toBe(before);
     });
 
     it('refuses an override outside its range with BAD_USER_INPUT, and a read-only token', async () => {

@@ -17,6 +17,7 @@ import { Piscina } from 'piscina';
 import { judgeMap, type JudgedMap, type JudgeTask } from './judge-task.ts';
 import { RegionMasks, type RegionPlan } from './regions.ts';
 import { parseInputSpec } from '../onnx/schemas.ts';
+import { shapeProblem } from '../images/picture-shape.ts';
 import type { Logger, ModelShape, Provider } from './sessions.ts';
 import { ThreadClient } from './thread-client.ts';
 import { DEADLINE_MESSAGE, UNREACHABLE_MESSAGE, type FromWorker, type ToWorker, type WorkerData, type WorkerOutput } from './worker-protocol.ts';
@@ -263,6 +264,12 @@ export class OnnxInferenceService implements InferenceService {
     regions: RegionPlan | null,
     slot: () => Promise<Release>,
   ): Promise<JudgedItem> {
+    // a picture far from the training pictures' shape is refused, not stretched into a verdict
+    const shapes = this.specOf(model).pictures;
+    for (const image of images) {
+      const problem = shapeProblem(shapes, image);
+      if (problem) throw new AppError(ErrorCode.BAD_USER_INPUT, problem, { item: itemId, image: image.name });
+    }
     const parts = await Promise.all(
       images.map(async (image, index) => {
         const release = await slot();

@@ -43,6 +43,19 @@ export interface InputSpec {
   anomalyRange: [number, number];
   /** Tiled inference of large pictures (see TilingSpec); absent: whole-picture resize. */
   tiling?: TilingSpec;
+  /** The shapes of the pictures the model learnt from (see PictureShapes); absent: not known. */
+  pictures?: PictureShapes;
+}
+
+/**
+ * The range of the training pictures' shapes: width / height, and the shorter side in pixels.
+ * A picture far outside it (a 20000x20 strip, an 8x8 thumbnail, for a model of 640x480 frames)
+ * would be stretched into the input beyond recognition and judged all the same, most likely
+ * GOOD: it is refused instead, saying why (images/picture-shape.ts).
+ */
+export interface PictureShapes {
+  aspect: [number, number];
+  shortSide: [number, number];
 }
 
 export const ARCHIVE_FORMAT_VERSION = 1;

@@ -23,6 +23,10 @@ export const inputSpecSchema = z
       .tuple([z.number(), z.number()])
       .refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'anomalyRange must be [lo, hi] with hi > lo'),
     tiling: tilingSchema.optional(),
+    pictures: z
+      .object({ aspect: z.tuple([z.number().positive(), z.number().positive()]), shortSide: z.tuple([z.number().positive(), z.number().positive()]) })
+      .refine((p) => p.aspect[0] <= p.aspect[1] && p.shortSide[0] <= p.shortSide[1], 'pictures ranges must be [min, max]')
+      .optional(),
   })
   // Tiles at least one pixel apart: an overlap of a whole tile would never move on.
   .refine((s) => !s.tiling || s.tiling.overlap < Math.min(s.width, s.height), {

@@ -145,10 +145,10 @@ export function createPredictionsService(deps: PredictionsDeps): PredictionsServ
       const { items: added } = await items.addUploaded({ files, training: false, targetId: model.targetId });
       const ids = added.map((i) => i.id);
       const assessments = await inference.predict(model, ids).catch(async (err) => {
-        // Refused by the model's admission queue: the request did nothing, so its pictures go too
-        // (the client sends them again after Retry-After).
-        const reason = err instanceof AppError ? (err.extensions as { reason?: unknown }).reason : undefined;
-        if (reason === 'QUEUE_FULL' || reason === 'QUEUE_DEADLINE') await items.delete(ids).catch(() => {});
+        // The call stores its assessments whole or not at all: when it fails (refused by the
+        // model's admission queue, a picture the model cannot judge, the model gone) it did
+        // nothing, so its pictures go too; the client, who never learnt their ids, sends them again.
+        await items.delete(ids).catch(() => {});
         throw err;
       });
       return { items: added, assessments };

@@ -1,12 +1,15 @@
+import { pictureShapes } from '../images/picture-shape.ts';
+import type { PictureShapes } from '../onnx/contract.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageRecord, ModelRecord } from '../store/types.ts';
 
 /**
  * The first picture of each of the model's training items, OK and NG apart (NG: labelled
- * good = false). Throws when items vanished since the model was queued: it cannot be trained as
- * asked any more.
+ * good = false), and the range of their shapes (kept with the model: pictures far outside it
+ * are refused at prediction). Throws when items vanished since the model was queued: it cannot
+ * be trained as asked any more.
  */
-export async function trainingPictures(store: Store, model: ModelRecord): Promise<{ ok: Uint8Array[]; ng: Uint8Array[] }> {
+export async function trainingPictures(store: Store, model: ModelRecord): Promise<{ ok: Uint8Array[]; ng: Uint8Array[]; shapes: PictureShapes | undefined }> {
   const items = await store.itemsByIds(model.trainItemIds);
   const byId = new Map(items.map((i) => [i.id, i]));
   const missing = model.trainItemIds.filter((id) => !byId.get(id)?.active);
@@ -26,5 +29,5 @@ export async function trainingPictures(store: Store, model: ModelRecord): Promis
     if (!im) throw new Error(`training item "${id}" has no picture`);
     (byId.get(id)!.good === false ? ng : ok).push(await store.blobs.get(im.blob));
   }
-  return { ok, ng };
+  return { ok, ng, shapes: pictureShapes([...first.values()]) };
 }

@@ -106,7 +106,7 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
     });
 
     try {
-      const { ok, ng } = await inSpan('training.load_pictures', {}, () => trainingPictures(store, model));
+      const { ok, ng, shapes } = await inSpan('training.load_pictures', {}, () => trainingPictures(store, model));
       const task: WorkerTask = { algorithmId: model.algorithmId, params: model.params, ok, ng, port: port2, cancelFlag };
       if (stopReason()) throw stopped();
       // The worker thread has no tracer: its progress steps become events of this span.
@@ -116,7 +116,8 @@ export function trainingProcessor(deps: RunJobDeps): (job: Job<TrainingJob>) => 
       const [current] = await store.modelsByIds([model.id]);
       if (!current || current.status === ModelStatus.CANCELLED) cancelledInStore = true;
       if (stopReason()) throw stopped();
-      return (await storeResult(model, result, ok.length, ng.length, (Date.now() - started) / 1000)) ? 'ready' : 'deleted';
+      const shaped = { ...result, inputSpec: { ...result.inputSpec, ...(shapes ? { pictures: shapes } : {}) } };
+      return (await storeResult(model, shaped, ok.length, ng.length, (Date.now() - started) / 1000)) ? 'ready' : 'deleted';
     } catch (err) {
       port1.close();
       await writing;
