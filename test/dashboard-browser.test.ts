@@ -88,7 +88,7 @@ describe.skipIf(!hasChromium)(`the dashboard in a real browser (${CHROMIUM})`, (
     expect(cookie).toMatchObject({ name: 'spectro_session', httpOnly: true, sameSite: 'Strict' });
   });
 
-  it('refuses a .txt by name, adds OK and NG pictures, trains with live progress; the target\'s first model is active by itself', async () => {
+  it("refuses a .txt by name, adds OK and NG pictures, trains with live progress; the target's first model is active by itself", async () => {
     await page.setInputFiles('#add-ok', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }]);
     await expect.poll(() => page.textContent('#notices'), WAIT).toContain('Not added as OK pictures: notes.txt');
 
