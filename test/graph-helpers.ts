@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createLogger, type Logger } from '../src/logging.ts';
 import { createServer, type Server } from '../src/server.ts';
 import { scratchSchema, type TestEngine } from './store-engines.ts';
+import type { Scope } from '../src/runtime/store/types.ts';
 
 export interface GraphResult<T = Record<string, any>> {
   status: number;
@@ -19,7 +20,8 @@ export interface Gateway {
   server: Server;
   config: Config;
   /** A token of a fresh client with that scope. */
-  token(scope?: 'all' | 'read'): Promise<string>;
+  /** A token of a new client with these scopes ("all", "read", or names such as "read predict"). */
+  token(scope?: Scope): Promise<string>;
   /** In-process GraphQL request through yoga.fetch (no socket). */
   gql<T = Record<string, any>>(
     query: string,

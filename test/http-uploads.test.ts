@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => g?.close());
 
-async function upload(files: Upload[], variables: Record<string, unknown>, opts: { csrf?: boolean; bearer?: boolean } = {}): Promise<GraphResult> {
+async function upload(files: Upload[], variables: Record<string, unknown>, opts: { csrf?: boolean; bearer?: boolean; as?: string } = {}): Promise<GraphResult> {
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: ADD, variables: { ...variables, files: files.map(() => null) } }));
   form.set('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
@@ -41,7 +41,10 @@ async function upload(files: Upload[], variables: Record<string, unknown>, opts:
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     body: form,
-    headers: { ...(opts.bearer === false ? {} : { authorization: `Bearer ${token}` }), ...(opts.csrf === false ? {} : { 'x-graphql-yoga-csrf': '1' }) },
+    headers: {
+      ...(opts.bearer === false ? {} : { authorization: `Bearer ${opts.as ?? token}` }),
+      ...(opts.csrf === false ? {} : { 'x-graphql-yoga-csrf': '1' }),
+    },
   });
   return { status: res.status, headers: res.headers, ...((await res.json()) as object) };
 }
@@ -207,6 +210,17 @@ describe('bad uploads are refused whole: right code, the file named, nothing sto
     expect(codesOf(res)).toEqual(['FORBIDDEN']);
     expect(res.errors![0]!.message).toMatch(/CSRF/);
     expect(await itemCount()).toBe(before);
+  });
+
+  test('each scope uploads what its mutation allows: an operator (predict) adds pictures to judge, not training pictures; an engineer (train) training pictures', async () => {
+    const operator = await g.token('read predict');
+    const engineer = await g.token('read train');
+    const pic = async (seed: number) => [{ name: `p${seed}.png`, bytes: await testImage('png', seed), type: 'image/png' }];
+    const before = await itemCount();
+    expect((await upload(await pic(311), { training: false }, { as: operator })).errors).toBeUndefined();
+    expect(codesOf(await upload(await pic(312), { training: true }, { as: operator }))).toEqual(['FORBIDDEN']);
+    expect((await upload(await pic(313), { training: true, good: true }, { as: engineer })).errors).toBeUndefined();
+    expect(await itemCount()).toBe(before + 2);
   });
 
   test('a multipart request carrying its bearer token needs no CSRF header (a browser preflights it)', async () => {

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { AppError, ErrorCode } from '../errors.ts';
 import type { Auth, Principal } from '../runtime/auth/auth.ts';
-import { hasAllScopes } from '../runtime/auth/scopes.ts';
+import { hasScope } from '../runtime/auth/scopes.ts';
 
 /** Largest GraphQL body that is not a multipart upload: queries with their variables. */
 export const MAX_OPERATION_BODY_BYTES = 1024 * 1024;
@@ -64,9 +64,12 @@ export function limitRequestBodies(limits: { multipartBytes: number; operationBy
 
 /**
  * A multipart body (up to every file at its limit) is read whole before any resolver checks the
- * token, and every operation that takes a File is a mutation, which needs scope `all`. So the
- * token is checked first: anybody else is refused before the body is read.
+ * token. So the token is checked first: a caller who may use no operation that takes a File
+ * (pictures to judge: predict; training pictures and model imports: train; a licence: admin) is
+ * refused before the body is read. Which of them it may use is the resolver's check.
  */
+const UPLOAD_SCOPES = ['predict', 'train', 'admin'] as const;
+
 export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>, onUpload?: (principal: Principal) => Promise<void>): Plugin {
   return {
     // Synchronous for bodies that are not multipart: no promise per request.
@@ -74,8 +77,11 @@ export function uploadsNeedWriter(auth: Pick<Auth, 'verify'>, onUpload?: (princi
       if (!request.body || !isMultipart(request)) return;
       return (async () => {
         const principal = await auth.verify(request.headers.get('authorization'));
-        if (!hasAllScopes(principal)) {
-          throw new AppError(ErrorCode.FORBIDDEN, `scope "${principal.scope}" may not upload files; it needs scope "all"`);
+        if (!UPLOAD_SCOPES.some((scope) => hasScope(principal, scope))) {
+          throw new AppError(
+            ErrorCode.FORBIDDEN,
+            `scope "${principal.scope}" may not upload files; it needs scope ${UPLOAD_SCOPES.map((s) => `"${s}"`).join(', ')} or "all"`,
+          );
         }
         await onUpload?.(principal);
       })();
