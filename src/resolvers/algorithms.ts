@@ -52,6 +52,7 @@ builder.queryFields((t) => ({
   algorithm: t.field({
     type: Algorithm,
     nullable: true,
+    description: 'An unknown id is a NOT_FOUND error naming it (with null data)',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.loaders.algorithm.load(id),
   }),

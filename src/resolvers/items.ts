@@ -122,6 +122,7 @@ builder.queryFields((t) => ({
   item: t.field({
     type: Item,
     nullable: true,
+    description: 'An unknown id is a NOT_FOUND error naming it (with null data)',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.loaders.item.load(id),
   }),

@@ -123,7 +123,8 @@ builder.queryFields((t) => ({
   model: t.field({
     type: Model,
     nullable: true,
-    description: 'id "active" is the default target\'s active model',
+    description:
+      'id "active" is the default target\'s active model. An unknown id (or "active" with none) is a NOT_FOUND error naming it, with null data, as for target, item and algorithm',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => loadModel(ctx, id),
   }),

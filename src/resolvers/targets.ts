@@ -49,6 +49,7 @@ builder.queryFields((t) => ({
   target: t.field({
     type: Target,
     nullable: true,
+    description: 'An unknown id is a NOT_FOUND error naming it (with null data); node(id) answers null instead',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.loaders.target.load(id),
   }),
