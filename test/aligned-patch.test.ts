@@ -32,11 +32,12 @@ function part(dx: number, dy: number, seed: number): Float32Array {
   return t;
 }
 
-async function train(shift: number) {
+async function train(shift: number, play: number) {
   const params = effectiveParams(alignedPatch.definition.parameters, { input_size: String(SIZE), shift: String(shift) });
   const spec = alignedPatch.inputSpec(params);
-  // ten OK parts, each seated within a pixel of the others
-  const ok = Array.from({ length: 10 }, (_, i) => part((i % 3) - 1, (Math.floor(i / 3) % 3) - 1, i + 1));
+  // twelve OK parts, each seated up to `play` pixels from the others (as a fixture holds them)
+  const offsets = [-play, 0, play];
+  const ok = Array.from({ length: 12 }, (_, i) => part(offsets[i % 3]!, offsets[Math.floor(i / 3) % 3]!, i + 1));
   const out = await alignedPatch.train({ ok, ng: [], spec, params, signal: new AbortController().signal, progress: () => {} });
   const session = await ort.InferenceSession.create(out.onnx);
   const scores = async (...tensors: Float32Array[]) => Array.from((await runBatch(session, tensors, spec)).score!.data as Float32Array);
@@ -44,22 +45,22 @@ async function train(shift: number) {
 }
 
 describe('aligned patch: the fixture play', () => {
-  it("takes a part moved within the fixture's play (`shift` cells) as OK, and one moved further, or moved at all with no play, as BAD", async () => {
-    const play1 = await train(1);
-    const play0 = await train(0);
+  it('takes a part moved within the play its OK pictures showed as OK, one moved further as BAD; a part held tighter in training is BAD when it moves', async () => {
+    // one cell is 4 input pixels: OK parts seated within 4 px of each other (shift 1 looks that far)
+    const loose = await train(1, 4);
+    const tight = await train(1, 1);
     try {
-      // one cell is 4 input pixels: a 4 px move is inside a play of 1 cell, 12 px are outside
-      const [seated, within, beyond] = await play1.scores(part(0, 0, 101), part(4, 0, 102), part(12, 0, 103));
-      expect(seated!).toBeLessThan(play1.threshold);
-      expect(within!).toBeLessThan(play1.threshold);
-      expect(beyond!).toBeGreaterThan(play1.threshold);
-      // with no play, the same 4 px move is a misplaced part
-      const [seated0, within0] = await play0.scores(part(0, 0, 101), part(4, 0, 102));
-      expect(seated0!).toBeLessThan(play0.threshold);
-      expect(within0!).toBeGreaterThan(play0.threshold);
+      const [seated, within, beyond] = await loose.scores(part(0, 0, 101), part(4, 0, 102), part(12, 0, 103));
+      expect(seated!).toBeLessThan(loose.threshold);
+      expect(within!).toBeLessThan(loose.threshold);
+      expect(beyond!).toBeGreaterThan(loose.threshold);
+      // every OK part within a pixel of the others: each place learnt how little it changes, and a 4 px move is a misplaced part
+      const [seated1, moved1] = await tight.scores(part(0, 0, 101), part(4, 0, 102));
+      expect(seated1!).toBeLessThan(tight.threshold);
+      expect(moved1!).toBeGreaterThan(tight.threshold);
     } finally {
-      await play1.release();
-      await play0.release();
+      await loose.release();
+      await tight.release();
     }
   });
 });

@@ -17,8 +17,10 @@ import type { Algorithm } from './types.ts';
  * descriptor of the neighbourhood counts while each is stored once. A cell is compared only with
  * what an OK part shows there, so a component that is missing, or present where it should not
  * be, is found even when the same pattern is normal elsewhere on the part (which a position-free
- * memory like Patch Sample cannot see). Units, per-octave maxima and the multi-width read-out are
- * Patch Sample's (calibrated on held-out OK pictures), so the two kinds of model read the same way.
+ * memory like Patch Sample cannot see). Each place's distances are in its own unit, from the
+ * held-out OK pictures' distances there (a flat printed area that never changes speaks up at a
+ * faint mark; an edge that moves with the fixture's play does not drown it); per-octave maxima
+ * and the multi-width read-out are Patch Sample's, so the two kinds of model read the same way.
  *
  * Measured on the real photographs of bench:quality (aligned parts: circuit board, printed
  * box, clock face, with ±3 px / ±2° fixture jitter and relighting), see BENCHMARKS.md.
@@ -35,7 +37,13 @@ export const alignedPatchDefinition = {
   parameters: [
     param('model_type', DataType.INT, '0', ['0', '1'], 'Model type (0: three scales, 1: four scales, larger defects)'),
     param('bank_per_cell', DataType.INT, '64', ['4', '128'], 'OK descriptors kept per place and scale'),
-    param('shift', DataType.INT, '1', ['0', '4'], 'Play of the fixture, in cells of 4 input pixels (how far a part may move)'),
+    param(
+      'shift',
+      DataType.INT,
+      '1',
+      ['0', '4'],
+      'Play of the fixture, in cells of 4 input pixels: how far a place looks for what the OK pictures showed (they should show the play)',
+    ),
     ...commonParameters().map((p) => (p.name === 'input_size' ? { ...p, value: '256' } : p)),
   ],
 };
@@ -51,6 +59,8 @@ export interface CellMemory {
   /** [cells, K]: which training picture each entry came from. */
   owner: Int32Array;
   unit: number;
+  /** Each place's own unit (see calibrate), in place of `unit`; absent in models trained before it. */
+  cellUnits?: Float32Array;
   /** How far (cells) a place looks into its neighbours' memories: the fixture's play. */
   shift: number;
 }
@@ -153,7 +163,9 @@ export function buildAlignedModel(m: AlignedModel): Uint8Array {
       addCombined(
         g,
         distances,
-        m.scales.map((s) => s.unit),
+        m.scales.map((s) => s.cellUnits ?? s.unit),
+        h,
+        w,
       ),
       m.sigmaUnits,
     ),
@@ -284,7 +296,16 @@ export const alignedPatch: Algorithm = {
           );
         }
         report(octaves / (octaves + 1), 'calibration');
-        const sigmaUnits = await calibrate(scales, items, h, w, signal, (s, held) => cellDistanceModel(without(s, held), h, w));
+        const sigmaUnits = await calibrate(
+          scales,
+          items,
+          h,
+          w,
+          signal,
+          (s, held) => cellDistanceModel(without(s, held), h, w),
+          // each place in its own unit: a part in a fixture looks the same at a place every time
+          true,
+        );
         return { spec, octaves, scales, sigmaUnits };
       },
       build: buildAlignedModel,

@@ -72,6 +72,8 @@ const CANDIDATES = 32768;
 /** Smoothing widths (map cells) of the read-out. */
 export const SIGMAS = [1, 2, 4];
 const UNIT_QUANTILE = 0.99;
+/** A place's own unit is never below this share of the map's (cellUnits). */
+const CELL_FLOOR = 0.5;
 /** Regularisation of the whitening: eigenvalues get this share of their mean added. */
 const SHRINK = 0.3;
 
@@ -136,9 +138,23 @@ function addDistance(g: GraphBuilder, features: string, m: Pick<ScaleMemory, 'di
   return g.op('Sqrt', [g.op('Mul', [g.op('Relu', [g.op('Add', [nearest, self])]), g.scalar(1 / d)])]);
 }
 
-/** The scales' distance maps, each in its own unit, combined by their maximum (before smoothing). */
-export function addCombined(g: GraphBuilder, distances: string[], units: number[]): string {
-  const scaled = distances.map((d, o) => g.op('Mul', [d, g.scalar(1 / units[o]!)]));
+/**
+ * The scales' distance maps, each in its own unit, combined by their maximum (before smoothing).
+ * A unit is one number for the whole map, or one per cell ([h * w], row-major: a place's own).
+ */
+export function addCombined(g: GraphBuilder, distances: string[], units: (number | Float32Array)[], h = 0, w = 0): string {
+  const scaled = distances.map((d, o) => {
+    const u = units[o]!;
+    return g.op('Mul', [
+      d,
+      typeof u === 'number'
+        ? g.scalar(1 / u)
+        : g.constant(
+            u.map((v) => 1 / v),
+            [1, 1, h, w],
+          ),
+    ]);
+  });
   return scaled.length === 1 ? scaled[0]! : g.op('Max', scaled);
 }
 
@@ -306,16 +322,18 @@ function sample(n: number, k: number): Int32Array {
 
 /**
  * Units from held-out pictures (5 folds, banks without the fold's entries): each scale's unit is
- * the 99th percentile of its held-out cell distances; then the combined map's maximum at each
- * smoothing width, typical (median) over the held-out pictures.
+ * the 99th percentile of its held-out cell distances (with `perCell`, also each place's own:
+ * cellUnits); then the combined map's maximum at each smoothing width, typical (median) over the
+ * held-out pictures.
  */
-export async function calibrate<S extends { dims: number; unit: number }>(
+export async function calibrate<S extends { dims: number; unit: number; cellUnits?: Float32Array }>(
   scales: S[],
   items: Float32Array[][],
   h: number,
   w: number,
   signal: AbortSignal,
   distanceBytes: (scale: S, heldOut: ReadonlySet<number>) => Uint8Array,
+  perCell = false,
 ): Promise<number[]> {
   const k = Math.min(5, items.length);
   const perScale: Float32Array[][] = scales.map(() => []);
@@ -336,6 +354,7 @@ export async function calibrate<S extends { dims: number; unit: number }>(
   scales.forEach((s, o) => {
     const all = Float32Array.from(perScale[o]!.flatMap((m) => Array.from(m))).sort();
     s.unit = Math.max(all[Math.min(all.length - 1, Math.floor(UNIT_QUANTILE * all.length))]!, 1e-6);
+    if (perCell) s.cellUnits = cellUnits(perScale[o]!, h, w, s.unit);
   });
   // the combined maps of the held-out pictures, read at each width
   const g = new GraphBuilder('patch-sample-readout');
@@ -343,7 +362,9 @@ export async function calibrate<S extends { dims: number; unit: number }>(
   const combined = addCombined(
     g,
     inputs,
-    scales.map((s) => s.unit),
+    scales.map((s) => s.cellUnits ?? s.unit),
+    h,
+    w,
   );
   SIGMAS.forEach((s, i) => g.output(g.op('ReduceMax', [blur(g, combined, 1, s)], { axes: [1, 2, 3], keepdims: 0 }), `m${i}`, ['N']));
   const maxima: number[][] = SIGMAS.map(() => []);
@@ -354,6 +375,38 @@ export async function calibrate<S extends { dims: number; unit: number }>(
     SIGMAS.forEach((_, i) => maxima[i]!.push(out[`m${i}`]![0]!));
   }
   return maxima.map((xs) => Math.max([...xs].sort((a, b) => a - b)[xs.length >> 1]!, 1e-6));
+}
+
+/**
+ * Each place's own unit, for parts in a fixture: the held-out OK distances at that place (their
+ * 90th percentile over the pictures, the largest in its 3x3 neighbourhood against the few
+ * pictures), never below CELL_FLOOR of the map's unit. A flat printed area where every OK picture
+ * looks the same then speaks up at a faint change, instead of being measured in the unit of the
+ * edges, whose OK pictures differ by the fixture's play.
+ */
+function cellUnits(maps: Float32Array[], h: number, w: number, unit: number): Float32Array {
+  const cells = h * w;
+  const q = new Float32Array(cells);
+  const column = new Float32Array(maps.length);
+  for (let c = 0; c < cells; c++) {
+    maps.forEach((m, i) => (column[i] = m[c]!));
+    column.sort();
+    q[c] = column[Math.min(maps.length - 1, Math.floor(0.9 * maps.length))]!;
+  }
+  const floor = CELL_FLOOR * unit;
+  const out = new Float32Array(cells);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let m = 0;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if (yy >= 0 && yy < h && xx >= 0 && xx < w) m = Math.max(m, q[yy * w + xx]!);
+        }
+      out[y * w + x] = Math.max(m, floor);
+    }
+  return out;
 }
 
 /**
