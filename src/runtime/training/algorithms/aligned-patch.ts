@@ -59,7 +59,7 @@ export interface CellMemory {
   /** [cells, K]: which training picture each entry came from. */
   owner: Int32Array;
   unit: number;
-  /** Each place's own unit (see calibrate), in place of `unit`; absent in models trained before it. */
+  /** Each place's own unit (calibrate's cellUnits), used in place of `unit`. */
   cellUnits?: Float32Array;
   /** How far (cells) a place looks into its neighbours' memories: the fixture's play. */
   shift: number;
