@@ -188,7 +188,7 @@ export class OnnxInferenceService implements InferenceService {
   predictEach(model: ModelRecord, itemIds: readonly string[], opts: { jobId: string; onError: (itemId: string, message: string) => void }): Promise<number> {
     return inSpan('inference.predict_each', { 'spectro.model.id': model.id, 'spectro.pictures': itemIds.length }, async () => {
       if (this.closed) throw new AppError(ErrorCode.UNAVAILABLE, 'the inference service is shutting down');
-      await this.load(model);
+      const { spec } = await this.load(model);
       const pictures = await this.itemImages(itemIds);
       const regions = await this.regions.planFor(model);
       let stored = 0;
@@ -199,7 +199,7 @@ export class OnnxInferenceService implements InferenceService {
         if (!images) return opts.onError(itemId, 'the item no longer exists or has no picture');
         let judged: JudgedItem;
         try {
-          judged = await this.judgeItem(model, itemId, images, regions, () => admission.acquire('background'));
+          judged = await this.judgeItem(model, spec, itemId, images, regions, () => admission.acquire('background'));
         } catch (err) {
           return opts.onError(itemId, `the picture could not be judged: ${(err as Error).message}`);
         }
@@ -259,15 +259,15 @@ export class OnnxInferenceService implements InferenceService {
    */
   private async judgeItem(
     model: ModelRecord,
+    spec: InputSpec,
     itemId: string,
     images: readonly ImageRecord[],
     regions: RegionPlan | null,
     slot: () => Promise<Release>,
   ): Promise<JudgedItem> {
     // a picture far from the training pictures' shape is refused, not stretched into a verdict
-    const shapes = this.specOf(model).pictures;
     for (const image of images) {
-      const problem = shapeProblem(shapes, image);
+      const problem = shapeProblem(spec.pictures, image);
       if (problem) throw new AppError(ErrorCode.BAD_USER_INPUT, problem, { item: itemId, image: image.name });
     }
     const parts = await Promise.all(
@@ -336,7 +336,7 @@ export class OnnxInferenceService implements InferenceService {
     const admitted = admission.admit(itemIds.reduce((n, id) => n + pictures.get(id)!.length, 0));
     let judged: JudgedItem[];
     try {
-      await this.load(model);
+      const { spec } = await this.load(model);
       const window = Math.max(8, this.config.maxBatchSize * 2);
       // The call fails whole: once one picture fails (or is refused), the rest are not started.
       let failed = false;
@@ -345,7 +345,7 @@ export class OnnxInferenceService implements InferenceService {
         return admission.acquire('sync');
       };
       judged = await mapLimit(itemIds, window, (itemId) =>
-        this.judgeItem(model, itemId, pictures.get(itemId)!, regions, slot).catch((err) => {
+        this.judgeItem(model, spec, itemId, pictures.get(itemId)!, regions, slot).catch((err) => {
           failed = true;
           throw err;
         }),
