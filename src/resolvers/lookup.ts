@@ -59,16 +59,15 @@ export const MAX_IDS = 1000;
  * repeated id is refused rather than dropped, which would shift every later result.
  */
 export function orderedIds(ids: readonly string[], argument: string): string[] {
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id))
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument} lists "${id}" more than once; the answer has one entry per id, in their order`, {
-        argument,
-        id,
-      });
-    seen.add(id);
+  const out = distinctIds(ids, argument);
+  if (out.length < ids.length) {
+    const repeated = ids.find((id, i) => ids.indexOf(id) !== i)!;
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument} lists "${repeated}" more than once; the answer has one entry per id, in their order`, {
+      argument,
+      id: repeated,
+    });
   }
-  return distinctIds(ids, argument);
+  return out;
 }
 
 /** Drops duplicates, keeping order; refuses an empty list and one longer than MAX_IDS. */

@@ -51,7 +51,7 @@ export const itemOperations = [
       const model = model_id ? await modelByRestRef(call, model_id) : null;
       // the default target's, as training takes them (a client lists, then trains on what it listed)
       const target = target_id !== undefined ? await targetByRestId(call, target_id) : model ? null : await call.services.store.defaultTarget();
-      if (target_id === undefined && !model && !target) {
+      if (!model && !target) {
         return reply(GetItemsResponseWrapper, { data: { items: [], current_page: page, end_page: 1, count_per_page: count, total_count: 0 } });
       }
       const filter = { type, targetId: target?.id ?? null, modelId: model?.id ?? null };

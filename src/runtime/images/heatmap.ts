@@ -52,8 +52,8 @@ export async function renderHeatmap(input: HeatmapInput): Promise<{ png: Buffer;
     rgba[i * 4 + 2] = b;
     rgba[i * 4 + 3] = alpha;
   }
-  const base = (await opaqueUpright(input.image)).toColourspace('srgb');
   const meta = await sharp(input.image).metadata();
+  const base = (await opaqueUpright(input.image, meta)).toColourspace('srgb');
   const oriented = meta.autoOrient ?? { width: meta.width ?? w, height: meta.height ?? h };
   const size = overlaySize(oriented.width, oriented.height);
   const layer = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 
 /** JPEG (what most cameras send) cannot carry alpha: its first bytes say so without decoding. */
 function isJpeg(input: Uint8Array | string): boolean {
@@ -22,10 +22,13 @@ function isJpeg(input: Uint8Array | string): boolean {
  * would come out black: integrators' BGRA frame buffers are often saved with alpha 0 everywhere,
  * and the documented rule is "alpha dropped", i.e. the colour as stored. A picture with alpha is
  * therefore first decoded to 8-bit sRGB without it (one more pass, for those pictures only).
+ * `meta`: the picture's header when the caller has read it (no second read).
  */
-export async function opaqueUpright(input: Uint8Array | string): Promise<Sharp> {
+export async function opaqueUpright(input: Uint8Array | string, meta?: Pick<Metadata, 'hasAlpha'>): Promise<Sharp> {
   const open = () => sharp(input, { failOn: 'error' }).autoOrient();
-  if (isJpeg(input) || !(await sharp(input).metadata()).hasAlpha) return open().removeAlpha();
+  // a caller that read the header already says whether there is alpha
+  const hasAlpha = meta ? meta.hasAlpha : !isJpeg(input) && (await sharp(input).metadata()).hasAlpha;
+  if (!hasAlpha) return open().removeAlpha();
   const { data, info } = await open().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 } });
 }
