@@ -65,10 +65,15 @@ async function crashDuring(gw: GatewayProcess, inProgress: Promise<unknown>, op:
   return outcome;
 }
 
-/** Resolves at the first file system event under `dir` (a file staged or a blob written). */
-function firstWrite(dir: string) {
+/**
+ * Resolves at the first file system event under `dir` (a file staged or a blob written).
+ * `recursive: false` where the files land in `dir` itself: a plain watch is in place before the
+ * request starts, where Node's recursive one on Linux walks the tree asynchronously and, on a busy
+ * machine, can miss a fast upload's first files (the test then waited for an event that had gone).
+ */
+function firstWrite(dir: string, recursive = true) {
   const hit = deferred();
-  const watcher = fs.watch(dir, { recursive: true }, () => hit.resolve());
+  const watcher = fs.watch(dir, { recursive }, () => hit.resolve());
   return hit.promise.finally(() => watcher.close());
 }
 
@@ -239,7 +244,8 @@ describe.each(ENGINES)('kill -9, restart, and the data is whole (%s)', (engine: 
     dirs.push(dataDir);
     const gw = await start(dataDir);
     const files = await Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => ({ name: `noise-${i}.png`, body: await noisePng(i) })));
-    const outcome = await crashDuring(gw, firstWrite(path.join(dataDir, 'tmp')), () =>
+    // staged uploads are files directly in tmp/
+    const outcome = await crashDuring(gw, firstWrite(path.join(dataDir, 'tmp'), false), () =>
       multipart(gw, 'mutation ($files: [File!]!) { addItems(files: $files, training: false) { items { id } } }', 'files', files),
     );
     expect(outcome).toBe('cut off');
